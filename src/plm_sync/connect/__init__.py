@@ -1,0 +1,1 @@
+"""The Connect API adapter: HTTP client, record parsing, and the local Connect-style sandbox."""

@@ -1,0 +1,1 @@
+"""Pure PLM rules: MPN parsing, names, periods, grouping. No I/O, no outside libraries."""

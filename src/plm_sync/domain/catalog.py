@@ -1,0 +1,177 @@
+"""The hierarchical PLM catalog of one product line, and its JSON shape (DESIGN §6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from plm_sync.domain.periods import Period
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A PLM resource: one per vendor product id (or per as-is item)."""
+
+    mpn: str
+    name: str
+    uom: str
+    measurable: bool
+    as_is: bool
+    active: bool
+
+    def as_dict(self) -> JsonDict:
+        """JSON shape of `catalog`."""
+        return {
+            "mpn": self.mpn,
+            "name": self.name,
+            "uom": self.uom,
+            "measurable": self.measurable,
+            "as_is": self.as_is,
+            "active": self.active,
+        }
+
+
+@dataclass(frozen=True)
+class PlanPeriod:
+    """A subscription period of a plan; keeps the flat MPN and the Connect item it came from."""
+
+    period: Period
+    trial: bool
+    mpn: str
+    connect_item_id: str
+    active: bool
+
+    def as_dict(self) -> JsonDict:
+        """JSON shape of `catalog`."""
+        return {
+            **self.period.as_dict(),
+            "trial": self.trial,
+            "mpn": self.mpn,
+            "connect_item_id": self.connect_item_id,
+            "active": self.active,
+        }
+
+
+@dataclass(frozen=True)
+class RatePeriod:
+    """A resource rate period: the key of flat price lists is its MPN."""
+
+    period: Period
+    mpn: str
+
+    def as_dict(self) -> JsonDict:
+        """JSON shape of `catalog`."""
+        return {**self.period.as_dict(), "mpn": self.mpn}
+
+
+@dataclass(frozen=True)
+class ResourceRate:
+    """The rate of one resource in one plan, with a period per plan subscription period."""
+
+    resource_mpn: str
+    min_units: int
+    max_units: int
+    periods: tuple[RatePeriod, ...]
+
+    def as_dict(self) -> JsonDict:
+        """JSON shape of `catalog`."""
+        return {
+            "resource_mpn": self.resource_mpn,
+            "min_units": self.min_units,
+            "max_units": self.max_units,
+            "periods": [period.as_dict() for period in self.periods],
+        }
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """Who may sell a plan: operating units, direct reseller groups, groups under a unit."""
+
+    op_units: tuple[str, ...] = ()
+    reseller_groups: tuple[str, ...] = ()
+    op_unit_reseller_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def as_dict(self) -> JsonDict:
+        """JSON shape of `catalog`."""
+        return {
+            "op_units": list(self.op_units),
+            "reseller_groups": list(self.reseller_groups),
+            "op_unit_reseller_groups": {
+                unit: list(groups) for unit, groups in self.op_unit_reseller_groups
+            },
+        }
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    """A PLM service plan: one per (resource, billing period); trials have no billing period."""
+
+    name: str
+    resource_mpn: str
+    billing_period: Period | None
+    trial: bool
+    active: bool
+    periods: tuple[PlanPeriod, ...]
+    resource_rates: tuple[ResourceRate, ...]
+    upgrade_paths: tuple[str, ...] = ()
+    sharing: Sharing = field(default_factory=Sharing)
+
+    def as_dict(self) -> JsonDict:
+        """JSON shape of `catalog`."""
+        return {
+            "name": self.name,
+            "resource_mpn": self.resource_mpn,
+            "billing_period": self.billing_period.as_dict() if self.billing_period else None,
+            "trial": self.trial,
+            "active": self.active,
+            "periods": [period.as_dict() for period in self.periods],
+            "resource_rates": [rate.as_dict() for rate in self.resource_rates],
+            "upgrade_paths": list(self.upgrade_paths),
+            "sharing": self.sharing.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class PlanSwitch:
+    """A one-way switch from a source plan to a target plan."""
+
+    source_plan: str
+    target_plan: str
+    preset: str
+    operation: str
+    item_mapping: tuple[tuple[str, str | None], ...]
+
+    def as_dict(self) -> JsonDict:
+        """JSON shape of `catalog`."""
+        return {
+            "source_plan": self.source_plan,
+            "target_plan": self.target_plan,
+            "preset": self.preset,
+            "operation": self.operation,
+            "item_mapping": dict(self.item_mapping),
+        }
+
+
+@dataclass(frozen=True)
+class ProductLine:
+    """The hierarchical catalog of one Connect product; lists are sorted for stable output."""
+
+    connect_product_id: str
+    name: str
+    vendor: str
+    resources: tuple[Resource, ...]
+    service_plans: tuple[ServicePlan, ...]
+    plan_switches: tuple[PlanSwitch, ...] = ()
+
+    def as_dict(self) -> JsonDict:
+        """JSON shape of `catalog` (DESIGN §6)."""
+        return {
+            "connect_product_id": self.connect_product_id,
+            "name": self.name,
+            "vendor": self.vendor,
+            "resources": [resource.as_dict() for resource in self.resources],
+            "service_plans": [plan.as_dict() for plan in self.service_plans],
+            "plan_switches": [switch.as_dict() for switch in self.plan_switches],
+        }

@@ -1,0 +1,49 @@
+"""The Connect records the rules work on: only the fields the pipeline needs, already typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ItemType(StrEnum):
+    """Connect item types: reservation (licences) and pay-per-use."""
+
+    RESERVATION = "reservation"
+    PPU = "ppu"
+
+
+@dataclass(frozen=True)
+class SourceProduct:
+    """A Connect product: becomes one PLM product line."""
+
+    id: str
+    name: str
+    vendor: str
+    status: str
+    updated_at: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """A Connect item: one vendor SKU x commitment term x billing frequency.
+
+    `commitment_count` counts billing periods (Connect: monthly with a 1-year commitment is 12;
+    1 means no commitment). `period` is Connect's own `period` value, lower case.
+    """
+
+    id: str
+    product_id: str
+    name: str
+    mpn: str
+    type: ItemType
+    period: str
+    commitment_count: int
+    unit: str
+    status: str
+    updated_at: str | None = None
+
+    @property
+    def is_active(self) -> bool:
+        """Published items are sold; `endofsale` items are kept but deactivated."""
+        return self.status == "published"

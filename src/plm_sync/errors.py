@@ -1,0 +1,74 @@
+"""Errors typed by what the caller must do; each carries the CLI exit code it ends with."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_RUN_FAILED = 1
+EXIT_USAGE = 2
+EXIT_ITEM_ERRORS = 3
+
+
+class PlmSyncError(Exception):
+    """Base of every expected failure; the CLI prints its message on one line."""
+
+    exit_code = EXIT_RUN_FAILED
+
+
+class UsageError(PlmSyncError):
+    """Bad flags, settings or input files: the message names what to fix (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class MappingsError(UsageError):
+    """An operator file in `mappings/` is invalid; lists every problem with file and key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+class ConnectError(PlmSyncError):
+    """Any failure talking to Connect."""
+
+
+class ConnectAuthError(ConnectError):
+    """401/403: the API key is wrong or lacks rights; never retried (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConnectNotFoundError(ConnectError):
+    """404: the product (or path) does not exist for this account."""
+
+
+class ConnectApiError(ConnectError):
+    """Connect answered with an error body (`error_code`, `errors`)."""
+
+    def __init__(
+        self, message: str, *, status: int, error_code: str | None, errors: list[str]
+    ) -> None:
+        self.status = status
+        self.error_code = error_code
+        self.errors = errors
+        super().__init__(message)
+
+
+class ConnectTransientError(ConnectError):
+    """429, 5xx, resets and timeouts: retried with backoff, fatal once retries run out."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class ConnectProtocolError(ConnectError):
+    """The answer is not what the Connect API promises (not JSON, wrong shape, truncated)."""
+
+
+class RunFailedError(PlmSyncError):
+    """A sync run failed as a whole; names the run and the step (exit 1)."""
+
+
+class RunConflictError(UsageError):
+    """Another run is in progress on this database (exit 2)."""
