@@ -1,0 +1,294 @@
+"""The Connect REST client: paged streams of products and items, retries, typed errors."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Self
+
+import requests
+import structlog
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from plm_sync.connect.paging import PageCursor, parse_content_range
+from plm_sync.connect.records import InvalidRecord, parse_item, parse_product
+from plm_sync.connect.rql import Rql, and_, eq, gt, in_, ordering, query_string
+from plm_sync.domain.source import SourceItem, SourceProduct
+from plm_sync.errors import (
+    ConnectApiError,
+    ConnectAuthError,
+    ConnectError,
+    ConnectNotFoundError,
+    ConnectProtocolError,
+    ConnectTransientError,
+)
+
+log = structlog.get_logger(__name__)
+
+RETRIABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+_TRANSPORT_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """`Retry-After` as seconds to wait: delta-seconds or an HTTP date; None if absent/bad."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _error_body(response: requests.Response) -> tuple[str | None, list[str]]:
+    try:
+        body = response.json()
+    except ValueError:
+        return None, []
+    if not isinstance(body, dict):
+        return None, []
+    code = body.get("error_code")
+    errors = body.get("errors")
+    texts = [str(error) for error in errors] if isinstance(errors, list) else []
+    return (str(code) if code is not None else None), texts
+
+
+def classify_response(response: requests.Response, where: str) -> None:
+    """Raise the typed error a non-2xx answer means; return for success.
+
+    401/403 -> auth (never retried); 404 -> not found; 429 and 500/502/503/504 -> transient
+    (retried, honouring `Retry-After`); any other status -> API error with Connect's
+    `error_code` and `errors`.
+    """
+    status = response.status_code
+    if 200 <= status < 300:  # noqa: PLR2004 - the 2xx class
+        return
+    code, errors = _error_body(response)
+    detail = f" ({code}: {'; '.join(errors)})" if code or errors else ""
+    if status in {401, 403}:
+        raise ConnectAuthError(
+            f"Connect refused the API key (HTTP {status}) for {where}{detail}: check "
+            "PLM_SYNC_CONNECT_API_KEY (format 'ApiKey SU-...:...') and its permissions"
+        )
+    if status == 404:  # noqa: PLR2004
+        raise ConnectNotFoundError(f"Connect has no {where} (HTTP 404){detail}")
+    if status in RETRIABLE_STATUS:
+        raise ConnectTransientError(
+            f"Connect answered HTTP {status} for {where}{detail}",
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
+    raise ConnectApiError(
+        f"Connect answered HTTP {status} for {where}{detail}",
+        status=status,
+        error_code=code,
+        errors=errors,
+    )
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries: attempts, total time, exponential backoff with jitter."""
+
+    max_attempts: int = 6
+    max_total_wait: float = 300.0
+    initial_backoff: float = 0.5
+    max_backoff: float = 30.0
+
+
+class ConnectClient:
+    """Streams Connect products and items page by page over one reused HTTP session.
+
+    Every retry is counted in `retries` and logged with the URL path, never the key.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        page_size: int = 500,
+        timeout: tuple[float, float] = (15.0, 180.0),
+        retry: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            msg = f"Connect URL {base_url!r} must start with http:// or https://"
+            raise ConnectError(msg)
+        self.base_url = base_url.rstrip("/")
+        self.page_size = page_size
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.retries = 0
+        self._sleep = sleep
+        self._session = session or requests.Session()
+        key = api_key if api_key.startswith("ApiKey ") else f"ApiKey {api_key}"
+        self._session.headers.update({"Authorization": key, "Accept": "application/json"})
+
+    def __repr__(self) -> str:
+        return f"ConnectClient(base_url={self.base_url!r}, api_key='***')"
+
+    def close(self) -> None:
+        """Release the pooled connections."""
+        self._session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- one request, retried -------------------------------------------------------------
+
+    def _wait(self, state: RetryCallState) -> float:
+        """Exponential backoff with jitter; a `Retry-After` is a floor jitter never shortens."""
+        backoff = wait_exponential_jitter(
+            initial=self.retry.initial_backoff, max=self.retry.max_backoff
+        )(state)
+        error = state.outcome.exception() if state.outcome else None
+        retry_after = error.retry_after if isinstance(error, ConnectTransientError) else None
+        wait = backoff if retry_after is None else max(retry_after, backoff)
+        elapsed = state.seconds_since_start or 0.0
+        if elapsed + wait > self.retry.max_total_wait:
+            msg = (
+                f"{error}; the next retry would wait {wait:.0f} s, beyond the "
+                f"{self.retry.max_total_wait:.0f} s retry budget (PLM_SYNC_MAX_RETRY_WAIT)"
+            )
+            raise ConnectTransientError(msg, retry_after=retry_after)
+        return wait
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        self.retries += 1
+        error = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "connect_retry",
+            attempt=state.attempt_number,
+            wait=round(state.upcoming_sleep, 3),
+            error=str(error),
+        )
+
+    def _get_once(self, path: str, query: str) -> requests.Response:
+        where = f"GET {path}?{query}" if query else f"GET {path}"
+        try:
+            response = self._session.get(
+                f"{self.base_url}{path}" + (f"?{query}" if query else ""),
+                timeout=self.timeout,
+            )
+            classify_response(response, where)
+            _ = response.content  # read the whole body inside the retry: cut bodies retry
+        except _TRANSPORT_ERRORS as error:
+            kind = type(error).__name__
+            raise ConnectTransientError(f"{kind} on {where}") from None
+        return response
+
+    def get(self, path: str, query: str = "") -> requests.Response:
+        """GET `path` with retries on transient failures; other errors raise at once."""
+        retrying = Retrying(
+            retry=retry_if_exception_type(ConnectTransientError),
+            stop=stop_after_attempt(self.retry.max_attempts)
+            | stop_after_delay(self.retry.max_total_wait),
+            wait=self._wait,
+            before_sleep=self._before_sleep,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        return retrying(self._get_once, path, query)
+
+    # -- paged streams --------------------------------------------------------------------
+
+    def pages(self, path: str, filters: list[Rql]) -> Iterator[list[Any]]:
+        """Every page of a collection as a list of raw JSON rows, de-duplicated by `id`."""
+        cursor = PageCursor()
+        seen: set[str] = set()
+        while not cursor.done:
+            query = query_string(filters, limit=self.page_size, offset=cursor.offset)
+            response = self.get(path, query)
+            rows = _json_list(response, path, cursor.offset)
+            fresh = []
+            for row in rows:
+                ident = row.get("id") if isinstance(row, dict) else None
+                if isinstance(ident, str):
+                    if ident in seen:
+                        continue
+                    seen.add(ident)
+                fresh.append(row)
+            content_range = parse_content_range(response.headers.get("Content-Range"))
+            cursor.advance(len(rows), len(fresh), content_range)
+            if fresh:
+                yield fresh
+
+    def products(
+        self,
+        *,
+        ids: list[str] | None = None,
+        statuses: tuple[str, ...] = ("published",),
+        updated_after: datetime | None = None,
+        extra: Rql | None = None,
+    ) -> Iterator[SourceProduct | InvalidRecord]:
+        """Products (default: published), optionally by id, updated since a cursor."""
+        filters = (
+            [in_("status", statuses) if len(statuses) > 1 else eq("status", statuses[0])]
+            if statuses
+            else []
+        )
+        if ids:
+            filters.append(in_("id", ids))
+        if updated_after is not None:
+            filters.append(gt("events.updated.at", updated_after))
+        if extra is not None:
+            filters.append(extra)
+        expression = [and_(*filters)] if filters else []
+        for page in self.pages("/products", [*expression, ordering("events.created.at")]):
+            yield from (parse_product(row) for row in page)
+
+    def items(
+        self, product_id: str, *, statuses: tuple[str, ...] = ()
+    ) -> Iterator[SourceItem | InvalidRecord]:
+        """Items of one product (all statuses unless narrowed); the spec gives no ordering."""
+        filters = [in_("status", statuses)] if statuses else []
+        for page in self.pages(f"/products/{product_id}/items", filters):
+            yield from (parse_item(row, product_id) for row in page)
+
+
+def _json_list(response: requests.Response, path: str, offset: int) -> list[Any]:
+    where = f"GET {path} at offset {offset}"
+    content_type = response.headers.get("Content-Type", "")
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        snippet = response.text[:80].replace("\n", " ")
+        kind = (
+            "an HTML page"
+            if "html" in content_type or snippet.lstrip().startswith("<")
+            else ("truncated or invalid JSON")
+        )
+        raise ConnectProtocolError(
+            f"{where}: expected a JSON list, got {kind} ({snippet!r}); "
+            "check PLM_SYNC_CONNECT_URL points at the Connect API"
+        ) from None
+    if not isinstance(body, list):
+        raise ConnectProtocolError(
+            f"{where}: expected a JSON list, got a JSON {type(body).__name__}; "
+            "check PLM_SYNC_CONNECT_URL points at the Connect API (…/public/v1)"
+        )
+    return body

@@ -1,0 +1,1 @@
+"""A local Connect-style API on loopback: paging, RQL subset, API key, fault injection."""

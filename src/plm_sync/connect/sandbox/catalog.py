@@ -1,0 +1,171 @@
+"""The sandbox's catalog: Connect-shaped products and items in memory, with test mutations."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+Row = dict[str, Any]
+SAMPLE_CATALOG = Path(__file__).with_name("sample_catalog.json")
+
+
+class CatalogError(ValueError):
+    """The catalog file or a mutation is not usable; the message says which entry."""
+
+
+def now_iso() -> str:
+    """The current time as Connect writes it: `2026-11-22T10:00:00+00:00`."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def _stamp(row: Row, at: str) -> None:
+    events = row.setdefault("events", {})
+    if not isinstance(events, dict):
+        events = row["events"] = {}
+    events["updated"] = {"at": at}
+
+
+class SandboxCatalog:
+    """Products and their items, as a Connect account would serve them.
+
+    Mutations stamp `events.updated.at` on the item **and** its product, so an incremental
+    sync (which filters products by that field) sees the change.
+    """
+
+    def __init__(self, products: list[Row], items: dict[str, list[Row]]) -> None:
+        self._lock = threading.Lock()
+        self._products = {product["id"]: product for product in products}
+        self._items = {pid: list(rows) for pid, rows in items.items()}
+        for pid in self._products:
+            self._items.setdefault(pid, [])
+
+    @classmethod
+    def from_data(cls, data: Any) -> SandboxCatalog:  # noqa: ANN401 - parsed JSON
+        """Validate `{"products": [...], "items": {"PRD-…": [...]}}`."""
+        if not isinstance(data, dict) or not isinstance(data.get("products"), list):
+            msg = 'catalog must be {"products": [...], "items": {"PRD-...": [...]}}'
+            raise CatalogError(msg)
+        products = data["products"]
+        for index, product in enumerate(products):
+            if not isinstance(product, dict) or not isinstance(product.get("id"), str):
+                msg = f"products[{index}] needs a text 'id'"
+                raise CatalogError(msg)
+        items = data.get("items", {})
+        if not isinstance(items, dict) or not all(isinstance(v, list) for v in items.values()):
+            msg = "'items' must map product ids to lists of items"
+            raise CatalogError(msg)
+        known = {product["id"] for product in products}
+        for pid in items:
+            if pid not in known:
+                msg = f"items are listed for product {pid!r}, which is not in 'products'"
+                raise CatalogError(msg)
+        return cls(products, items)
+
+    @classmethod
+    def load(cls, path: Path) -> SandboxCatalog:
+        """Read a catalog file; errors name the file."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            msg = f"{path}: cannot read the catalog: {error.strerror}"
+            raise CatalogError(msg) from None
+        except ValueError as error:
+            msg = f"{path}: not valid JSON: {error}"
+            raise CatalogError(msg) from None
+        try:
+            return cls.from_data(data)
+        except CatalogError as error:
+            msg = f"{path}: {error}"
+            raise CatalogError(msg) from None
+
+    def to_data(self) -> dict[str, Any]:
+        """The catalog in its file shape."""
+        with self._lock:
+            return {
+                "products": copy.deepcopy(list(self._products.values())),
+                "items": copy.deepcopy(self._items),
+            }
+
+    def products(self) -> list[Row]:
+        """A snapshot of every product."""
+        with self._lock:
+            return list(self._products.values())
+
+    def product(self, product_id: str) -> Row | None:
+        """One product, or None."""
+        with self._lock:
+            return self._products.get(product_id)
+
+    def items(self, product_id: str) -> list[Row] | None:
+        """A snapshot of one product's items; None when the product does not exist."""
+        with self._lock:
+            rows = self._items.get(product_id)
+            return None if rows is None else list(rows)
+
+    def item_count(self) -> int:
+        """Items across all products."""
+        with self._lock:
+            return sum(len(rows) for rows in self._items.values())
+
+    def _find(self, item_id: str) -> tuple[str, int]:
+        for pid, rows in self._items.items():
+            for index, row in enumerate(rows):
+                if row.get("id") == item_id:
+                    return pid, index
+        msg = f"no item {item_id!r}"
+        raise CatalogError(msg)
+
+    def _touch_product(self, product_id: str, at: str) -> None:
+        product = copy.deepcopy(self._products[product_id])
+        _stamp(product, at)
+        self._products[product_id] = product
+
+    def update_item(self, item_id: str, changes: Row, at: str | None = None) -> Row:
+        """Merge `changes` into an item (an empty dict just touches it)."""
+        stamp = at or now_iso()
+        with self._lock:
+            pid, index = self._find(item_id)
+            row = {**copy.deepcopy(self._items[pid][index]), **changes}
+            _stamp(row, stamp)
+            self._items[pid][index] = row
+            self._touch_product(pid, stamp)
+            return row
+
+    def add_item(self, product_id: str, row: Row, at: str | None = None) -> Row:
+        """Add an item to a product."""
+        stamp = at or now_iso()
+        with self._lock:
+            if product_id not in self._products:
+                msg = f"no product {product_id!r}"
+                raise CatalogError(msg)
+            if not isinstance(row.get("id"), str):
+                msg = "a new item needs a text 'id'"
+                raise CatalogError(msg)
+            if any(existing.get("id") == row["id"] for existing in self._items[product_id]):
+                msg = f"item {row['id']!r} exists already"
+                raise CatalogError(msg)
+            added = copy.deepcopy(row)
+            _stamp(added, stamp)
+            self._items[product_id].append(added)
+            self._touch_product(product_id, stamp)
+            return added
+
+    def remove_item(self, item_id: str, at: str | None = None) -> None:
+        """Delete an item, as if the vendor removed it."""
+        stamp = at or now_iso()
+        with self._lock:
+            pid, index = self._find(item_id)
+            del self._items[pid][index]
+            self._touch_product(pid, stamp)
+
+    def touch_product(self, product_id: str, at: str | None = None) -> None:
+        """Bump a product's `events.updated.at`."""
+        with self._lock:
+            if product_id not in self._products:
+                msg = f"no product {product_id!r}"
+                raise CatalogError(msg)
+            self._touch_product(product_id, at or now_iso())

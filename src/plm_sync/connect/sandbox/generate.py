@@ -1,0 +1,204 @@
+"""Realistic NCE-shaped Connect catalogs for tests, the demo and benchmarks, from a seed."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+Row = dict[str, Any]
+
+# (commitment term, billing word, Connect period, commitment count, name suffix)
+NCE_VARIANTS: tuple[tuple[str, str, str, int, str], ...] = (
+    ("P1M", "Monthly", "monthly", 1, "NCE COM MTH"),
+    ("P1Y", "Monthly", "monthly", 12, "NCE COM 1YR MTH"),
+    ("P1Y", "Annual", "yearly", 1, "NCE COM 1YR ANN"),
+    ("P3Y", "Annual", "yearly", 3, "NCE COM 3YR ANN"),
+    ("P3Y", "Triennial", "years_3", 1, "NCE COM 3YR TRI"),
+)
+_FAMILIES = (
+    "Microsoft 365",
+    "Office 365",
+    "Dynamics 365",
+    "Microsoft Teams",
+    "Power BI",
+    "Exchange Online",
+    "SharePoint Online",
+    "Windows 365",
+    "Microsoft Intune",
+    "Project",
+    "Visio",
+    "Azure Active Directory",
+    "Defender for Endpoint",
+    "Copilot",
+    "Viva",
+)
+_EDITIONS = (
+    "E1",
+    "E3",
+    "E5",
+    "F1",
+    "F3",
+    "Business Basic",
+    "Business Standard",
+    "Business Premium",
+    "Plan 1",
+    "Plan 2",
+    "Premium",
+    "Pro",
+    "Enterprise",
+    "Essentials",
+    "Add-On (500 GB)",
+)
+_ALPHABET = "ABCDEFGHJKLMNPQRSTVWXZ0123456789"
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.replace(microsecond=0).isoformat()
+
+
+class _Generator:
+    def __init__(self, seed: int) -> None:
+        self.random = random.Random(seed)  # noqa: S311 - test data, not cryptography
+        self.clock = START
+        self.vendor_ids: set[str] = set()
+
+    def tick(self) -> str:
+        self.clock += timedelta(seconds=self.random.randint(1, 90))
+        return _stamp(self.clock)
+
+    def vendor_id(self) -> str:
+        while True:
+            code = "".join(self.random.choice(_ALPHABET) for _ in range(4))
+            candidate = f"CFQ7TTC0{code}:{self.random.randint(1, 9):04d}"
+            if candidate not in self.vendor_ids:
+                self.vendor_ids.add(candidate)
+                return candidate
+
+    def sku_name(self) -> str:
+        return f"{self.random.choice(_FAMILIES)} {self.random.choice(_EDITIONS)}"
+
+    def product(self, index: int) -> Row:
+        number = self.random.randint(100, 999)
+        pid = f"PRD-{number:03d}-{index // 1000:03d}-{index % 1000:03d}"
+        created = self.tick()
+        return {
+            "id": pid,
+            "name": f"Microsoft NCE Catalog {index + 1}",
+            "status": "published",
+            "version": 1,
+            "owner": {"id": "VA-000-001", "name": "Microsoft"},
+            "category": {"id": "CAT-00012", "name": "Productivity"},
+            "visibility": {"owner": True, "listing": True, "syndication": True, "catalog": True},
+            "events": {"created": {"at": created}, "updated": {"at": created}},
+        }
+
+    def item(self, pid: str, number: int, fields: Row) -> Row:
+        at = self.tick()
+        status = "published"
+        roll = self.random.random()
+        if roll < 0.02:  # noqa: PLR2004 - share of end-of-sale items
+            status = "endofsale"
+        elif roll < 0.03:  # noqa: PLR2004 - share of drafts
+            status = "draft"
+        row: Row = {
+            "id": f"{pid}-{number:04d}",
+            "status": status,
+            "unit": {"id": "licenses", "name": "Licenses", "title": "Licenses", "unit": "unit"},
+            "type": "reservation",
+            "local_id": f"{pid.replace('-', '_')}_{number:04d}",
+            "precision": "integer",
+            "commitment": {"multiplier": "billing_period", "count": 1},
+            "dynamic": False,
+            "position": number * 10,
+            "events": {"created": {"at": at}, "updated": {"at": at}},
+        }
+        row.update(fields)
+        row.setdefault("display_name", row.get("name"))
+        return row
+
+    def sku_items(self, pid: str, first: int, wanted: int) -> list[Row]:
+        vendor = self.vendor_id()
+        name = self.sku_name()
+        kind = self.random.random()
+        fields: list[Row] = []
+        if kind < 0.05:  # noqa: PLR2004 - trial SKUs
+            fields.append(
+                {
+                    "mpn": f"{vendor}_P1M:None",
+                    "name": f"{name} Trial (NCE COM BAS 1MO)",
+                    "period": "monthly_trial",
+                }
+            )
+            fields.append(
+                {
+                    "mpn": f"{vendor}_P1M:Monthly",
+                    "name": f"{name} Trial (NCE COM MTH)",
+                    "period": "monthly",
+                }
+            )
+        elif kind < 0.08:  # noqa: PLR2004 - pay-as-you-go SKUs
+            fields.append(
+                {
+                    "mpn": f"{vendor}_P1M:Monthly",
+                    "name": f"{name} (NCE PAYG)",
+                    "period": "monthly",
+                    "type": "ppu",
+                    "unit": {"id": "unit", "name": "Units", "title": "Units", "unit": "unit"},
+                }
+            )
+        elif kind < 0.10:  # noqa: PLR2004 - legacy MPNs that do not follow the rule
+            fields.append(
+                {"mpn": f"{vendor}_ANNUAL", "name": f"{name} Annual NCE", "period": "yearly"}
+            )
+        elif kind < 0.11:  # noqa: PLR2004 - malformed rows
+            fields.append(
+                {
+                    "mpn": f"{vendor}_P1M:Monthly",
+                    "name": f"{name} (NCE COM MTH)",
+                    "period": "monthly",
+                    "type": None,
+                }
+            )
+        else:
+            for term, word, period, count, label in NCE_VARIANTS:
+                fields.append(
+                    {
+                        "mpn": f"{vendor}_{term}:{word}",
+                        "name": f"{name} ({label})",
+                        "period": period,
+                        "commitment": {"multiplier": "billing_period", "count": count},
+                    }
+                )
+        rows = []
+        for offset, extra in enumerate(fields[:wanted]):
+            row = self.item(pid, first + offset, extra)
+            if row.get("type") is None:
+                del row["type"]
+            rows.append(row)
+        return rows
+
+
+def generate_catalog(products: int, items_per_product: int, seed: int = 0) -> dict[str, Any]:
+    """A catalog file's content: `products` products of about `items_per_product` items.
+
+    Mostly the five NCE variants per SKU (P1M/P1Y/P3Y x Monthly/Annual/Triennial); about 5 %
+    of SKUs are trials, 3 % pay-as-you-go, 2 % legacy as-is MPNs and 1 % malformed (no
+    `type`); about 2 % of items are end-of-sale and 1 % drafts. Same seed, same catalog.
+    """
+    if products < 0 or items_per_product < 0:
+        msg = "products and items per product must not be negative"
+        raise ValueError(msg)
+    generator = _Generator(seed)
+    catalog_products: list[Row] = []
+    items: dict[str, list[Row]] = {}
+    for index in range(products):
+        product = generator.product(index)
+        rows: list[Row] = []
+        while len(rows) < items_per_product:
+            rows += generator.sku_items(product["id"], len(rows) + 1, items_per_product - len(rows))
+        product["events"]["updated"] = {"at": generator.tick()}
+        catalog_products.append(product)
+        items[product["id"]] = rows
+    return {"products": catalog_products, "items": items}

@@ -1,0 +1,300 @@
+"""The sandbox HTTP server: Connect's products/items API shape on loopback, with faults."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import unquote, urlsplit
+
+import structlog
+
+from plm_sync.connect.sandbox.catalog import CatalogError, SandboxCatalog
+from plm_sync.connect.sandbox.faults import FaultPlan, FaultSpec
+from plm_sync.connect.sandbox.rql_eval import RqlSyntaxError, parse_query
+
+log = structlog.get_logger(__name__)
+
+API_PREFIX = "/public/v1"
+CONTROL_PREFIX = "/_sandbox"
+
+
+class SandboxBindError(ValueError):
+    """The sandbox was asked to listen beyond loopback without `allow_remote`."""
+
+
+@dataclass
+class SandboxOptions:
+    """How the sandbox behaves: key, paging cap, faults."""
+
+    api_key: str
+    max_limit: int = 1000
+    faults: FaultSpec = field(default_factory=FaultSpec)
+    seed: int | None = None
+    retry_after: float = 1.0
+    slow_seconds: float = 5.0
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or `localhost`."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"error_code": code, "errors": [message]}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002, ANN401 - stdlib signature
+        log.debug("sandbox_request", line=format % args)
+
+    # -- responses --------------------------------------------------------------------
+
+    def _send(
+        self,
+        status: int,
+        body: Any,  # noqa: ANN401 - any JSON value
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _reset(self) -> None:
+        # SO_LINGER 0 makes close() send RST: the client sees a connection reset.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def _truncated(self, status: int, body: Any, headers: dict[str, str]) -> None:  # noqa: ANN401
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+        self.wfile.flush()
+        self._reset()
+
+    # -- requests ---------------------------------------------------------------------
+
+    def _authorised(self) -> bool:
+        given = self.headers.get("Authorization", "")
+        key = self.server.options.api_key
+        return given in {key, f"ApiKey {key}"}
+
+    def _body(self) -> Any:  # noqa: ANN401 - JSON
+        length = int(self.headers.get("Content-Length") or 0)
+        if not length:
+            return {}
+        return json.loads(self.rfile.read(length))
+
+    def do_GET(self) -> None:  # noqa: PLR0911 - one return per kind of answer
+        url = urlsplit(self.path)
+        if url.path == f"{CONTROL_PREFIX}/health":
+            self._send(200, {"status": "ok", "items": self.server.catalog.item_count()})
+            return
+        if not self._authorised():
+            self._send(401, _error("AUTH_001", "API key is not valid."))
+            return
+        if not url.path.startswith(API_PREFIX + "/"):
+            self._send(404, _error("CNCT_001", f"{url.path} not found"))
+            return
+        fault = self.server.faults.draw()
+        if fault == "reset":
+            self._reset()
+            return
+        if fault == "slow":
+            time.sleep(self.server.options.slow_seconds)
+        if fault is not None and fault.isdigit():
+            headers = {"Retry-After": f"{self.server.options.retry_after:g}"}
+            self._send(int(fault), _error("SANDBOX_FAULT", f"injected {fault}"), headers)
+            return
+        try:
+            status, body, headers = self._api(url.path[len(API_PREFIX) :], url.query)
+        except RqlSyntaxError as error:
+            self._send(400, _error("RQL_001", str(error)))
+            return
+        if fault == "truncate":
+            self._truncated(status, body, headers)
+            return
+        self._send(status, body, headers)
+
+    def _api(self, path: str, query: str) -> tuple[int, Any, dict[str, str]]:
+        parts = [unquote(part) for part in path.strip("/").split("/")]
+        catalog = self.server.catalog
+        if parts == ["products"]:
+            return self._collection(catalog.products(), query)
+        if len(parts) == 2 and parts[0] == "products":  # noqa: PLR2004
+            product = catalog.product(parts[1])
+            if product is None:
+                return 404, _error("CNCT_001", f"Product {parts[1]} not found."), {}
+            return 200, product, {}
+        if len(parts) == 3 and parts[0] == "products" and parts[2] == "items":  # noqa: PLR2004
+            rows = catalog.items(parts[1])
+            if rows is None:
+                return 404, _error("CNCT_001", f"Product {parts[1]} not found."), {}
+            return self._collection(rows, query)
+        return 404, _error("CNCT_001", f"/{'/'.join(parts)} not found"), {}
+
+    def _collection(self, rows: list[Any], raw_query: str) -> tuple[int, Any, dict[str, str]]:
+        query = parse_query(raw_query)
+        selected = query.apply(rows)
+        total = len(selected)
+        limit = min(query.limit if query.limit is not None else 100, self.server.options.max_limit)
+        page = selected[query.offset : query.offset + limit]
+        if page:
+            content_range = f"items {query.offset}-{query.offset + len(page) - 1}/{total}"
+        else:
+            content_range = f"items 0-0/{total}"
+        return 200, page, {"Content-Range": content_range}
+
+    # -- test mutations -----------------------------------------------------------------
+
+    def _control(self, method: str) -> None:
+        if not self._authorised():
+            self._send(401, _error("AUTH_001", "API key is not valid."))
+            return
+        parts = [unquote(p) for p in urlsplit(self.path).path.strip("/").split("/")]
+        catalog = self.server.catalog
+        try:
+            body = self._body()
+            match method, parts[1:]:
+                case "POST", ["items", item_id, "touch"]:
+                    self._send(200, catalog.update_item(item_id, {}))
+                case "PATCH", ["items", item_id]:
+                    self._send(200, catalog.update_item(item_id, body))
+                case "DELETE", ["items", item_id]:
+                    catalog.remove_item(item_id)
+                    self._send(200, {"deleted": item_id})
+                case "POST", ["products", product_id, "items"]:
+                    self._send(201, catalog.add_item(product_id, body))
+                case "POST", ["products", product_id, "touch"]:
+                    catalog.touch_product(product_id)
+                    self._send(200, {"touched": product_id})
+                case _:
+                    self._send(404, _error("SANDBOX_404", f"no control endpoint {self.path}"))
+        except (CatalogError, ValueError) as error:
+            self._send(400, _error("SANDBOX_400", str(error)))
+
+    def do_POST(self) -> None:
+        self._dispatch_control("POST")
+
+    def do_PATCH(self) -> None:
+        self._dispatch_control("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._dispatch_control("DELETE")
+
+    def _dispatch_control(self, method: str) -> None:
+        if not self.path.startswith(CONTROL_PREFIX + "/"):
+            self._send(405, _error("SANDBOX_405", "the Connect API sandbox is read-only"))
+            return
+        self._control(method)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(
+        self, address: tuple[str, int], catalog: SandboxCatalog, options: SandboxOptions
+    ) -> None:
+        self.catalog = catalog
+        self.options = options
+        self.faults = FaultPlan(options.faults, options.seed)
+        super().__init__(address, _Handler)
+
+
+class SandboxServer:
+    """A running sandbox; `url` is the base URL a ConnectClient takes."""
+
+    def __init__(
+        self,
+        catalog: SandboxCatalog,
+        options: SandboxOptions,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        allow_remote: bool = False,
+    ) -> None:
+        if not allow_remote and not is_loopback(host):
+            msg = (
+                f"refusing to listen on {host}: the sandbox serves test data on loopback only; "
+                "pass --allow-remote to listen elsewhere"
+            )
+            raise SandboxBindError(msg)
+        self.catalog = catalog
+        self._server = _Server((host, port), catalog, options)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (a free one when 0 was asked)."""
+        return int(self._server.server_address[1])
+
+    @property
+    def host(self) -> str:
+        """The address it listens on."""
+        return str(self._server.server_address[0])
+
+    @property
+    def url(self) -> str:
+        """Base URL of the Connect-style API."""
+        return f"http://{self.host}:{self.port}{API_PREFIX}"
+
+    @property
+    def control_url(self) -> str:
+        """Base URL of the test mutation endpoints."""
+        return f"http://{self.host}:{self.port}{CONTROL_PREFIX}"
+
+    @property
+    def injected(self) -> dict[str, int]:
+        """How many faults of each kind were injected so far."""
+        return dict(self._server.faults.injected)
+
+    def start(self) -> Self:
+        """Serve in a background thread."""
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="plm-sync-sandbox", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted."""
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
