@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,7 +19,6 @@ from tenacity import (
     retry_if_exception_type,
     stop_after_attempt,
     stop_after_delay,
-    wait_exponential_jitter,
 )
 
 from plm_sync.connect.paging import PageCursor, parse_content_range
@@ -162,9 +162,9 @@ class ConnectClient:
 
     def _wait(self, state: RetryCallState) -> float:
         """Exponential backoff with jitter; a `Retry-After` is a floor jitter never shortens."""
-        backoff = wait_exponential_jitter(
-            initial=self.retry.initial_backoff, max=self.retry.max_backoff
-        )(state)
+        exponent = max(state.attempt_number - 1, 0)
+        base = min(self.retry.max_backoff, self.retry.initial_backoff * float(2**exponent))
+        backoff = base + random.uniform(0, base)  # noqa: S311 - jitter, not cryptography
         error = state.outcome.exception() if state.outcome else None
         retry_after = error.retry_after if isinstance(error, ConnectTransientError) else None
         wait = backoff if retry_after is None else max(retry_after, backoff)

@@ -1,0 +1,189 @@
+"""The Connect client against the real sandbox over loopback, faults included."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime
+
+import pytest
+import requests
+
+from plm_sync.connect.records import InvalidRecord
+from plm_sync.connect.sandbox.catalog import SandboxCatalog
+from plm_sync.connect.sandbox.generate import generate_catalog
+from plm_sync.connect.sandbox.server import SandboxBindError, SandboxOptions, SandboxServer
+from plm_sync.domain.source import SourceItem, SourceProduct
+from plm_sync.errors import ConnectAuthError, ConnectNotFoundError
+from tests.integration.conftest import API_KEY, fast_client, start_sandbox
+
+pytestmark = pytest.mark.integration
+
+
+def everything(client_url: str, **kwargs: object) -> tuple[list[object], list[object], int]:
+    client = fast_client(client_url, **kwargs)
+    with client:
+        products = list(client.products(statuses=()))
+        items: list[object] = []
+        for product in products:
+            assert isinstance(product, SourceProduct)
+            items += list(client.items(product.id))
+    return products, items, client.retries
+
+
+def test_streams_the_sample_catalog_completely(sample_sandbox: SandboxServer) -> None:
+    products, items, retries = everything(sample_sandbox.url, page_size=7)
+    assert len(products) == 3
+    assert len(items) == sample_sandbox.catalog.item_count()
+    assert retries == 0
+    ids = [row.id for row in items if isinstance(row, SourceItem | InvalidRecord)]
+    assert len(set(ids)) == len(ids)
+
+
+def test_5000_items_stream_exactly_with_every_fault_kind_on() -> None:
+    catalog_data = generate_catalog(5, 1000, seed=42)
+    clean = start_sandbox(SandboxCatalog.from_data(catalog_data))
+    try:
+        expected = everything(clean.url)
+    finally:
+        clean.stop()
+    faulty = start_sandbox(
+        SandboxCatalog.from_data(catalog_data),
+        faults="429:0.03,500:0.03,reset:0.02,slow:0.02,truncate:0.02",
+        seed=7,
+        slow_seconds=0.5,
+    )
+    try:
+        got = everything(faulty.url, page_size=50, timeout=(2.0, 0.2))
+    finally:
+        faulty.stop()
+    assert len(expected[1]) == 5000
+    assert got[0] == expected[0]
+    assert got[1] == expected[1]
+    assert set(faulty.injected) == {"429", "500", "reset", "slow", "truncate"}
+    assert got[2] == sum(faulty.injected.values())
+    assert got[2] >= 0.1 * 105  # ~105 requests, at least 10 % of them failed
+
+
+def test_a_cut_limit_still_yields_every_item() -> None:
+    data = generate_catalog(1, 230, seed=3)
+    server = SandboxServer(
+        SandboxCatalog.from_data(data), SandboxOptions(api_key=API_KEY, max_limit=40)
+    ).start()
+    try:
+        client = fast_client(server.url, page_size=500)
+        pid = data["products"][0]["id"]
+        assert len(list(client.items(pid))) == 230
+    finally:
+        server.stop()
+
+
+def test_wrong_key_is_refused_without_retry(sample_sandbox: SandboxServer) -> None:
+    client = fast_client(sample_sandbox.url)
+    client._session.headers["Authorization"] = "ApiKey SU-WRONG:nope"
+    with pytest.raises(ConnectAuthError, match="PLM_SYNC_CONNECT_API_KEY"):
+        list(client.products())
+    assert client.retries == 0
+
+
+def test_unknown_product_is_not_found(sample_sandbox: SandboxServer) -> None:
+    with pytest.raises(ConnectNotFoundError, match="CNCT_001"):
+        list(fast_client(sample_sandbox.url).items("PRD-000-000-404"))
+
+
+def test_updated_since_cursor_sees_mutations(sample_sandbox: SandboxServer) -> None:
+    client = fast_client(sample_sandbox.url)
+    products = [p for p in client.products() if isinstance(p, SourceProduct)]
+    cursor = max(datetime.fromisoformat(p.updated_at) for p in products if p.updated_at)
+    assert list(client.products(updated_after=cursor)) == []
+    target = products[1].id
+    item_id = sample_sandbox.catalog.items(target)[0]["id"]  # type: ignore[index]
+    control = sample_sandbox.control_url
+    headers = {"Authorization": f"ApiKey {API_KEY}"}
+    response = requests.post(f"{control}/items/{item_id}/touch", headers=headers, timeout=5)
+    assert response.status_code == 200
+    changed = [p.id for p in client.products(updated_after=cursor) if isinstance(p, SourceProduct)]
+    assert changed == [target]
+
+
+def test_control_endpoints_add_change_and_remove_items(sample_sandbox: SandboxServer) -> None:
+    control = sample_sandbox.control_url
+    headers = {"Authorization": f"ApiKey {API_KEY}"}
+    pid = "PRD-276-377-545"
+    new = {
+        "id": f"{pid}-0099",
+        "mpn": "NEW_P1M:Monthly",
+        "name": "New (x)",
+        "type": "ppu",
+        "status": "published",
+        "period": "monthly",
+    }
+    assert (
+        requests.post(
+            f"{control}/products/{pid}/items", json=new, headers=headers, timeout=5
+        ).status_code
+        == 201
+    )
+    assert (
+        requests.patch(
+            f"{control}/items/{pid}-0001", json={"status": "endofsale"}, headers=headers, timeout=5
+        ).status_code
+        == 200
+    )
+    assert (
+        requests.delete(f"{control}/items/{pid}-0002", headers=headers, timeout=5).status_code
+        == 200
+    )
+    assert (
+        requests.delete(f"{control}/items/{pid}-0002", headers=headers, timeout=5).status_code
+        == 400
+    )
+    assert requests.post(f"{control}/items/x/touch", timeout=5).status_code == 401
+    items = {
+        i.id: i for i in fast_client(sample_sandbox.url).items(pid) if isinstance(i, SourceItem)
+    }
+    assert items[f"{pid}-0099"].mpn == "NEW_P1M:Monthly"
+    assert items[f"{pid}-0001"].status == "endofsale"
+    assert f"{pid}-0002" not in items
+
+
+def test_the_api_is_read_only(sample_sandbox: SandboxServer) -> None:
+    response = requests.post(f"{sample_sandbox.url}/products", json={}, timeout=5)
+    assert response.status_code == 405
+
+
+def test_refuses_to_listen_beyond_loopback() -> None:
+    with pytest.raises(SandboxBindError, match="--allow-remote"):
+        SandboxServer(SandboxCatalog([], {}), SandboxOptions(api_key="k"), host="0.0.0.0")  # noqa: S104
+
+
+def test_cli_sandbox_serves_over_loopback() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "plm_sync", "sandbox", "--port", "0", "--api-key", API_KEY],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()
+            url = first.split()[2]
+            assert url.startswith("http://127.0.0.1:")
+            assert "integration-secret" not in first
+            assert len(list(fast_client(url).products())) == 3
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def test_cli_sandbox_refuses_a_public_address() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "plm_sync", "sandbox", "--host", "0.0.0.0", "--port", "0"],  # noqa: S104
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "--allow-remote" in result.stderr
+    assert "Traceback" not in result.stderr
