@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import click
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from plm_sync.config import Settings, load_settings
+from plm_sync.connect.client import ConnectClient
 from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, CatalogError, SandboxCatalog
 from plm_sync.connect.sandbox.faults import FaultSpec
 from plm_sync.connect.sandbox.generate import generate_catalog
@@ -20,6 +24,8 @@ from plm_sync.domain.explain import explain_mpn
 from plm_sync.errors import EXIT_USAGE, PlmSyncError, UsageError
 from plm_sync.logging import configure_logging
 from plm_sync.mappings import load_plm_rules
+from plm_sync.pipeline import SyncRequest, run_sync
+from plm_sync.reports import catalog, list_runs, run_report
 
 
 class _Context:
@@ -35,6 +41,7 @@ pass_context = click.make_pass_decorator(_Context)
 @click.group()
 @click.option("--database-url", help="SQLAlchemy URL (env PLM_SYNC_DATABASE_URL).")
 @click.option("--mappings", type=click.Path(path_type=Path), help="Operator mappings folder.")
+@click.option("--connect-url", help="Connect API base URL (env PLM_SYNC_CONNECT_URL).")
 @click.option(
     "--log-format",
     type=click.Choice(["auto", "json", "console"]),
@@ -54,12 +61,15 @@ def cli(
     ctx: click.Context,
     database_url: str | None,
     mappings: Path | None,
+    connect_url: str | None,
     log_format: str,
     log_level: str,
 ) -> None:
     """Synchronise CloudBlue Connect catalogs into CloudBlue Commerce PLM."""
     configure_logging(log_format, log_level)
-    ctx.obj = _Context(load_settings(database_url=database_url, mappings=mappings))
+    ctx.obj = _Context(
+        load_settings(database_url=database_url, mappings=mappings, connect_url=connect_url)
+    )
 
 
 def _print_json(data: Any) -> None:  # noqa: ANN401 - any JSON value
@@ -91,6 +101,280 @@ def explain(context: _Context, mpn: str, name: str | None, output: str) -> None:
 
 
 SANDBOX_DEFAULT_KEY = "SU-000-000-000:sandbox"
+DEMO_DATABASE = Path("plm_sync_demo.db")
+DEMO_CATALOG_JSON = Path("plm_sync_demo_catalog.json")
+
+
+class _RichProgress:
+    """A live count of product lines and items on a terminal; nothing otherwise."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.task = self.progress.add_task("syncing", total=None)
+        self.products = 0
+        self.items = 0
+
+    def product(self, product_id: str, items: int) -> None:
+        self.products += 1
+        self.items += items
+        self.progress.update(
+            self.task,
+            description=f"{self.products} product lines, {self.items} items (last {product_id})",
+        )
+
+    def __enter__(self) -> Self:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.progress.stop()
+
+
+def _run_and_report(
+    settings: Settings, request: SyncRequest, output: str, client: ConnectClient | None = None
+) -> int:
+    console = Console(stderr=True)
+    if console.is_terminal and output != "json":
+        with _RichProgress(console) as progress:
+            outcome = run_sync(settings, request, client=client, progress=progress)
+    else:
+        outcome = run_sync(settings, request, client=client)
+    report = run_report(settings, outcome.run_id)
+    if output == "json":
+        _print_json(report)
+    else:
+        _print_report(report)
+    return outcome.exit_code
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    console = Console()
+    counts = report["counts"]
+    title = f"run {report['id']}: {report['status']}" + (" (dry run)" if report["dry_run"] else "")
+    table = Table(title=title, show_header=False)
+    table.add_row("trigger / scope", f"{report['trigger']} / {report['scope']}")
+    table.add_row("started / finished", f"{report['started_at']} / {report['finished_at']}")
+    table.add_row(
+        "products / items",
+        f"{counts['products']} / {counts['items']} ({counts['skipped']} drafts skipped)",
+    )
+    table.add_row(
+        "catalog rows",
+        f"created {counts['created']}, updated {counts['updated']}, "
+        f"unchanged {counts['unchanged']}, deactivated {counts['deactivated']}",
+    )
+    table.add_row("errors / retries", f"{counts['errors']} / {report['retries']}")
+    table.add_row("cursor", f"{report['cursor_before']} -> {report['cursor_after']}")
+    if report.get("message"):
+        table.add_row("message", report["message"])
+    console.print(table)
+    if report["event_summary"]:
+        summary = Table(title="events", show_lines=False)
+        for column in ("level", "code", "count"):
+            summary.add_column(column)
+        for row in report["event_summary"]:
+            summary.add_row(row["level"], row["code"], str(row["count"]))
+        console.print(summary)
+    problems = [e for e in report["events"] if e["level"] in {"error", "warning"}]
+    if problems:
+        detail = Table(title="errors and warnings")
+        for column in ("level", "code", "product", "item", "mpn", "message"):
+            detail.add_column(column, overflow="fold")
+        for event in problems[:50]:
+            detail.add_row(
+                event["level"],
+                event["code"],
+                event["connect_product_id"] or "",
+                event["connect_item_id"] or "",
+                event["mpn"] or "",
+                event["message"],
+            )
+        console.print(detail)
+        if len(problems) > 50:  # noqa: PLR2004 - a screenful; the JSON report has all
+            console.print(
+                f"... {len(problems) - 50} more: `plm-sync report {report['id']} --format json`"
+            )
+
+
+@cli.command()
+@click.option("--full", is_flag=True, help="Reconcile every product (finds deletions).")
+@click.option("--product", "products", multiple=True, help="Only this Connect product (repeat).")
+@click.option("--dry-run", is_flag=True, help="Compute and report the changes, write none.")
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@pass_context
+def sync(
+    context: _Context, full: bool, products: tuple[str, ...], dry_run: bool, output: str
+) -> None:
+    """One sync run in this process (incremental by default)."""
+    request = SyncRequest(trigger="cli", full=full, product_ids=products, dry_run=dry_run)
+    sys.exit(_run_and_report(context.settings, request, output))
+
+
+@cli.command("import")
+@click.argument("product_id")
+@click.option("--dry-run", is_flag=True)
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@pass_context
+def import_product(context: _Context, product_id: str, dry_run: bool, output: str) -> None:
+    """Import one Connect product now (a full run for that product)."""
+    request = SyncRequest(trigger="cli", full=True, product_ids=(product_id,), dry_run=dry_run)
+    sys.exit(_run_and_report(context.settings, request, output))
+
+
+@cli.command("catalog")
+@click.option("--product", "products", multiple=True, help="Only this Connect product (repeat).")
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@pass_context
+def catalog_command(context: _Context, products: tuple[str, ...], output: str) -> None:
+    """The stored hierarchical catalog."""
+    data = catalog(context.settings, products)
+    if output == "json":
+        _print_json(data)
+        return
+    console = Console()
+    for line in data["product_lines"]:
+        table = Table(
+            title=f"{line['connect_product_id']} {line['name']} ({line['vendor']})"
+            + ("" if line["active"] else " [inactive]")
+        )
+        for column in ("service plan", "resource", "billing", "periods", "active"):
+            table.add_column(column, overflow="fold")
+        for plan in line["service_plans"]:
+            billing = plan["billing_period"]
+            table.add_row(
+                plan["name"],
+                plan["resource_mpn"],
+                "trial" if billing is None else f"{billing['duration']} {billing['unit']}",
+                ", ".join(f"{p['duration']} {p['unit']}" for p in plan["periods"]),
+                "yes" if plan["active"] else "no",
+            )
+        console.print(table)
+    if not data["product_lines"]:
+        console.print("the catalog is empty: run `plm-sync sync --full` first")
+
+
+def _since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--since {value!r} is not a date like 2026-11-01") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@click.option(
+    "--status", type=click.Choice(["running", "succeeded", "succeeded_with_errors", "failed"])
+)
+@click.option("--since", help="Only runs started on or after this date (ISO 8601).")
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@pass_context
+def runs(context: _Context, limit: int, status: str | None, since: str | None, output: str) -> None:
+    """Recent runs, newest first."""
+    rows = list_runs(context.settings, limit, status, _since(since))
+    if output == "json":
+        _print_json(rows)
+        return
+    table = Table(title="runs")
+    for column in (
+        "id",
+        "trigger",
+        "scope",
+        "status",
+        "started",
+        "products",
+        "items",
+        "created",
+        "updated",
+        "unchanged",
+        "deactivated",
+        "errors",
+        "retries",
+    ):
+        table.add_column(column)
+    for row in rows:
+        counts = row["counts"]
+        table.add_row(
+            str(row["id"]),
+            row["trigger"],
+            row["scope"],
+            row["status"],
+            row["started_at"],
+            *(
+                str(counts[name])
+                for name in (
+                    "products",
+                    "items",
+                    "created",
+                    "updated",
+                    "unchanged",
+                    "deactivated",
+                    "errors",
+                )
+            ),
+            str(row["retries"]),
+        )
+    Console().print(table)
+
+
+@cli.command()
+@click.argument("run_id")
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@pass_context
+def report(context: _Context, run_id: str, output: str) -> None:
+    """One run's status, counts and events (RUN_ID or `latest`)."""
+    data = run_report(context.settings, run_id)
+    if output == "json":
+        _print_json(data)
+    else:
+        _print_report(data)
+
+
+@cli.command()
+@pass_context
+def demo(context: _Context) -> None:
+    """Serve the bundled sample catalog on loopback and sync it into plm_sync_demo.db."""
+    key = f"SU-DEMO-{secrets.token_hex(4)}:{secrets.token_hex(16)}"
+    server = SandboxServer(
+        SandboxCatalog.load(SAMPLE_CATALOG), SandboxOptions(api_key=key), port=0
+    ).start()
+    try:
+        settings = context.settings.with_overrides(
+            database_url=f"sqlite:///{DEMO_DATABASE}",
+            connect_url=server.url,
+            connect_api_key=key,
+        )
+        click.echo(f"sandbox with the bundled sample catalog on {server.url}")
+        code = _run_and_report(settings, SyncRequest(trigger="cli", full=True), "table")
+        DEMO_CATALOG_JSON.write_text(
+            json.dumps(catalog(settings), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    finally:
+        server.stop()
+    click.echo(
+        f"catalog stored in {DEMO_DATABASE.resolve()} "
+        f"(`plm-sync --database-url sqlite:///{DEMO_DATABASE} catalog`)"
+    )
+    click.echo(f"catalog JSON written to {DEMO_CATALOG_JSON.resolve()}")
+    sys.exit(code)
 
 
 @cli.group(invoke_without_command=True)

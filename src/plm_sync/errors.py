@@ -67,7 +67,11 @@ class ConnectProtocolError(ConnectError):
 
 
 class RunFailedError(PlmSyncError):
-    """A sync run failed as a whole; names the run and the step (exit 1)."""
+    """A sync run failed as a whole; names the run and the step (exit 1, or 2 for a bad key)."""
+
+    def __init__(self, message: str, *, exit_code: int = EXIT_RUN_FAILED) -> None:
+        self.exit_code = exit_code
+        super().__init__(message)
 
 
 class RunConflictError(UsageError):

@@ -1,0 +1,457 @@
+"""One sync run: fetch -> normalise -> group -> diff -> write, one transaction per product line."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from plm_sync.config import Settings
+from plm_sync.connect.client import ConnectClient, RetryPolicy
+from plm_sync.connect.records import InvalidRecord
+from plm_sync.domain.events import Event, Level
+from plm_sync.domain.grouping import group_items
+from plm_sync.domain.rules import PlmRules
+from plm_sync.domain.source import SourceItem, SourceProduct
+from plm_sync.errors import (
+    EXIT_ITEM_ERRORS,
+    EXIT_OK,
+    EXIT_RUN_FAILED,
+    ConnectAuthError,
+    ConnectError,
+    PlmSyncError,
+    RunFailedError,
+    UsageError,
+)
+from plm_sync.mappings import load_plm_rules
+from plm_sync.store.catalog import CatalogRepository, Changes, content_hash, source_hash
+from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.runs import RunRepository, RunStart
+from plm_sync.store.snapshot import SnapshotRepository
+
+log = structlog.get_logger(__name__)
+
+SYNCED_ITEM_STATUSES = frozenset({"published", "endofsale"})
+HEARTBEAT_EVERY = 30.0
+
+
+def utcnow() -> datetime:
+    """Now, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """What to sync: incremental by default, `full` reconciles, `product_ids` narrows."""
+
+    trigger: str = "cli"
+    full: bool = False
+    product_ids: tuple[str, ...] = ()
+    dry_run: bool = False
+
+    @property
+    def scope(self) -> str:
+        """Human-readable scope for the run log."""
+        kind = "full" if self.full or self.product_ids else "incremental"
+        if self.product_ids:
+            return f"{kind}: {', '.join(self.product_ids)}"
+        return kind
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a run ended, with the CLI exit code it means."""
+
+    run_id: int
+    status: str
+    exit_code: int
+
+
+class Progress(Protocol):
+    """What the CLI shows while a run goes on."""
+
+    def product(self, product_id: str, items: int) -> None:
+        """A product line was processed with `items` items."""
+
+
+@dataclass
+class _Tally:
+    products: int = 0
+    items: int = 0
+    skipped: int = 0
+    errors: int = 0
+    failed_products: int = 0
+    changes: Changes = field(default_factory=Changes)
+    seen: set[str] = field(default_factory=set)
+    newest: datetime | None = None
+
+
+def connect_client(settings: Settings) -> ConnectClient:
+    """A client from settings; says which setting is missing."""
+    if not settings.connect_url:
+        raise UsageError("no Connect URL: set PLM_SYNC_CONNECT_URL (or --connect-url)")
+    if not settings.connect_api_key:
+        raise UsageError("no Connect API key: set PLM_SYNC_CONNECT_API_KEY")
+    return ConnectClient(
+        settings.connect_url,
+        settings.connect_api_key,
+        page_size=settings.page_size,
+        timeout=(settings.connect_timeout, settings.read_timeout),
+        retry=RetryPolicy(
+            max_attempts=settings.max_attempts, max_total_wait=settings.max_retry_wait
+        ),
+    )
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _select_items(
+    product_id: str, rows: Sequence[SourceItem | InvalidRecord], tally: _Tally
+) -> tuple[list[SourceItem], list[Event]]:
+    """Keep published and end-of-sale items; drafts are counted, bad rows become errors."""
+    items: list[SourceItem] = []
+    events: list[Event] = []
+    for row in rows:
+        if isinstance(row, InvalidRecord):
+            events.append(
+                Event(
+                    Level.ERROR,
+                    "item_invalid",
+                    f"Connect item cannot be read: {row.problem}; fix the item in Connect",
+                    product_id,
+                    row.id,
+                    row.mpn,
+                )
+            )
+        elif row.status in SYNCED_ITEM_STATUSES:
+            items.append(row)
+        else:
+            tally.skipped += 1
+    return items, events
+
+
+def _change_events(product_id: str, changes: Changes, dry_run: bool) -> list[Event]:
+    verb = "would be " if dry_run else ""
+    events = []
+    for code, names, word in (
+        ("plan_created", changes.plans_created, "created"),
+        ("plan_updated", changes.plans_updated, "updated"),
+        ("plan_deactivated", changes.plans_deactivated, "deactivated"),
+    ):
+        events += [
+            Event(Level.INFO, code, f"service plan {name!r} {verb}{word}", product_id)
+            for name in names
+        ]
+    return events
+
+
+class SyncRun:
+    """Carries one run through its steps; owns its transactions."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        request: SyncRequest,
+        *,
+        rules: PlmRules,
+        factory: sessionmaker[Session],
+        client: ConnectClient,
+        progress: Progress | None,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.settings = settings
+        self.request = request
+        self.rules = rules
+        self.rules_hash = content_hash(repr(rules))
+        self.factory = factory
+        self.client = client
+        self.progress = progress
+        self.clock = clock
+        self.tally = _Tally()
+        self.step = "starting"
+        self.last_heartbeat = time.monotonic()
+        self.run_id = 0
+        self.cursor_before: str | None = None
+
+    def start(self) -> int:
+        """Sweep runs left by dead processes, then record this run as running."""
+        with unit_of_work(self.factory) as session:
+            runs = RunRepository(session)
+            now = self.clock()
+            swept = runs.sweep_stale(now, timedelta(seconds=self.settings.stale_run_seconds))
+            for run_id in swept:
+                log.warning("stale_run_marked_failed", stale_run_id=run_id)
+            run = runs.start(
+                RunStart(
+                    self.request.trigger,
+                    self.request.scope,
+                    self.request.full or bool(self.request.product_ids),
+                    self.request.dry_run,
+                ),
+                now,
+            )
+            self.run_id = run.id
+            self.cursor_before = run.cursor_before
+        structlog.contextvars.bind_contextvars(run_id=self.run_id)
+        log.info("run_started", scope=self.request.scope, dry_run=self.request.dry_run)
+        return self.run_id
+
+    def heartbeat(self, force: bool = False) -> None:
+        """Refresh the run's heartbeat, at most every HEARTBEAT_EVERY seconds."""
+        if not force and time.monotonic() - self.last_heartbeat < HEARTBEAT_EVERY:
+            return
+        with unit_of_work(self.factory) as session:
+            RunRepository(session).heartbeat(self.run_id, self.clock())
+        self.last_heartbeat = time.monotonic()
+
+    def execute(self) -> None:
+        """Every product line in scope, then reconciliation of lines gone from Connect."""
+        cursor = None
+        if not self.request.full and not self.request.product_ids:
+            cursor = _parse_time(self.cursor_before)
+        self.step = "fetching products"
+        products = self.client.products(
+            ids=list(self.request.product_ids) or None, updated_after=cursor
+        )
+        for record in products:
+            if isinstance(record, InvalidRecord):
+                self.tally.errors += self._record(
+                    [
+                        Event(
+                            Level.ERROR,
+                            "product_invalid",
+                            f"Connect product cannot be read: {record.problem}",
+                            record.id,
+                        )
+                    ]
+                )
+                continue
+            self.product(record)
+            self.heartbeat()
+            self.step = "fetching products"
+        missing = set(self.request.product_ids) - self.tally.seen
+        for product_id in sorted(missing):
+            self.tally.failed_products += 1
+            self.tally.errors += self._record(
+                [
+                    Event(
+                        Level.ERROR,
+                        "product_not_found",
+                        "Connect returned no published product with this id; "
+                        "check the id and its status",
+                        product_id,
+                    )
+                ]
+            )
+        if self.request.full and not self.request.product_ids and not self.tally.failed_products:
+            self.step = "deactivating product lines gone from Connect"
+            self.deactivate_unseen()
+
+    def product(self, product: SourceProduct) -> None:
+        """Fetch, group and store one product line, all or nothing."""
+        tally = self.tally
+        tally.products += 1
+        tally.seen.add(product.id)
+        updated = _parse_time(product.updated_at)
+        if updated and (tally.newest is None or updated > tally.newest):
+            tally.newest = updated
+        self.step = f"fetching items of {product.id}"
+        try:
+            rows = list(self.client.items(product.id))
+        except ConnectAuthError:
+            raise
+        except ConnectError as error:
+            tally.failed_products += 1
+            tally.errors += self._record(
+                [
+                    Event(
+                        Level.ERROR,
+                        "product_fetch_failed",
+                        f"items could not be fetched, product line left as it was: {error}",
+                        product.id,
+                    )
+                ]
+            )
+            return
+        tally.items += len(rows)
+        items, events = _select_items(product.id, rows, tally)
+        self.step = f"grouping {product.id}"
+        grouped = group_items(product, items, self.rules)
+        events += grouped.events
+        self.step = f"writing {product.id}"
+        source = source_hash(product, items, self.rules_hash)
+        dry = self.request.dry_run
+        with unit_of_work(self.factory, commit=not dry) as session:
+            catalog = CatalogRepository(session)
+            existing = catalog.line(product.id)
+            if existing is not None and existing.active and existing.source_hash == source:
+                changes = Changes(unchanged=existing.row_count)
+                events = [event for event in events if event.level is not Level.INFO]
+            else:
+                SnapshotRepository(session).save(product, items, self.run_id)
+                changes = catalog.save_line(grouped.product_line, source, self.run_id, self.clock())
+            events += _change_events(product.id, changes, dry)
+            if not dry:
+                RunRepository(session).add_events(self.run_id, events)
+        if dry:
+            self._record(events)
+        tally.changes.add(changes)
+        tally.errors += sum(1 for event in events if event.level is Level.ERROR)
+        if self.progress is not None:
+            self.progress.product(product.id, len(rows))
+
+    def deactivate_unseen(self) -> None:
+        """After a complete full sync, lines whose product Connect no longer serves go inactive."""
+        dry = self.request.dry_run
+        with unit_of_work(self.factory, commit=not dry) as session:
+            changes, gone = CatalogRepository(session).deactivate_lines_except(
+                self.tally.seen, self.run_id, self.clock()
+            )
+            events = [
+                Event(
+                    Level.INFO,
+                    "product_line_deactivated",
+                    "Connect no longer serves this product as published; its plans were "
+                    + ("would be " if dry else "")
+                    + "deactivated",
+                    product_id,
+                )
+                for product_id in gone
+            ]
+            if not dry:
+                RunRepository(session).add_events(self.run_id, events)
+        if dry:
+            self._record(events)
+        self.tally.changes.deactivated += changes.deactivated
+
+    def _record(self, events: list[Event]) -> int:
+        """Store events in their own transaction; returns how many are errors."""
+        with unit_of_work(self.factory) as session:
+            RunRepository(session).add_events(self.run_id, events)
+        return sum(1 for event in events if event.level is Level.ERROR)
+
+    def finish(self, failure: BaseException | None) -> RunOutcome:
+        """Close the run in its own transaction; move the cursor only after full success."""
+        tally = self.tally
+        if failure is not None:
+            status = "failed"
+        elif tally.errors or tally.failed_products:
+            status = "succeeded_with_errors"
+        else:
+            status = "succeeded"
+        cursor_after = self.cursor_before
+        moves = (
+            failure is None
+            and not tally.failed_products
+            and not self.request.product_ids
+            and not self.request.dry_run
+            and tally.newest is not None
+        )
+        if moves and tally.newest is not None:
+            before = _parse_time(self.cursor_before)
+            if before is None or tally.newest > before:
+                cursor_after = tally.newest.isoformat()
+        message = None
+        if failure is not None:
+            message = f"failed while {self.step}: {failure}"
+        changes = tally.changes
+        with unit_of_work(self.factory) as session:
+            runs = RunRepository(session)
+            now = self.clock()
+            runs.finish(
+                self.run_id,
+                now,
+                status,
+                products=tally.products,
+                items=tally.items,
+                skipped=tally.skipped,
+                created=changes.created,
+                updated=changes.updated,
+                unchanged=changes.unchanged,
+                deactivated=changes.deactivated,
+                errors=tally.errors,
+                failed_products=tally.failed_products,
+                retries=self.client.retries,
+                cursor_after=cursor_after,
+                message=message,
+            )
+            if moves and cursor_after and cursor_after != self.cursor_before:
+                runs.set_cursor(cursor_after, self.run_id, now)
+        log.info(
+            "run_finished",
+            status=status,
+            products=tally.products,
+            items=tally.items,
+            created=changes.created,
+            updated=changes.updated,
+            unchanged=changes.unchanged,
+            deactivated=changes.deactivated,
+            errors=tally.errors,
+            retries=self.client.retries,
+            cursor_after=cursor_after,
+            message=message,
+        )
+        structlog.contextvars.unbind_contextvars("run_id")
+        exit_code = {"succeeded": EXIT_OK, "succeeded_with_errors": EXIT_ITEM_ERRORS}.get(
+            status, EXIT_RUN_FAILED
+        )
+        return RunOutcome(self.run_id, status, exit_code)
+
+
+def run_sync(
+    settings: Settings,
+    request: SyncRequest,
+    *,
+    client: ConnectClient | None = None,
+    progress: Progress | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> RunOutcome:
+    """Run one sync in this process and record it.
+
+    The operator files are validated before anything is written (exit 2, nothing changed);
+    each product line is its own transaction; the run row is closed in `finally`, so a run
+    never stays `running`; a failure raises RunFailedError naming the run and the step.
+    """
+    rules = load_plm_rules(settings.mappings)
+    own_client = client is None
+    client = client or connect_client(settings)
+    _, factory = open_database(settings.database_url)
+    run = SyncRun(
+        settings,
+        request,
+        rules=rules,
+        factory=factory,
+        client=client,
+        progress=progress,
+        clock=clock,
+    )
+    run.start()
+    failure: BaseException | None = None
+    try:
+        run.execute()
+    except BaseException as error:
+        failure = error
+        raise
+    finally:
+        outcome = run.finish(failure)
+        if own_client:
+            client.close()
+        if isinstance(failure, PlmSyncError):
+            code = failure.exit_code if isinstance(failure, ConnectAuthError) else EXIT_RUN_FAILED
+            raise RunFailedError(
+                f"run {run.run_id} failed while {run.step}: {failure}", exit_code=code
+            ) from failure
+    return outcome

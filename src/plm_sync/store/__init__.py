@@ -1,0 +1,1 @@
+"""The SQL store: SQLAlchemy models, Alembic migrations, the unit of work and repositories."""

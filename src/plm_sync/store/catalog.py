@@ -1,0 +1,409 @@
+"""Catalog repository: store a product line by content diff, read it back as DESIGN §6 JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from plm_sync.domain import catalog as domain
+from plm_sync.domain.source import SourceItem, SourceProduct
+from plm_sync.store import models
+from plm_sync.store.models import CATALOG_TABLES, CatalogRow
+
+Values = dict[str, Any]
+Desired = dict[type[CatalogRow], dict[str, Values]]
+
+
+def content_hash(value: Any) -> str:  # noqa: ANN401 - any JSON-able value
+    """A short, stable digest of a JSON-able value."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def plan_key(plan: domain.ServicePlan) -> str:
+    """A plan's identity inside its line: resource MPN and billing term (or `trial`)."""
+    billing = plan.billing_period.term() if plan.billing_period else "trial"
+    return f"{plan.resource_mpn}|{billing}"
+
+
+def flatten(line: domain.ProductLine) -> Desired:
+    """The rows each catalog table should hold for this line, by natural key."""
+    desired: Desired = {table: {} for table in CATALOG_TABLES}
+    for resource in line.resources:
+        desired[models.Resource][resource.mpn] = {
+            "mpn": resource.mpn,
+            "name": resource.name,
+            "uom": resource.uom,
+            "measurable": resource.measurable,
+            "as_is": resource.as_is,
+            "active": resource.active,
+        }
+    keys = {plan.name: plan_key(plan) for plan in line.service_plans}
+    for plan in line.service_plans:
+        pkey = keys[plan.name]
+        desired[models.ServicePlan][pkey] = {
+            "name": plan.name,
+            "resource_mpn": plan.resource_mpn,
+            "billing_duration": plan.billing_period.duration if plan.billing_period else None,
+            "billing_unit": plan.billing_period.unit.value if plan.billing_period else None,
+            "trial": plan.trial,
+            "sharing": plan.sharing.as_dict(),
+            "active": plan.active,
+        }
+        for position, period in enumerate(plan.periods):
+            desired[models.PlanPeriod][f"{pkey}|{period.mpn}"] = {
+                "plan_key": pkey,
+                "duration": period.period.duration,
+                "unit": period.period.unit.value,
+                "trial": period.trial,
+                "mpn": period.mpn,
+                "connect_item_id": period.connect_item_id,
+                "position": position,
+                "active": period.active,
+            }
+        active_mpns = {period.mpn for period in plan.periods if period.active}
+        for rate in plan.resource_rates:
+            rkey = f"{pkey}|{rate.resource_mpn}"
+            desired[models.ResourceRate][rkey] = {
+                "plan_key": pkey,
+                "resource_mpn": rate.resource_mpn,
+                "min_units": rate.min_units,
+                "max_units": rate.max_units,
+                "active": plan.active,
+            }
+            for position, rate_period in enumerate(rate.periods):
+                desired[models.ResourceRatePeriod][f"{rkey}|{rate_period.mpn}"] = {
+                    "rate_key": rkey,
+                    "duration": rate_period.period.duration,
+                    "unit": rate_period.period.unit.value,
+                    "mpn": rate_period.mpn,
+                    "position": position,
+                    "active": rate_period.mpn in active_mpns,
+                }
+        for target in plan.upgrade_paths:
+            tkey = keys[target]
+            desired[models.UpgradePath][f"{pkey}>{tkey}"] = {
+                "plan_key": pkey,
+                "target_plan_key": tkey,
+                "target_name": target,
+                "active": True,
+            }
+    return desired
+
+
+def source_hash(product: SourceProduct, items: Sequence[SourceItem], rules_hash: str) -> str:
+    """Digest of everything a line is computed from: product, items and the rules."""
+    rows = sorted(
+        (i.id, i.name, i.mpn, i.type.value, i.period, i.commitment_count, i.unit, i.status)
+        for i in items
+    )
+    return content_hash([product.id, product.name, product.vendor, rows, rules_hash])
+
+
+@dataclass
+class Changes:
+    """What writing one line did (or would do), in catalog rows."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deactivated: int = 0
+    plans_created: list[str] = field(default_factory=list)
+    plans_updated: list[str] = field(default_factory=list)
+    plans_deactivated: list[str] = field(default_factory=list)
+
+    def add(self, other: Changes) -> None:
+        """Accumulate another line's changes into this one."""
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.deactivated += other.deactivated
+
+
+class CatalogRepository:
+    """Reads and writes the hierarchical catalog; never commits (the caller owns that)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def line(self, connect_product_id: str) -> models.ProductLine | None:
+        """The stored line of a Connect product, if any."""
+        return self.session.scalars(
+            select(models.ProductLine).where(
+                models.ProductLine.connect_product_id == connect_product_id
+            )
+        ).one_or_none()
+
+    def save_line(
+        self, line: domain.ProductLine, source: str, run_id: int, now: datetime
+    ) -> Changes:
+        """Store a line by diff: insert new rows, update changed ones, deactivate missing ones.
+
+        Rows whose content hash is unchanged are not touched (no write, same timestamps);
+        nothing is ever deleted.
+        """
+        row = self.line(line.connect_product_id)
+        if row is None:
+            row = models.ProductLine(
+                connect_product_id=line.connect_product_id,
+                name=line.name,
+                vendor=line.vendor,
+                active=True,
+                source_hash=source,
+                row_count=0,
+                created_at=now,
+                updated_at=now,
+            )
+            self.session.add(row)
+            self.session.flush()  # the new line's id keys its catalog rows below
+        changes = Changes()
+        total = 0
+        for table, rows in flatten(line).items():
+            table_changes = self._diff_table(table, row.id, rows, run_id, now)
+            changes.add(table_changes)
+            if table is models.ServicePlan:
+                changes.plans_created = table_changes.plans_created
+                changes.plans_updated = table_changes.plans_updated
+                changes.plans_deactivated = table_changes.plans_deactivated
+            total += table_changes.created + table_changes.updated + table_changes.unchanged
+            total += table_changes.deactivated
+        header = (line.name, line.vendor, True, source)
+        if (row.name, row.vendor, row.active, row.source_hash) != header or row.row_count != total:
+            row.name, row.vendor, row.active, row.source_hash = header
+            row.row_count = total
+            row.updated_at = now
+        return changes
+
+    def _diff_table(
+        self,
+        table: type[CatalogRow],
+        line_id: int,
+        desired: dict[str, Values],
+        run_id: int,
+        now: datetime,
+    ) -> Changes:
+        stored = {
+            key: (ident, digest, active, name)
+            for ident, key, digest, active, name in self.session.execute(
+                select(
+                    table.id,
+                    table.key,
+                    table.content_hash,
+                    table.active,
+                    getattr(table, "name", table.key),
+                ).where(table.product_line_id == line_id)
+            )
+        }
+        changes = Changes()
+        inserts: list[Values] = []
+        updates: list[Values] = []
+        for key, values in desired.items():
+            digest = content_hash(values)
+            known = stored.get(key)
+            if known is None:
+                inserts.append(
+                    {
+                        **values,
+                        "product_line_id": line_id,
+                        "key": key,
+                        "content_hash": digest,
+                        "created_run_id": run_id,
+                        "changed_run_id": run_id,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+                changes.created += 1
+                changes.plans_created.append(str(values.get("name", key)))
+            elif known[1] != digest:
+                updates.append(
+                    {
+                        **values,
+                        "id": known[0],
+                        "content_hash": digest,
+                        "changed_run_id": run_id,
+                        "updated_at": now,
+                    }
+                )
+                if known[2] and not values["active"]:
+                    changes.deactivated += 1
+                    changes.plans_deactivated.append(str(values.get("name", key)))
+                else:
+                    changes.updated += 1
+                    changes.plans_updated.append(str(values.get("name", key)))
+            else:
+                changes.unchanged += 1
+        updates += _deactivate_missing(stored, desired, changes, run_id, now)
+        if inserts:
+            self.session.execute(insert(table), inserts)
+        if updates:
+            self.session.execute(update(table), updates)
+        return changes
+
+    def deactivate_lines_except(
+        self, seen: Iterable[str], run_id: int, now: datetime
+    ) -> tuple[Changes, list[str]]:
+        """Deactivate every active line whose Connect product was not seen (after a full sync)."""
+        keep = set(seen)
+        gone = [
+            line
+            for line in self.session.scalars(
+                select(models.ProductLine).where(models.ProductLine.active.is_(True))
+            )
+            if line.connect_product_id not in keep
+        ]
+        changes = Changes()
+        for line in gone:
+            for table in CATALOG_TABLES:
+                result = self.session.execute(
+                    update(table)
+                    .where(table.product_line_id == line.id, table.active.is_(True))
+                    .values(active=False, content_hash="", changed_run_id=run_id, updated_at=now)
+                )
+                changes.deactivated += int(getattr(result, "rowcount", 0) or 0)
+            line.active = False
+            line.source_hash = ""
+            line.updated_at = now
+        return changes, [line.connect_product_id for line in gone]
+
+    def row_count(self) -> int:
+        """Catalog rows stored, all tables."""
+        return sum(
+            self.session.scalar(select(func.count()).select_from(table)) or 0
+            for table in CATALOG_TABLES
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def catalog(self, product_ids: Sequence[str] = ()) -> dict[str, Any]:
+        """The stored catalog in the JSON shape of DESIGN §6, sorted for stable output."""
+        query = select(models.ProductLine).order_by(models.ProductLine.connect_product_id)
+        if product_ids:
+            query = query.where(models.ProductLine.connect_product_id.in_(product_ids))
+        return {"product_lines": [self._line_json(line) for line in self.session.scalars(query)]}
+
+    def _rows(self, table: type[CatalogRow], line_id: int) -> list[Any]:
+        return list(self.session.scalars(select(table).where(table.product_line_id == line_id)))
+
+    def _line_json(self, line: models.ProductLine) -> dict[str, Any]:
+        resources = sorted(self._rows(models.Resource, line.id), key=lambda r: r.mpn)
+        plans = self._rows(models.ServicePlan, line.id)
+        periods = _by(self._rows(models.PlanPeriod, line.id), "plan_key")
+        rates = _by(self._rows(models.ResourceRate, line.id), "plan_key")
+        rate_periods = _by(self._rows(models.ResourceRatePeriod, line.id), "rate_key")
+        paths = _by(self._rows(models.UpgradePath, line.id), "plan_key")
+        return {
+            "connect_product_id": line.connect_product_id,
+            "name": line.name,
+            "vendor": line.vendor,
+            "active": line.active,
+            "resources": [
+                {
+                    "mpn": r.mpn,
+                    "name": r.name,
+                    "uom": r.uom,
+                    "measurable": r.measurable,
+                    "as_is": r.as_is,
+                    "active": r.active,
+                }
+                for r in resources
+            ],
+            "service_plans": [
+                _plan_json(plan, periods, rates, rate_periods, paths)
+                for plan in sorted(plans, key=lambda p: p.name)
+            ],
+            "plan_switches": [],
+        }
+
+
+def _deactivate_missing(
+    stored: dict[str, tuple[int, str, bool, str]],
+    desired: dict[str, Values],
+    changes: Changes,
+    run_id: int,
+    now: datetime,
+) -> list[Values]:
+    updates: list[Values] = []
+    for key, (ident, _, active, name) in stored.items():
+        if key in desired:
+            continue
+        if not active:
+            changes.unchanged += 1
+            continue
+        updates.append(
+            {
+                "id": ident,
+                "active": False,
+                "content_hash": "",
+                "changed_run_id": run_id,
+                "updated_at": now,
+            }
+        )
+        changes.deactivated += 1
+        changes.plans_deactivated.append(str(name))
+    return updates
+
+
+def _by(rows: list[Any], attribute: str) -> dict[str, list[Any]]:
+    grouped: dict[str, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(getattr(row, attribute), []).append(row)
+    return grouped
+
+
+def _plan_json(
+    plan: models.ServicePlan,
+    periods: dict[str, list[models.PlanPeriod]],
+    rates: dict[str, list[models.ResourceRate]],
+    rate_periods: dict[str, list[models.ResourceRatePeriod]],
+    paths: dict[str, list[models.UpgradePath]],
+) -> dict[str, Any]:
+    billing = (
+        {"duration": plan.billing_duration, "unit": plan.billing_unit}
+        if plan.billing_duration is not None
+        else None
+    )
+    return {
+        "name": plan.name,
+        "resource_mpn": plan.resource_mpn,
+        "billing_period": billing,
+        "trial": plan.trial,
+        "active": plan.active,
+        "periods": [
+            {
+                "duration": p.duration,
+                "unit": p.unit,
+                "trial": p.trial,
+                "mpn": p.mpn,
+                "connect_item_id": p.connect_item_id,
+                "active": p.active,
+            }
+            for p in sorted(periods.get(plan.key, []), key=lambda p: (p.position, p.mpn))
+        ],
+        "resource_rates": [
+            {
+                "resource_mpn": rate.resource_mpn,
+                "min_units": rate.min_units,
+                "max_units": rate.max_units,
+                "active": rate.active,
+                "periods": [
+                    {"duration": p.duration, "unit": p.unit, "mpn": p.mpn, "active": p.active}
+                    for p in sorted(
+                        rate_periods.get(rate.key, []), key=lambda p: (p.position, p.mpn)
+                    )
+                ],
+            }
+            for rate in sorted(rates.get(plan.key, []), key=lambda r: r.resource_mpn)
+        ],
+        "upgrade_paths": sorted(
+            path.target_name for path in paths.get(plan.key, []) if path.active
+        ),
+        "sharing": plan.sharing,
+    }

@@ -1,0 +1,289 @@
+"""SQLAlchemy 2 models: Connect snapshot, hierarchical PLM catalog, runs and run events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names and column types per annotation."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        str: String(255),
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+# -- runs ------------------------------------------------------------------------------
+
+
+class Run(Base):
+    """One sync run (CLI, schedule or operator); never left `running` by a clean exit."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        # At most one running run per database: the second insert fails, whoever races.
+        Index(
+            "uq_runs_one_running",
+            "status",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(1000))
+    full: Mapped[bool] = mapped_column(Boolean, default=False)
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime]
+    owner: Mapped[str] = mapped_column(String(255), default="")
+    products: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    deactivated: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    failed_products: Mapped[int] = mapped_column(Integer, default=0)
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    cursor_before: Mapped[str | None] = mapped_column(String(64))
+    cursor_after: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class RunEvent(Base):
+    """Something a run noticed about a product or item."""
+
+    __tablename__ = "run_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(64))
+    connect_product_id: Mapped[str | None] = mapped_column(String(64))
+    connect_item_id: Mapped[str | None] = mapped_column(String(64))
+    mpn: Mapped[str | None] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class SyncState(Base):
+    """Small named values kept between runs: the incremental cursor."""
+
+    __tablename__ = "sync_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    updated_at: Mapped[datetime]
+
+
+# -- Connect snapshot -----------------------------------------------------------------------
+
+
+class ConnectProduct(Base):
+    """The last Connect product row seen, with its content hash."""
+
+    __tablename__ = "connect_products"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(1000))
+    vendor: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[str | None] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    last_seen_run_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class ConnectItem(Base):
+    """The last Connect item row seen (fields the rules use), with its content hash."""
+
+    __tablename__ = "connect_items"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    product_id: Mapped[str] = mapped_column(String(64), index=True)
+    mpn: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(1000))
+    type: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(32))
+    commitment_count: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[str | None] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+# -- hierarchical catalog ----------------------------------------------------------------------
+
+
+class ProductLine(Base):
+    """A PLM product line: one Connect product."""
+
+    __tablename__ = "product_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connect_product_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(1000))
+    vendor: Mapped[str] = mapped_column(String(1000))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    source_hash: Mapped[str] = mapped_column(String(64))
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_seen_run_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CatalogRow:
+    """Columns every catalog row has: its natural key in the line, hash, activity, history."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_line_id: Mapped[int] = mapped_column(
+        ForeignKey("product_lines.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(1000))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_run_id: Mapped[int | None] = mapped_column(Integer)
+    changed_run_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Resource(CatalogRow, Base):
+    """A PLM resource (one per vendor product id)."""
+
+    __tablename__ = "resources"
+    __table_args__ = (UniqueConstraint("product_line_id", "key"),)
+
+    mpn: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(1000))
+    uom: Mapped[str] = mapped_column(String(255))
+    measurable: Mapped[bool] = mapped_column(Boolean)
+    as_is: Mapped[bool] = mapped_column(Boolean)
+
+
+class ServicePlan(CatalogRow, Base):
+    """A PLM service plan, keyed by resource MPN and billing period."""
+
+    __tablename__ = "service_plans"
+    __table_args__ = (UniqueConstraint("product_line_id", "key"),)
+
+    name: Mapped[str] = mapped_column(String(1000))
+    resource_mpn: Mapped[str] = mapped_column(String(255))
+    billing_duration: Mapped[int | None] = mapped_column(Integer)
+    billing_unit: Mapped[str | None] = mapped_column(String(8))
+    trial: Mapped[bool] = mapped_column(Boolean)
+    sharing: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class PlanPeriod(CatalogRow, Base):
+    """A subscription period of a plan, keeping its flat MPN and Connect item."""
+
+    __tablename__ = "plan_periods"
+    __table_args__ = (UniqueConstraint("product_line_id", "key"),)
+
+    plan_key: Mapped[str] = mapped_column(String(1000))
+    duration: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(8))
+    trial: Mapped[bool] = mapped_column(Boolean)
+    mpn: Mapped[str] = mapped_column(String(255))
+    connect_item_id: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class ResourceRate(CatalogRow, Base):
+    """The rate of a resource in a plan."""
+
+    __tablename__ = "resource_rates"
+    __table_args__ = (UniqueConstraint("product_line_id", "key"),)
+
+    plan_key: Mapped[str] = mapped_column(String(1000))
+    resource_mpn: Mapped[str] = mapped_column(String(255))
+    min_units: Mapped[int] = mapped_column(Integer)
+    max_units: Mapped[int] = mapped_column(Integer)
+
+
+class ResourceRatePeriod(CatalogRow, Base):
+    """A resource rate period: the flat MPN that keys price lists."""
+
+    __tablename__ = "resource_rate_periods"
+    __table_args__ = (UniqueConstraint("product_line_id", "key"),)
+
+    rate_key: Mapped[str] = mapped_column(String(1000))
+    duration: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(8))
+    mpn: Mapped[str] = mapped_column(String(255))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class UpgradePath(CatalogRow, Base):
+    """An upgrade path from one plan to a sibling plan."""
+
+    __tablename__ = "upgrade_paths"
+    __table_args__ = (UniqueConstraint("product_line_id", "key"),)
+
+    plan_key: Mapped[str] = mapped_column(String(1000))
+    target_plan_key: Mapped[str] = mapped_column(String(1000))
+    target_name: Mapped[str] = mapped_column(String(1000))
+
+
+class OperatorOverride(Base):
+    """An operator's edit (from the PPR workbook) that later syncs keep."""
+
+    __tablename__ = "operator_overrides"
+    __table_args__ = (UniqueConstraint("product_line_id", "table_name", "row_key", "field"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_line_id: Mapped[int] = mapped_column(
+        ForeignKey("product_lines.id", ondelete="CASCADE"), index=True
+    )
+    table_name: Mapped[str] = mapped_column(String(64))
+    row_key: Mapped[str] = mapped_column(String(1000))
+    field: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+CATALOG_TABLES: tuple[type[CatalogRow], ...] = (
+    Resource,
+    ServicePlan,
+    PlanPeriod,
+    ResourceRate,
+    ResourceRatePeriod,
+    UpgradePath,
+)

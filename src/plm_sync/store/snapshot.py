@@ -1,0 +1,81 @@
+"""The raw Connect snapshot: last-seen products and items with content hashes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from plm_sync.domain.source import SourceItem, SourceProduct
+from plm_sync.store.catalog import content_hash
+from plm_sync.store.models import ConnectItem, ConnectProduct
+
+
+class SnapshotRepository:
+    """Keeps `connect_products` and `connect_items` equal to what Connect last served."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def save(self, product: SourceProduct, items: Sequence[SourceItem], run_id: int) -> int:
+        """Write what changed (by content hash); items no longer served get `present` false.
+
+        Returns the number of rows written.
+        """
+        written = 0
+        values = {
+            "name": product.name,
+            "vendor": product.vendor,
+            "status": product.status,
+            "updated_at": product.updated_at,
+        }
+        digest = content_hash(values)
+        stored = self.session.get(ConnectProduct, product.id)
+        if stored is None:
+            self.session.add(
+                ConnectProduct(
+                    id=product.id, content_hash=digest, last_seen_run_id=run_id, **values
+                )
+            )
+            written += 1
+        elif stored.content_hash != digest:
+            for key, value in values.items():
+                setattr(stored, key, value)
+            stored.content_hash, stored.last_seen_run_id = digest, run_id
+            written += 1
+        known = {
+            ident: (digest, present)
+            for ident, digest, present in self.session.execute(
+                select(ConnectItem.id, ConnectItem.content_hash, ConnectItem.present).where(
+                    ConnectItem.product_id == product.id
+                )
+            )
+        }
+        inserts, updates = [], []
+        for item in items:
+            row = {
+                "product_id": item.product_id,
+                "mpn": item.mpn,
+                "name": item.name,
+                "type": item.type.value,
+                "period": item.period,
+                "commitment_count": item.commitment_count,
+                "unit": item.unit,
+                "status": item.status,
+                "updated_at": item.updated_at,
+            }
+            item_digest = content_hash(row)
+            previous = known.pop(item.id, None)
+            if previous is None:
+                inserts.append({**row, "id": item.id, "content_hash": item_digest, "present": True})
+            elif previous != (item_digest, True):
+                updates.append({**row, "id": item.id, "content_hash": item_digest, "present": True})
+        updates += [
+            {"id": ident, "present": False} for ident, (_, present) in known.items() if present
+        ]
+        if inserts:
+            self.session.execute(insert(ConnectItem), inserts)
+        if updates:
+            self.session.execute(update(ConnectItem), updates)
+        return written + len(inserts) + len(updates)
