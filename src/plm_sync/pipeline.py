@@ -428,7 +428,23 @@ def run_sync(
     rules = load_plm_rules(settings.mappings)
     own_client = client is None
     client = client or connect_client(settings)
-    _, factory = open_database(settings.database_url)
+    try:
+        with open_database(settings.database_url) as factory:
+            return _run(settings, request, rules, factory, client, progress, clock)
+    finally:
+        if own_client:
+            client.close()
+
+
+def _run(  # noqa: PLR0913 - the pieces run_sync assembled
+    settings: Settings,
+    request: SyncRequest,
+    rules: PlmRules,
+    factory: sessionmaker[Session],
+    client: ConnectClient,
+    progress: Progress | None,
+    clock: Callable[[], datetime],
+) -> RunOutcome:
     run = SyncRun(
         settings,
         request,
@@ -447,8 +463,6 @@ def run_sync(
         raise
     finally:
         outcome = run.finish(failure)
-        if own_client:
-            client.close()
         if isinstance(failure, PlmSyncError):
             code = failure.exit_code if isinstance(failure, ConnectAuthError) else EXIT_RUN_FAILED
             raise RunFailedError(

@@ -16,15 +16,13 @@ def list_runs(
     settings: Settings, limit: int = 20, status: str | None = None, since: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Runs, newest first, in the JSON shape of DESIGN §7."""
-    _, factory = open_database(settings.database_url)
-    with unit_of_work(factory) as session:
+    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
         return [run_json(run) for run in RunRepository(session).runs(limit, status, since)]
 
 
 def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
     """One run with its events (`latest` for the newest) and a summary of events by code."""
-    _, factory = open_database(settings.database_url)
-    with unit_of_work(factory) as session:
+    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
         runs = RunRepository(session)
         run = runs.get(run_id)
         events = [event_json(event) for event in runs.events(run.id)]
@@ -39,6 +37,5 @@ def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
 
 def catalog(settings: Settings, product_ids: tuple[str, ...] = ()) -> dict[str, Any]:
     """The stored hierarchical catalog (DESIGN §6)."""
-    _, factory = open_database(settings.database_url)
-    with unit_of_work(factory) as session:
+    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
         return CatalogRepository(session).catalog(product_ids)

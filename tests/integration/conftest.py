@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from plm_sync.connect.client import ConnectClient, RetryPolicy
 from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
@@ -56,3 +60,30 @@ def sample_sandbox() -> Iterator[SandboxServer]:
     server = start_sandbox(SandboxCatalog.load(SAMPLE_CATALOG))
     yield server
     server.stop()
+
+
+POSTGRES_URL = os.environ.get(
+    "PLM_SYNC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new schema in the machine's PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'plm.db'}"
+        return
+    engine = create_engine(POSTGRES_URL)
+    schema = f"plm_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as error:
+        engine.dispose()
+        unavailable("PostgreSQL", str(error.orig))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()

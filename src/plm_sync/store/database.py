@@ -75,7 +75,6 @@ def alembic_config(engine: Engine) -> Config:
     """Alembic configured in code: the migrations live inside the package."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     config.attributes["engine"] = engine
     return config
 
@@ -94,11 +93,15 @@ def upgrade(engine: Engine) -> None:
         ) from None
 
 
-def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
-    """Engine and session factory for `url`, schema upgraded."""
+@contextmanager
+def open_database(url: str) -> Iterator[sessionmaker[Session]]:
+    """A session factory for `url`, schema upgraded; the engine is disposed afterwards."""
     engine = make_engine(url)
-    upgrade(engine)
-    return engine, sessionmaker(engine, expire_on_commit=False)
+    try:
+        upgrade(engine)
+        yield sessionmaker(engine, expire_on_commit=False)
+    finally:
+        engine.dispose()
 
 
 @contextmanager

@@ -86,10 +86,11 @@ class RunRepository:
             owner=owner or this_owner(),
             cursor_before=self.cursor(),
         )
-        self.session.add(run)
         try:
+            # The partial unique index refuses a second running run, whoever races; the
+            # savepoint keeps this session usable to name the run that holds the place.
             with self.session.begin_nested():
-                self.session.flush()  # the partial unique index refuses a second running run
+                self.session.add(run)
         except IntegrityError:
             other = self.session.scalars(select(Run).where(Run.status == RUNNING)).first()
             detail = (

@@ -40,6 +40,7 @@ class SandboxCatalog:
         self._lock = threading.Lock()
         self._products = {product["id"]: product for product in products}
         self._items = {pid: list(rows) for pid, rows in items.items()}
+        self.broken: set[str] = set()
         for pid in self._products:
             self._items.setdefault(pid, [])
 
@@ -161,6 +162,28 @@ class SandboxCatalog:
             pid, index = self._find(item_id)
             del self._items[pid][index]
             self._touch_product(pid, stamp)
+
+    def update_product(self, product_id: str, changes: Row, at: str | None = None) -> Row:
+        """Merge `changes` into a product (e.g. a new status) and stamp it."""
+        with self._lock:
+            if product_id not in self._products:
+                msg = f"no product {product_id!r}"
+                raise CatalogError(msg)
+            product = {**copy.deepcopy(self._products[product_id]), **changes}
+            _stamp(product, at or now_iso())
+            self._products[product_id] = product
+            return product
+
+    def break_product(self, product_id: str, broken: bool = True) -> None:
+        """Make a product's items endpoint answer 500 every time (or heal it)."""
+        with self._lock:
+            if product_id not in self._products:
+                msg = f"no product {product_id!r}"
+                raise CatalogError(msg)
+            if broken:
+                self.broken.add(product_id)
+            else:
+                self.broken.discard(product_id)
 
     def touch_product(self, product_id: str, at: str | None = None) -> None:
         """Bump a product's `events.updated.at`."""

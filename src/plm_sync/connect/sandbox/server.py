@@ -141,7 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(status, body, headers)
 
-    def _api(self, path: str, query: str) -> tuple[int, Any, dict[str, str]]:
+    def _api(self, path: str, query: str) -> tuple[int, Any, dict[str, str]]:  # noqa: PLR0911
         parts = [unquote(part) for part in path.strip("/").split("/")]
         catalog = self.server.catalog
         if parts == ["products"]:
@@ -152,6 +152,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return 404, _error("CNCT_001", f"Product {parts[1]} not found."), {}
             return 200, product, {}
         if len(parts) == 3 and parts[0] == "products" and parts[2] == "items":  # noqa: PLR2004
+            if parts[1] in catalog.broken:
+                return 500, _error("SANDBOX_BROKEN", f"items of {parts[1]} are broken"), {}
             rows = catalog.items(parts[1])
             if rows is None:
                 return 404, _error("CNCT_001", f"Product {parts[1]} not found."), {}
@@ -190,6 +192,11 @@ class _Handler(BaseHTTPRequestHandler):
                     self._send(200, {"deleted": item_id})
                 case "POST", ["products", product_id, "items"]:
                     self._send(201, catalog.add_item(product_id, body))
+                case "PATCH", ["products", product_id]:
+                    self._send(200, catalog.update_product(product_id, body))
+                case "POST", ["products", product_id, "break"]:
+                    catalog.break_product(product_id, broken=bool(body.get("broken", True)))
+                    self._send(200, {"broken": sorted(catalog.broken)})
                 case "POST", ["products", product_id, "touch"]:
                     catalog.touch_product(product_id)
                     self._send(200, {"touched": product_id})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
 from plm_sync.store.models import Base
 
@@ -15,7 +15,8 @@ def run_migrations() -> None:
     """Run migrations online on the given engine (SQLite needs batch mode for ALTERs)."""
     engine = config.attributes.get("engine")
     if not isinstance(engine, Engine):
-        engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
+        msg = "plm-sync runs its migrations itself: `plm-sync` commands upgrade the schema"
+        raise TypeError(msg)
     with engine.begin() as connection:
         context.configure(
             connection=connection,
