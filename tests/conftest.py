@@ -6,9 +6,17 @@ from pathlib import Path
 
 import pytest
 
+from plm_sync.logging import configure_logging
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def shipped_mappings() -> Path:
     return ROOT / "mappings"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quiet_logs() -> None:
+    """Tests assert on logs with capture_logs; keep the rest of the output readable."""
+    configure_logging("console", "warning")

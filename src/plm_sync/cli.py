@@ -72,6 +72,12 @@ def cli(
     )
 
 
+def _console() -> Console:
+    """Rich output; wide enough when piped that tables do not wrap names mid-word."""
+    console = Console()
+    return console if console.is_terminal else Console(width=200)
+
+
 def _print_json(data: Any) -> None:  # noqa: ANN401 - any JSON value
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -97,7 +103,7 @@ def explain(context: _Context, mpn: str, name: str | None, output: str) -> None:
         if isinstance(value, dict):
             value = f"{value['duration']} {value['unit']}"  # noqa: PLW2901 - display only
         table.add_row(key, "" if value is None else str(value))
-    Console().print(table)
+    _console().print(table)
 
 
 SANDBOX_DEFAULT_KEY = "SU-000-000-000:sandbox"
@@ -154,7 +160,7 @@ def _run_and_report(
 
 
 def _print_report(report: dict[str, Any]) -> None:
-    console = Console()
+    console = _console()
     counts = report["counts"]
     title = f"run {report['id']}: {report['status']}" + (" (dry run)" if report["dry_run"] else "")
     table = Table(title=title, show_header=False)
@@ -243,7 +249,7 @@ def catalog_command(context: _Context, products: tuple[str, ...], output: str) -
     if output == "json":
         _print_json(data)
         return
-    console = Console()
+    console = _console()
     for line in data["product_lines"]:
         table = Table(
             title=f"{line['connect_product_id']} {line['name']} ({line['vendor']})"
@@ -330,7 +336,7 @@ def runs(context: _Context, limit: int, status: str | None, since: str | None, o
             ),
             str(row["retries"]),
         )
-    Console().print(table)
+    _console().print(table)
 
 
 @cli.command()

@@ -430,15 +430,24 @@ def run_sync(
     client = client or connect_client(settings)
     try:
         with open_database(settings.database_url) as factory:
-            return _run(settings, request, rules, factory, client, progress, clock)
+            return _run(
+                settings,
+                request,
+                rules=rules,
+                factory=factory,
+                client=client,
+                progress=progress,
+                clock=clock,
+            )
     finally:
         if own_client:
             client.close()
 
 
-def _run(  # noqa: PLR0913 - the pieces run_sync assembled
+def _run(
     settings: Settings,
     request: SyncRequest,
+    *,
     rules: PlmRules,
     factory: sessionmaker[Session],
     client: ConnectClient,

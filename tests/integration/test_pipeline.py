@@ -50,14 +50,14 @@ def settings(database_url: str, sandbox: SandboxServer) -> Settings:
     )
 
 
-def sync(settings: Settings, **request: Any) -> dict[str, Any]:  # noqa: ANN401
+def sync(settings: Settings, **request: Any) -> dict[str, Any]:
     outcome = run_sync(settings, SyncRequest(**request))
     report = run_report(settings, outcome.run_id)
     report["exit_code"] = outcome.exit_code
     return report
 
 
-def control(sandbox: SandboxServer, method: str, path: str, body: Any = None) -> None:  # noqa: ANN401
+def control(sandbox: SandboxServer, method: str, path: str, body: Any = None) -> None:
     response = requests.request(
         method, f"{sandbox.control_url}{path}", json=body, headers=HEADERS, timeout=10
     )
@@ -295,7 +295,7 @@ def test_import_one_product(settings: Settings) -> None:
 def test_a_second_run_is_refused_while_one_runs(settings: Settings) -> None:
     with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
         held = RunRepository(session).start(
-            RunStart("schedule", "full", True, False), datetime.now(UTC)
+            RunStart("schedule", "full", full=True, dry_run=False), datetime.now(UTC)
         )
         held_id = held.id
     with pytest.raises(RunConflictError, match=f"run {held_id} \\(schedule, full\\)") as raised:
@@ -317,7 +317,7 @@ def test_a_run_left_running_by_a_dead_process_is_marked_failed(
     with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
         runs = RunRepository(session)
         crashed = runs.start(
-            RunStart("cli", "full", True, False),
+            RunStart("cli", "full", full=True, dry_run=False),
             long_ago if owner_alive else datetime.now(UTC),
             owner=owner,
         )
