@@ -23,27 +23,55 @@ def readme_command(name: str) -> str:
     return match.group(1)
 
 
-@pytest.mark.skipif(shutil.which("git") is None or shutil.which("make") is None,
-                    reason="needs git and make")
+@pytest.mark.skipif(
+    shutil.which("git") is None or shutil.which("make") is None, reason="needs git and make"
+)
 def test_make_demo_on_a_clean_clone(tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("PLM_SYNC_", "VIRTUAL_ENV"))}
-    result = subprocess.run(readme_command("demo").split(), cwd=clone, env=env,
-                            capture_output=True, text=True, check=False, timeout=600)
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("PLM_SYNC_", "VIRTUAL_ENV"))
+    }
+    result = subprocess.run(
+        readme_command("demo").split(),
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "run 1: succeeded" in result.stdout
     assert (clone / "plm_sync_demo.db").is_file()
     data = json.loads((clone / "plm_sync_demo_catalog.json").read_text(encoding="utf-8"))
     assert len(data["product_lines"]) == 3
     shown = subprocess.run(
-        [str(clone / ".venv" / "bin" / "plm-sync"), "--database-url", "sqlite:///plm_sync_demo.db",
-         "catalog", "--format", "json"],
-        cwd=clone, env=env, capture_output=True, text=True, check=True,
+        [
+            str(clone / ".venv" / "bin" / "plm-sync"),
+            "--database-url",
+            "sqlite:///plm_sync_demo.db",
+            "catalog",
+            "--format",
+            "json",
+        ],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert json.loads(shown.stdout) == data
-    again = subprocess.run(readme_command("demo").split(), cwd=clone, env=env,
-                           capture_output=True, text=True, check=False, timeout=600)
+    again = subprocess.run(
+        readme_command("demo").split(),
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     assert again.returncode == 0
     assert "created 0, updated 0" in again.stdout

@@ -35,11 +35,20 @@ def cli(
 ) -> subprocess.CompletedProcess[str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("PLM_SYNC_")}
     env |= {f"PLM_SYNC_{name.upper()}": value for name, value in extra.items()}
-    env |= {"PLM_SYNC_CONNECT_URL": url, "PLM_SYNC_CONNECT_API_KEY": key,
-            "PLM_SYNC_DATABASE_URL": f"sqlite:///{database}",
-            "PLM_SYNC_MAPPINGS": str(ROOT / "mappings")}
-    return subprocess.run([sys.executable, "-m", "plm_sync", *args], capture_output=True,
-                          text=True, check=False, env=env, timeout=120)
+    env |= {
+        "PLM_SYNC_CONNECT_URL": url,
+        "PLM_SYNC_CONNECT_API_KEY": key,
+        "PLM_SYNC_DATABASE_URL": f"sqlite:///{database}",
+        "PLM_SYNC_MAPPINGS": str(ROOT / "mappings"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "plm_sync", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_sync_runs_and_report_json_contracts(sandbox: SandboxServer, tmp_path: Path) -> None:

@@ -28,8 +28,13 @@ DATA = generate_catalog(6, 300, seed=11)
 
 
 def settings_for(url: str, database_url: str) -> Settings:
-    return Settings(database_url=database_url, connect_url=url, connect_api_key=API_KEY,
-                    mappings=ROOT / "mappings", page_size=50)
+    return Settings(
+        database_url=database_url,
+        connect_url=url,
+        connect_api_key=API_KEY,
+        mappings=ROOT / "mappings",
+        page_size=50,
+    )
 
 
 def committed_lines(database_url: str) -> int:
@@ -54,15 +59,22 @@ def test_sigkill_mid_run_then_the_next_run_equals_a_clean_run(
     finally:
         clean_server.stop()
 
-    slow = start_sandbox(SandboxCatalog.from_data(DATA), faults="slow:0.6", seed=1,
-                         slow_seconds=0.25)
-    environment = {**os.environ, "PLM_SYNC_CONNECT_URL": slow.url,
-                   "PLM_SYNC_CONNECT_API_KEY": API_KEY, "PLM_SYNC_PAGE_SIZE": "50",
-                   "PLM_SYNC_MAPPINGS": str(ROOT / "mappings")}
+    slow = start_sandbox(
+        SandboxCatalog.from_data(DATA), faults="slow:0.6", seed=1, slow_seconds=0.25
+    )
+    environment = {
+        **os.environ,
+        "PLM_SYNC_CONNECT_URL": slow.url,
+        "PLM_SYNC_CONNECT_API_KEY": API_KEY,
+        "PLM_SYNC_PAGE_SIZE": "50",
+        "PLM_SYNC_MAPPINGS": str(ROOT / "mappings"),
+    }
     try:
         with subprocess.Popen(
             [sys.executable, "-m", "plm_sync", "--database-url", database_url, "sync", "--full"],
-            env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         ) as process:
             deadline = time.monotonic() + 60
             while committed_lines(database_url) < 2 and time.monotonic() < deadline:
