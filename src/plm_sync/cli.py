@@ -6,6 +6,7 @@ import json
 import secrets
 import sys
 from datetime import UTC, datetime
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Self
 
@@ -26,6 +27,7 @@ from plm_sync.logging import configure_logging
 from plm_sync.mappings import load_plm_rules
 from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, list_runs, run_report
+from plm_sync.store.database import open_database, safe_url
 
 
 class _Context:
@@ -356,6 +358,15 @@ def report(context: _Context, run_id: str, output: str) -> None:
 
 @cli.command()
 @pass_context
+def migrate(context: _Context) -> None:
+    """Upgrade the database schema to the newest version (deployments run it once)."""
+    with open_database(context.settings.database_url):
+        pass
+    click.echo(f"schema is up to date: {safe_url(context.settings.database_url)}")
+
+
+@cli.command()
+@pass_context
 def demo(context: _Context) -> None:
     """Serve the bundled sample catalog on loopback and sync it into plm_sync_demo.db."""
     key = f"SU-DEMO-{secrets.token_hex(4)}:{secrets.token_hex(16)}"
@@ -484,9 +495,18 @@ def sandbox_generate(products: int, items_per_product: int, seed: int, output: P
     click.echo(f"wrote {output}: {products} products, {count} items (seed {seed})")
 
 
+def _load_plugins() -> None:
+    """Add commands other installed packages register (`plm_sync.commands` entry points)."""
+    for entry in entry_points(group="plm_sync.commands"):
+        command = entry.load()
+        if isinstance(command, click.Command) and entry.name not in cli.commands:
+            cli.add_command(command, entry.name)
+
+
 def main() -> None:
     """Console-script entry: expected errors become one line and their exit code."""
     try:
+        _load_plugins()
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

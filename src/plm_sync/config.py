@@ -40,6 +40,12 @@ class Settings:
     max_attempts: int = 6
     max_retry_wait: float = 300.0
     stale_run_seconds: float = 900.0
+    result_backend: str | None = None
+    incremental_minutes: float = 15.0
+    full_sync_cron: str = "30 2 * * *"
+    task_time_limit: int = 3600
+    visibility_timeout: int | None = None
+    redelivery_check_seconds: int = 60
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -61,6 +67,10 @@ _CONVERTERS: dict[str, type] = {
     "max_attempts": int,
     "max_retry_wait": float,
     "stale_run_seconds": float,
+    "incremental_minutes": float,
+    "task_time_limit": int,
+    "visibility_timeout": int,
+    "redelivery_check_seconds": int,
 }
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
@@ -54,6 +54,25 @@ class SyncRequest:
     product_ids: tuple[str, ...] = ()
     dry_run: bool = False
 
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able form, for task messages."""
+        return {
+            "trigger": self.trigger,
+            "full": self.full,
+            "product_ids": list(self.product_ids),
+            "dry_run": self.dry_run,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SyncRequest:
+        """Inverse of `as_dict`."""
+        return cls(
+            trigger=str(data.get("trigger", "cli")),
+            full=bool(data.get("full")),
+            product_ids=tuple(data.get("product_ids") or ()),
+            dry_run=bool(data.get("dry_run")),
+        )
+
     @property
     def scope(self) -> str:
         """Human-readable scope for the run log."""
@@ -89,6 +108,41 @@ class _Tally:
     changes: Changes = field(default_factory=Changes)
     seen: set[str] = field(default_factory=set)
     newest: datetime | None = None
+    retries: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able form: what a product task returns."""
+        return {
+            "products": self.products,
+            "items": self.items,
+            "skipped": self.skipped,
+            "errors": self.errors,
+            "failed_products": self.failed_products,
+            "created": self.changes.created,
+            "updated": self.changes.updated,
+            "unchanged": self.changes.unchanged,
+            "deactivated": self.changes.deactivated,
+            "seen": sorted(self.seen),
+            "retries": self.retries,
+            "newest": self.newest.isoformat() if self.newest else None,
+        }
+
+    def merge(self, data: dict[str, Any]) -> None:
+        """Add a product task's tally to this one."""
+        for name in ("products", "items", "skipped", "errors", "failed_products", "retries"):
+            setattr(self, name, getattr(self, name) + int(data.get(name, 0)))
+        self.changes.add(
+            Changes(
+                created=int(data.get("created", 0)),
+                updated=int(data.get("updated", 0)),
+                unchanged=int(data.get("unchanged", 0)),
+                deactivated=int(data.get("deactivated", 0)),
+            )
+        )
+        self.seen.update(data.get("seen", ()))
+        newest = _parse_time(data.get("newest"))
+        if newest and (self.newest is None or newest > self.newest):
+            self.newest = newest
 
 
 def connect_client(settings: Settings) -> ConnectClient:
@@ -171,6 +225,8 @@ class SyncRun:
         client: ConnectClient,
         progress: Progress | None,
         clock: Callable[[], datetime],
+        run_id: int = 0,
+        cursor_before: str | None = None,
     ) -> None:
         self.settings = settings
         self.request = request
@@ -183,10 +239,10 @@ class SyncRun:
         self.tally = _Tally()
         self.step = "starting"
         self.last_heartbeat = time.monotonic()
-        self.run_id = 0
-        self.cursor_before: str | None = None
+        self.run_id = run_id
+        self.cursor_before = cursor_before
 
-    def start(self) -> int:
+    def start(self, owner: str | None = None) -> int:
         """Sweep runs left by dead processes, then record this run as running."""
         with unit_of_work(self.factory) as session:
             runs = RunRepository(session)
@@ -202,6 +258,7 @@ class SyncRun:
                     self.request.dry_run,
                 ),
                 now,
+                owner,
             )
             self.run_id = run.id
             self.cursor_before = run.cursor_before
@@ -219,6 +276,13 @@ class SyncRun:
 
     def execute(self) -> None:
         """Every product line in scope, then reconciliation of lines gone from Connect."""
+        for product in self.list_products():
+            self.product(product)
+            self.heartbeat()
+        self.reconcile()
+
+    def list_products(self) -> Iterator[SourceProduct]:
+        """The Connect products in scope; unreadable rows become events."""
         cursor = None
         if not self.request.full and not self.request.product_ids:
             cursor = _parse_time(self.cursor_before)
@@ -239,9 +303,11 @@ class SyncRun:
                     ]
                 )
                 continue
-            self.product(record)
-            self.heartbeat()
+            yield record
             self.step = "fetching products"
+
+    def reconcile(self) -> None:
+        """Report missing products; deactivate lines gone from Connect after a clean full run."""
         missing = set(self.request.product_ids) - self.tally.seen
         for product_id in sorted(missing):
             self.tally.failed_products += 1
@@ -305,9 +371,9 @@ class SyncRun:
                 changes = catalog.save_line(grouped.product_line, source, self.run_id, self.clock())
             events += _change_events(product.id, changes, dry)
             if not dry:
-                RunRepository(session).add_events(self.run_id, events)
+                RunRepository(session).replace_product_events(self.run_id, product.id, events)
         if dry:
-            self._record(events)
+            self._record(events, product.id)
         tally.changes.add(changes)
         tally.errors += sum(1 for event in events if event.level is Level.ERROR)
         if self.progress is not None:
@@ -337,10 +403,18 @@ class SyncRun:
             self._record(events)
         self.tally.changes.deactivated += changes.deactivated
 
-    def _record(self, events: list[Event]) -> int:
-        """Store events in their own transaction; returns how many are errors."""
+    def _record(self, events: list[Event], product_id: str | None = None) -> int:
+        """Store events in their own transaction; returns how many are errors.
+
+        With a product id, that product's earlier events of this run are replaced, so a
+        redelivered product task records them once.
+        """
         with unit_of_work(self.factory) as session:
-            RunRepository(session).add_events(self.run_id, events)
+            runs = RunRepository(session)
+            if product_id is None:
+                runs.add_events(self.run_id, events)
+            else:
+                runs.replace_product_events(self.run_id, product_id, events)
         return sum(1 for event in events if event.level is Level.ERROR)
 
     def finish(self, failure: BaseException | None) -> RunOutcome:
@@ -371,7 +445,7 @@ class SyncRun:
         with unit_of_work(self.factory) as session:
             runs = RunRepository(session)
             now = self.clock()
-            runs.finish(
+            closed = runs.finish(
                 self.run_id,
                 now,
                 status,
@@ -384,11 +458,13 @@ class SyncRun:
                 deactivated=changes.deactivated,
                 errors=tally.errors,
                 failed_products=tally.failed_products,
-                retries=self.client.retries,
+                retries=tally.retries + self.client.retries,
                 cursor_after=cursor_after,
                 message=message,
             )
-            if moves and cursor_after and cursor_after != self.cursor_before:
+            if not closed:
+                log.warning("run_already_closed", run_id=self.run_id, status=status)
+            elif moves and cursor_after and cursor_after != self.cursor_before:
                 runs.set_cursor(cursor_after, self.run_id, now)
         log.info(
             "run_finished",
@@ -400,7 +476,7 @@ class SyncRun:
             unchanged=changes.unchanged,
             deactivated=changes.deactivated,
             errors=tally.errors,
-            retries=self.client.retries,
+            retries=tally.retries + self.client.retries,
             cursor_after=cursor_after,
             message=message,
         )
@@ -478,3 +554,117 @@ def _run(
                 f"run {run.run_id} failed while {run.step}: {failure}", exit_code=code
             ) from failure
     return outcome
+
+
+# -- fan-out: the same run split into tasks that several workers share -------------------------
+
+
+def _task_run(
+    settings: Settings,
+    run_id: int,
+    request: SyncRequest,
+    factory: sessionmaker[Session],
+    client: ConnectClient,
+) -> SyncRun:
+    with unit_of_work(factory) as session:
+        cursor_before = RunRepository(session).get(run_id).cursor_before
+    return SyncRun(
+        settings,
+        request,
+        rules=load_plm_rules(settings.mappings),
+        factory=factory,
+        client=client,
+        progress=None,
+        clock=utcnow,
+        run_id=run_id,
+        cursor_before=cursor_before,
+    )
+
+
+def open_run(settings: Settings, request: SyncRequest, *, owner: str) -> int:
+    """Validate the operator files and record a `running` run (refused if one runs).
+
+    `owner` names who drives the run (e.g. `celery:<task id>`), so the stale-run sweep does
+    not take a finished enqueuer process for a crash; the heartbeat is what counts.
+    """
+    rules = load_plm_rules(settings.mappings)
+    with open_database(settings.database_url) as factory:
+        run = SyncRun(
+            settings,
+            request,
+            rules=rules,
+            factory=factory,
+            client=connect_client(settings),
+            progress=None,
+            clock=utcnow,
+        )
+        try:
+            return run.start(owner)
+        finally:
+            run.client.close()
+
+
+def plan_run(settings: Settings, run_id: int, request: SyncRequest) -> list[dict[str, Any]]:
+    """The products of a run, as JSON for one task each; a failure closes the run failed."""
+    with open_database(settings.database_url) as factory, connect_client(settings) as client:
+        run = _task_run(settings, run_id, request, factory, client)
+        try:
+            products = [asdict(product) for product in run.list_products()]
+        except BaseException as error:
+            run.finish(error)
+            if isinstance(error, PlmSyncError):
+                raise RunFailedError(
+                    f"run {run_id} failed while {run.step}: {error}",
+                    exit_code=error.exit_code
+                    if isinstance(error, ConnectAuthError)
+                    else EXIT_RUN_FAILED,
+                ) from error
+            raise
+        run.heartbeat(force=True)
+        return products
+
+
+def sync_product(
+    settings: Settings, run_id: int, request: SyncRequest, product: dict[str, Any]
+) -> dict[str, Any]:
+    """Fetch, group and store one product line of a run.
+
+    Idempotent (content diff, events replaced): a redelivered or retried task gives the same
+    catalog.
+    """
+    with open_database(settings.database_url) as factory, connect_client(settings) as client:
+        run = _task_run(settings, run_id, request, factory, client)
+        run.product(SourceProduct(**product))
+        run.tally.retries = client.retries
+        run.heartbeat(force=True)
+        return run.tally.as_dict()
+
+
+def close_run(
+    settings: Settings, run_id: int, request: SyncRequest, tallies: Sequence[dict[str, Any]]
+) -> RunOutcome:
+    """Add up the product tasks, reconcile, close the run and move the cursor on success."""
+    with open_database(settings.database_url) as factory, connect_client(settings) as client:
+        run = _task_run(settings, run_id, request, factory, client)
+        for tally in tallies:
+            run.tally.merge(tally)
+        failure: BaseException | None = None
+        try:
+            run.reconcile()
+        except BaseException as error:
+            failure = error
+            raise
+        finally:
+            outcome = run.finish(failure)
+        return outcome
+
+
+def sweep_runs(settings: Settings) -> list[int]:
+    """Mark failed the runs whose process died or whose heartbeat went stale."""
+    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+        swept = RunRepository(session).sweep_stale(
+            utcnow(), timedelta(seconds=settings.stale_run_seconds)
+        )
+    for run_id in swept:
+        log.warning("stale_run_marked_failed", stale_run_id=run_id)
+    return swept

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -110,13 +110,17 @@ class RunRepository:
         """Show the run is alive."""
         self.session.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=now))
 
-    def finish(self, run_id: int, now: datetime, status: str, **fields: Any) -> None:  # noqa: ANN401
-        """Close a run with its status, counts and message."""
-        self.session.execute(
+    def finish(self, run_id: int, now: datetime, status: str, **fields: Any) -> bool:  # noqa: ANN401
+        """Close a still-running run with its status, counts and message.
+
+        False when the run was closed already (e.g. marked failed after a lost heartbeat).
+        """
+        result = self.session.execute(
             update(Run)
-            .where(Run.id == run_id)
+            .where(Run.id == run_id, Run.status == RUNNING)
             .values(status=status, finished_at=now, heartbeat_at=now, **fields)
         )
+        return bool(getattr(result, "rowcount", 0))
 
     def add_events(self, run_id: int, events: Iterable[Event]) -> int:
         """Store events in one statement; returns how many."""
@@ -124,6 +128,15 @@ class RunRepository:
         if rows:
             self.session.execute(insert(RunEvent), rows)
         return len(rows)
+
+    def replace_product_events(self, run_id: int, product_id: str, events: Iterable[Event]) -> int:
+        """Store a product's events, replacing what this run recorded for it before."""
+        self.session.execute(
+            delete(RunEvent).where(
+                RunEvent.run_id == run_id, RunEvent.connect_product_id == product_id
+            )
+        )
+        return self.add_events(run_id, events)
 
     def cursor(self) -> str | None:
         """The incremental cursor (`events.updated.at` of the newest product synced)."""

@@ -1,0 +1,88 @@
+"""The tasks: each parses its arguments and calls `plm_sync`; the run logic lives there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from celery import chord
+from sqlalchemy.exc import OperationalError
+
+from plm_sync.config import load_settings
+from plm_sync.errors import PlmSyncError, RunConflictError
+from plm_sync.pipeline import (
+    SyncRequest,
+    close_run,
+    open_run,
+    plan_run,
+    sweep_runs,
+    sync_product,
+)
+from tasks.app import app
+
+log = structlog.get_logger(__name__)
+
+
+def dispatch(run_id: int, request: dict[str, Any]) -> None:
+    """Queue the planning task of an opened run."""
+    plan.apply_async(args=(run_id, request))
+
+
+@app.task(name="plm_sync.scheduled_sync", bind=True)
+def scheduled_sync(self: Any, full: bool = False) -> dict[str, Any]:  # noqa: ANN401
+    """Beat's entry: open a run unless one is running (then skip, logged), and plan it."""
+    request = SyncRequest(trigger="schedule", full=full)
+    try:
+        run_id = open_run(load_settings(), request, owner=f"celery:{self.request.id}")
+    except RunConflictError as error:
+        log.info("scheduled_run_skipped", full=full, reason=str(error))
+        return {"skipped": str(error)}
+    dispatch(run_id, request.as_dict())
+    return {"run_id": run_id}
+
+
+@app.task(name="plm_sync.plan_run")
+def plan(run_id: int, request: dict[str, Any]) -> dict[str, Any]:
+    """List a run's products and fan out one task per product, then the closing task."""
+    products = plan_run(load_settings(), run_id, SyncRequest.from_dict(request))
+    header = [sync_product_task.s(run_id, request, product) for product in products]
+    callback = close_run_task.s(run_id, request)
+    if header:
+        chord(header)(callback)
+    else:
+        callback.delay([])
+    return {"run_id": run_id, "products": len(products)}
+
+
+@app.task(
+    name="plm_sync.sync_product",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 3},
+)
+def sync_product_task(
+    run_id: int, request: dict[str, Any], product: dict[str, Any]
+) -> dict[str, Any]:
+    """One product line of a run (idempotent; a database hiccup retries the task)."""
+    try:
+        return sync_product(load_settings(), run_id, SyncRequest.from_dict(request), product)
+    except PlmSyncError as error:
+        log.warning(
+            "product_task_failed", run_id=run_id, product_id=product.get("id"), error=str(error)
+        )
+        return {"products": 1, "errors": 1, "failed_products": 1, "seen": [product.get("id")]}
+
+
+@app.task(name="plm_sync.close_run")
+def close_run_task(
+    tallies: list[dict[str, Any]], run_id: int, request: dict[str, Any]
+) -> dict[str, Any]:
+    """Add up the product tasks and close the run (cursor moves only on full success)."""
+    outcome = close_run(load_settings(), run_id, SyncRequest.from_dict(request), tallies)
+    return {"run_id": outcome.run_id, "status": outcome.status}
+
+
+@app.task(name="plm_sync.sweep_stale_runs")
+def sweep_stale_runs() -> list[int]:
+    """Mark failed the runs whose heartbeat went stale (killed workers, lost tasks)."""
+    return sweep_runs(load_settings())

@@ -1,0 +1,57 @@
+"""The beat schedule, from settings: incremental syncs, nightly full sync, stale-run sweep."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from celery.schedules import crontab
+
+from plm_sync.config import Settings
+from plm_sync.errors import UsageError
+
+SWEEP_EVERY = timedelta(minutes=5)
+CRON_FIELDS = 5
+
+
+def full_sync_crontab(expression: str) -> crontab:
+    """`minute hour day-of-month month day-of-week`, e.g. `30 2 * * *` (UTC)."""
+    parts = expression.split()
+    if len(parts) != CRON_FIELDS:
+        raise UsageError(
+            f"PLM_SYNC_FULL_SYNC_CRON={expression!r} needs 5 fields: minute hour "
+            "day-of-month month day-of-week, e.g. '30 2 * * *'"
+        )
+    minute, hour, day_of_month, month, day_of_week = parts
+    try:
+        return crontab(
+            minute=minute,
+            hour=hour,
+            day_of_month=day_of_month,
+            month_of_year=month,
+            day_of_week=day_of_week,
+        )
+    except ValueError as error:
+        raise UsageError(f"PLM_SYNC_FULL_SYNC_CRON={expression!r}: {error}") from None
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Entries for celery beat; run exactly one beat process (each beat sends every entry)."""
+    if settings.incremental_minutes <= 0:
+        raise UsageError("PLM_SYNC_INCREMENTAL_MINUTES must be above 0")
+    return {
+        "plm-sync-incremental": {
+            "task": "plm_sync.scheduled_sync",
+            "schedule": timedelta(minutes=settings.incremental_minutes),
+            "kwargs": {"full": False},
+        },
+        "plm-sync-full": {
+            "task": "plm_sync.scheduled_sync",
+            "schedule": full_sync_crontab(settings.full_sync_cron),
+            "kwargs": {"full": True},
+        },
+        "plm-sync-sweep-stale-runs": {
+            "task": "plm_sync.sweep_stale_runs",
+            "schedule": SWEEP_EVERY,
+        },
+    }

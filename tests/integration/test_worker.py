@@ -1,0 +1,255 @@
+"""A real Celery worker on the machine's Redis, with PostgreSQL: the production path."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from plm_sync.config import Settings
+from plm_sync.connect.sandbox.catalog import SandboxCatalog
+from plm_sync.connect.sandbox.generate import generate_catalog
+from plm_sync.pipeline import SyncRequest, run_sync
+from plm_sync.reports import catalog, list_runs
+from tasks.app import make_app
+from tests.conftest import ROOT
+from tests.integration.conftest import API_KEY, start_sandbox, unavailable
+
+pytestmark = pytest.mark.integration
+DATA = generate_catalog(6, 200, seed=21)
+REDIS_URL = os.environ.get("PLM_SYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+@pytest.fixture
+def broker_url() -> Iterator[str]:
+    """A Redis database of its own for this test, emptied before and after."""
+    database = 1 + uuid.uuid4().int % 15
+    url = f"{REDIS_URL}/{database}"
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        unavailable("Redis", str(error))
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+def settings_for(database_url: str, connect_url: str, broker: str = "") -> Settings:
+    return Settings(
+        database_url=database_url,
+        connect_url=connect_url,
+        connect_api_key=API_KEY,
+        mappings=ROOT / "mappings",
+        broker_url=broker or "redis://unused",
+        page_size=50,
+    )
+
+
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PLM_SYNC_")}
+    env |= {
+        "PLM_SYNC_DATABASE_URL": settings.database_url,
+        "PLM_SYNC_CONNECT_URL": settings.connect_url or "",
+        "PLM_SYNC_CONNECT_API_KEY": API_KEY,
+        "PLM_SYNC_BROKER_URL": settings.broker_url,
+        "PLM_SYNC_MAPPINGS": str(settings.mappings),
+        "PLM_SYNC_PAGE_SIZE": str(settings.page_size),
+    }
+    env |= {f"PLM_SYNC_{name.upper()}": value for name, value in extra.items()}
+    return env
+
+
+@contextmanager
+def worker(settings: Settings, name: str, **extra: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`celery -A tasks.app worker` as a subprocess (its own process group), ready to work."""
+    log = Path(tempfile.gettempdir()) / f"plm-sync-worker-{name}-{uuid.uuid4().hex}.log"
+    with (
+        log.open("wb") as output,
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tasks.app",
+                "worker",
+                "--concurrency",
+                "2",
+                "--pool",
+                "prefork",
+                "--hostname",
+                f"{name}@%h",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=environment(settings, **extra),
+            stdout=output,
+            stderr=output,
+            start_new_session=True,
+        ) as process,
+    ):
+        try:
+            client = make_app(settings)
+            deadline = time.monotonic() + 60
+            while not client.control.ping(
+                destination=[f"{name}@{os.uname().nodename}"], timeout=0.5
+            ):
+                assert process.poll() is None, log.read_text(errors="replace")[-3000:]
+                assert time.monotonic() < deadline, "the worker did not start"
+            yield process
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=10)
+
+
+def enqueue(settings: Settings, *args: str) -> int:
+    result = subprocess.run(
+        [sys.executable, "-m", "plm_sync", "enqueue", *args],
+        env=environment(settings),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    return int(result.stdout.split()[2])
+
+
+def wait_for(settings: Settings, run_id: int, timeout: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = next(r for r in list_runs(settings, limit=50) if r["id"] == run_id)
+        if run["status"] != "running":
+            return run
+        time.sleep(0.2)
+    pytest.fail(f"run {run_id} still running after {timeout} s")
+
+
+@pytest.fixture
+def reference(tmp_path: Path) -> dict[str, Any]:
+    """The catalog a plain CLI run builds from DATA."""
+    server = start_sandbox(SandboxCatalog.from_data(DATA))
+    try:
+        settings = settings_for(f"sqlite:///{tmp_path / 'cli.db'}", server.url)
+        run_sync(settings, SyncRequest(full=True))
+        return catalog(settings)
+    finally:
+        server.stop()
+
+
+def test_operator_and_scheduled_runs_build_the_cli_catalog(
+    postgres_url: str, broker_url: str, reference: dict[str, Any]
+) -> None:
+    server = start_sandbox(SandboxCatalog.from_data(DATA))
+    settings = settings_for(postgres_url, server.url, broker_url)
+    try:
+        with worker(settings, "w1"):
+            run_id = enqueue(settings, "sync", "--full")
+            run = wait_for(settings, run_id)
+            assert (run["trigger"], run["status"]) == ("operator", "succeeded_with_errors")
+            assert run["counts"]["products"] == 6
+            assert catalog(settings) == reference
+            client = make_app(settings)
+            result = client.send_task("plm_sync.scheduled_sync", kwargs={"full": True})
+            scheduled = result.get(timeout=60)
+            run = wait_for(settings, scheduled["run_id"])
+            assert run["trigger"] == "schedule"
+            counts = run["counts"]
+            assert counts["created"] == counts["updated"] == counts["deactivated"] == 0
+            assert catalog(settings) == reference
+    finally:
+        server.stop()
+
+
+def test_overlapping_triggers_make_one_run(postgres_url: str, broker_url: str) -> None:
+    server = start_sandbox(
+        SandboxCatalog.from_data(DATA), faults="slow:0.3", seed=3, slow_seconds=0.2
+    )
+    settings = settings_for(postgres_url, server.url, broker_url)
+    try:
+        with worker(settings, "w2"):
+            client = make_app(settings)
+            sent = [
+                client.send_task("plm_sync.scheduled_sync", kwargs={"full": True}) for _ in range(3)
+            ]
+            answers = [result.get(timeout=60) for result in sent]
+            started = [answer["run_id"] for answer in answers if "run_id" in answer]
+            skipped = [answer["skipped"] for answer in answers if "skipped" in answer]
+            assert len(started) == 1
+            assert len(skipped) == 2
+            assert all("still running" in reason for reason in skipped)
+            wait_for(settings, started[0])
+            assert [run["id"] for run in list_runs(settings)] == started
+    finally:
+        server.stop()
+
+
+def test_transient_faults_are_retried_and_the_run_succeeds(
+    postgres_url: str, broker_url: str, reference: dict[str, Any]
+) -> None:
+    server = start_sandbox(
+        SandboxCatalog.from_data(DATA), faults="500:0.1,reset:0.05,429:0.05", seed=5
+    )
+    settings = settings_for(postgres_url, server.url, broker_url)
+    try:
+        with worker(settings, "w3"):
+            run = wait_for(settings, enqueue(settings, "sync", "--full"))
+    finally:
+        server.stop()
+    assert run["status"] == "succeeded_with_errors"  # DATA's malformed rows, nothing more
+    assert run["counts"]["failed_products"] == 0
+    assert run["retries"] > 0
+    assert catalog(settings) == reference
+
+
+def test_a_killed_worker_leaves_no_half_line_and_the_run_completes(
+    postgres_url: str, broker_url: str, reference: dict[str, Any]
+) -> None:
+    server = start_sandbox(
+        SandboxCatalog.from_data(DATA), faults="slow:0.5", seed=9, slow_seconds=0.4
+    )
+    settings = settings_for(postgres_url, server.url, broker_url)
+    by_id = {line["connect_product_id"]: line for line in reference["product_lines"]}
+    try:
+        with worker(settings, "w4", visibility_timeout="4", redelivery_check_seconds="2") as first:
+            run_id = enqueue(settings, "sync", "--full")
+            deadline = time.monotonic() + 60
+            while not catalog(settings)["product_lines"]:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait(timeout=10)
+        for line in catalog(settings)["product_lines"]:
+            assert line == by_id[line["connect_product_id"]]
+        assert next(r for r in list_runs(settings) if r["id"] == run_id)["status"] == "running"
+        with worker(settings, "w5", visibility_timeout="4", redelivery_check_seconds="2"):
+            run = wait_for(settings, run_id, timeout=180)
+    finally:
+        server.stop()
+    assert run["status"] in {"succeeded_with_errors", "failed"}
+    if run["status"] == "succeeded_with_errors":
+        assert catalog(settings) == reference
+    for line in catalog(settings)["product_lines"]:
+        assert line == by_id[line["connect_product_id"]]

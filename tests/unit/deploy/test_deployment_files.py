@@ -1,0 +1,82 @@
+"""docker-compose.yml and the Procfile: valid, consistent with each other and the settings."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import fields
+from typing import Any
+
+import yaml
+
+from plm_sync.config import ENV_PREFIX, Settings
+from tests.conftest import ROOT
+
+SETTING_NAMES = {ENV_PREFIX + item.name.upper() for item in fields(Settings)}
+
+
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def procfile() -> dict[str, list[str]]:
+    entries = {}
+    for line in (ROOT / "Procfile").read_text(encoding="utf-8").splitlines():
+        name, _, command = line.partition(":")
+        entries[name.strip()] = shlex.split(command)
+    return entries
+
+
+def test_compose_has_the_stack() -> None:
+    services = compose()["services"]
+    assert set(services) == {"redis", "postgres", "migrate", "worker", "beat", "sandbox"}
+    assert services["migrate"]["command"] == ["plm-sync", "migrate"]
+    assert services["beat"]["deploy"]["replicas"] == 1
+
+
+def test_compose_runs_the_procfile_commands() -> None:
+    services = compose()["services"]
+    for name, command in procfile().items():
+        assert services[name]["command"] == command
+
+
+def test_procfile_has_worker_and_beat_of_the_tasks_app() -> None:
+    entries = procfile()
+    assert set(entries) == {"worker", "beat"}
+    assert entries["worker"][:4] == ["celery", "-A", "tasks.app", "worker"]
+    assert entries["beat"][:4] == ["celery", "-A", "tasks.app", "beat"]
+
+
+def test_every_environment_name_is_a_setting() -> None:
+    services = compose()["services"]
+    for name in ("migrate", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert set(environment) <= SETTING_NAMES, set(environment) - SETTING_NAMES
+        assert {"PLM_SYNC_DATABASE_URL", "PLM_SYNC_BROKER_URL"} <= set(environment)
+
+
+def test_compose_database_and_broker_point_at_the_stack() -> None:
+    data = compose()
+    environment = data["services"]["worker"]["environment"]
+    postgres = data["services"]["postgres"]["environment"]
+    assert environment["PLM_SYNC_BROKER_URL"].startswith("redis://redis:6379/")
+    expected = (
+        f"postgresql+psycopg://{postgres['POSTGRES_USER']}:{postgres['POSTGRES_PASSWORD']}"
+        f"@postgres:5432/{postgres['POSTGRES_DB']}"
+    )
+    assert environment["PLM_SYNC_DATABASE_URL"] == expected
+    sandbox_port = data["services"]["sandbox"]["command"][-3]
+    assert environment["PLM_SYNC_CONNECT_URL"] == f"http://sandbox:{sandbox_port}/public/v1"
+
+
+def test_readme_names_only_real_settings() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"PLM_SYNC_[A-Z_]+", readme)) - {
+        "PLM_SYNC_TEST_POSTGRES_URL",
+        "PLM_SYNC_TEST_REDIS_URL",
+    }
+    assert named <= SETTING_NAMES, named - SETTING_NAMES
+    for command in ("celery -A tasks.app worker", "celery -A tasks.app beat"):
+        assert command in readme
