@@ -17,6 +17,7 @@ from plm_sync.connect.records import InvalidRecord
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.grouping import group_items
 from plm_sync.domain.rules import PlmRules
+from plm_sync.domain.sharing import SharingRules, apply_sharing
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.errors import (
     EXIT_ITEM_ERRORS,
@@ -28,7 +29,7 @@ from plm_sync.errors import (
     RunFailedError,
     UsageError,
 )
-from plm_sync.mappings import load_plm_rules
+from plm_sync.mappings import load_plm_rules, load_sharing_rules
 from plm_sync.store.catalog import CatalogRepository, Changes, content_hash, source_hash
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.runs import RunRepository, RunStart
@@ -199,7 +200,23 @@ def _select_items(
 
 def _change_events(product_id: str, changes: Changes, dry_run: bool) -> list[Event]:
     verb = "would be " if dry_run else ""
-    events = []
+    events = [
+        Event(
+            Level.INFO,
+            "plan_sharing_changed",
+            f"service plan {name!r} {verb}"
+            + "; ".join(
+                part
+                for part in (
+                    f"shared with {', '.join(shared)}" if shared else "",
+                    f"unshared from {', '.join(unshared)}" if unshared else "",
+                )
+                if part
+            ),
+            product_id,
+        )
+        for name, shared, unshared in changes.sharing
+    ]
     for code, names, word in (
         ("plan_created", changes.plans_created, "created"),
         ("plan_updated", changes.plans_updated, "updated"),
@@ -225,13 +242,15 @@ class SyncRun:
         client: ConnectClient,
         progress: Progress | None,
         clock: Callable[[], datetime],
+        sharing: SharingRules | None = None,
         run_id: int = 0,
         cursor_before: str | None = None,
     ) -> None:
         self.settings = settings
         self.request = request
         self.rules = rules
-        self.rules_hash = content_hash(repr(rules))
+        self.sharing = sharing or load_sharing_rules(settings.mappings)
+        self.rules_hash = content_hash([repr(rules), repr(self.sharing)])
         self.factory = factory
         self.client = client
         self.progress = progress
@@ -357,6 +376,7 @@ class SyncRun:
         self.step = f"grouping {product.id}"
         grouped = group_items(product, items, self.rules)
         events += grouped.events
+        line = apply_sharing(grouped.product_line, self.sharing)
         self.step = f"writing {product.id}"
         source = source_hash(product, items, self.rules_hash)
         dry = self.request.dry_run
@@ -368,7 +388,7 @@ class SyncRun:
                 events = [event for event in events if event.level is not Level.INFO]
             else:
                 SnapshotRepository(session).save(product, items, self.run_id)
-                changes = catalog.save_line(grouped.product_line, source, self.run_id, self.clock())
+                changes = catalog.save_line(line, source, self.run_id, self.clock())
             events += _change_events(product.id, changes, dry)
             if not dry:
                 RunRepository(session).replace_product_events(self.run_id, product.id, events)
@@ -502,6 +522,7 @@ def run_sync(
     never stays `running`; a failure raises RunFailedError naming the run and the step.
     """
     rules = load_plm_rules(settings.mappings)
+    load_sharing_rules(settings.mappings)  # every operator file is valid before a run starts
     own_client = client is None
     client = client or connect_client(settings)
     try:
@@ -588,6 +609,7 @@ def open_run(settings: Settings, request: SyncRequest, *, owner: str) -> int:
     not take a finished enqueuer process for a crash; the heartbeat is what counts.
     """
     rules = load_plm_rules(settings.mappings)
+    load_sharing_rules(settings.mappings)  # every operator file is valid before a run starts
     with open_database(settings.database_url) as factory:
         run = SyncRun(
             settings,

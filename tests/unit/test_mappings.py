@@ -9,7 +9,7 @@ import pytest
 from plm_sync.domain.periods import Period, Unit
 from plm_sync.domain.rules import UpgradeMode
 from plm_sync.errors import MappingsError
-from plm_sync.mappings import load_plm_rules
+from plm_sync.mappings import load_plm_rules, load_sharing_rules
 
 
 def test_shipped_mappings_add_triennial(shipped_mappings: Path) -> None:
@@ -93,4 +93,111 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
     )
     with pytest.raises(MappingsError) as raised:
         load_plm_rules(tmp_path)
+    assert len(raised.value.problems) == 3
+
+
+def write_sharing(folder: Path, text: str) -> Path:
+    (folder / "sharing.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_shipped_sharing_example_is_valid(shipped_mappings: Path, tmp_path: Path) -> None:
+    text = (shipped_mappings / "sharing.example.yaml").read_text(encoding="utf-8")
+    rules = load_sharing_rules(write_sharing(tmp_path, text))
+    assert len(rules.rules) == 3
+    assert rules.rules[0].op_units == ("US", "DE")  # MP-54865 became DE
+    assert rules.rules[1].op_unit_reseller_groups == (("US", ("Reseller US L2 ST",)),)
+    assert rules.rules[2].published is False
+
+
+def test_no_sharing_file_shares_nothing(tmp_path: Path) -> None:
+    assert load_sharing_rules(tmp_path).rules == ()
+
+
+BASE = "op_units: [US, DE]\nmarketplaces: {MP-1: AT}\nrules:\n"
+
+
+@pytest.mark.parametrize(
+    ("rules", "fragment"),
+    [
+        pytest.param(
+            "  - op_units: [US]\n", "rules[1].match: needs a non-empty selector", id="no-selector"
+        ),
+        pytest.param(
+            "  - match: {}\n    op_units: [US]\n",
+            "rules[1].match: needs a non-empty",
+            id="empty-selector",
+        ),
+        pytest.param(
+            "  - match: {product: '*'}\n    op_units: [FR]\n",
+            "rules[1].op_units: operating unit 'FR' is unknown",
+            id="unknown-unit",
+        ),
+        pytest.param(
+            "  - match: {product: '*'}\n    op_units: [MP-9]\n",
+            "marketplace MP-9 is not in 'marketplaces'",
+            id="unknown-marketplace",
+        ),
+        pytest.param(
+            "  - match: {product: '*'}\n    op_units: [US]\n"
+            "    op_unit_reseller_groups: {DE: [L2]}\n",
+            "rules[1].op_unit_reseller_groups.DE: shares with resellers under operating"
+            " unit DE but not with DE itself",
+            id="groups-without-their-unit",
+        ),
+        pytest.param(
+            "  - match: {product: '*'}\n    reseller_groups: [Gold, Gold]\n",
+            "rules[1].reseller_groups: 'Gold' is listed twice",
+            id="group-twice",
+        ),
+        pytest.param(
+            "  - match: {product: '*'}\n    op_units: [US]\n"
+            "    op_unit_reseller_groups: {US: [L2, L2]}\n",
+            "'L2' is listed twice",
+            id="nested-group-twice",
+        ),
+        pytest.param(
+            "  - match: {billing: monthly}\n",
+            "rules[1].match.billing: must be day",
+            id="bad-billing",
+        ),
+        pytest.param("  - match: {trial: maybe}\n", "rules[1].match.trial", id="bad-trial"),
+        pytest.param(
+            "  - match: {colour: red}\n",
+            "rules[1].match.colour: unknown key",
+            id="unknown-match-key",
+        ),
+        pytest.param(
+            "  - match: {trial: true}\n    published: sometimes\n",
+            "rules[1].published",
+            id="bad-published",
+        ),
+        pytest.param(
+            "  - match: {trial: true}\n  - match: {product: '*'}\n    op_units: [XX]\n",
+            "rules[2].op_units",
+            id="rule-number",
+        ),
+    ],
+)
+def test_sharing_errors_name_file_rule_and_unit(tmp_path: Path, rules: str, fragment: str) -> None:
+    with pytest.raises(MappingsError) as raised:
+        load_sharing_rules(write_sharing(tmp_path, BASE + rules))
+    assert str(tmp_path / "sharing.yaml") in str(raised.value)
+    assert fragment in str(raised.value)
+
+
+def test_marketplace_ids_stand_for_their_unit(tmp_path: Path) -> None:
+    rules = load_sharing_rules(
+        write_sharing(tmp_path, BASE + "  - match: {product: '*'}\n    op_units: [MP-1]\n")
+    )
+    assert rules.rules[0].op_units == ("AT",)
+
+
+def test_every_sharing_problem_is_listed(tmp_path: Path) -> None:
+    with pytest.raises(MappingsError) as raised:
+        load_sharing_rules(
+            write_sharing(
+                tmp_path, BASE + "  - match: {}\n  - match: {trial: x}\n    op_units: [ZZ]\n"
+            )
+        )
     assert len(raised.value.problems) == 3

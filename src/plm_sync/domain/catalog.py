@@ -93,6 +93,18 @@ class Sharing:
     reseller_groups: tuple[str, ...] = ()
     op_unit_reseller_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
+    @classmethod
+    def from_dict(cls, data: JsonDict) -> Sharing:
+        """Inverse of `as_dict`."""
+        nested = data.get("op_unit_reseller_groups") or {}
+        return cls(
+            op_units=tuple(data.get("op_units") or ()),
+            reseller_groups=tuple(data.get("reseller_groups") or ()),
+            op_unit_reseller_groups=tuple(
+                (unit, tuple(groups)) for unit, groups in sorted(nested.items())
+            ),
+        )
+
     def as_dict(self) -> JsonDict:
         """JSON shape of `catalog`."""
         return {
@@ -117,11 +129,13 @@ class ServicePlan:
     resource_rates: tuple[ResourceRate, ...]
     upgrade_paths: tuple[str, ...] = ()
     sharing: Sharing = field(default_factory=Sharing)
+    published: bool = True
 
     def as_dict(self) -> JsonDict:
         """JSON shape of `catalog`."""
         return {
             "name": self.name,
+            "published": self.published,
             "resource_mpn": self.resource_mpn,
             "billing_period": self.billing_period.as_dict() if self.billing_period else None,
             "trial": self.trial,

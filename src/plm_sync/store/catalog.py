@@ -13,6 +13,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain import catalog as domain
+from plm_sync.domain.catalog import Sharing
+from plm_sync.domain.sharing import sharing_difference
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.store import models
 from plm_sync.store.models import CATALOG_TABLES, CatalogRow
@@ -55,6 +57,7 @@ def flatten(line: domain.ProductLine) -> Desired:
             "billing_unit": plan.billing_period.unit.value if plan.billing_period else None,
             "trial": plan.trial,
             "sharing": plan.sharing.as_dict(),
+            "published": plan.published,
             "active": plan.active,
         }
         for position, period in enumerate(plan.periods):
@@ -118,6 +121,7 @@ class Changes:
     plans_created: list[str] = field(default_factory=list)
     plans_updated: list[str] = field(default_factory=list)
     plans_deactivated: list[str] = field(default_factory=list)
+    sharing: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
 
     def add(self, other: Changes) -> None:
         """Accumulate another line's changes into this one."""
@@ -165,7 +169,9 @@ class CatalogRepository:
             self.session.flush()  # the new line's id keys its catalog rows below
         changes = Changes()
         total = 0
-        for table, rows in flatten(line).items():
+        desired = flatten(line)
+        changes.sharing = self._sharing_changes(row.id, desired[models.ServicePlan])
+        for table, rows in desired.items():
             table_changes = self._diff_table(table, row.id, rows, run_id, now)
             changes.add(table_changes)
             if table is models.ServicePlan:
@@ -180,6 +186,25 @@ class CatalogRepository:
             row.row_count = total
             row.updated_at = now
         return changes
+
+    def _sharing_changes(
+        self, line_id: int, plans: dict[str, Values]
+    ) -> list[tuple[str, list[str], list[str]]]:
+        """Per plan: what the new rows share and unshare compared with the stored ones."""
+        rows = self.session.execute(
+            select(models.ServicePlan.key, models.ServicePlan.sharing).where(
+                models.ServicePlan.product_line_id == line_id
+            )
+        )
+        stored: dict[str, dict[str, Any]] = {row.key: row.sharing for row in rows}
+        found = []
+        for key, values in plans.items():
+            shared, unshared = sharing_difference(
+                Sharing.from_dict(stored.get(key) or {}), Sharing.from_dict(values["sharing"])
+            )
+            if shared or unshared:
+                found.append((str(values["name"]), shared, unshared))
+        return found
 
     def _diff_table(
         self,
@@ -372,6 +397,7 @@ def _plan_json(
     )
     return {
         "name": plan.name,
+        "published": plan.published,
         "resource_mpn": plan.resource_mpn,
         "billing_period": billing,
         "trial": plan.trial,

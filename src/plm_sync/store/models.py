@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -208,6 +209,7 @@ class ServicePlan(CatalogRow, Base):
     billing_unit: Mapped[str | None] = mapped_column(String(8))
     trial: Mapped[bool] = mapped_column(Boolean)
     sharing: Mapped[dict[str, Any]] = mapped_column(JSON)
+    published: Mapped[bool] = mapped_column(Boolean, server_default=true())
 
 
 class PlanPeriod(CatalogRow, Base):

@@ -1,0 +1,117 @@
+"""Sharing of service plans with operating units and reseller groups, from operator rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from fnmatch import fnmatchcase
+
+from plm_sync.domain.catalog import ProductLine, ServicePlan, Sharing
+
+
+@dataclass(frozen=True)
+class PlanSelector:
+    """Which plans a rule applies to; every given key must match (globs, case-sensitive)."""
+
+    product: str | None = None
+    mpn: str | None = None
+    plan: str | None = None
+    billing: str | None = None  # day | month | year: the billing period's unit
+    trial: bool | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """A selector with no key would silently match every plan."""
+        return all(
+            value is None for value in (self.product, self.mpn, self.plan, self.billing, self.trial)
+        )
+
+    def matches(self, product_id: str, plan: ServicePlan) -> bool:
+        """Whether the plan of this product is selected."""
+        billing = plan.billing_period.unit.value if plan.billing_period else None
+        checks = (
+            (self.product, product_id),
+            (self.mpn, plan.resource_mpn),
+            (self.plan, plan.name),
+        )
+        if any(
+            pattern is not None and not fnmatchcase(value, pattern) for pattern, value in checks
+        ):
+            return False
+        if self.billing is not None and billing != self.billing:
+            return False
+        return self.trial is None or plan.trial == self.trial
+
+
+@dataclass(frozen=True)
+class SharingRule:
+    """Give the selected plans operating units, reseller groups and a published flag."""
+
+    selector: PlanSelector
+    op_units: tuple[str, ...] = ()
+    reseller_groups: tuple[str, ...] = ()
+    op_unit_reseller_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    published: bool | None = None
+
+
+@dataclass(frozen=True)
+class SharingRules:
+    """The operator's sharing file: rules applied in order, each adding to the earlier ones."""
+
+    rules: tuple[SharingRule, ...] = ()
+
+
+def _merge(sharing: Sharing, rule: SharingRule) -> Sharing:
+    units = set(sharing.op_units) | set(rule.op_units)
+    groups = set(sharing.reseller_groups) | set(rule.reseller_groups)
+    nested = {unit: set(names) for unit, names in sharing.op_unit_reseller_groups}
+    for unit, names in rule.op_unit_reseller_groups:
+        nested.setdefault(unit, set()).update(names)
+    return Sharing(
+        op_units=tuple(sorted(units)),
+        reseller_groups=tuple(sorted(groups)),
+        op_unit_reseller_groups=tuple(
+            (unit, tuple(sorted(names))) for unit, names in sorted(nested.items())
+        ),
+    )
+
+
+def apply_sharing(line: ProductLine, rules: SharingRules) -> ProductLine:
+    """Set each plan's sharing and published flag from the rules.
+
+    Rules:
+    - rules are applied in file order; a matching rule **adds** its operating units,
+      reseller groups and reseller groups under units to what earlier rules gave;
+    - `published`, when a matching rule sets it, is the last such rule's value (default
+      true, as PLM's default);
+    - a plan no rule matches is shared with nobody;
+    - consistency (groups under a unit need the unit) is checked when the file is loaded,
+      so the union of consistent rules is consistent.
+    """
+    plans = []
+    for plan in line.service_plans:
+        sharing = Sharing()
+        published = True
+        for rule in rules.rules:
+            if rule.selector.matches(line.connect_product_id, plan):
+                sharing = _merge(sharing, rule)
+                if rule.published is not None:
+                    published = rule.published
+        plans.append(replace(plan, sharing=sharing, published=published))
+    return replace(line, service_plans=tuple(plans))
+
+
+def sharing_difference(before: Sharing, after: Sharing) -> tuple[list[str], list[str]]:
+    """What a change shares and unshares, as readable entries (`OpUnit US`, `Group X`)."""
+
+    def entries(sharing: Sharing) -> set[str]:
+        found = {f"operating unit {unit}" for unit in sharing.op_units}
+        found |= {f"reseller group {group!r}" for group in sharing.reseller_groups}
+        found |= {
+            f"reseller group {group!r} under {unit}"
+            for unit, groups in sharing.op_unit_reseller_groups
+            for group in groups
+        }
+        return found
+
+    old, new = entries(before), entries(after)
+    return sorted(new - old), sorted(old - new)
