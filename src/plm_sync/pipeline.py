@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient, RetryPolicy
 from plm_sync.connect.records import InvalidRecord
+from plm_sync.domain.catalog import ProductLine
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.grouping import group_items
+from plm_sync.domain.overrides import Override, apply_overrides
 from plm_sync.domain.rules import PlmRules
 from plm_sync.domain.sharing import SharingRules, apply_sharing
 from plm_sync.domain.source import SourceItem, SourceProduct
@@ -32,6 +34,7 @@ from plm_sync.errors import (
 from plm_sync.mappings import load_plm_rules, load_sharing_rules
 from plm_sync.store.catalog import CatalogRepository, Changes, content_hash, source_hash
 from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.overrides import OverrideRepository
 from plm_sync.store.runs import RunRepository, RunStart
 from plm_sync.store.snapshot import SnapshotRepository
 
@@ -229,6 +232,13 @@ def _change_events(product_id: str, changes: Changes, dry_run: bool) -> list[Eve
     return events
 
 
+def build_line(
+    grouped: ProductLine, sharing: SharingRules, overrides: list[Override]
+) -> tuple[ProductLine, list[Event]]:
+    """The line as stored: grouped, shared by the sharing rules, then the overrides (win)."""
+    return apply_overrides(apply_sharing(grouped, sharing), overrides)
+
+
 class SyncRun:
     """Carries one run through its steps; owns its transactions."""
 
@@ -376,13 +386,15 @@ class SyncRun:
         self.step = f"grouping {product.id}"
         grouped = group_items(product, items, self.rules)
         events += grouped.events
-        line = apply_sharing(grouped.product_line, self.sharing)
         self.step = f"writing {product.id}"
-        source = source_hash(product, items, self.rules_hash)
         dry = self.request.dry_run
         with unit_of_work(self.factory, commit=not dry) as session:
             catalog = CatalogRepository(session)
             existing = catalog.line(product.id)
+            overrides = OverrideRepository(session).for_line(existing.id) if existing else []
+            line, override_events = build_line(grouped.product_line, self.sharing, overrides)
+            events += override_events
+            source = source_hash(product, items, self.rules_hash + content_hash(overrides))
             if existing is not None and existing.active and existing.source_hash == source:
                 changes = Changes(unchanged=existing.row_count)
                 events = [event for event in events if event.level is not Level.INFO]

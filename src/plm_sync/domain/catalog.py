@@ -130,11 +130,19 @@ class ServicePlan:
     upgrade_paths: tuple[str, ...] = ()
     sharing: Sharing = field(default_factory=Sharing)
     published: bool = True
+    description: str = ""
+
+    @property
+    def key(self) -> str:
+        """The plan's identity in its line: resource MPN and billing term, or `trial`."""
+        billing = self.billing_period.term() if self.billing_period else "trial"
+        return f"{self.resource_mpn}|{billing}"
 
     def as_dict(self) -> JsonDict:
         """JSON shape of `catalog`."""
         return {
             "name": self.name,
+            "description": self.description or self.name,
             "published": self.published,
             "resource_mpn": self.resource_mpn,
             "billing_period": self.billing_period.as_dict() if self.billing_period else None,

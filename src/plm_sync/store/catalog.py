@@ -29,12 +29,6 @@ def content_hash(value: Any) -> str:  # noqa: ANN401 - any JSON-able value
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def plan_key(plan: domain.ServicePlan) -> str:
-    """A plan's identity inside its line: resource MPN and billing term (or `trial`)."""
-    billing = plan.billing_period.term() if plan.billing_period else "trial"
-    return f"{plan.resource_mpn}|{billing}"
-
-
 def flatten(line: domain.ProductLine) -> Desired:
     """The rows each catalog table should hold for this line, by natural key."""
     desired: Desired = {table: {} for table in CATALOG_TABLES}
@@ -47,7 +41,7 @@ def flatten(line: domain.ProductLine) -> Desired:
             "as_is": resource.as_is,
             "active": resource.active,
         }
-    keys = {plan.name: plan_key(plan) for plan in line.service_plans}
+    keys = {plan.name: plan.key for plan in line.service_plans}
     for plan in line.service_plans:
         pkey = keys[plan.name]
         desired[models.ServicePlan][pkey] = {
@@ -58,6 +52,7 @@ def flatten(line: domain.ProductLine) -> Desired:
             "trial": plan.trial,
             "sharing": plan.sharing.as_dict(),
             "published": plan.published,
+            "description": plan.description or plan.name,
             "active": plan.active,
         }
         for position, period in enumerate(plan.periods):
@@ -397,6 +392,8 @@ def _plan_json(
     )
     return {
         "name": plan.name,
+        "key": plan.key,
+        "description": plan.description,
         "published": plan.published,
         "resource_mpn": plan.resource_mpn,
         "billing_period": billing,

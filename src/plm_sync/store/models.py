@@ -210,6 +210,7 @@ class ServicePlan(CatalogRow, Base):
     trial: Mapped[bool] = mapped_column(Boolean)
     sharing: Mapped[dict[str, Any]] = mapped_column(JSON)
     published: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    description: Mapped[str] = mapped_column(Text, server_default="")
 
 
 class PlanPeriod(CatalogRow, Base):
@@ -276,7 +277,8 @@ class OperatorOverride(Base):
     table_name: Mapped[str] = mapped_column(String(64))
     row_key: Mapped[str] = mapped_column(String(1000))
     field: Mapped[str] = mapped_column(String(64))
-    value: Mapped[str] = mapped_column(Text)
+    value: Mapped[Any] = mapped_column(JSON)
+    base_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     run_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from plm_sync.domain.source import SourceItem, SourceProduct
+from plm_sync.domain.source import ItemType, SourceItem, SourceProduct
 from plm_sync.store.catalog import content_hash
 from plm_sync.store.models import ConnectItem, ConnectProduct
 
@@ -79,3 +79,34 @@ class SnapshotRepository:
         if updates:
             self.session.execute(update(ConnectItem), updates)
         return written + len(inserts) + len(updates)
+
+    def load(self, product_id: str) -> tuple[SourceProduct, list[SourceItem]] | None:
+        """The product and its present items as last seen, to recompute a line offline."""
+        product = self.session.get(ConnectProduct, product_id)
+        if product is None:
+            return None
+        items = self.session.scalars(
+            select(ConnectItem)
+            .where(ConnectItem.product_id == product_id, ConnectItem.present.is_(True))
+            .order_by(ConnectItem.id)
+        )
+        return (
+            SourceProduct(
+                product.id, product.name, product.vendor, product.status, product.updated_at
+            ),
+            [
+                SourceItem(
+                    id=item.id,
+                    product_id=item.product_id,
+                    name=item.name,
+                    mpn=item.mpn,
+                    type=ItemType(item.type),
+                    period=item.period,
+                    commitment_count=item.commitment_count,
+                    unit=item.unit,
+                    status=item.status,
+                    updated_at=item.updated_at,
+                )
+                for item in items
+            ],
+        )

@@ -337,6 +337,7 @@ def test_catalog_json_shape() -> None:
         "service_plans": [
             {
                 "name": "Cloud (NCE COM MTH)",
+                "description": "Cloud (NCE COM MTH)",
                 "published": True,
                 "resource_mpn": "A",
                 "billing_period": {"duration": 1, "unit": "month"},
