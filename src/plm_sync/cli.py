@@ -28,6 +28,7 @@ from plm_sync.mappings import load_plm_rules
 from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, list_runs, run_report
 from plm_sync.store.database import open_database, safe_url
+from plm_sync.workbooks import export_ppr, import_ppr
 
 
 class _Context:
@@ -111,6 +112,8 @@ def explain(context: _Context, mpn: str, name: str | None, output: str) -> None:
 SANDBOX_DEFAULT_KEY = "SU-000-000-000:sandbox"
 DEMO_DATABASE = Path("plm_sync_demo.db")
 DEMO_CATALOG_JSON = Path("plm_sync_demo_catalog.json")
+DEMO_WORKBOOK = Path("plm_sync_demo_PPR.xlsx")
+DEMO_PRODUCT = "PRD-276-377-545"
 
 
 class _RichProgress:
@@ -356,6 +359,44 @@ def report(context: _Context, run_id: str, output: str) -> None:
         _print_report(data)
 
 
+@cli.group()
+def ppr() -> None:
+    """The PLM plan workbook: export a product line, import an operator's edits."""
+
+
+@ppr.command("export")
+@click.argument("product_id")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Default: PPR_<product>_v<n>_<timestamp>.xlsx here.",
+)
+@pass_context
+def ppr_export(context: _Context, product_id: str, output: Path | None) -> None:
+    """Write the stored product line as a PLM workbook."""
+    path = export_ppr(context.settings, product_id, output)
+    click.echo(f"wrote {path}")
+
+
+@ppr.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Validate and report, change nothing.")
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@pass_context
+def ppr_import(context: _Context, file: Path, dry_run: bool, output: str) -> None:
+    """Validate an edited workbook and keep its edits as operator overrides."""
+    outcome = import_ppr(context.settings, file, dry_run=dry_run)
+    report = run_report(context.settings, outcome.run_id)
+    if output == "json":
+        _print_json(report)
+    else:
+        _print_report(report)
+    sys.exit(outcome.exit_code)
+
+
 @cli.command()
 @pass_context
 def migrate(context: _Context) -> None:
@@ -384,6 +425,7 @@ def demo(context: _Context) -> None:
         DEMO_CATALOG_JSON.write_text(
             json.dumps(catalog(settings), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
+        workbook = export_ppr(settings, DEMO_PRODUCT, DEMO_WORKBOOK)
     finally:
         server.stop()
     click.echo(
@@ -391,6 +433,7 @@ def demo(context: _Context) -> None:
         f"(`plm-sync --database-url sqlite:///{DEMO_DATABASE} catalog`)"
     )
     click.echo(f"catalog JSON written to {DEMO_CATALOG_JSON.resolve()}")
+    click.echo(f"PLM workbook of {DEMO_PRODUCT} written to {workbook.resolve()}")
     sys.exit(code)
 
 

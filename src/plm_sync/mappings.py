@@ -24,13 +24,23 @@ from plm_sync.domain.rules import (
     PLAN_NAME_FIELDS,
     PlmRules,
     UpgradeMode,
+    WorkbookRules,
     template_fields,
 )
 from plm_sync.domain.sharing import PlanSelector, SharingRule, SharingRules
 from plm_sync.errors import MappingsError
 
 PLM_FILE = "plm.yaml"
-_TOP_KEYS = {"billing", "plans"}
+_TOP_KEYS = {"billing", "plans", "ppr"}
+_PPR_KEYS = {
+    "cancellation_sheet",
+    "resource_category",
+    "plan_periods",
+    "resource_rates",
+    "cancellation_policies",
+    "downsize_policies",
+}
+_POLICY_KEYS = {"Action", "ActionPeriod", "ActionPeriodTimezone", "ApplicableTo"}
 _BILLING_KEYS = {"trial_label", "words"}
 _WORD_KEYS = {"duration", "unit", "label", "trial"}
 _PLAN_KEYS = {
@@ -216,6 +226,65 @@ def _units_and_defaults(problems: _Problems, data: dict[str, Any]) -> dict[str, 
     return values
 
 
+def _columns(problems: _Problems, key: str, value: Any) -> dict[str, str | int]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str | int) and not isinstance(v, bool)
+        for k, v in value.items()
+    ):
+        problems.add(key, "must map PLM column names to texts or numbers (write True as 'True')")
+        return {}
+    return dict(value)
+
+
+def _workbook_rules(problems: _Problems, data: Any) -> WorkbookRules:
+    if data is None:
+        return WorkbookRules()
+    if not isinstance(data, dict):
+        problems.add("ppr", "must be a mapping")
+        return WorkbookRules()
+    problems.unknown_keys("ppr", data, _PPR_KEYS)
+    sheet = data.get("cancellation_sheet", "CancellationPolicies")
+    if sheet not in {"CancellationPolicies", "CancelationPolicies"}:
+        problems.add(
+            "ppr.cancellation_sheet", "must be CancellationPolicies or CancelationPolicies"
+        )
+        sheet = "CancellationPolicies"
+    category = data.get("resource_category", "Cloud Services")
+    if not isinstance(category, str) or not category.strip():
+        problems.add("ppr.resource_category", "must be a non-empty text")
+        category = "Cloud Services"
+    policies: dict[str, list[dict[str, str | int]]] = {}
+    for name in ("cancellation_policies", "downsize_policies"):
+        rows = data.get(name) or []
+        if not isinstance(rows, list):
+            problems.add(f"ppr.{name}", "must be a list of rows")
+            rows = []
+        policies[name] = []
+        for index, row in enumerate(rows, start=1):
+            where = f"ppr.{name}[{index}]"
+            columns = _columns(problems, where, row)
+            missing = _POLICY_KEYS - set(columns)
+            if columns and missing:
+                problems.add(where, f"needs {', '.join(sorted(missing))}")
+            if isinstance(row, dict):
+                problems.unknown_keys(where, row, _POLICY_KEYS)
+            policies[name].append(columns)
+    return WorkbookRules(
+        cancellation_sheet=sheet,
+        resource_category=category,
+        plan_periods=MappingProxyType(
+            _columns(problems, "ppr.plan_periods", data.get("plan_periods"))
+        ),
+        resource_rates=MappingProxyType(
+            _columns(problems, "ppr.resource_rates", data.get("resource_rates"))
+        ),
+        cancellation_policies=tuple(MappingProxyType(r) for r in policies["cancellation_policies"]),
+        downsize_policies=tuple(MappingProxyType(r) for r in policies["downsize_policies"]),
+    )
+
+
 def load_plm_rules(folder: Path) -> PlmRules:
     """Read `plm.yaml` from the mappings folder (missing = built-in rules) and validate it.
 
@@ -232,6 +301,7 @@ def load_plm_rules(folder: Path) -> PlmRules:
     problems.unknown_keys("", data, _TOP_KEYS)
     vocabulary = _vocabulary(problems, data.get("billing"))
     values = _plan_rules(problems, data.get("plans"))
+    values["workbook"] = _workbook_rules(problems, data.get("ppr"))
     if problems.items:
         raise MappingsError(problems.items)
     try:

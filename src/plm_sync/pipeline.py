@@ -201,7 +201,8 @@ def _select_items(
     return items, events
 
 
-def _change_events(product_id: str, changes: Changes, dry_run: bool) -> list[Event]:
+def change_events(product_id: str, changes: Changes, dry_run: bool) -> list[Event]:
+    """Info events for the plans a write created, updated, deactivated or (un)shared."""
     verb = "would be " if dry_run else ""
     events = [
         Event(
@@ -232,6 +233,21 @@ def _change_events(product_id: str, changes: Changes, dry_run: bool) -> list[Eve
     return events
 
 
+def rules_fingerprint(rules: PlmRules, sharing: SharingRules) -> str:
+    """Digest of the operator's rules: a change re-applies them to unchanged Connect data."""
+    return content_hash([repr(rules), repr(sharing)])
+
+
+def line_source_hash(
+    product: SourceProduct,
+    items: Sequence[SourceItem],
+    fingerprint: str,
+    overrides: list[Override],
+) -> str:
+    """What a stored line was computed from; equal hashes mean nothing to write."""
+    return source_hash(product, items, fingerprint + content_hash(overrides))
+
+
 def build_line(
     grouped: ProductLine, sharing: SharingRules, overrides: list[Override]
 ) -> tuple[ProductLine, list[Event]]:
@@ -260,7 +276,7 @@ class SyncRun:
         self.request = request
         self.rules = rules
         self.sharing = sharing or load_sharing_rules(settings.mappings)
-        self.rules_hash = content_hash([repr(rules), repr(self.sharing)])
+        self.rules_hash = rules_fingerprint(rules, self.sharing)
         self.factory = factory
         self.client = client
         self.progress = progress
@@ -394,14 +410,14 @@ class SyncRun:
             overrides = OverrideRepository(session).for_line(existing.id) if existing else []
             line, override_events = build_line(grouped.product_line, self.sharing, overrides)
             events += override_events
-            source = source_hash(product, items, self.rules_hash + content_hash(overrides))
+            source = line_source_hash(product, items, self.rules_hash, overrides)
             if existing is not None and existing.active and existing.source_hash == source:
                 changes = Changes(unchanged=existing.row_count)
                 events = [event for event in events if event.level is not Level.INFO]
             else:
                 SnapshotRepository(session).save(product, items, self.run_id)
                 changes = catalog.save_line(line, source, self.run_id, self.clock())
-            events += _change_events(product.id, changes, dry)
+            events += change_events(product.id, changes, dry)
             if not dry:
                 RunRepository(session).replace_product_events(self.run_id, product.id, events)
         if dry:

@@ -40,6 +40,22 @@ def template_fields(template: str) -> set[str]:
 
 
 @dataclass(frozen=True)
+class WorkbookRules:
+    """What the PLM workbook needs beyond the catalog: categories, period settings, policies.
+
+    Values are written as given (PLM spellings such as `No Refund`); policy rows are added
+    for every plan period.
+    """
+
+    cancellation_sheet: str = "CancellationPolicies"
+    resource_category: str = "Cloud Services"
+    plan_periods: Mapping[str, str | int] = field(default_factory=lambda: MappingProxyType({}))
+    resource_rates: Mapping[str, str | int] = field(default_factory=lambda: MappingProxyType({}))
+    cancellation_policies: tuple[Mapping[str, str | int], ...] = ()
+    downsize_policies: tuple[Mapping[str, str | int], ...] = ()
+
+
+@dataclass(frozen=True)
 class PlmRules:
     """Everything the grouping rules take from the operator.
 
@@ -54,6 +70,7 @@ class PlmRules:
     min_units: int = 1
     max_units: int = -1
     plan_defaults: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    workbook: WorkbookRules = field(default_factory=WorkbookRules)
 
     def __post_init__(self) -> None:
         unknown = template_fields(self.plan_name_template) - PLAN_NAME_FIELDS

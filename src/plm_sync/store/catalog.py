@@ -293,6 +293,16 @@ class CatalogRepository:
             line.updated_at = now
         return changes, [line.connect_product_id for line in gone]
 
+    @staticmethod
+    def plan_lines_query(names: set[str]) -> Any:  # noqa: ANN401 - a select statement
+        """Which lines hold plans with these names (line id, Connect product id)."""
+        return (
+            select(models.ProductLine.id.label("line_id"), models.ProductLine.connect_product_id)
+            .join(models.ServicePlan, models.ServicePlan.product_line_id == models.ProductLine.id)
+            .where(models.ServicePlan.name.in_(names))
+            .distinct()
+        )
+
     def row_count(self) -> int:
         """Catalog rows stored, all tables."""
         return sum(

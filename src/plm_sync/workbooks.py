@@ -1,0 +1,246 @@
+"""PLM workbook export and operator import: combines the store, the rules and the ppr adapter."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from plm_sync.config import Settings
+from plm_sync.domain.catalog import ProductLine, ServicePlan
+from plm_sync.domain.events import Event, Level
+from plm_sync.domain.grouping import group_items
+from plm_sync.domain.overrides import Override, plan_values
+from plm_sync.errors import EXIT_OK, UsageError
+from plm_sync.mappings import load_plm_rules, load_sharing_rules
+from plm_sync.pipeline import (
+    SYNCED_ITEM_STATUSES,
+    RunOutcome,
+    build_line,
+    change_events,
+    line_source_hash,
+    rules_fingerprint,
+    utcnow,
+)
+from plm_sync.ppr.export import write_workbook
+from plm_sync.ppr.read import PlanEdit, RateEdit, WorkbookEdits, WorkbookError, read_workbook
+from plm_sync.store.catalog import CatalogRepository
+from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.overrides import OverrideRepository
+from plm_sync.store.runs import RunRepository, RunStart
+from plm_sync.store.snapshot import SnapshotRepository
+
+log = structlog.get_logger(__name__)
+SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def default_path(product_id: str, folder: Path, now: datetime) -> Path:
+    """`PPR_<product>_v<n>_<timestamp>.xlsx`, n one above the exports already in `folder`."""
+    safe = SAFE_NAME.sub("_", product_id)
+    version = len(list(folder.glob(f"PPR_{safe}_v*.xlsx"))) + 1
+    return folder / f"PPR_{safe}_v{version}_{now.strftime('%Y%m%dT%H%M%S')}.xlsx"
+
+
+def export_ppr(settings: Settings, product_id: str, output: Path | None = None) -> Path:
+    """Write the stored product line (overrides applied) as a PLM workbook."""
+    rules = load_plm_rules(settings.mappings)
+    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+        lines = CatalogRepository(session).catalog((product_id,))["product_lines"]
+    if not lines:
+        raise UsageError(
+            f"no product line {product_id} in the catalog: run `plm-sync import {product_id}`"
+        )
+    path = output or default_path(product_id, Path.cwd(), utcnow())
+    write_workbook(lines[0], rules, path)
+    log.info("ppr_exported", product_id=product_id, path=str(path))
+    return path
+
+
+@dataclass
+class _Plan:
+    """What importing a workbook means for one product line."""
+
+    line_id: int
+    product_id: str
+    overrides: list[Override]
+    events: list[Event]
+
+
+def _exported(plan: ServicePlan) -> dict[str, Any]:
+    values = plan_values(plan)
+    values["published"] = plan.published and plan.active  # what the export wrote
+    return values
+
+
+def _edited_values(
+    edit: PlanEdit, rates: list[RateEdit], current: dict[str, Any]
+) -> dict[str, Any]:
+    columns = {unit for unit, _ in edit.op_units}
+    units = sorted(
+        {unit for unit, on in edit.op_units if on}
+        | {unit for unit in current["op_units"] if unit not in columns}
+    )
+    values = {
+        "name": edit.name,
+        "description": edit.description,
+        "published": edit.published,
+        "op_units": units,
+        "reseller_groups": sorted(edit.reseller_groups),
+    }
+    if rates:
+        values["min_units"], values["max_units"] = rates[0].min_units, rates[0].max_units
+    return values
+
+
+def _plan_overrides(
+    edits: WorkbookEdits, current: ProductLine, base: ProductLine, existing: list[Override]
+) -> tuple[list[Override], list[Event], list[str]]:
+    """The overrides after an import.
+
+    A field the workbook changes from what was exported becomes an override (or loses it
+    when it goes back to the computed value); untouched fields keep theirs.
+    """
+    by_name = {plan.name: plan for plan in current.service_plans}
+    base_by_key = {plan.key: plan for plan in base.service_plans}
+    kept = {(o.key, o.field): o for o in existing}
+    problems: list[str] = []
+    events: list[Event] = []
+    names: dict[str, int] = {}
+    for edit in edits.plans:
+        plan = by_name.get(edit.identity)
+        if plan is None:
+            problems.append(
+                f"sheet ServicePlans row {edit.row}: unknown plan {edit.identity!r} (not in the "
+                "catalog of this product line); if you renamed a plan, put its old name in OldName"
+            )
+            continue
+        if edit.name in names:
+            problems.append(
+                f"sheet ServicePlans row {edit.row}: plan name {edit.name!r} is "
+                f"already used on row {names[edit.name]}"
+            )
+        names[edit.name] = edit.row
+        exported = _exported(plan)
+        computed = plan_values(base_by_key[plan.key]) if plan.key in base_by_key else exported
+        rates = [rate for rate in edits.rates if rate.plan == edit.name]
+        for field, value in _edited_values(edit, rates, exported).items():
+            if value == exported[field]:
+                continue
+            old = kept.pop((plan.key, field), None)
+            if value == computed[field]:
+                events.append(
+                    Event(
+                        Level.INFO,
+                        "override_cleared",
+                        f"plan {plan.name!r}: {field} back to {value!r}",
+                        current.connect_product_id,
+                    )
+                )
+                continue
+            base_value = old.base_value if old else computed[field]
+            kept[(plan.key, field)] = Override(plan.key, field, value, base_value)
+            events.append(
+                Event(
+                    Level.INFO,
+                    "override_set",
+                    f"plan {plan.name!r}: {field} set to {value!r} by the workbook",
+                    current.connect_product_id,
+                )
+            )
+    return sorted(kept.values(), key=lambda o: (o.key, o.field)), events, problems
+
+
+def _find_line(session: Session, edits: WorkbookEdits) -> tuple[int, str]:
+    identities = {edit.identity for edit in edits.plans}
+    rows = session.execute(CatalogRepository.plan_lines_query(identities)).all()
+    lines = {(row.line_id, row.connect_product_id) for row in rows}
+    if not lines:
+        hint = "export the workbook with `plm-sync ppr export PRD-…` after a sync"
+        raise WorkbookError([f"no plan of this workbook is in the catalog: {hint}"])
+    if len(lines) > 1:
+        products = ", ".join(sorted(pid for _, pid in lines))
+        hint = "import one product line per workbook"
+        raise WorkbookError([f"the workbook mixes plans of product lines {products}; {hint}"])
+    return next(iter(lines))
+
+
+def _lines(
+    session: Session, product_id: str, settings: Settings, overrides: list[Override]
+) -> tuple[ProductLine, ProductLine, Any]:
+    rules = load_plm_rules(settings.mappings)
+    sharing = load_sharing_rules(settings.mappings)
+    snapshot = SnapshotRepository(session).load(product_id)
+    if snapshot is None:
+        raise UsageError(f"product {product_id} has no Connect snapshot: sync it first")
+    product, items = snapshot
+    items = [item for item in items if item.status in SYNCED_ITEM_STATUSES]
+    grouped = group_items(product, items, rules).product_line
+    base, _ = build_line(grouped, sharing, [])
+    current, _ = build_line(grouped, sharing, overrides)
+    return base, current, (product, items, rules_fingerprint(rules, sharing), grouped, sharing)
+
+
+def _prepare(settings: Settings, edits: WorkbookEdits, factory: sessionmaker[Session]) -> _Plan:
+    with unit_of_work(factory, commit=False) as session:
+        line_id, product_id = _find_line(session, edits)
+        existing = OverrideRepository(session).for_line(line_id)
+        base, current, _ = _lines(session, product_id, settings, existing)
+        overrides, events, problems = _plan_overrides(edits, current, base, existing)
+    if problems:
+        raise WorkbookError(problems)
+    return _Plan(line_id, product_id, overrides, events)
+
+
+def import_ppr(
+    settings: Settings, path: Path, *, dry_run: bool = False, trigger: str = "cli"
+) -> RunOutcome:
+    """Validate a workbook whole, then store its edits as operator overrides and apply them.
+
+    All or nothing: any problem (file, sheet, column, value, unknown plan) stops the import
+    before anything is written (exit 2). The import is a run of its own (one at a time).
+    """
+    edits = read_workbook(path)
+    with open_database(settings.database_url) as factory:
+        plan = _prepare(settings, edits, factory)
+        start = RunStart(trigger, f"ppr import: {path.name}", full=False, dry_run=dry_run)
+        with unit_of_work(factory) as session:
+            run_id = RunRepository(session).start(start, utcnow()).id
+        status, message = "failed", None
+        try:
+            with unit_of_work(factory, commit=not dry_run) as session:
+                _, _, (product, items, fingerprint, grouped, sharing) = _lines(
+                    session, plan.product_id, settings, plan.overrides
+                )
+                line, events = build_line(grouped, sharing, plan.overrides)
+                source = line_source_hash(product, items, fingerprint, plan.overrides)
+                changes = CatalogRepository(session).save_line(line, source, run_id, utcnow())
+                OverrideRepository(session).replace_for_line(
+                    plan.line_id, plan.overrides, run_id, utcnow()
+                )
+                events = plan.events + events + change_events(plan.product_id, changes, dry_run)
+            with unit_of_work(factory) as session:
+                RunRepository(session).add_events(run_id, events)
+            status = "succeeded"
+        except Exception as error:
+            message = f"failed while applying the workbook: {error}"
+            raise
+        finally:
+            with unit_of_work(factory) as session:
+                counts = (
+                    {}
+                    if status == "failed"
+                    else {
+                        "products": 1,
+                        "created": changes.created,
+                        "updated": changes.updated,
+                        "unchanged": changes.unchanged,
+                        "deactivated": changes.deactivated,
+                    }
+                )
+                RunRepository(session).finish(run_id, utcnow(), status, message=message, **counts)
+    return RunOutcome(run_id, status, EXIT_OK)
