@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(BIN)/plm-sync demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tasks tests
-	$(BIN)/ruff format --check src tasks tests
+	$(BIN)/ruff check src tasks tests bench
+	$(BIN)/ruff format --check src tasks tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

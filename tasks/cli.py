@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -49,3 +51,14 @@ def enqueue_sync(full: bool, dry_run: bool) -> None:
 def enqueue_import(product_ids: tuple[str, ...]) -> None:
     """Queue the import of one or more Connect products."""
     _enqueue(SyncRequest(trigger="operator", full=True, product_ids=product_ids))
+
+
+@enqueue.command("ppr-import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--dry-run", is_flag=True)
+def enqueue_ppr_import(file: Path, dry_run: bool) -> None:
+    """Queue the import of an edited PLM workbook (the path must be readable by the workers)."""
+    from tasks.jobs import ppr_import  # noqa: PLC0415 - the app reads broker settings on import
+
+    result = ppr_import.apply_async(args=(str(file.resolve()), dry_run))
+    click.echo(f"queued the import of {file} as task {result.id}; `plm-sync runs` shows its run")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -18,6 +19,7 @@ from plm_sync.pipeline import (
     sweep_runs,
     sync_product,
 )
+from plm_sync.workbooks import import_ppr
 from tasks.app import app
 
 log = structlog.get_logger(__name__)
@@ -86,3 +88,10 @@ def close_run_task(
 def sweep_stale_runs() -> list[int]:
     """Mark failed the runs whose heartbeat went stale (killed workers, lost tasks)."""
     return sweep_runs(load_settings())
+
+
+@app.task(name="plm_sync.ppr_import")
+def ppr_import(path: str, dry_run: bool = False) -> dict[str, Any]:
+    """Import an operator's PLM workbook (a file the workers can read) as its own run."""
+    outcome = import_ppr(load_settings(), Path(path), dry_run=dry_run, trigger="operator")
+    return {"run_id": outcome.run_id, "status": outcome.status}

@@ -23,9 +23,10 @@ class UsageError(PlmSyncError):
 class MappingsError(UsageError):
     """An operator file in `mappings/` is invalid; lists every problem with file and key."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))
+    def __init__(self, problems: list[str] | str) -> None:
+        # a str when re-created from its message (e.g. by Celery's result backend)
+        self.problems = [problems] if isinstance(problems, str) else problems
+        super().__init__("; ".join(self.problems))
 
 
 class ConnectError(PlmSyncError):

@@ -127,7 +127,7 @@ def _plan_overrides(
         names[edit.name] = edit.row
         exported = _exported(plan)
         computed = plan_values(base_by_key[plan.key]) if plan.key in base_by_key else exported
-        rates = [rate for rate in edits.rates if rate.plan == edit.name]
+        rates = [rate for rate in edits.rates if rate.plan in {edit.name, edit.identity}]
         for field, value in _edited_values(edit, rates, exported).items():
             if value == exported[field]:
                 continue
@@ -156,17 +156,24 @@ def _plan_overrides(
 
 
 def _find_line(session: Session, edits: WorkbookEdits) -> tuple[int, str]:
+    """The product line whose plans the workbook names.
+
+    Plan names may repeat across lines: the single line holding most of them wins.
+    """
     identities = {edit.identity for edit in edits.plans}
-    rows = session.execute(CatalogRepository.plan_lines_query(identities)).all()
-    lines = {(row.line_id, row.connect_product_id) for row in rows}
-    if not lines:
+    found: dict[tuple[int, str], set[str]] = {}
+    for row in session.execute(CatalogRepository.plan_lines_query(identities)):
+        found.setdefault((row.line_id, row.connect_product_id), set()).add(row.name)
+    if not found:
         hint = "export the workbook with `plm-sync ppr export PRD-…` after a sync"
         raise WorkbookError([f"no plan of this workbook is in the catalog: {hint}"])
+    best = max(len(names) for names in found.values())
+    lines = sorted(line for line, names in found.items() if len(names) == best)
     if len(lines) > 1:
-        products = ", ".join(sorted(pid for _, pid in lines))
-        hint = "import one product line per workbook"
-        raise WorkbookError([f"the workbook mixes plans of product lines {products}; {hint}"])
-    return next(iter(lines))
+        products = ", ".join(pid for _, pid in lines)
+        hint = "the workbook names the same plans as several product lines"
+        raise WorkbookError([f"{hint} ({products}); export and import one line at a time"])
+    return lines[0]
 
 
 def _lines(

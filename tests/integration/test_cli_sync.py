@@ -119,3 +119,25 @@ def test_unreachable_connect_fails_the_run_with_exit_1(tmp_path: Path) -> None:
     assert "run 1 failed while fetching products" in result.stderr
     runs = json.loads(cli(database, env_url, "runs", "--format", "json").stdout)
     assert runs[0]["status"] == "failed"
+
+
+def test_ppr_commands(sandbox: SandboxServer, tmp_path: Path) -> None:
+    database = tmp_path / "plm.db"
+    assert cli(database, sandbox.url, "sync", "--full").returncode == 0
+    exported = cli(
+        database, sandbox.url, "ppr", "export", "PRD-276-377-545", "-o", str(tmp_path / "p.xlsx")
+    )
+    assert exported.returncode == 0, exported.stderr
+    imported = cli(
+        database, sandbox.url, "ppr", "import", str(tmp_path / "p.xlsx"), "--format", "json"
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout)["status"] == "succeeded"
+    (tmp_path / "bad.xlsx").write_text("not a workbook", encoding="utf-8")
+    bad = cli(database, sandbox.url, "ppr", "import", str(tmp_path / "bad.xlsx"))
+    assert bad.returncode == 2
+    assert "not an .xlsx workbook" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    missing = cli(database, sandbox.url, "ppr", "export", "PRD-000-000-000")
+    assert missing.returncode == 2
+    assert "plm-sync import PRD-000-000-000" in missing.stderr

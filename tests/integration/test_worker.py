@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 import redis
 
@@ -22,6 +23,7 @@ from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, list_runs
+from plm_sync.workbooks import export_ppr
 from tasks.app import make_app
 from tests.conftest import ROOT
 from tests.integration.conftest import API_KEY, start_sandbox, unavailable
@@ -160,7 +162,7 @@ def reference(tmp_path: Path) -> dict[str, Any]:
 
 
 def test_operator_and_scheduled_runs_build_the_cli_catalog(
-    postgres_url: str, broker_url: str, reference: dict[str, Any]
+    postgres_url: str, broker_url: str, reference: dict[str, Any], tmp_path: Path
 ) -> None:
     server = start_sandbox(SandboxCatalog.from_data(DATA))
     settings = settings_for(postgres_url, server.url, broker_url)
@@ -179,6 +181,19 @@ def test_operator_and_scheduled_runs_build_the_cli_catalog(
             counts = run["counts"]
             assert counts["created"] == counts["updated"] == counts["deactivated"] == 0
             assert catalog(settings) == reference
+            product = reference["product_lines"][0]
+            plan = product["service_plans"][0]["name"]
+            workbook = export_ppr(settings, product["connect_product_id"], tmp_path / "p.xlsx")
+            book = openpyxl.load_workbook(workbook)
+            book["ServicePlans"]["C2"] = "Edited by an operator"
+            book.save(workbook)
+            imported = client.send_task("plm_sync.ppr_import", args=(str(workbook),))
+            answer = imported.get(timeout=60)
+            run = wait_for(settings, answer["run_id"])
+            assert (run["trigger"], run["status"]) == ("operator", "succeeded")
+            (line,) = catalog(settings, (product["connect_product_id"],))["product_lines"]
+            edited = next(p for p in line["service_plans"] if p["name"] == plan)
+            assert edited["description"] == "Edited by an operator"
     finally:
         server.stop()
 

@@ -300,7 +300,8 @@ def read_workbook(path: Path) -> WorkbookEdits:
         if sheet.mandatory and sheet.name not in tables:
             problems.append(f"mandatory sheet {sheet.name!r} is missing")
     plans = _plans(tables["ServicePlans"], problems) if "ServicePlans" in tables else []
-    names = {plan.name for plan in plans}
+    # other sheets may name a renamed plan by its old or its new name
+    names = {plan.name for plan in plans} | {plan.identity for plan in plans}
     rates = _rates(tables["ResourceRates"], problems, names) if "ResourceRates" in tables else []
     _references(tables, problems, names)
     if problems:

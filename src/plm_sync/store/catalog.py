@@ -295,9 +295,13 @@ class CatalogRepository:
 
     @staticmethod
     def plan_lines_query(names: set[str]) -> Any:  # noqa: ANN401 - a select statement
-        """Which lines hold plans with these names (line id, Connect product id)."""
+        """Which lines hold plans with these names (line id, Connect product id, name)."""
         return (
-            select(models.ProductLine.id.label("line_id"), models.ProductLine.connect_product_id)
+            select(
+                models.ProductLine.id.label("line_id"),
+                models.ProductLine.connect_product_id,
+                models.ServicePlan.name,
+            )
             .join(models.ServicePlan, models.ServicePlan.product_line_id == models.ProductLine.id)
             .where(models.ServicePlan.name.in_(names))
             .distinct()

@@ -97,7 +97,7 @@ def test_every_mandatory_sheet_and_column_is_there_with_plms_spelling(exported: 
         if not sheet.endswith("*"):
             continue
         assert name in book.sheetnames, name
-        header = [cell for cell in next(book[name].iter_rows(values_only=True))]
+        header = list(next(book[name].iter_rows(values_only=True)))
         for field, mandatory in fields:
             if mandatory:
                 assert field in header, (name, field)

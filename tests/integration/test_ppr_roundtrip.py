@@ -1,0 +1,148 @@
+"""PLM workbook round trips through the store: export, edit, import, sync."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import requests
+
+from plm_sync.config import Settings
+from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
+from plm_sync.connect.sandbox.server import SandboxServer
+from plm_sync.errors import MappingsError
+from plm_sync.pipeline import SyncRequest, run_sync
+from plm_sync.reports import catalog, list_runs, run_report
+from plm_sync.workbooks import export_ppr, import_ppr
+from tests.conftest import ROOT
+from tests.integration.conftest import API_KEY, start_sandbox
+
+pytestmark = pytest.mark.integration
+SAMPLE = "PRD-276-377-545"
+MONTHLY = "Cloud Service (NCE COM MTH)"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    server = start_sandbox(SandboxCatalog.load(SAMPLE_CATALOG))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(database_url: str, sandbox: SandboxServer) -> Settings:
+    settings = Settings(
+        database_url=database_url,
+        connect_url=sandbox.url,
+        connect_api_key=API_KEY,
+        mappings=ROOT / "mappings",
+    )
+    run_sync(settings, SyncRequest(full=True))
+    return settings
+
+
+def plans(settings: Settings) -> dict[str, dict[str, Any]]:
+    (line,) = catalog(settings, (SAMPLE,))["product_lines"]
+    return {plan["name"]: plan for plan in line["service_plans"]}
+
+
+def edit(path: Path, sheet: str, match: str, column: str, value: object) -> None:
+    book = openpyxl.load_workbook(path)
+    ws = book[sheet]
+    header = [cell.value for cell in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        if row[0].value == match:
+            row[header.index(column)].value = value
+    book.save(path)
+
+
+def test_export_then_import_unchanged_records_no_change(settings: Settings, tmp_path: Path) -> None:
+    before = catalog(settings)
+    path = export_ppr(settings, SAMPLE, tmp_path / "ppr.xlsx")
+    outcome = import_ppr(settings, path)
+    report = run_report(settings, outcome.run_id)
+    assert report["status"] == "succeeded"
+    assert report["scope"] == "ppr import: ppr.xlsx"
+    counts = report["counts"]
+    assert counts["created"] == counts["updated"] == counts["deactivated"] == 0
+    assert not [e for e in report["events"] if e["code"].startswith("override")]
+    assert catalog(settings) == before
+
+
+def test_edits_are_kept_by_the_catalog_the_next_export_and_later_syncs(
+    settings: Settings, sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    path = export_ppr(settings, SAMPLE, tmp_path / "ppr.xlsx")
+    edit(path, "ServicePlans", MONTHLY, "Published", "False")
+    edit(path, "ServicePlans", MONTHLY, "Description_EN", "Monthly cloud, edited")
+    edit(path, "ResourceRates", MONTHLY, "MaxUnits", 300)
+    edit(path, "ServicePlans", MONTHLY, "OldName", MONTHLY)
+    edit(path, "ServicePlans", MONTHLY, "Name_EN", "Cloud Service Monthly")
+    report = run_report(settings, import_ppr(settings, path).run_id)
+    assert report["counts"]["updated"] >= 1
+    assert sum(e["code"] == "override_set" for e in report["events"]) == 4
+
+    def check() -> None:
+        stored = plans(settings)
+        assert MONTHLY not in stored
+        renamed = stored["Cloud Service Monthly"]
+        assert renamed["published"] is False
+        assert renamed["description"] == "Monthly cloud, edited"
+        assert renamed["resource_rates"][0]["max_units"] == 300
+        assert "Cloud Service Monthly" in stored["Cloud Service (NCE COM ANN)"]["upgrade_paths"]
+
+    check()
+    again = export_ppr(settings, SAMPLE, tmp_path / "again.xlsx")
+    rows = list(openpyxl.load_workbook(again)["ServicePlans"].iter_rows(values_only=True))
+    header = rows[0]
+    row = next(
+        dict(zip(header, r, strict=True)) for r in rows[1:] if r[0] == "Cloud Service Monthly"
+    )
+    assert (row["Published"], row["Description_EN"]) == ("False", "Monthly cloud, edited")
+
+    unchanged = run_report(settings, run_sync(settings, SyncRequest(full=True)).run_id)
+    assert unchanged["counts"]["updated"] == 0
+    check()
+    response = requests.patch(
+        f"{sandbox.control_url}/items/{SAMPLE}-0001",
+        json={"name": "Cloud Service Pro (NCE COM MTH)"},
+        headers={"Authorization": f"ApiKey {API_KEY}"},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    changed = run_report(settings, run_sync(settings, SyncRequest(full=True)).run_id)
+    shadowed = [e["message"] for e in changed["events"] if e["code"] == "override_shadows_change"]
+    assert any("Cloud Service Pro (NCE COM MTH)" in message for message in shadowed)
+    assert plans(settings)["Cloud Service Monthly"]["published"] is False
+
+
+def test_a_bad_workbook_changes_nothing(settings: Settings, tmp_path: Path) -> None:
+    path = export_ppr(settings, SAMPLE, tmp_path / "ppr.xlsx")
+    edit(path, "ServicePlans", MONTHLY, "Published", "False")
+    edit(path, "ResourceRates", MONTHLY, "MinUnits", "one")
+    before = (catalog(settings), list_runs(settings))
+    with pytest.raises(MappingsError, match="MinUnits"):
+        import_ppr(settings, path)
+    assert (catalog(settings), list_runs(settings)) == before
+
+
+def test_an_unknown_plan_is_refused(settings: Settings, tmp_path: Path) -> None:
+    path = export_ppr(settings, SAMPLE, tmp_path / "ppr.xlsx")
+    edit(path, "ServicePlans", MONTHLY, "OldName", "Never Existed (NCE COM MTH)")
+    before = catalog(settings)
+    with pytest.raises(MappingsError, match="unknown plan 'Never Existed"):
+        import_ppr(settings, path)
+    assert catalog(settings) == before
+
+
+def test_dry_run_reports_and_keeps_everything(settings: Settings, tmp_path: Path) -> None:
+    path = export_ppr(settings, SAMPLE, tmp_path / "ppr.xlsx")
+    edit(path, "ServicePlans", MONTHLY, "Published", "False")
+    before = catalog(settings)
+    report = run_report(settings, import_ppr(settings, path, dry_run=True).run_id)
+    assert report["dry_run"] is True
+    assert any(e["code"] == "override_set" for e in report["events"])
+    assert catalog(settings) == before
