@@ -26,8 +26,11 @@ from plm_sync.errors import EXIT_USAGE, PlmSyncError, UsageError
 from plm_sync.logging import configure_logging
 from plm_sync.mappings import load_plm_rules
 from plm_sync.pipeline import SyncRequest, run_sync
-from plm_sync.reports import catalog, list_runs, run_report
+from plm_sync.reports import catalog, health, list_runs, run_report
 from plm_sync.store.database import open_database, safe_url
+from plm_sync.views.html import render_report
+from plm_sync.views.workbook import write_report_workbook
+from plm_sync.web import WebServer
 from plm_sync.workbooks import export_ppr, import_ppr
 
 
@@ -347,16 +350,98 @@ def runs(context: _Context, limit: int, status: str | None, since: str | None, o
 @cli.command()
 @click.argument("run_id")
 @click.option(
-    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+    "--format",
+    "output",
+    type=click.Choice(["table", "json", "html", "xlsx"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="For html/xlsx (default: plm_sync_run_<id>.<format>).",
 )
 @pass_context
-def report(context: _Context, run_id: str, output: str) -> None:
-    """One run's status, counts and events (RUN_ID or `latest`)."""
+def report(context: _Context, run_id: str, output: str, output_file: Path | None) -> None:
+    """One run's status, counts, changes and events (RUN_ID or `latest`)."""
     data = run_report(context.settings, run_id)
     if output == "json":
         _print_json(data)
-    else:
+    elif output == "table":
         _print_report(data)
+    else:
+        path = output_file or Path(f"plm_sync_run_{data['id']}.{output}")
+        try:
+            if output == "html":
+                history = list_runs(context.settings, limit=30)
+                path.write_text(render_report(data, history), encoding="utf-8")
+            else:
+                write_report_workbook(data, path)
+        except OSError as error:
+            raise UsageError(f"{path}: cannot write: {error.strerror}") from None
+        click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--allow-remote", is_flag=True, help="Allow listening beyond loopback.")
+@click.option(
+    "--max-age",
+    type=float,
+    default=26.0,
+    show_default=True,
+    help="Hours after which /health calls the catalog stale.",
+)
+@pass_context
+def serve(context: _Context, host: str, port: int, allow_remote: bool, max_age: float) -> None:
+    """A read-only web view of the runs, with /health for monitoring."""
+    with open_database(context.settings.database_url):
+        pass  # the schema exists before the first page is asked for
+    try:
+        server = WebServer(
+            context.settings, host=host, port=port, allow_remote=allow_remote, max_age_hours=max_age
+        )
+    except OSError as error:
+        raise UsageError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    click.echo(f"plm-sync reports on {server.url}/ (health: {server.url}/health)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+
+
+@cli.command()
+@click.option(
+    "--max-age",
+    type=float,
+    default=26.0,
+    show_default=True,
+    help="Hours after which the catalog counts as stale.",
+)
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@pass_context
+def status(context: _Context, max_age: float, output: str) -> None:
+    """Is the catalog in sync? Exits 1 when the last run failed or the catalog is stale."""
+    data = health(context.settings, max_age)
+    if output == "json":
+        _print_json(data)
+    else:
+        last = data["last_scheduled_run"] or data["last_run"]
+        click.echo("OK" if data["ok"] else "PROBLEM: " + "; ".join(data["problems"]))
+        if last:
+            click.echo(
+                f"last {last['trigger']} run: {last['id']} {last['status']} "
+                f"(finished {last['finished_at']})"
+            )
+        if data["age_seconds"] is not None:
+            click.echo(f"catalog age: {data['age_seconds'] / 3600:.1f} h")
+        if data["running"]:
+            click.echo(f"running now: run {data['running']['id']} ({data['running']['scope']})")
+    sys.exit(0 if data["ok"] else 1)
 
 
 @cli.group()

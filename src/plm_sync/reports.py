@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from plm_sync.config import Settings
@@ -12,12 +13,25 @@ from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.runs import RunRepository, event_json, run_json
 
 
+def _with_seconds(run: dict[str, Any]) -> dict[str, Any]:
+    if run["finished_at"]:
+        started = datetime.fromisoformat(run["started_at"])
+        finished = datetime.fromisoformat(run["finished_at"])
+        run["seconds"] = round((finished - started).total_seconds(), 2)
+    else:
+        run["seconds"] = None
+    return run
+
+
 def list_runs(
     settings: Settings, limit: int = 20, status: str | None = None, since: datetime | None = None
 ) -> list[dict[str, Any]]:
-    """Runs, newest first, in the JSON shape of DESIGN §7."""
+    """Runs, newest first, in the JSON shape of DESIGN §7 (plus `seconds`)."""
     with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
-        return [run_json(run) for run in RunRepository(session).runs(limit, status, since)]
+        return [
+            _with_seconds(run_json(run))
+            for run in RunRepository(session).runs(limit, status, since)
+        ]
 
 
 def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
@@ -26,13 +40,100 @@ def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
         runs = RunRepository(session)
         run = runs.get(run_id)
         events = [event_json(event) for event in runs.events(run.id)]
-    report = run_json(run)
+    report = _with_seconds(run_json(run))
     report["events"] = events
     report["event_summary"] = [
         {"level": level, "code": code, "count": count}
         for (level, code), count in sorted(Counter((e["level"], e["code"]) for e in events).items())
     ]
+    report["codes"] = sorted({event["code"] for event in events})
+    report["diff"] = _diff(events)
+    report["products"] = _products(events)
     return report
+
+
+_PLAN_NAME = re.compile(
+    r"service plan (['\"])(.*)\1 (?:would be )?(?:created|updated|deactivated|shared|unshared)"
+)
+_DIFF_CODES = {
+    "plan_created": "plans_created",
+    "plan_updated": "plans_updated",
+    "plan_deactivated": "plans_deactivated",
+    "plan_sharing_changed": "sharing_changed",
+}
+
+
+def _diff(events: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Which plans appeared, changed, were deactivated or had their sharing changed."""
+    diff: dict[str, list[str]] = {key: [] for key in _DIFF_CODES.values()}
+    for event in events:
+        key = _DIFF_CODES.get(event["code"])
+        if key is None:
+            continue
+        match = _PLAN_NAME.match(event["message"])
+        name = match.group(2) if match else event["message"]
+        prefix = f"{event['connect_product_id']}: " if event["connect_product_id"] else ""
+        diff[key].append(prefix + name)
+    return diff
+
+
+def _products(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events grouped by Connect product: counts per level and the codes seen."""
+    grouped: dict[str, dict[str, Any]] = {}
+    for event in events:
+        product = grouped.setdefault(
+            event["connect_product_id"] or "",
+            {
+                "connect_product_id": event["connect_product_id"],
+                "error": 0,
+                "warning": 0,
+                "info": 0,
+                "codes": set(),
+            },
+        )
+        product[event["level"]] += 1
+        product["codes"].add(event["code"])
+    rows = sorted(
+        grouped.values(), key=lambda p: (-p["error"], -p["warning"], p["connect_product_id"] or "")
+    )
+    for row in rows:
+        row["codes"] = sorted(row["codes"])
+    return rows
+
+
+def health(settings: Settings, max_age_hours: float) -> dict[str, Any]:
+    """Is the catalog in sync? The last run, the last success and its age, any running run.
+
+    `ok` is false when the newest finished run failed or the last success is older than
+    `max_age_hours` (or there is none).
+    """
+    runs = list_runs(settings, limit=200)
+    finished = [run for run in runs if run["status"] != "running"]
+    running = next((run for run in runs if run["status"] == "running"), None)
+    success = next(
+        (run for run in finished if run["status"] != "failed" and not run["dry_run"]), None
+    )
+    scheduled = next((run for run in finished if run["trigger"] == "schedule"), None)
+    age = None
+    if success is not None:
+        age = (datetime.now(UTC) - datetime.fromisoformat(success["finished_at"])).total_seconds()
+    last = finished[0] if finished else None
+    problems = []
+    if last is not None and last["status"] == "failed":
+        problems.append(f"the last run ({last['id']}) failed: {last['message']}")
+    if age is None:
+        problems.append("no successful run yet")
+    elif age > max_age_hours * 3600:
+        problems.append(f"the catalog is {age / 3600:.1f} h old (limit {max_age_hours:g} h)")
+    return {
+        "ok": not problems,
+        "problems": problems,
+        "last_run": last,
+        "last_scheduled_run": scheduled,
+        "last_success": success,
+        "age_seconds": None if age is None else round(age),
+        "running": running,
+    }
 
 
 def catalog(settings: Settings, product_ids: tuple[str, ...] = ()) -> dict[str, Any]:

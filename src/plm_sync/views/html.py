@@ -1,0 +1,84 @@
+"""Self-contained HTML pages (no external assets), every value escaped by Jinja2."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+CHART_HEIGHT = 120
+BAR_WIDTH = 18
+BAR_GAP = 6
+STATUS_COLOURS = {
+    "succeeded": "#1b7f3b",
+    "succeeded_with_errors": "#a66300",
+    "failed": "#b3261e",
+    "running": "#1a73e8",
+}
+
+_environment = Environment(
+    loader=PackageLoader("plm_sync.views", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def chart(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """Bars of run durations with dots for error counts, oldest run first (inline SVG)."""
+    runs = list(reversed(history))
+    longest = max((run["seconds"] or 0 for run in runs), default=0) or 1
+    most_errors = max((run["counts"]["errors"] for run in runs), default=0) or 1
+    bars = []
+    for index, run in enumerate(runs):
+        seconds = run["seconds"] or 0
+        height = max(1, round(seconds / longest * CHART_HEIGHT))
+        bars.append(
+            {
+                "id": run["id"],
+                "seconds": seconds,
+                "errors": run["counts"]["errors"],
+                "x": index * (BAR_WIDTH + BAR_GAP),
+                "w": BAR_WIDTH,
+                "y": 20 + CHART_HEIGHT - height,
+                "h": height,
+                "ey": 20
+                + CHART_HEIGHT
+                - round(run["counts"]["errors"] / most_errors * CHART_HEIGHT),
+                "colour": STATUS_COLOURS.get(run["status"], "#5f6368"),
+            }
+        )
+    return {
+        "width": max(len(runs) * (BAR_WIDTH + BAR_GAP), 200),
+        "height": CHART_HEIGHT + 20,
+        "bars": bars,
+    }
+
+
+def _generated() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def render_runs(runs: list[dict[str, Any]], link: Callable[[int], str], root: str = "/") -> str:
+    """The runs list page."""
+    return _environment.get_template("runs.html").render(
+        runs=runs,
+        history=runs,
+        chart=chart(runs),
+        link=link,
+        root=root,
+        generated=_generated(),
+    )
+
+
+def render_report(report: dict[str, Any], history: list[dict[str, Any]], root: str = "/") -> str:
+    """One run: summary, changes, products, filterable events, recent-run chart."""
+    return _environment.get_template("report.html").render(
+        run=report,
+        history=history,
+        chart=chart(history),
+        root=root,
+    )

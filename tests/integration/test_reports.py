@@ -1,0 +1,266 @@
+"""Run reports in every format, with hostile Connect text that must come out inert."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+import requests
+
+from plm_sync.config import Settings
+from plm_sync.connect.sandbox.catalog import SandboxCatalog
+from plm_sync.errors import RunFailedError, UsageError
+from plm_sync.pipeline import SyncRequest, run_sync
+from plm_sync.reports import health, list_runs, run_report
+from plm_sync.views.html import render_report, render_runs
+from plm_sync.views.workbook import write_report_workbook
+from plm_sync.web import WebServer
+from tests.conftest import ROOT
+from tests.integration.conftest import API_KEY, start_sandbox, unavailable
+
+pytestmark = pytest.mark.integration
+SCRIPT = "<script>document.title='pwned'</script>"
+FORMULA = "=cmd|' /C calc'!A0"
+IMAGE = "<img src=x onerror=\"document.title='pwned'\">"
+PID = "PRD-666-000-001"
+HOSTILE_CATALOG = {
+    "products": [
+        {
+            "id": PID,
+            "name": f"Evil {SCRIPT}",
+            "status": "published",
+            "owner": {"id": "VA-1", "name": "Mallory"},
+            "events": {"updated": {"at": "2026-11-01T00:00:00+00:00"}},
+        }
+    ],
+    "items": {
+        PID: [
+            {
+                "id": f"{PID}-0001",
+                "mpn": FORMULA,
+                "name": f"{SCRIPT} (NCE COM MTH)",
+                "type": "reservation",
+                "status": "published",
+                "period": "monthly",
+            },
+            {
+                "id": f"{PID}-0002",
+                "mpn": IMAGE,
+                "name": "No type",
+                "status": "published",
+                "period": "monthly",
+            },
+            {
+                "id": f"{PID}-0003",
+                "mpn": "SAFE:0001_P1M:Monthly",
+                "name": f"{SCRIPT} (X)",
+                "type": "reservation",
+                "status": "published",
+                "period": "monthly",
+            },
+        ]
+    },
+}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Iterator[Settings]:
+    server = start_sandbox(SandboxCatalog.from_data(HOSTILE_CATALOG))
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'plm.db'}",
+        connect_url=server.url,
+        connect_api_key=API_KEY,
+        mappings=ROOT / "mappings",
+    )
+    try:
+        run_sync(settings, SyncRequest(full=True))
+        yield settings
+    finally:
+        server.stop()
+
+
+def test_report_json_has_diff_products_and_the_events(settings: Settings) -> None:
+    report = run_report(settings, "latest")
+    assert report["status"] == "succeeded_with_errors"
+    assert report["diff"]["plans_created"]
+    assert f"{PID}: {SCRIPT} (NCE COM MTH)" in report["diff"]["plans_created"]
+    (product,) = report["products"]
+    assert (product["connect_product_id"], product["error"]) == (PID, 1)
+    assert {"item_invalid", "mpn_no_suffix", "plan_created"} <= set(report["codes"])
+    invalid = next(e for e in report["events"] if e["code"] == "item_invalid")
+    assert (invalid["connect_item_id"], invalid["mpn"]) == (f"{PID}-0002", IMAGE)
+
+
+def test_html_escapes_every_connect_text(settings: Settings) -> None:
+    page = render_report(run_report(settings, "latest"), list_runs(settings))
+    assert SCRIPT not in page
+    assert "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" in page
+    assert "<img src=x" not in page
+    assert "http://" not in page
+    assert "https://" not in page
+    listing = render_runs(list_runs(settings), lambda ident: f"/runs/{ident}")
+    assert "succeeded_with_errors" in listing
+
+
+def test_xlsx_report_is_formula_safe(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "report.xlsx"
+    write_report_workbook(run_report(settings, "latest"), path)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Summary", "Changes", "Products", "Events"]
+    cells = [cell for row in book["Events"].iter_rows() for cell in row if cell.value == FORMULA]
+    assert cells
+    assert all(cell.data_type == "s" for cell in cells)
+    with zipfile.ZipFile(path) as archive:
+        assert not any(
+            b"<f>" in archive.read(name)
+            for name in archive.namelist()
+            if name.startswith("xl/worksheets/")
+        )
+
+
+def test_health_and_status(settings: Settings) -> None:
+    assert health(settings, 26)["ok"] is True
+    stale = health(settings, 0)
+    assert stale["ok"] is False
+    assert "old" in stale["problems"][0]
+    env = {**os.environ, "PLM_SYNC_DATABASE_URL": settings.database_url}
+    ok = subprocess.run(
+        [sys.executable, "-m", "plm_sync", "status"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("OK")
+    old = subprocess.run(
+        [sys.executable, "-m", "plm_sync", "status", "--max-age", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert old.returncode == 1
+    assert "PROBLEM" in old.stdout
+    with pytest.raises(RunFailedError, match="failed"):
+        run_sync(
+            Settings(
+                database_url=settings.database_url,
+                connect_url="http://127.0.0.1:9/x",
+                connect_api_key=API_KEY,
+                mappings=ROOT / "mappings",
+                max_attempts=1,
+            ),
+            SyncRequest(),
+        )
+    failed = subprocess.run(
+        [sys.executable, "-m", "plm_sync", "status", "--format", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert failed.returncode == 1
+    assert "failed" in json.loads(failed.stdout)["problems"][0]
+
+
+def test_serve_pages_health_and_read_only(settings: Settings) -> None:
+    server = WebServer(settings, port=0).start()
+    try:
+        runs = requests.get(f"{server.url}/", timeout=10)
+        assert runs.status_code == 200
+        assert "default-src 'none'" in runs.headers["Content-Security-Policy"]
+        assert SCRIPT not in runs.text
+        page = requests.get(f"{server.url}/runs/1", timeout=10)
+        assert page.status_code == 200
+        assert "&lt;script&gt;" in page.text
+        assert requests.get(f"{server.url}/runs/1.json", timeout=10).json()["id"] == 1
+        assert requests.get(f"{server.url}/runs/99", timeout=10).status_code == 404
+        health_answer = requests.get(f"{server.url}/health", timeout=10)
+        assert health_answer.status_code == 200
+        assert health_answer.json()["last_success"]["id"] == 1
+        for method in ("post", "put", "delete", "patch"):
+            assert getattr(requests, method)(f"{server.url}/runs/1", timeout=10).status_code == 405
+    finally:
+        server.stop()
+
+
+def test_serve_binds_to_loopback_only(settings: Settings) -> None:
+    with pytest.raises(UsageError, match="--allow-remote"):
+        WebServer(settings, host="0.0.0.0")  # noqa: S104
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    unavailable("headless Chromium", "install the Debian package chromium")
+    return ""
+
+
+def browse(browser: str, url: str, profile: Path, *extra: str) -> str:
+    result = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--window-size=1300,1600",
+            "--virtual-time-budget=3000",
+            *extra,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    return result.stdout
+
+
+@pytest.mark.e2e
+def test_a_person_sees_the_runs_in_a_real_browser(settings: Settings, tmp_path: Path) -> None:
+    browser = chromium()
+    env = {**os.environ, "PLM_SYNC_DATABASE_URL": settings.database_url}
+    with subprocess.Popen(
+        [sys.executable, "-m", "plm_sync", "serve", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().split()[3].rstrip("/")
+            listing = browse(browser, f"{url}/", tmp_path / "p1", "--dump-dom")
+            assert "<title>plm-sync runs</title>" in listing
+            assert "succeeded_with_errors" in listing
+            page = browse(browser, f"{url}/runs/1", tmp_path / "p2", "--dump-dom")
+            assert "<title>plm-sync run 1</title>" in page  # no injected script renamed it
+            assert "pwned</title>" not in page
+            assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in page
+            total = len(run_report(settings, 1)["events"])
+            assert f"{total} of {total} events" in page  # the filter script ran
+            artifacts = ROOT / "test-artifacts"
+            artifacts.mkdir(exist_ok=True)
+            shot = artifacts / "run-report.png"
+            browse(browser, f"{url}/runs/1", tmp_path / "p3", f"--screenshot={shot}")
+            assert shot.stat().st_size > 10_000
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
