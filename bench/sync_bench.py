@@ -62,19 +62,19 @@ class Figure:
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Run a child; its wall time, its own peak RSS (MB) and its standard output."""
-    started = time.perf_counter()
-    with subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
-    ) as process:
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out = process.stdout.read() if process.stdout else ""
-        err = process.stderr.read() if process.stderr else ""
-    seconds = time.perf_counter() - started
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        with subprocess.Popen(command, env=env, stdout=out, stderr=err, cwd=ROOT) as process:
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        output, errors = out.read(), err.read()
     if process.returncode not in {0, 3}:  # 3: the generated catalog has malformed rows
-        msg = f"{command} failed ({process.returncode}): {err[-2000:]}"
+        msg = f"{command} failed ({process.returncode}): {errors[-2000:]}"
         raise RuntimeError(msg)
-    return seconds, usage.ru_maxrss / 1024, out
+    return seconds, usage.ru_maxrss / 1024, output
 
 
 def environment(database: str, url: str, **extra: str) -> dict[str, str]:

@@ -277,7 +277,14 @@ class _Builder:
                 periods=periods,
                 resource_rates=(rate,),
             )
-        with_paths = [_with_upgrade_paths(plan, plans, self.rules) for plan in plans.values()]
+        paid_by_resource: dict[str, list[ServicePlan]] = {}
+        for (resource, billing), plan in plans.items():
+            if billing is not None and plan.active:
+                paid_by_resource.setdefault(resource, []).append(plan)
+        with_paths = [
+            _with_upgrade_paths(plan, paid_by_resource.get(plan.resource_mpn, []), self.rules)
+            for plan in plans.values()
+        ]
         return tuple(sorted(with_paths, key=lambda plan: plan.name))
 
 
@@ -290,19 +297,13 @@ def _plan_key_order(key: tuple[str, Period | None]) -> tuple[str, int, tuple[int
 
 def _with_upgrade_paths(
     plan: ServicePlan,
-    plans: dict[tuple[str, Period | None], ServicePlan],
+    paid_siblings: list[ServicePlan],
     rules: PlmRules,
 ) -> ServicePlan:
+    """`paid_siblings`: the active non-trial plans of the plan's resource (itself included)."""
     if rules.upgrade_mode is UpgradeMode.NONE or (plan.trial and not rules.trial_upgrades):
         return plan
-    siblings = [
-        other
-        for (resource, billing), other in plans.items()
-        if resource == plan.resource_mpn
-        and billing is not None
-        and other.name != plan.name
-        and other.active
-    ]
+    siblings = [other for other in paid_siblings if other.name != plan.name]
     if rules.upgrade_mode is UpgradeMode.LONGER_BILLING and plan.billing_period is not None:
         own = plan.billing_period.sort_key
         siblings = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,10 +22,13 @@ Values = dict[str, Any]
 Desired = dict[type[CatalogRow], dict[str, Values]]
 
 
-def content_hash(value: Any) -> str:  # noqa: ANN401 - any JSON-able value
-    """A short, stable digest of a JSON-able value."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+def content_hash(value: Any) -> str:  # noqa: ANN401 - plain values, lists, dicts, dataclasses
+    """A short, stable digest of a value built deterministically (dicts in a fixed key order).
+
+    `repr` is several times faster than a sorted JSON dump, which showed in profiles of
+    full syncs; every value hashed here is built in the same key order each time.
+    """
+    return hashlib.blake2b(repr(value).encode(), digest_size=16).hexdigest()
 
 
 def flatten(line: domain.ProductLine) -> Desired:
