@@ -490,44 +490,29 @@ class SyncRun:
         if failure is not None:
             message = f"failed while {self.step}: {failure}"
         changes = tally.changes
+        fields = {
+            "products": tally.products,
+            "items": tally.items,
+            "skipped": tally.skipped,
+            "created": changes.created,
+            "updated": changes.updated,
+            "unchanged": changes.unchanged,
+            "deactivated": changes.deactivated,
+            "errors": tally.errors,
+            "failed_products": tally.failed_products,
+            "retries": tally.retries + self.client.retries,
+            "cursor_after": cursor_after,
+            "message": message,
+        }
         with unit_of_work(self.factory) as session:
             runs = RunRepository(session)
             now = self.clock()
-            closed = runs.finish(
-                self.run_id,
-                now,
-                status,
-                products=tally.products,
-                items=tally.items,
-                skipped=tally.skipped,
-                created=changes.created,
-                updated=changes.updated,
-                unchanged=changes.unchanged,
-                deactivated=changes.deactivated,
-                errors=tally.errors,
-                failed_products=tally.failed_products,
-                retries=tally.retries + self.client.retries,
-                cursor_after=cursor_after,
-                message=message,
-            )
+            closed = runs.finish(self.run_id, now, status, **fields)
             if not closed:
                 log.warning("run_already_closed", run_id=self.run_id, status=status)
             elif moves and cursor_after and cursor_after != self.cursor_before:
                 runs.set_cursor(cursor_after, self.run_id, now)
-        log.info(
-            "run_finished",
-            status=status,
-            products=tally.products,
-            items=tally.items,
-            created=changes.created,
-            updated=changes.updated,
-            unchanged=changes.unchanged,
-            deactivated=changes.deactivated,
-            errors=tally.errors,
-            retries=tally.retries + self.client.retries,
-            cursor_after=cursor_after,
-            message=message,
-        )
+        log.info("run_finished", status=status, **fields)  # the run's one summary line
         structlog.contextvars.unbind_contextvars("run_id")
         exit_code = {"succeeded": EXIT_OK, "succeeded_with_errors": EXIT_ITEM_ERRORS}.get(
             status, EXIT_RUN_FAILED
