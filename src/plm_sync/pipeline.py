@@ -465,6 +465,13 @@ class SyncRun:
                 runs.replace_product_events(self.run_id, product_id, events)
         return sum(1 for event in events if event.level is Level.ERROR)
 
+    def failed(self, error: PlmSyncError) -> RunFailedError:
+        """The error a failed run raises: run id and step; a bad API key keeps exit 2."""
+        code = error.exit_code if isinstance(error, ConnectAuthError) else EXIT_RUN_FAILED
+        return RunFailedError(
+            f"run {self.run_id} failed while {self.step}: {error}", exit_code=code
+        )
+
     def finish(self, failure: BaseException | None) -> RunOutcome:
         """Close the run in its own transaction; move the cursor only after full success."""
         tally = self.tally
@@ -583,10 +590,7 @@ def _run(
     finally:
         outcome = run.finish(failure)
         if isinstance(failure, PlmSyncError):
-            code = failure.exit_code if isinstance(failure, ConnectAuthError) else EXIT_RUN_FAILED
-            raise RunFailedError(
-                f"run {run.run_id} failed while {run.step}: {failure}", exit_code=code
-            ) from failure
+            raise run.failed(failure) from failure
     return outcome
 
 
@@ -648,12 +652,7 @@ def plan_run(settings: Settings, run_id: int, request: SyncRequest) -> list[dict
         except BaseException as error:
             run.finish(error)
             if isinstance(error, PlmSyncError):
-                raise RunFailedError(
-                    f"run {run_id} failed while {run.step}: {error}",
-                    exit_code=error.exit_code
-                    if isinstance(error, ConnectAuthError)
-                    else EXIT_RUN_FAILED,
-                ) from error
+                raise run.failed(error) from error
             raise
         run.heartbeat(force=True)
         return products
