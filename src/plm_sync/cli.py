@@ -28,6 +28,7 @@ from plm_sync.mappings import load_plm_rules
 from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, health, list_runs, run_report
 from plm_sync.store.database import open_database, safe_url
+from plm_sync.store.runs import COUNT_FIELDS
 from plm_sync.views.html import render_report
 from plm_sync.views.workbook import write_report_workbook
 from plm_sync.web import WebServer
@@ -306,21 +307,7 @@ def runs(context: _Context, limit: int, status: str | None, since: str | None, o
         _print_json(rows)
         return
     table = Table(title="runs")
-    for column in (
-        "id",
-        "trigger",
-        "scope",
-        "status",
-        "started",
-        "products",
-        "items",
-        "created",
-        "updated",
-        "unchanged",
-        "deactivated",
-        "errors",
-        "retries",
-    ):
+    for column in ("id", "trigger", "scope", "status", "started", *COUNT_FIELDS, "retries"):
         table.add_column(column)
     for row in rows:
         counts = row["counts"]
@@ -330,18 +317,7 @@ def runs(context: _Context, limit: int, status: str | None, since: str | None, o
             row["scope"],
             row["status"],
             row["started_at"],
-            *(
-                str(counts[name])
-                for name in (
-                    "products",
-                    "items",
-                    "created",
-                    "updated",
-                    "unchanged",
-                    "deactivated",
-                    "errors",
-                )
-            ),
+            *(str(counts[name]) for name in COUNT_FIELDS),
             str(row["retries"]),
         )
     _console().print(table)

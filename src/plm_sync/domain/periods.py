@@ -115,13 +115,6 @@ class BillingVocabulary:
                 return entry.label
         return f"{period.duration} {period.unit.value.upper()}"
 
-    def word_for(self, period: Period | None) -> str | None:
-        """The first word that means `period` (None = trial), as written in the vocabulary."""
-        for entry in self.words:
-            if entry.period == period:
-                return entry.word
-        return None
-
 
 BUILTIN_BILLING_WORDS: tuple[BillingWord, ...] = (
     BillingWord("Monthly", Period(1, Unit.MONTH), "NCE COM MTH"),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain import catalog as domain
@@ -307,13 +307,6 @@ class CatalogRepository:
             .join(models.ServicePlan, models.ServicePlan.product_line_id == models.ProductLine.id)
             .where(models.ServicePlan.name.in_(names))
             .distinct()
-        )
-
-    def row_count(self) -> int:
-        """Catalog rows stored, all tables."""
-        return sum(
-            self.session.scalar(select(func.count()).select_from(table)) or 0
-            for table in CATALOG_TABLES
         )
 
     # -- reading ---------------------------------------------------------------------------

@@ -83,14 +83,6 @@ class SandboxCatalog:
             msg = f"{path}: {error}"
             raise CatalogError(msg) from None
 
-    def to_data(self) -> dict[str, Any]:
-        """The catalog in its file shape."""
-        with self._lock:
-            return {
-                "products": copy.deepcopy(list(self._products.values())),
-                "items": copy.deepcopy(self._items),
-            }
-
     def products(self) -> list[Row]:
         """A snapshot of every product."""
         with self._lock:
