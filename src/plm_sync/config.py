@@ -46,6 +46,7 @@ class Settings:
     task_time_limit: int = 3600
     visibility_timeout: int | None = None
     redelivery_check_seconds: int = 60
+    offers: bool = True  # read Connect Offers (plans, switches); false for accounts without
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -91,9 +92,17 @@ def load_settings(environ: Mapping[str, str] | None = None, **flags: Any) -> Set
     return settings
 
 
+_BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
 def _convert(name: str, raw: str) -> Any:  # noqa: ANN401 - depends on the field
     if name == "mappings":
         return Path(raw)
+    if name == "offers":
+        if raw.strip().casefold() not in _BOOLEANS:
+            env_name = ENV_PREFIX + name.upper()
+            raise UsageError(f"{env_name}={raw!r} must be true or false")
+        return _BOOLEANS[raw.strip().casefold()]
     converter = _CONVERTERS.get(name)
     if converter is None:
         return raw

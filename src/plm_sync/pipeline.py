@@ -14,13 +14,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient, RetryPolicy
 from plm_sync.connect.records import InvalidRecord
+from plm_sync.domain import events as codes
 from plm_sync.domain.catalog import ProductLine
 from plm_sync.domain.events import Event, Level
-from plm_sync.domain.grouping import group_items
+from plm_sync.domain.grouping import GroupedProduct, group_items
+from plm_sync.domain.offer_plans import group_offer
+from plm_sync.domain.offers import SourceOffer, choose_offer
 from plm_sync.domain.overrides import Override, apply_overrides
 from plm_sync.domain.rules import PlmRules
 from plm_sync.domain.sharing import SharingRules, apply_sharing
 from plm_sync.domain.source import SourceItem, SourceProduct
+from plm_sync.domain.switches import (
+    SwitchError,
+    SwitchRules,
+    resolve_switches,
+    switch_error_events,
+)
 from plm_sync.errors import (
     EXIT_ITEM_ERRORS,
     EXIT_OK,
@@ -32,6 +41,7 @@ from plm_sync.errors import (
     UsageError,
 )
 from plm_sync.mappings import load_plm_rules, load_sharing_rules
+from plm_sync.mappings.switches import load_switch_rules
 from plm_sync.store.catalog import CatalogRepository, Changes, content_hash, source_hash
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.overrides import OverrideRepository
@@ -230,12 +240,26 @@ def change_events(product_id: str, changes: Changes, dry_run: bool) -> list[Even
             Event(Level.INFO, code, f"service plan {name!r} {verb}{word}", product_id)
             for name in names
         ]
+    for code, names, word in (
+        ("plan_switch_created", changes.switches_created, "created"),
+        ("plan_switch_updated", changes.switches_updated, "updated"),
+        ("plan_switch_deactivated", changes.switches_deactivated, "deactivated"),
+    ):
+        events += [
+            Event(
+                Level.INFO,
+                code,
+                "switch path {!r} -> {!r} {}{}".format(*name.split(">", 1), verb, word),
+                product_id,
+            )
+            for name in names
+        ]
     return events
 
 
-def rules_fingerprint(rules: PlmRules, sharing: SharingRules) -> str:
+def rules_fingerprint(rules: PlmRules, sharing: SharingRules, switches: SwitchRules) -> str:
     """Digest of the operator's rules: a change re-applies them to unchanged Connect data."""
-    return content_hash([repr(rules), repr(sharing)])
+    return content_hash([repr(rules), repr(sharing), repr(switches)])
 
 
 def line_source_hash(
@@ -243,16 +267,55 @@ def line_source_hash(
     items: Sequence[SourceItem],
     fingerprint: str,
     overrides: list[Override],
+    offer: SourceOffer | None = None,
 ) -> str:
     """What a stored line was computed from; equal hashes mean nothing to write."""
-    return source_hash(product, items, fingerprint + content_hash(overrides))
+    offer_hash = content_hash(offer.as_dict()) if offer is not None else ""
+    return source_hash(product, items, fingerprint + content_hash(overrides) + offer_hash)
+
+
+def group_product(
+    product: SourceProduct,
+    items: Sequence[SourceItem],
+    offers: Sequence[SourceOffer],
+    rules: PlmRules,
+) -> tuple[GroupedProduct, SourceOffer | None]:
+    """Plans follow the product's published Connect offer if it has one, else the MPNs."""
+    offer, notes = choose_offer(list(offers))
+    ignored = [
+        Event(
+            Level.INFO,
+            codes.OFFER_IGNORED,
+            f"offer {other.id} ({other.name!r}) is {other.status}, not ready or listed; "
+            "it gives no plans",
+            product.id,
+        )
+        for other in offers
+        if not other.is_published
+    ]
+    ignored += [Event(Level.WARNING, codes.OFFER_IGNORED, note, product.id) for note in notes]
+    if offer is None:
+        grouped = group_items(product, items, rules)
+    else:
+        grouped = group_offer(product, items, offer, rules)
+    return GroupedProduct(grouped.product_line, (*ignored, *grouped.events)), offer
 
 
 def build_line(
-    grouped: ProductLine, sharing: SharingRules, overrides: list[Override]
+    grouped: ProductLine,
+    sharing: SharingRules,
+    overrides: list[Override],
+    switches: SwitchRules | None = None,
+    offer: SourceOffer | None = None,
 ) -> tuple[ProductLine, list[Event]]:
-    """The line as stored: grouped, shared by the sharing rules, then the overrides (win)."""
-    return apply_overrides(apply_sharing(grouped, sharing), overrides)
+    """The line as stored: grouped, shared, the overrides (win), then its plan switches.
+
+    Switches are resolved on the final plan names (what the workbook's switch paths name);
+    invalid ones raise SwitchError.
+    """
+    line, events = apply_overrides(apply_sharing(grouped, sharing), overrides)
+    line, switch_events = resolve_switches(line, offer, switches or SwitchRules())
+    return line, events + switch_events
 
 
 class SyncRun:
@@ -276,7 +339,8 @@ class SyncRun:
         self.request = request
         self.rules = rules
         self.sharing = sharing or load_sharing_rules(settings.mappings)
-        self.rules_hash = rules_fingerprint(rules, self.sharing)
+        self.switches = load_switch_rules(settings.mappings)
+        self.rules_hash = rules_fingerprint(rules, self.sharing, self.switches)
         self.factory = factory
         self.client = client
         self.progress = progress
@@ -399,33 +463,91 @@ class SyncRun:
             return
         tally.items += len(rows)
         items, events = _select_items(product.id, rows, tally)
+        offers = self.fetch_offers(product.id, events)
+        if offers is None:
+            return
         self.step = f"grouping {product.id}"
-        grouped = group_items(product, items, self.rules)
+        grouped, offer = group_product(product, items, offers, self.rules)
         events += grouped.events
         self.step = f"writing {product.id}"
+        changes, events = self.write_line(product, items, grouped.product_line, offer, events)
+        tally.changes.add(changes)
+        tally.errors += sum(1 for event in events if event.level is Level.ERROR)
+        if self.progress is not None:
+            self.progress.product(product.id, len(rows))
+
+    def write_line(
+        self,
+        product: SourceProduct,
+        items: list[SourceItem],
+        grouped: ProductLine,
+        offer: SourceOffer | None,
+        events: list[Event],
+    ) -> tuple[Changes, list[Event]]:
+        """Store the line in one transaction (nothing on a switch error) with its events."""
         dry = self.request.dry_run
         with unit_of_work(self.factory, commit=not dry) as session:
             catalog = CatalogRepository(session)
             existing = catalog.line(product.id)
             overrides = OverrideRepository(session).for_line(existing.id) if existing else []
-            line, override_events = build_line(grouped.product_line, self.sharing, overrides)
-            events += override_events
-            source = line_source_hash(product, items, self.rules_hash, overrides)
-            if existing is not None and existing.active and existing.source_hash == source:
-                changes = Changes(unchanged=existing.row_count)
-                events = [event for event in events if event.level is not Level.INFO]
+            changes = Changes()
+            try:
+                line, line_events = build_line(
+                    grouped, self.sharing, overrides, self.switches, offer
+                )
+            except SwitchError as error:
+                self.tally.failed_products += 1
+                events += switch_error_events(product.id, error)
             else:
-                SnapshotRepository(session).save(product, items, self.run_id)
-                changes = catalog.save_line(line, source, self.run_id, self.clock())
-            events += change_events(product.id, changes, dry)
+                events += line_events
+                source = line_source_hash(product, items, self.rules_hash, overrides, offer)
+                if existing is not None and existing.active and existing.source_hash == source:
+                    changes = Changes(unchanged=existing.row_count)
+                    events = [event for event in events if event.level is not Level.INFO]
+                else:
+                    snapshot = SnapshotRepository(session)
+                    snapshot.save(product, items, self.run_id)
+                    snapshot.save_offer(product.id, offer, self.run_id)
+                    changes = catalog.save_line(line, source, self.run_id, self.clock())
+                events += change_events(product.id, changes, dry)
             if not dry:
                 RunRepository(session).replace_product_events(self.run_id, product.id, events)
         if dry:
             self._record(events, product.id)
-        tally.changes.add(changes)
-        tally.errors += sum(1 for event in events if event.level is Level.ERROR)
-        if self.progress is not None:
-            self.progress.product(product.id, len(rows))
+        return changes, events
+
+    def fetch_offers(self, product_id: str, events: list[Event]) -> list[SourceOffer] | None:
+        """The product's offers (none when offers are off); None when they cannot be fetched.
+
+        A failed fetch leaves the line as it was: without the offer, its plans would be
+        regrouped by MPN and then flip back on the next run.
+        """
+        if not self.settings.offers:
+            return []
+        self.step = f"fetching offers of {product_id}"
+        try:
+            fetched = self.client.offers(product_id)
+        except ConnectAuthError:
+            raise
+        except ConnectError as error:
+            self.tally.failed_products += 1
+            self.tally.errors += self._record(
+                [
+                    *events,
+                    Event(
+                        Level.ERROR,
+                        "offer_fetch_failed",
+                        f"offers could not be fetched, product line left as it was: {error}",
+                        product_id,
+                    ),
+                ],
+                product_id,
+            )
+            return None
+        events += [
+            Event(Level.WARNING, "offer_invalid", note, product_id) for note in fetched.notes
+        ]
+        return fetched.offers
 
     def deactivate_unseen(self) -> None:
         """After a complete full sync, lines whose product Connect no longer serves go inactive."""
@@ -543,6 +665,7 @@ def run_sync(
     """
     rules = load_plm_rules(settings.mappings)
     load_sharing_rules(settings.mappings)  # every operator file is valid before a run starts
+    load_switch_rules(settings.mappings)
     own_client = client is None
     client = client or connect_client(settings)
     try:
@@ -627,6 +750,7 @@ def open_run(settings: Settings, request: SyncRequest, *, owner: str) -> int:
     """
     rules = load_plm_rules(settings.mappings)
     load_sharing_rules(settings.mappings)  # every operator file is valid before a run starts
+    load_switch_rules(settings.mappings)
     with open_database(settings.database_url) as factory:
         run = SyncRun(
             settings,

@@ -14,15 +14,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from plm_sync.config import Settings
 from plm_sync.domain.catalog import ProductLine, ServicePlan
 from plm_sync.domain.events import Event, Level
-from plm_sync.domain.grouping import group_items
+from plm_sync.domain.offers import SourceOffer
 from plm_sync.domain.overrides import Override, plan_values
+from plm_sync.domain.sharing import SharingRules
+from plm_sync.domain.source import SourceItem, SourceProduct
+from plm_sync.domain.switches import SwitchError, SwitchRules
 from plm_sync.errors import EXIT_OK, UsageError
 from plm_sync.mappings import load_plm_rules, load_sharing_rules
+from plm_sync.mappings.switches import load_switch_rules
 from plm_sync.pipeline import (
     SYNCED_ITEM_STATUSES,
     RunOutcome,
     build_line,
     change_events,
+    group_product,
     line_source_hash,
     rules_fingerprint,
     utcnow,
@@ -59,6 +64,19 @@ def export_ppr(settings: Settings, product_id: str, output: Path | None = None) 
     write_workbook(lines[0], rules, path)
     log.info("ppr_exported", product_id=product_id, path=str(path))
     return path
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What a stored line is computed from (for its source hash)."""
+
+    product: SourceProduct
+    items: list[SourceItem]
+    fingerprint: str
+    grouped: ProductLine
+    sharing: SharingRules
+    switches: SwitchRules
+    offer: SourceOffer | None
 
 
 @dataclass
@@ -178,18 +196,38 @@ def _find_line(session: Session, edits: WorkbookEdits) -> tuple[int, str]:
 
 def _lines(
     session: Session, product_id: str, settings: Settings, overrides: list[Override]
-) -> tuple[ProductLine, ProductLine, Any]:
+) -> tuple[ProductLine, ProductLine, _Inputs]:
     rules = load_plm_rules(settings.mappings)
     sharing = load_sharing_rules(settings.mappings)
-    snapshot = SnapshotRepository(session).load(product_id)
+    switches = load_switch_rules(settings.mappings)
+    snapshots = SnapshotRepository(session)
+    snapshot = snapshots.load(product_id)
     if snapshot is None:
         raise UsageError(f"product {product_id} has no Connect snapshot: sync it first")
     product, items = snapshot
     items = [item for item in items if item.status in SYNCED_ITEM_STATUSES]
-    grouped = group_items(product, items, rules).product_line
-    base, _ = build_line(grouped, sharing, [])
-    current, _ = build_line(grouped, sharing, overrides)
-    return base, current, (product, items, rules_fingerprint(rules, sharing), grouped, sharing)
+    offer = snapshots.load_offer(product_id)
+    grouped = group_product(product, items, [offer] if offer else [], rules)[0].product_line
+    try:
+        base, _ = build_line(grouped, sharing, [], switches, offer)
+        current, _ = build_line(grouped, sharing, overrides, switches, offer)
+    except SwitchError as error:
+        raise WorkbookError(
+            [f"with these edits, {problem}" for problem in error.problems]
+        ) from None
+    return (
+        base,
+        current,
+        _Inputs(
+            product,
+            items,
+            rules_fingerprint(rules, sharing, switches),
+            grouped,
+            sharing,
+            switches,
+            offer,
+        ),
+    )
 
 
 def _prepare(settings: Settings, edits: WorkbookEdits, factory: sessionmaker[Session]) -> _Plan:
@@ -220,11 +258,13 @@ def import_ppr(
         status, message = "failed", None
         try:
             with unit_of_work(factory, commit=not dry_run) as session:
-                _, _, (product, items, fingerprint, grouped, sharing) = _lines(
-                    session, plan.product_id, settings, plan.overrides
+                _, _, inputs = _lines(session, plan.product_id, settings, plan.overrides)
+                line, events = build_line(
+                    inputs.grouped, inputs.sharing, plan.overrides, inputs.switches, inputs.offer
                 )
-                line, events = build_line(grouped, sharing, plan.overrides)
-                source = line_source_hash(product, items, fingerprint, plan.overrides)
+                source = line_source_hash(
+                    inputs.product, inputs.items, inputs.fingerprint, plan.overrides, inputs.offer
+                )
                 changes = CatalogRepository(session).save_line(line, source, run_id, utcnow())
                 OverrideRepository(session).replace_for_line(
                     plan.line_id, plan.overrides, run_id, utcnow()

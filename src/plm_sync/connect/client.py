@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import requests
 import structlog
@@ -21,9 +21,28 @@ from tenacity import (
     stop_after_delay,
 )
 
+from plm_sync.connect.offers import (
+    OfferRecordError,
+    parse_feature,
+    parse_group,
+    parse_offer_header,
+    parse_offer_item,
+    parse_plan,
+    parse_preset,
+    parse_switch,
+)
 from plm_sync.connect.paging import PageCursor, parse_content_range
 from plm_sync.connect.records import InvalidRecord, parse_item, parse_product
 from plm_sync.connect.rql import Rql, and_, eq, gt, in_, ordering, query_string
+from plm_sync.domain.offers import (
+    PUBLISHED_OFFER_STATUSES,
+    ConnectPreset,
+    OfferFeature,
+    OfferItemValue,
+    OfferPlan,
+    OfferSwitch,
+    SourceOffer,
+)
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.errors import (
     ConnectApiError,
@@ -35,6 +54,7 @@ from plm_sync.errors import (
 )
 
 log = structlog.get_logger(__name__)
+_T = TypeVar("_T")
 
 RETRIABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 _TRANSPORT_ERRORS = (
@@ -115,6 +135,14 @@ class RetryPolicy:
     max_backoff: float = 30.0
 
 
+@dataclass
+class OfferFetch:
+    """The offers of one product, and notes on rows that could not be read."""
+
+    offers: list[SourceOffer]
+    notes: list[str]
+
+
 class ConnectClient:
     """Streams Connect products and items page by page over one reused HTTP session.
 
@@ -142,6 +170,7 @@ class ConnectClient:
         self.retries = 0
         self._sleep = sleep
         self._session = session or requests.Session()
+        self._presets: tuple[ConnectPreset, ...] | None = None
         key = api_key if api_key.startswith("ApiKey ") else f"ApiKey {api_key}"
         self._session.headers.update({"Authorization": key, "Accept": "application/json"})
 
@@ -261,6 +290,42 @@ class ConnectClient:
         for page in self.pages("/products", [*expression, ordering("events.created.at")]):
             yield from (parse_product(row) for row in page)
 
+    def switch_presets(self) -> tuple[ConnectPreset, ...]:
+        """The account's switch presets (fetched once per client)."""
+        if self._presets is None:
+            reader = _OfferReader(self)
+            try:
+                presets = reader.parsed_filtered(
+                    "/offers-ns/presets", [eq("type", "switch")], parse_preset
+                )
+            except ConnectNotFoundError:
+                presets = []
+            self._presets = tuple(presets)
+        return self._presets
+
+    def offers(self, product_id: str) -> OfferFetch:
+        """The product's offers; only published ones (ready, listed) are read in full.
+
+        A Connect without the Offers module (HTTP 404 on /offers) has none.
+        """
+        reader = _OfferReader(self)
+        found: list[SourceOffer] = []
+        try:
+            rows = list(reader.rows("/offers", [eq("product.id", product_id)]))
+        except ConnectNotFoundError:
+            return OfferFetch([], [])
+        for row in rows:
+            try:
+                header = parse_offer_header(row)
+            except OfferRecordError as problem:
+                reader.notes.append(f"GET /offers: {problem}; row ignored")
+                continue
+            if header[2] in PUBLISHED_OFFER_STATUSES:
+                found.append(reader.offer(product_id, header))
+            else:
+                found.append(SourceOffer(header[0], product_id, header[1], header[2]))
+        return OfferFetch(found, reader.notes)
+
     def items(
         self, product_id: str, *, statuses: tuple[str, ...] = ()
     ) -> Iterator[SourceItem | InvalidRecord]:
@@ -268,6 +333,62 @@ class ConnectClient:
         filters = [in_("status", statuses)] if statuses else []
         for page in self.pages(f"/products/{product_id}/items", filters):
             yield from (parse_item(row, product_id) for row in page)
+
+
+class _OfferReader:
+    """Fetches one product's offers with their plans, items, features and switches."""
+
+    def __init__(self, client: ConnectClient) -> None:
+        self.client = client
+        self.notes: list[str] = []
+
+    def rows(self, path: str, filters: list[Rql] | None = None) -> Iterator[Any]:
+        for page in self.client.pages(path, filters or []):
+            yield from page
+
+    def parsed(self, path: str, parse: Callable[[Any], _T]) -> list[_T]:
+        return self.parsed_filtered(path, [], parse)
+
+    def parsed_filtered(
+        self, path: str, filters: list[Rql], parse: Callable[[Any], _T]
+    ) -> list[_T]:
+        found = []
+        for row in self.rows(path, filters):
+            try:
+                found.append(parse(row))
+            except OfferRecordError as problem:
+                self.notes.append(f"GET {path}: {problem}; row ignored")
+        return found
+
+    def offer(self, product_id: str, header: tuple[str, str, str, str | None]) -> SourceOffer:
+        ident, name, status, updated = header
+        base = f"/offers/{ident}"
+        plans: list[OfferPlan] = self.parsed(f"{base}/plans", parse_plan)
+        values: list[OfferItemValue] = [
+            value for values in self.parsed(f"{base}/items", parse_offer_item) for value in values
+        ]
+        groups = {
+            group_id: (group_name, position)
+            for group_id, group_name, position in self.parsed(
+                f"{base}/features-groups", parse_group
+            )
+        }
+        features: list[OfferFeature] = self.parsed(
+            f"{base}/features", lambda row: parse_feature(row, groups)
+        )
+        switches: list[OfferSwitch] = self.parsed(f"{base}/switches", parse_switch)
+        return SourceOffer(
+            id=ident,
+            product_id=product_id,
+            name=name,
+            status=status,
+            plans=tuple(plans),
+            values=tuple(values),
+            features=tuple(features),
+            switches=tuple(switches),
+            presets=self.client.switch_presets(),
+            updated_at=updated,
+        )
 
 
 def _json_list(response: requests.Response, path: str, offset: int) -> list[Any]:

@@ -117,6 +117,19 @@ class Sharing:
 
 
 @dataclass(frozen=True)
+class Feature:
+    """A feature of an offer plan, in its feature group, with the plan's value."""
+
+    group: str
+    name: str
+    value: str
+
+    def as_dict(self) -> JsonDict:
+        """JSON shape of `catalog`."""
+        return {"group": self.group, "name": self.name, "value": self.value}
+
+
+@dataclass(frozen=True)
 class ServicePlan:
     """A PLM service plan: one per (resource, billing period); trials have no billing period."""
 
@@ -131,11 +144,15 @@ class ServicePlan:
     sharing: Sharing = field(default_factory=Sharing)
     published: bool = True
     description: str = ""
+    offer_plan_id: str = ""
+    features: tuple[Feature, ...] = ()
 
     @property
     def key(self) -> str:
-        """The plan's identity in its line: resource MPN and billing term, or `trial`."""
+        """The plan's identity in its line: resource MPN (or offer plan) and billing term."""
         billing = self.billing_period.term() if self.billing_period else "trial"
+        if self.offer_plan_id:
+            return f"offer:{self.offer_plan_id}|{billing}"
         return f"{self.resource_mpn}|{billing}"
 
     def as_dict(self) -> JsonDict:
@@ -152,18 +169,58 @@ class ServicePlan:
             "resource_rates": [rate.as_dict() for rate in self.resource_rates],
             "upgrade_paths": list(self.upgrade_paths),
             "sharing": self.sharing.as_dict(),
+            "offer_plan_id": self.offer_plan_id or None,
+            "features": [feature.as_dict() for feature in self.features],
+        }
+
+
+@dataclass(frozen=True)
+class PresetSettings:
+    """A switch preset's business rules, as PLM's PlanSwitchPaths columns take them."""
+
+    immediate: bool = True
+    start_date: str = "Date of upgrade"
+    period_change: bool = False
+    upsize: bool = True
+    downsize: bool = False
+    partial: bool = False
+
+    def as_dict(self) -> JsonDict:
+        """JSON shape of `catalog`."""
+        return {
+            "immediate": self.immediate,
+            "start_date": self.start_date,
+            "period_change": self.period_change,
+            "upsize": self.upsize,
+            "downsize": self.downsize,
+            "partial": self.partial,
         }
 
 
 @dataclass(frozen=True)
 class PlanSwitch:
-    """A one-way switch from a source plan to a target plan."""
+    """A one-way switch from a source plan to a target plan.
+
+    `item_mapping` maps each source-plan item (flat MPN) to a target-plan item or to None
+    ("no item"); `resource_mapping` lists the resources that change on the way.
+    `origin` is `connect` (from the offer) or `mappings` (switches.yaml).
+    """
 
     source_plan: str
     target_plan: str
     preset: str
     operation: str
     item_mapping: tuple[tuple[str, str | None], ...]
+    preset_settings: PresetSettings = field(default_factory=PresetSettings)
+    resource_mapping: tuple[tuple[str, str], ...] = ()
+    origin: str = "mappings"
+    connect_switch_id: str = ""
+    active: bool = True
+
+    @property
+    def key(self) -> str:
+        """The switch's identity in its line: the plan pair (a path exists once)."""
+        return f"{self.source_plan}>{self.target_plan}"
 
     def as_dict(self) -> JsonDict:
         """JSON shape of `catalog`."""
@@ -173,6 +230,13 @@ class PlanSwitch:
             "preset": self.preset,
             "operation": self.operation,
             "item_mapping": dict(self.item_mapping),
+            "preset_settings": self.preset_settings.as_dict(),
+            "resource_mapping": [
+                {"from": source, "to": target} for source, target in self.resource_mapping
+            ],
+            "origin": self.origin,
+            "connect_switch_id": self.connect_switch_id or None,
+            "active": self.active,
         }
 
 
@@ -186,6 +250,9 @@ class ProductLine:
     resources: tuple[Resource, ...]
     service_plans: tuple[ServicePlan, ...]
     plan_switches: tuple[PlanSwitch, ...] = ()
+    plan_source: str = "mpn"  # `offer`: plans follow the Connect offer `offer_id`
+    offer_id: str = ""
+    offer_name: str = ""
 
     def as_dict(self) -> JsonDict:
         """JSON shape of `catalog` (DESIGN §6)."""
@@ -193,6 +260,8 @@ class ProductLine:
             "connect_product_id": self.connect_product_id,
             "name": self.name,
             "vendor": self.vendor,
+            "plan_source": self.plan_source,
+            "offer": {"id": self.offer_id, "name": self.offer_name} if self.offer_id else None,
             "resources": [resource.as_dict() for resource in self.resources],
             "service_plans": [plan.as_dict() for plan in self.service_plans],
             "plan_switches": [switch.as_dict() for switch in self.plan_switches],

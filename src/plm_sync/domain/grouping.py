@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from plm_sync.domain import events as codes
 from plm_sync.domain.catalog import (
@@ -36,7 +36,7 @@ class GroupedProduct:
 
 
 @dataclass(frozen=True)
-class _Offer:
+class ItemReading:
     """One item read by the rules: which resource, plan and period it gives."""
 
     item: SourceItem
@@ -49,6 +49,7 @@ class _Offer:
 
     @property
     def plan_key(self) -> tuple[str, Period | None]:
+        """The MPN-based plan this reading belongs to: (resource MPN, billing)."""
         return (self.resource_mpn, self.billing)
 
 
@@ -67,7 +68,7 @@ def _event(level: Level, code: str, item: SourceItem, message: str) -> Event:
     return Event(level, code, message, item.product_id, item.id, item.mpn)
 
 
-def _read_parsed(item: SourceItem, parsed: ParsedMpn) -> tuple[_Offer, list[Event]]:
+def _read_parsed(item: SourceItem, parsed: ParsedMpn) -> tuple[ItemReading, list[Event]]:
     found: list[Event] = []
     connect = parse_connect_period(item.period)
     if (
@@ -88,7 +89,7 @@ def _read_parsed(item: SourceItem, parsed: ParsedMpn) -> tuple[_Offer, list[Even
                 "the MPN is used",
             )
         )
-    offer = _Offer(
+    offer = ItemReading(
         item=item,
         resource_mpn=parsed.vendor_product_id,
         resource_name=strip_name_suffix(item.name) or item.id,
@@ -100,7 +101,7 @@ def _read_parsed(item: SourceItem, parsed: ParsedMpn) -> tuple[_Offer, list[Even
     return offer, found
 
 
-def _read_as_is(item: SourceItem, reason: str, code: str) -> tuple[_Offer | None, list[Event]]:
+def _read_as_is(item: SourceItem, reason: str, code: str) -> tuple[ItemReading | None, list[Event]]:
     mpn = item.mpn.strip()
     if not mpn:
         return None, [
@@ -128,7 +129,7 @@ def _read_as_is(item: SourceItem, reason: str, code: str) -> tuple[_Offer | None
     else:
         commitment = connect.billing.times(max(item.commitment_count, 1))
     name = item.name.strip() or mpn
-    offer = _Offer(
+    offer = ItemReading(
         item=item,
         resource_mpn=mpn,
         resource_name=name,
@@ -141,7 +142,7 @@ def _read_as_is(item: SourceItem, reason: str, code: str) -> tuple[_Offer | None
     return offer, [_event(Level.INFO, code, item, message)]
 
 
-def read_item(item: SourceItem, rules: PlmRules) -> tuple[_Offer | None, list[Event]]:
+def read_item(item: SourceItem, rules: PlmRules) -> tuple[ItemReading | None, list[Event]]:
     """Apply the MPN rule to one item, falling back to as-is with an `info` event."""
     parsed = parse_mpn(item.mpn, rules.vocabulary)
     if isinstance(parsed, ParsedMpn):
@@ -149,17 +150,18 @@ def read_item(item: SourceItem, rules: PlmRules) -> tuple[_Offer | None, list[Ev
     return _read_as_is(item, parsed.detail, parsed.reason.event_code)
 
 
-class _Builder:
+class LineBuilder:
     """Accumulates offers into resources and plans, recording conflicts as events."""
 
     def __init__(self, rules: PlmRules) -> None:
         self.rules = rules
         self.events: list[Event] = []
-        self.resource_offers: dict[str, list[_Offer]] = {}
-        self.plan_offers: dict[tuple[str, Period | None], list[_Offer]] = {}
-        self.seen_periods: dict[tuple[str, Period | None, Period], _Offer] = {}
+        self.resource_offers: dict[str, list[ItemReading]] = {}
+        self.plan_offers: dict[tuple[str, Period | None], list[ItemReading]] = {}
+        self.seen_periods: dict[tuple[str, Period | None, Period], ItemReading] = {}
 
-    def add(self, offer: _Offer) -> None:
+    def add(self, offer: ItemReading) -> None:
+        """Record one item reading, or a conflict event when it cannot be used."""
         known = self.resource_offers.get(offer.resource_mpn)
         if known is not None and known[0].as_is != offer.as_is:
             self.events.append(self._collision(offer, known[0]))
@@ -199,7 +201,7 @@ class _Builder:
         self.plan_offers.setdefault(offer.plan_key, []).append(offer)
 
     @staticmethod
-    def _collision(offer: _Offer, other: _Offer) -> Event:
+    def _collision(offer: ItemReading, other: ItemReading) -> Event:
         return _event(
             Level.WARNING,
             codes.AS_IS_MPN_COLLISION,
@@ -209,6 +211,7 @@ class _Builder:
         )
 
     def resources(self) -> tuple[Resource, ...]:
+        """One resource per MPN read, sorted by MPN."""
         built = []
         for mpn, offers in self.resource_offers.items():
             first = offers[0]
@@ -225,6 +228,7 @@ class _Builder:
         return tuple(sorted(built, key=lambda resource: resource.mpn))
 
     def plan_names(self) -> dict[tuple[str, Period | None], str]:
+        """A unique name per (resource, billing) plan, conflicts resolved with events."""
         names: dict[tuple[str, Period | None], str] = {}
         taken: dict[str, tuple[str, Period | None]] = {}
         for key in sorted(self.plan_offers, key=_plan_key_order):
@@ -248,6 +252,7 @@ class _Builder:
         return names
 
     def plans(self) -> tuple[ServicePlan, ...]:
+        """The MPN-based service plans, sorted by name."""
         names = self.plan_names()
         plans: dict[tuple[str, Period | None], ServicePlan] = {}
         for key, offers in self.plan_offers.items():
@@ -282,7 +287,7 @@ class _Builder:
             if billing is not None and plan.active:
                 paid_by_resource.setdefault(resource, []).append(plan)
         with_paths = [
-            _with_upgrade_paths(plan, paid_by_resource.get(plan.resource_mpn, []), self.rules)
+            with_upgrade_paths(plan, paid_by_resource.get(plan.resource_mpn, []), self.rules)
             for plan in plans.values()
         ]
         return tuple(sorted(with_paths, key=lambda plan: plan.name))
@@ -295,7 +300,7 @@ def _plan_key_order(key: tuple[str, Period | None]) -> tuple[str, int, tuple[int
     return (resource, 0, billing.sort_key)
 
 
-def _with_upgrade_paths(
+def with_upgrade_paths(
     plan: ServicePlan,
     paid_siblings: list[ServicePlan],
     rules: PlmRules,
@@ -311,18 +316,25 @@ def _with_upgrade_paths(
             for other in siblings
             if other.billing_period is not None and other.billing_period.sort_key > own
         ]
-    names = tuple(sorted(other.name for other in siblings))
-    return ServicePlan(
-        name=plan.name,
-        resource_mpn=plan.resource_mpn,
-        billing_period=plan.billing_period,
-        trial=plan.trial,
-        active=plan.active,
-        periods=plan.periods,
-        resource_rates=plan.resource_rates,
-        upgrade_paths=names,
-        sharing=plan.sharing,
-    )
+    return replace(plan, upgrade_paths=tuple(sorted(other.name for other in siblings)))
+
+
+def read_items(items: Iterable[SourceItem], rules: PlmRules) -> LineBuilder:
+    """Apply the MPN rules to every item: resources, plan candidates and their events."""
+    builder = LineBuilder(rules)
+    deferred: list[ItemReading] = []
+    for item in sorted(items, key=lambda item: item.id):
+        reading, found = read_item(item, rules)
+        builder.events.extend(found)
+        if reading is None:
+            continue
+        if reading.as_is:
+            deferred.append(reading)
+        else:
+            builder.add(reading)
+    for reading in deferred:  # rule-following items claim their MPNs before as-is ones
+        builder.add(reading)
+    return builder
 
 
 def group_items(
@@ -349,26 +361,12 @@ def group_items(
       item's Connect period disagreeing with the MPN (the MPN wins).
     Output lists are sorted (resources by MPN, plans by name, periods by length).
     """
-    builder = _Builder(rules)
-    deferred: list[_Offer] = []
-    for item in sorted(items, key=lambda item: item.id):
-        offer, found = read_item(item, rules)
-        builder.events.extend(found)
-        if offer is None:
-            continue
-        if offer.as_is:
-            deferred.append(offer)
-        else:
-            builder.add(offer)
-    for offer in deferred:  # rule-following items claim their MPNs before as-is ones
-        builder.add(offer)
-    resources = builder.resources()
-    plans = builder.plans()
+    builder = read_items(items, rules)
     line = ProductLine(
         connect_product_id=product.id,
         name=product.name,
         vendor=product.vendor,
-        resources=resources,
-        service_plans=plans,
+        resources=builder.resources(),
+        service_plans=builder.plans(),
     )
     return GroupedProduct(line, tuple(builder.events))

@@ -241,9 +241,14 @@ def _op_unit_plans(book: Workbook, line: dict[str, Any]) -> None:
 
 
 def _switches(book: Workbook, line: dict[str, Any]) -> None:
+    """PlanSwitchPaths: one row per one-way path, with its preset's settings.
+
+    A path that is no longer sold (Connect `endofsale`, operation `eos`) is written with
+    RemoveSwitchPath = True, so PLM removes it.
+    """
     writer = _sheet(book, "PlanSwitchPaths", SWITCH_COLUMNS)
     for switch in line.get("plan_switches", []):
-        preset = switch.get("preset_settings", {})
+        preset = switch.get("preset_settings") or {}
         writer.row(
             [
                 switch["source_plan"],
@@ -254,9 +259,30 @@ def _switches(book: Workbook, line: dict[str, Any]) -> None:
                 flag(preset.get("upsize", True)),
                 flag(preset.get("downsize", False)),
                 flag(preset.get("partial", False)),
-                "False",
+                flag(not switch.get("active", True)),
             ]
         )
+
+
+def _resource_mapping(book: Workbook, line: dict[str, Any]) -> None:
+    """UpgradeResourceMapping: each resource that a switch maps to other resources.
+
+    One row per source resource (by name, as ResourceRates names them), its targets in
+    ToResource_1..N (real PLM files have no MPN column on this sheet).
+    """
+    names = {resource["mpn"]: resource["name"] for resource in line["resources"]}
+    targets: dict[str, set[str]] = {}
+    for switch in line.get("plan_switches", []):
+        if not switch.get("active", True):
+            continue
+        for pair in switch.get("resource_mapping", []):
+            targets.setdefault(pair["from"], set()).add(pair["to"])
+    width = max((len(found) for found in targets.values()), default=0)
+    columns = ["FromResource", *(f"ToResource_{n}" for n in range(1, width + 1))]
+    writer = _sheet(book, "UpgradeResourceMapping", columns)
+    for source in sorted(targets):
+        found = sorted(names.get(mpn, mpn) for mpn in targets[source])
+        writer.row([names.get(source, source), *found, *([None] * (width - len(found))), source])
 
 
 def _policies(book: Workbook, name: str, line: dict[str, Any], rows: Sequence[Any]) -> None:
@@ -292,9 +318,10 @@ def write_workbook(line: dict[str, Any], rules: PlmRules, path: Path) -> None:
     """Write the workbook of one product line (catalog JSON shape) to `path`.
 
     Sheets: StructureRequirements, ServicePlans, Resources, PlanPeriods, ResourceRates,
-    OpUnitServicePlans, PlanSwitchPaths and the two policy sheets, with PLM's column names,
-    value spellings (`Month(s)`, `True`) and defaults. Text that starts with `=`, `+`, `-` or
-    `@` is written as text, never as a formula. Prices are not part of it.
+    OpUnitServicePlans, PlanSwitchPaths, UpgradeResourceMapping and the two policy sheets,
+    with PLM's column names, value spellings (`Month(s)`, `True`) and defaults. Text that
+    starts with `=`, `+`, `-` or `@` is written as text, never as a formula. Prices are not
+    part of it.
     """
     plan_defaults = _plan_defaults(rules)  # checked before the streaming workbook opens
     book = Workbook(write_only=True)
@@ -305,6 +332,7 @@ def write_workbook(line: dict[str, Any], rules: PlmRules, path: Path) -> None:
     _resource_rates(book, line, rules)
     _op_unit_plans(book, line)
     _switches(book, line)
+    _resource_mapping(book, line)
     _policies(book, rules.workbook.cancellation_sheet, line, rules.workbook.cancellation_policies)
     _policies(book, "DownsizePolicies", line, rules.workbook.downsize_policies)
     path.parent.mkdir(parents=True, exist_ok=True)

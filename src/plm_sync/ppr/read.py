@@ -257,6 +257,8 @@ def _references(tables: dict[str, _Table], problems: _Problems, plan_names: set[
     for sheet, column in (
         ("PlanPeriods", "ServicePlan"),
         ("OpUnitServicePlans", "ServicePlanName"),
+        ("PlanSwitchPaths", "FromPlan"),
+        ("PlanSwitchPaths", "ToPlan"),
     ):
         table = tables.get(sheet)
         if table is None:

@@ -55,6 +55,8 @@ def flatten(line: domain.ProductLine) -> Desired:
             "sharing": plan.sharing.as_dict(),
             "published": plan.published,
             "description": plan.description or plan.name,
+            "offer_plan_id": plan.offer_plan_id or None,
+            "features": [feature.as_dict() for feature in plan.features] or None,
             "active": plan.active,
         }
         for position, period in enumerate(plan.periods):
@@ -95,6 +97,19 @@ def flatten(line: domain.ProductLine) -> Desired:
                 "target_name": target,
                 "active": True,
             }
+    for switch in line.plan_switches:
+        desired[models.PlanSwitch][switch.key] = {
+            "source_plan": switch.source_plan,
+            "target_plan": switch.target_plan,
+            "preset": switch.preset,
+            "operation": switch.operation,
+            "item_mapping": dict(switch.item_mapping),
+            "preset_settings": switch.preset_settings.as_dict(),
+            "resource_mapping": [list(pair) for pair in switch.resource_mapping],
+            "origin": switch.origin,
+            "connect_switch_id": switch.connect_switch_id or None,
+            "active": switch.active,
+        }
     return desired
 
 
@@ -119,6 +134,9 @@ class Changes:
     plans_updated: list[str] = field(default_factory=list)
     plans_deactivated: list[str] = field(default_factory=list)
     sharing: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
+    switches_created: list[str] = field(default_factory=list)
+    switches_updated: list[str] = field(default_factory=list)
+    switches_deactivated: list[str] = field(default_factory=list)
 
     def add(self, other: Changes) -> None:
         """Accumulate another line's changes into this one."""
@@ -159,6 +177,7 @@ class CatalogRepository:
                 active=True,
                 source_hash=source,
                 row_count=0,
+                plan_source=line.plan_source,
                 created_at=now,
                 updated_at=now,
             )
@@ -175,11 +194,40 @@ class CatalogRepository:
                 changes.plans_created = table_changes.plans_created
                 changes.plans_updated = table_changes.plans_updated
                 changes.plans_deactivated = table_changes.plans_deactivated
+            elif table is models.PlanSwitch:
+                changes.switches_created = table_changes.plans_created
+                changes.switches_updated = table_changes.plans_updated
+                changes.switches_deactivated = table_changes.plans_deactivated
             total += table_changes.created + table_changes.updated + table_changes.unchanged
             total += table_changes.deactivated
-        header = (line.name, line.vendor, True, source)
-        if (row.name, row.vendor, row.active, row.source_hash) != header or row.row_count != total:
-            row.name, row.vendor, row.active, row.source_hash = header
+        header = (
+            line.name,
+            line.vendor,
+            True,
+            source,
+            line.plan_source,
+            line.offer_id or None,
+            line.offer_name or None,
+        )
+        stored = (
+            row.name,
+            row.vendor,
+            row.active,
+            row.source_hash,
+            row.plan_source,
+            row.offer_id,
+            row.offer_name,
+        )
+        if stored != header or row.row_count != total:
+            (
+                row.name,
+                row.vendor,
+                row.active,
+                row.source_hash,
+                row.plan_source,
+                row.offer_id,
+                row.offer_name,
+            ) = header
             row.row_count = total
             row.updated_at = now
         return changes
@@ -328,11 +376,16 @@ class CatalogRepository:
         rates = _by(self._rows(models.ResourceRate, line.id), "plan_key")
         rate_periods = _by(self._rows(models.ResourceRatePeriod, line.id), "rate_key")
         paths = _by(self._rows(models.UpgradePath, line.id), "plan_key")
+        switches = sorted(
+            self._rows(models.PlanSwitch, line.id), key=lambda s: (s.source_plan, s.target_plan)
+        )
         return {
             "connect_product_id": line.connect_product_id,
             "name": line.name,
             "vendor": line.vendor,
             "active": line.active,
+            "plan_source": line.plan_source,
+            "offer": {"id": line.offer_id, "name": line.offer_name} if line.offer_id else None,
             "resources": [
                 {
                     "mpn": r.mpn,
@@ -348,8 +401,25 @@ class CatalogRepository:
                 _plan_json(plan, periods, rates, rate_periods, paths)
                 for plan in sorted(plans, key=lambda p: p.name)
             ],
-            "plan_switches": [],
+            "plan_switches": [_switch_json(switch) for switch in switches],
         }
+
+
+def _switch_json(switch: models.PlanSwitch) -> dict[str, Any]:
+    return {
+        "source_plan": switch.source_plan,
+        "target_plan": switch.target_plan,
+        "preset": switch.preset,
+        "operation": switch.operation,
+        "item_mapping": dict(sorted(switch.item_mapping.items())),
+        "preset_settings": switch.preset_settings,
+        "resource_mapping": [
+            {"from": source, "to": target} for source, target in switch.resource_mapping
+        ],
+        "origin": switch.origin,
+        "connect_switch_id": switch.connect_switch_id,
+        "active": switch.active,
+    }
 
 
 def _deactivate_missing(
@@ -438,4 +508,6 @@ def _plan_json(
             path.target_name for path in paths.get(plan.key, []) if path.active
         ),
         "sharing": plan.sharing,
+        "offer_plan_id": plan.offer_plan_id,
+        "features": plan.features or [],
     }

@@ -40,6 +40,7 @@ class Base(DeclarativeBase):
         datetime: DateTime(timezone=True),
         dict[str, Any]: JSON,
         list[str]: JSON,
+        list[Any]: JSON,
     }
 
 
@@ -148,6 +149,18 @@ class ConnectItem(Base):
     present: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class ConnectOffer(Base):
+    """The offer a product's plans last followed (None row: no published offer), as JSON."""
+
+    __tablename__ = "connect_offers"
+
+    product_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    offer_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    last_seen_run_id: Mapped[int | None] = mapped_column(Integer)
+
+
 # -- hierarchical catalog ----------------------------------------------------------------------
 
 
@@ -163,6 +176,9 @@ class ProductLine(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     source_hash: Mapped[str] = mapped_column(String(64))
     row_count: Mapped[int] = mapped_column(Integer, default=0)
+    plan_source: Mapped[str] = mapped_column(String(16), server_default="mpn")
+    offer_id: Mapped[str | None] = mapped_column(String(64))
+    offer_name: Mapped[str | None] = mapped_column(String(1000))
     last_seen_run_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -211,6 +227,8 @@ class ServicePlan(CatalogRow, Base):
     sharing: Mapped[dict[str, Any]] = mapped_column(JSON)
     published: Mapped[bool] = mapped_column(Boolean, server_default=true())
     description: Mapped[str] = mapped_column(Text, server_default="")
+    offer_plan_id: Mapped[str | None] = mapped_column(String(64))
+    features: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class PlanPeriod(CatalogRow, Base):
@@ -264,6 +282,23 @@ class UpgradePath(CatalogRow, Base):
     target_name: Mapped[str] = mapped_column(String(1000))
 
 
+class PlanSwitch(CatalogRow, Base):
+    """A one-way switch path between two plans of a line, keyed by the plan pair."""
+
+    __tablename__ = "plan_switches"
+    __table_args__ = (UniqueConstraint("product_line_id", "key"),)
+
+    source_plan: Mapped[str] = mapped_column(String(1000))
+    target_plan: Mapped[str] = mapped_column(String(1000))
+    preset: Mapped[str] = mapped_column(String(255))
+    operation: Mapped[str] = mapped_column(String(16))
+    item_mapping: Mapped[dict[str, Any]] = mapped_column(JSON)
+    preset_settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    resource_mapping: Mapped[list[Any]] = mapped_column(JSON)
+    origin: Mapped[str] = mapped_column(String(16))
+    connect_switch_id: Mapped[str | None] = mapped_column(String(64))
+
+
 class OperatorOverride(Base):
     """An operator's edit (from the PPR workbook) that later syncs keep."""
 
@@ -290,4 +325,5 @@ CATALOG_TABLES: tuple[type[CatalogRow], ...] = (
     ResourceRate,
     ResourceRatePeriod,
     UpgradePath,
+    PlanSwitch,
 )

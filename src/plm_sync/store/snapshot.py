@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from plm_sync.domain.offers import SourceOffer
 from plm_sync.domain.source import ItemType, SourceItem, SourceProduct
 from plm_sync.store.catalog import content_hash
-from plm_sync.store.models import ConnectItem, ConnectProduct
+from plm_sync.store.models import ConnectItem, ConnectOffer, ConnectProduct
 
 
 class SnapshotRepository:
@@ -79,6 +80,34 @@ class SnapshotRepository:
         if updates:
             self.session.execute(update(ConnectItem), updates)
         return written + len(inserts) + len(updates)
+
+    def save_offer(self, product_id: str, offer: SourceOffer | None, run_id: int) -> None:
+        """Keep the offer the product's plans follow (none: the row goes)."""
+        stored = self.session.get(ConnectOffer, product_id)
+        if offer is None:
+            if stored is not None:
+                self.session.delete(stored)
+            return
+        payload = offer.as_dict()
+        digest = content_hash(payload)
+        if stored is None:
+            self.session.add(
+                ConnectOffer(
+                    product_id=product_id,
+                    offer_id=offer.id,
+                    payload=payload,
+                    content_hash=digest,
+                    last_seen_run_id=run_id,
+                )
+            )
+        elif stored.content_hash != digest:
+            stored.offer_id, stored.payload = offer.id, payload
+            stored.content_hash, stored.last_seen_run_id = digest, run_id
+
+    def load_offer(self, product_id: str) -> SourceOffer | None:
+        """The offer last seen for a product, to recompute its line offline."""
+        stored = self.session.get(ConnectOffer, product_id)
+        return None if stored is None else SourceOffer.from_dict(stored.payload)
 
     def load(self, product_id: str) -> tuple[SourceProduct, list[SourceItem]] | None:
         """The product and its present items as last seen, to recompute a line offline."""

@@ -323,6 +323,8 @@ def test_catalog_json_shape() -> None:
     assert line.as_dict() == {
         "connect_product_id": "PRD-123-456-789",
         "name": "Microsoft NCE",
+        "plan_source": "mpn",
+        "offer": None,
         "vendor": "Microsoft",
         "resources": [
             {
@@ -363,6 +365,8 @@ def test_catalog_json_shape() -> None:
                 ],
                 "upgrade_paths": [],
                 "sharing": {"op_units": [], "reseller_groups": [], "op_unit_reseller_groups": {}},
+                "offer_plan_id": None,
+                "features": [],
             }
         ],
         "plan_switches": [],

@@ -11,6 +11,8 @@ from typing import Any
 
 Row = dict[str, Any]
 SAMPLE_CATALOG = Path(__file__).with_name("sample_catalog.json")
+# What an offer carries beyond its header: `GET /offers/{id}/<part>` (`_` -> `-` in URLs).
+OFFER_PARTS = ("plans", "items", "features", "features_groups", "switches")
 
 
 class CatalogError(ValueError):
@@ -29,6 +31,26 @@ def _stamp(row: Row, at: str) -> None:
     events["updated"] = {"at": at}
 
 
+def _check_offers(offers: Any, known: set[str]) -> dict[str, list[Row]]:  # noqa: ANN401
+    """`offers` maps known product ids to offers with an id and list-valued parts."""
+    if not isinstance(offers, dict) or not all(isinstance(v, list) for v in offers.values()):
+        msg = "'offers' must map product ids to lists of offers"
+        raise CatalogError(msg)
+    for pid, rows in offers.items():
+        if pid not in known:
+            msg = f"offers are listed for product {pid!r}, which is not in 'products'"
+            raise CatalogError(msg)
+        for index, offer in enumerate(rows):
+            if not isinstance(offer, dict) or not isinstance(offer.get("id"), str):
+                msg = f"offers[{pid}][{index}] needs a text 'id'"
+                raise CatalogError(msg)
+            for part in OFFER_PARTS:
+                if not isinstance(offer.get(part, []), list):
+                    msg = f"offer {offer['id']}: '{part}' must be a list"
+                    raise CatalogError(msg)
+    return offers
+
+
 class SandboxCatalog:
     """Products and their items, as a Connect account would serve them.
 
@@ -36,17 +58,33 @@ class SandboxCatalog:
     sync (which filters products by that field) sees the change.
     """
 
-    def __init__(self, products: list[Row], items: dict[str, list[Row]]) -> None:
+    def __init__(
+        self,
+        products: list[Row],
+        items: dict[str, list[Row]],
+        offers: dict[str, list[Row]] | None = None,
+        presets: list[Row] | None = None,
+    ) -> None:
         self._lock = threading.Lock()
         self._products = {product["id"]: product for product in products}
         self._items = {pid: list(rows) for pid, rows in items.items()}
+        self._offers = {
+            offer["id"]: {**offer, "product": {"id": pid}}
+            for pid, rows in (offers or {}).items()
+            for offer in rows
+        }
+        self._presets = list(presets or [])
         self.broken: set[str] = set()
         for pid in self._products:
             self._items.setdefault(pid, [])
 
     @classmethod
     def from_data(cls, data: Any) -> SandboxCatalog:  # noqa: ANN401 - parsed JSON
-        """Validate `{"products": [...], "items": {"PRD-…": [...]}}`."""
+        """Validate `{"products": [...], "items": {"PRD-…": [...]}}`.
+
+        Optional: `"offers": {"PRD-…": [offer with plans, items, features, features_groups,
+        switches]}` and `"presets": [...]`.
+        """
         if not isinstance(data, dict) or not isinstance(data.get("products"), list):
             msg = 'catalog must be {"products": [...], "items": {"PRD-...": [...]}}'
             raise CatalogError(msg)
@@ -64,7 +102,12 @@ class SandboxCatalog:
             if pid not in known:
                 msg = f"items are listed for product {pid!r}, which is not in 'products'"
                 raise CatalogError(msg)
-        return cls(products, items)
+        offers = _check_offers(data.get("offers", {}), known)
+        presets = data.get("presets", [])
+        if not isinstance(presets, list):
+            msg = "'presets' must be a list of switch presets"
+            raise CatalogError(msg)
+        return cls(products, items, offers, presets)
 
     @classmethod
     def load(cls, path: Path) -> SandboxCatalog:
@@ -98,6 +141,40 @@ class SandboxCatalog:
         with self._lock:
             rows = self._items.get(product_id)
             return None if rows is None else list(rows)
+
+    def offers(self) -> list[Row]:
+        """Every offer as `GET /offers` lists it (without its plans, items, ...)."""
+        with self._lock:
+            return [
+                {key: value for key, value in offer.items() if key not in OFFER_PARTS}
+                for offer in self._offers.values()
+            ]
+
+    def offer_part(self, offer_id: str, part: str) -> list[Row] | None:
+        """An offer's plans, items, features, features_groups or switches; None if unknown."""
+        with self._lock:
+            offer = self._offers.get(offer_id)
+            return None if offer is None else list(offer.get(part, []))
+
+    def presets(self) -> list[Row]:
+        """The account's presets (`GET /offers-ns/presets`)."""
+        with self._lock:
+            return list(self._presets)
+
+    def update_offer(
+        self, offer_id: str, part: str, rows: list[Row], at: str | None = None
+    ) -> None:
+        """Replace one part of an offer (e.g. its switches) and stamp its product."""
+        stamp = at or now_iso()
+        with self._lock:
+            if offer_id not in self._offers or part not in OFFER_PARTS:
+                msg = f"no offer {offer_id!r} or no part {part!r} ({', '.join(OFFER_PARTS)})"
+                raise CatalogError(msg)
+            offer = copy.deepcopy(self._offers[offer_id])
+            offer[part] = rows
+            _stamp(offer, stamp)
+            self._offers[offer_id] = offer
+            self._touch_product(offer["product"]["id"], stamp)
 
     def item_count(self) -> int:
         """Items across all products."""

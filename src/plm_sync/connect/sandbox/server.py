@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import structlog
 
-from plm_sync.connect.sandbox.catalog import CatalogError, SandboxCatalog
+from plm_sync.connect.sandbox.catalog import OFFER_PARTS, CatalogError, SandboxCatalog
 from plm_sync.connect.sandbox.faults import FaultPlan, FaultSpec
 from plm_sync.connect.sandbox.rql_eval import RqlSyntaxError, parse_query
 
@@ -158,6 +158,19 @@ class _Handler(BaseHTTPRequestHandler):
             if rows is None:
                 return 404, _error("CNCT_001", f"Product {parts[1]} not found."), {}
             return self._collection(rows, query)
+        return self._offers_api(parts, query)
+
+    def _offers_api(self, parts: list[str], query: str) -> tuple[int, Any, dict[str, str]]:
+        catalog = self.server.catalog
+        if parts == ["offers"]:
+            return self._collection(catalog.offers(), query)
+        if parts == ["offers-ns", "presets"]:
+            return self._collection(catalog.presets(), query)
+        if len(parts) == 3 and parts[0] == "offers":  # noqa: PLR2004
+            rows = catalog.offer_part(parts[1], parts[2].replace("-", "_"))
+            if rows is not None and parts[2].replace("-", "_") in OFFER_PARTS:
+                return self._collection(rows, query)
+            return 404, _error("OFR_001", f"Offer {parts[1]} has no {parts[2]}."), {}
         return 404, _error("CNCT_001", f"/{'/'.join(parts)} not found"), {}
 
     def _collection(self, rows: list[Any], raw_query: str) -> tuple[int, Any, dict[str, str]]:
@@ -174,7 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- test mutations -----------------------------------------------------------------
 
-    def _control(self, method: str) -> None:
+    def _control(self, method: str) -> None:  # noqa: C901 - one case per endpoint
         if not self._authorised():
             self._send(401, _error("AUTH_001", "API key is not valid."))
             return
@@ -197,6 +210,9 @@ class _Handler(BaseHTTPRequestHandler):
                 case "POST", ["products", product_id, "break"]:
                     catalog.break_product(product_id, broken=bool(body.get("broken", True)))
                     self._send(200, {"broken": sorted(catalog.broken)})
+                case "PUT", ["offers", offer_id, part]:
+                    catalog.update_offer(offer_id, part.replace("-", "_"), body)
+                    self._send(200, {"updated": offer_id, "part": part})
                 case "POST", ["products", product_id, "touch"]:
                     catalog.touch_product(product_id)
                     self._send(200, {"touched": product_id})
@@ -213,6 +229,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:
         self._dispatch_control("DELETE")
+
+    def do_PUT(self) -> None:
+        self._dispatch_control("PUT")
 
     def _dispatch_control(self, method: str) -> None:
         if not self.path.startswith(CONTROL_PREFIX + "/"):

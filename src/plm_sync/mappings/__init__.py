@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-
-import yaml
 
 from plm_sync.domain.periods import (
     BUILTIN_BILLING_WORDS,
@@ -29,6 +26,7 @@ from plm_sync.domain.rules import (
 )
 from plm_sync.domain.sharing import PlanSelector, SharingRule, SharingRules
 from plm_sync.errors import MappingsError
+from plm_sync.mappings.files import Problems, read_yaml
 
 PLM_FILE = "plm.yaml"
 _TOP_KEYS = {"billing", "plans", "ppr"}
@@ -53,51 +51,14 @@ _PLAN_KEYS = {
 }
 
 
-class _Problems:
-    """Collects every problem of one file, so the operator sees them all at once."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.items: list[str] = []
-
-    def add(self, key: str, message: str) -> None:
-        self.items.append(f"{self.path}: {key}: {message}")
-
-    def unknown_keys(self, where: str, found: Mapping[str, Any], allowed: set[str]) -> None:
-        for key in sorted(set(found) - allowed):
-            self.add(
-                f"{where}.{key}" if where else key,
-                f"unknown key; expected one of {', '.join(sorted(allowed))}",
-            )
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise MappingsError([f"{path}: cannot read: {error.strerror}"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise MappingsError([f"{path}: {where}not valid YAML: {problem}"]) from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise MappingsError([f"{path}: the top level must be a mapping of keys"])
-    return data
-
-
-def _int(problems: _Problems, key: str, value: Any, low: int, high: int) -> int | None:
+def _int(problems: Problems, key: str, value: Any, low: int, high: int) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         problems.add(key, f"must be a whole number from {low} to {high}, got {value!r}")
         return None
     return value
 
 
-def _billing_word(problems: _Problems, word: str, spec: Any) -> BillingWord | None:
+def _billing_word(problems: Problems, word: str, spec: Any) -> BillingWord | None:
     key = f"billing.words.{word}"
     if not isinstance(spec, dict):
         problems.add(key, "must be a mapping like {duration: 3, unit: year, label: NCE COM TRI}")
@@ -121,7 +82,7 @@ def _billing_word(problems: _Problems, word: str, spec: Any) -> BillingWord | No
     return BillingWord(word, Period(duration, unit), label)
 
 
-def _vocabulary(problems: _Problems, data: Any) -> BillingVocabulary:
+def _vocabulary(problems: Problems, data: Any) -> BillingVocabulary:
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -156,7 +117,7 @@ def _vocabulary(problems: _Problems, data: Any) -> BillingVocabulary:
     return BillingVocabulary(tuple(words.values()), trial_label)
 
 
-def _template(problems: _Problems, template: Any) -> str | None:
+def _template(problems: Problems, template: Any) -> str | None:
     if not isinstance(template, str):
         problems.add("plans.name_template", "must be a text such as '{name} ({label})'")
         return None
@@ -180,7 +141,7 @@ def _template(problems: _Problems, template: Any) -> str | None:
     return template
 
 
-def _plan_rules(problems: _Problems, data: Any) -> dict[str, Any]:
+def _plan_rules(problems: Problems, data: Any) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -206,7 +167,7 @@ def _plan_rules(problems: _Problems, data: Any) -> dict[str, Any]:
     return values
 
 
-def _units_and_defaults(problems: _Problems, data: dict[str, Any]) -> dict[str, Any]:
+def _units_and_defaults(problems: Problems, data: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key in ("min_units", "max_units"):
         if key in data:
@@ -226,7 +187,7 @@ def _units_and_defaults(problems: _Problems, data: dict[str, Any]) -> dict[str, 
     return values
 
 
-def _columns(problems: _Problems, key: str, value: Any) -> dict[str, str | int]:
+def _columns(problems: Problems, key: str, value: Any) -> dict[str, str | int]:
     if value is None:
         return {}
     if not isinstance(value, dict) or not all(
@@ -238,7 +199,7 @@ def _columns(problems: _Problems, key: str, value: Any) -> dict[str, str | int]:
     return dict(value)
 
 
-def _workbook_rules(problems: _Problems, data: Any) -> WorkbookRules:
+def _workbook_rules(problems: Problems, data: Any) -> WorkbookRules:
     if data is None:
         return WorkbookRules()
     if not isinstance(data, dict):
@@ -296,8 +257,8 @@ def load_plm_rules(folder: Path) -> PlmRules:
         raise MappingsError([f"{folder}: mappings folder not found; {hint}"])
     if not path.exists():
         return PlmRules()
-    data = _read_yaml(path)
-    problems = _Problems(path)
+    data = read_yaml(path)
+    problems = Problems(path)
     problems.unknown_keys("", data, _TOP_KEYS)
     vocabulary = _vocabulary(problems, data.get("billing"))
     values = _plan_rules(problems, data.get("plans"))
@@ -320,7 +281,7 @@ _UNIT_CODE = re.compile(r"[A-Za-z0-9_]+")
 _MARKETPLACE = re.compile(r"MP-[0-9A-Za-z-]+")
 
 
-def _names(problems: _Problems, key: str, value: Any) -> list[str]:
+def _names(problems: Problems, key: str, value: Any) -> list[str]:
     """A list of non-empty names, each once."""
     if value is None:
         return []
@@ -332,7 +293,7 @@ def _names(problems: _Problems, key: str, value: Any) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-def _selector(problems: _Problems, key: str, match: Any) -> PlanSelector:
+def _selector(problems: Problems, key: str, match: Any) -> PlanSelector:
     if not isinstance(match, dict) or not match:
         problems.add(
             key,
@@ -362,7 +323,7 @@ def _selector(problems: _Problems, key: str, match: Any) -> PlanSelector:
 
 
 def _units(
-    problems: _Problems,
+    problems: Problems,
     key: str,
     value: Any,
     marketplaces: dict[str, str],
@@ -387,7 +348,7 @@ def _units(
 
 
 def _rule(
-    problems: _Problems,
+    problems: Problems,
     index: int,
     raw: Any,
     marketplaces: dict[str, str],
@@ -432,8 +393,8 @@ def load_sharing_rules(folder: Path) -> SharingRules:
     path = folder / SHARING_FILE
     if not path.exists():
         return SharingRules()
-    data = _read_yaml(path)
-    problems = _Problems(path)
+    data = read_yaml(path)
+    problems = Problems(path)
     problems.unknown_keys("", data, _SHARING_KEYS)
     marketplaces_raw = data.get("marketplaces") or {}
     marketplaces: dict[str, str] = {}
