@@ -33,7 +33,7 @@ def everything(client_url: str, **kwargs: object) -> tuple[list[object], list[ob
 
 def test_streams_the_sample_catalog_completely(sample_sandbox: SandboxServer) -> None:
     products, items, retries = everything(sample_sandbox.url, page_size=7)
-    assert len(products) == 3
+    assert len(products) == 4
     assert len(items) == sample_sandbox.catalog.item_count()
     assert retries == 0
     ids = [row.id for row in items if isinstance(row, SourceItem | InvalidRecord)]
@@ -170,7 +170,7 @@ def test_cli_sandbox_serves_over_loopback() -> None:
             url = first.split()[2]
             assert url.startswith("http://127.0.0.1:")
             assert "integration-secret" not in first
-            assert len(list(fast_client(url).products())) == 3
+            assert len(list(fast_client(url).products())) == 4
         finally:
             process.terminate()
             process.wait(timeout=10)

@@ -80,10 +80,10 @@ def test_full_sync_builds_the_catalog(settings: Settings) -> None:
     assert report["status"] == "succeeded"
     assert report["exit_code"] == 0
     counts = report["counts"]
-    assert (counts["products"], counts["items"], counts["skipped"]) == (3, 91, 2)
+    assert (counts["products"], counts["items"], counts["skipped"]) == (4, 103, 2)
     assert counts["created"] > 0
     assert counts["updated"] == counts["deactivated"] == counts["errors"] == 0
-    assert report["cursor_after"] == "2026-10-01T09:00:00+00:00"
+    assert report["cursor_after"] == "2026-10-02T09:00:00+00:00"
     codes = {event["code"] for event in report["events"]}
     assert {"plan_created", "mpn_no_suffix"} <= codes
 

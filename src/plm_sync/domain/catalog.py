@@ -60,6 +60,7 @@ class RatePeriod:
 
     period: Period
     mpn: str
+    active: bool = True
 
     def as_dict(self) -> JsonDict:
         """JSON shape of `catalog`."""

@@ -271,7 +271,9 @@ class LineBuilder:
                 resource_mpn=key[0],
                 min_units=self.rules.min_units,
                 max_units=self.rules.max_units,
-                periods=tuple(RatePeriod(period.period, period.mpn) for period in periods),
+                periods=tuple(
+                    RatePeriod(period.period, period.mpn, period.active) for period in periods
+                ),
             )
             plans[key] = ServicePlan(
                 name=names[key],

@@ -269,7 +269,11 @@ class _OfferPlanBuilder:
             min_units=limits[0],
             max_units=limits[1],
             periods=tuple(
-                RatePeriod(term, by_term[term].reading.item.mpn.strip())
+                RatePeriod(
+                    term,
+                    by_term[term].reading.item.mpn.strip(),
+                    by_term[term].reading.item.is_active,
+                )
                 for term in terms
                 if term in by_term
             ),

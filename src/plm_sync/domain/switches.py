@@ -117,19 +117,23 @@ def _term_of(plan: ServicePlan) -> dict[str, str]:
 def auto_mapping(source: ServicePlan, target: ServicePlan) -> dict[str, str | None]:
     """Map what can be mapped without the operator; unmapped source items are left out.
 
-    A source item maps to the target item of the same resource and term; when both plans
-    have exactly one resource, to the target item of the same term.
+    A resource both plans have maps to itself; when exactly one resource of the source plan
+    is not in the target plan and exactly one of the target plan is not in the source plan
+    (the tier's main licence, e.g. Basic -> Standard), those two map to each other. A source
+    item maps to the target item of its mapped resource with the same term.
     """
-    mapping: dict[str, str | None] = {}
     source_items, target_items = _items(source), _items(target)
     source_terms, target_terms = _term_of(source), _term_of(target)
     by_resource_term = {(target_items[m], target_terms[m]): m for m in target_items}
-    single = len(set(source_items.values())) == 1 and len(set(target_items.values())) == 1
-    by_term = {target_terms[m]: m for m in target_items} if single else {}
+    common = set(source_items.values()) & set(target_items.values())
+    left_source = set(source_items.values()) - common
+    left_target = set(target_items.values()) - common
+    resources = {resource: resource for resource in common}
+    if len(left_source) == 1 and len(left_target) == 1:
+        resources[left_source.pop()] = left_target.pop()
+    mapping: dict[str, str | None] = {}
     for mpn, resource in source_items.items():
-        found = by_resource_term.get((resource, source_terms[mpn])) or by_term.get(
-            source_terms[mpn]
-        )
+        found = by_resource_term.get((resources.get(resource, ""), source_terms[mpn]))
         if found is not None:
             mapping[mpn] = found
     return mapping
@@ -186,6 +190,7 @@ class _Resolver:
     problems: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     found: dict[str, PlanSwitch] = field(default_factory=dict)
+    defaulted: set[str] = field(default_factory=set)
 
     def _preset(self, name: str, preset_id: str = "") -> PresetSettings | None:
         for key in (name, preset_id):
@@ -243,6 +248,18 @@ class _Resolver:
                 f"Connect nor in {self.rules.file} presets"
             )
             return
+        if settings is None and switch.preset_id not in self.defaulted:
+            self.defaulted.add(switch.preset_id)
+            self.events.append(
+                Event(
+                    Level.INFO,
+                    codes.SWITCH_PRESET_DEFAULTS,
+                    f"Connect preset {switch.preset_name or switch.preset_id!r} has no settings "
+                    f"under presets in {self.rules.file}; its switch paths get PLM's defaults "
+                    f"({_settings_text(PresetSettings())})",
+                    self.line.connect_product_id,
+                )
+            )
         overlay = self._overlay(switch.id)
         sources = [p for p in self.line.service_plans if p.offer_plan_id == switch.source_plan_id]
         targets = [p for p in self.line.service_plans if p.offer_plan_id == switch.target_plan_id]
@@ -316,6 +333,9 @@ class _Resolver:
         target = self._resolve(where, "target", rule.target)
         if source is None or target is None:
             return
+        if source.name == target.name:
+            self.problems.append(f"{where}: source and target are the same plan {source.name!r}")
+            return
         items = dict(rule.items) if rule.items is not None else auto_mapping(source, target)
         problems = check_mapping(where, source, target, items)
         if problems:
@@ -335,6 +355,10 @@ class _Resolver:
                 active=rule.operation != "eos",
             ),
         )
+
+
+def _settings_text(settings: PresetSettings) -> str:
+    return ", ".join(f"{key} {value}" for key, value in settings.as_dict().items())
 
 
 def _origin(switch: PlanSwitch) -> str:

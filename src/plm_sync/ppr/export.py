@@ -280,9 +280,9 @@ def _resource_mapping(book: Workbook, line: dict[str, Any]) -> None:
     width = max((len(found) for found in targets.values()), default=0)
     columns = ["FromResource", *(f"ToResource_{n}" for n in range(1, width + 1))]
     writer = _sheet(book, "UpgradeResourceMapping", columns)
-    for source in sorted(targets):
+    for source in sorted(targets, key=lambda mpn: (names.get(mpn, mpn), mpn)):
         found = sorted(names.get(mpn, mpn) for mpn in targets[source])
-        writer.row([names.get(source, source), *found, *([None] * (width - len(found))), source])
+        writer.row([names.get(source, source), *found])
 
 
 def _policies(book: Workbook, name: str, line: dict[str, Any], rows: Sequence[Any]) -> None:

@@ -70,7 +70,6 @@ def flatten(line: domain.ProductLine) -> Desired:
                 "position": position,
                 "active": period.active,
             }
-        active_mpns = {period.mpn for period in plan.periods if period.active}
         for rate in plan.resource_rates:
             rkey = f"{pkey}|{rate.resource_mpn}"
             desired[models.ResourceRate][rkey] = {
@@ -87,7 +86,7 @@ def flatten(line: domain.ProductLine) -> Desired:
                     "unit": rate_period.period.unit.value,
                     "mpn": rate_period.mpn,
                     "position": position,
-                    "active": rate_period.mpn in active_mpns,
+                    "active": rate_period.active,
                 }
         for target in plan.upgrade_paths:
             tkey = keys[target]

@@ -10,7 +10,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from plm_sync.domain.catalog import Sharing
+from plm_sync.domain.catalog import PlanSwitch, PresetSettings, Sharing
 from plm_sync.domain.grouping import group_items
 from plm_sync.domain.source import ItemType, SourceItem, SourceProduct
 from plm_sync.errors import UsageError
@@ -59,7 +59,34 @@ def line() -> dict[str, Any]:
         else plan
         for plan in grouped.service_plans
     )
-    return replace(grouped, service_plans=plans).as_dict()
+    switches = (
+        PlanSwitch(
+            "Microsoft 365 E3 (NCE COM MTH)",
+            "Microsoft 365 E3 (NCE COM ANN)",
+            "Immediate upgrade",
+            "upgrade",
+            (("CFQ7TTC0LFLZ:0002_P1M:Monthly", "CFQ7TTC0LFLZ:0002_P1Y:Annual"),),
+        ),
+        PlanSwitch(
+            "Microsoft 365 E3 (NCE COM ANN)",
+            f"{HOSTILE} (NCE COM MTH)",
+            "Downgrade at renewal",
+            "downgrade",
+            (("CFQ7TTC0LFLZ:0002_P1Y:Annual", "HOSTILE_P1M:Monthly"),),
+            PresetSettings(immediate=False, start_date="Renewal", upsize=False, downsize=True),
+            (("CFQ7TTC0LFLZ:0002", "HOSTILE"),),
+        ),
+        PlanSwitch(
+            "Office 365 E3 Trial (NCE COM TRIAL)",
+            "Microsoft 365 E3 (NCE COM MTH)",
+            "Immediate upgrade",
+            "eos",
+            (("CFQ7TTC0LF8R:0008_P1M:None", None),),
+            resource_mapping=(("CFQ7TTC0LF8R:0008", "CFQ7TTC0LFLZ:0002"),),
+            active=False,
+        ),
+    )
+    return replace(grouped, service_plans=plans, plan_switches=switches).as_dict()
 
 
 @pytest.fixture
@@ -226,3 +253,63 @@ def test_missing_plan_settings_are_named(tmp_path: Path) -> None:
     rules = replace(RULES, plan_defaults={})
     with pytest.raises(UsageError, match=r"plans.defaults.PlanCategory"):
         write_workbook(line(), rules, tmp_path / "x.xlsx")
+
+
+def test_switch_paths_carry_their_preset_and_removal(exported: Path) -> None:
+    rows = sheet_rows(exported, "PlanSwitchPaths")
+    assert rows[0] == (
+        "FromPlan",
+        "ToPlan",
+        "ImmediateSwitchAllowed",
+        "SubsStartDateAfterSwitch",
+        "SubsPeriodChange",
+        "UpsizeAllowed",
+        "DownsizeAllowed",
+        "PartialSwitchAllowed",
+        "RemoveSwitchPath",
+    )
+    assert rows[1:] == [
+        (
+            "Microsoft 365 E3 (NCE COM MTH)",
+            "Microsoft 365 E3 (NCE COM ANN)",
+            "True",
+            "Date of upgrade",
+            "False",
+            "True",
+            "False",
+            "False",
+            "False",
+        ),
+        (
+            "Microsoft 365 E3 (NCE COM ANN)",
+            f"{HOSTILE} (NCE COM MTH)",
+            "False",
+            "Renewal",
+            "False",
+            "False",
+            "True",
+            "False",
+            "False",
+        ),
+        (
+            "Office 365 E3 Trial (NCE COM TRIAL)",
+            "Microsoft 365 E3 (NCE COM MTH)",
+            "True",
+            "Date of upgrade",
+            "False",
+            "True",
+            "False",
+            "False",
+            "True",
+        ),
+    ]
+
+
+def test_resource_upgrade_mapping_lists_the_resources_active_switches_change(
+    exported: Path,
+) -> None:
+    rows = sheet_rows(exported, "UpgradeResourceMapping")
+    assert rows == [("FromResource", "ToResource_1"), ("Microsoft 365 E3", f"{HOSTILE}")]
+    book = openpyxl.load_workbook(exported)
+    cell = book["UpgradeResourceMapping"]["B2"]
+    assert cell.data_type == "s"  # Connect text stays text, never a formula
