@@ -118,6 +118,8 @@ DEMO_DATABASE = Path("plm_sync_demo.db")
 DEMO_CATALOG_JSON = Path("plm_sync_demo_catalog.json")
 DEMO_WORKBOOK = Path("plm_sync_demo_PPR.xlsx")
 DEMO_PRODUCT = "PRD-276-377-545"
+DEMO_OFFER_PRODUCT = "PRD-900-100-200"
+DEMO_OFFER_WORKBOOK = Path("plm_sync_demo_offer_PPR.xlsx")
 
 
 class _RichProgress:
@@ -260,22 +262,38 @@ def catalog_command(context: _Context, products: tuple[str, ...], output: str) -
         return
     console = _console()
     for line in data["product_lines"]:
+        offer = line.get("offer")
         table = Table(
             title=f"{line['connect_product_id']} {line['name']} ({line['vendor']})"
+            + (f", plans from offer {offer['id']}" if offer else "")
             + ("" if line["active"] else " [inactive]")
         )
-        for column in ("service plan", "resource", "billing", "periods", "active"):
+        for column in ("service plan", "resources", "billing", "periods", "active"):
             table.add_column(column, overflow="fold")
         for plan in line["service_plans"]:
             billing = plan["billing_period"]
             table.add_row(
                 plan["name"],
-                plan["resource_mpn"],
+                ", ".join(rate["resource_mpn"] for rate in plan["resource_rates"]),
                 "trial" if billing is None else f"{billing['duration']} {billing['unit']}",
                 ", ".join(f"{p['duration']} {p['unit']}" for p in plan["periods"]),
                 "yes" if plan["active"] else "no",
             )
         console.print(table)
+        if line["plan_switches"]:
+            switches = Table(title="plan switches (one-way)")
+            for column in ("from", "to", "operation", "preset", "origin", "active"):
+                switches.add_column(column, overflow="fold")
+            for switch in line["plan_switches"]:
+                switches.add_row(
+                    switch["source_plan"],
+                    switch["target_plan"],
+                    switch["operation"],
+                    switch["preset"],
+                    switch["connect_switch_id"] or switch["origin"],
+                    "yes" if switch["active"] else "no",
+                )
+            console.print(switches)
     if not data["product_lines"]:
         console.print("the catalog is empty: run `plm-sync sync --full` first")
 
@@ -487,6 +505,7 @@ def demo(context: _Context) -> None:
             json.dumps(catalog(settings), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         workbook = export_ppr(settings, DEMO_PRODUCT, DEMO_WORKBOOK)
+        offer_workbook = export_ppr(settings, DEMO_OFFER_PRODUCT, DEMO_OFFER_WORKBOOK)
     finally:
         server.stop()
     click.echo(
@@ -495,6 +514,10 @@ def demo(context: _Context) -> None:
     )
     click.echo(f"catalog JSON written to {DEMO_CATALOG_JSON.resolve()}")
     click.echo(f"PLM workbook of {DEMO_PRODUCT} written to {workbook.resolve()}")
+    click.echo(
+        f"PLM workbook of {DEMO_OFFER_PRODUCT} (plans from its Connect offer, with switch "
+        f"paths) written to {offer_workbook.resolve()}"
+    )
     sys.exit(code)
 
 

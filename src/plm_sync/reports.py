@@ -40,6 +40,9 @@ def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
         runs = RunRepository(session)
         run = runs.get(run_id)
         events = [event_json(event) for event in runs.events(run.id)]
+        sources = CatalogRepository(session).plan_sources(
+            {event["connect_product_id"] for event in events if event["connect_product_id"]}
+        )
     report = _with_seconds(run_json(run))
     report["events"] = events
     report["event_summary"] = [
@@ -49,6 +52,8 @@ def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
     report["codes"] = sorted({event["code"] for event in events})
     report["diff"] = _diff(events)
     report["products"] = _products(events)
+    for product in report["products"]:
+        product["plans_from"] = sources.get(product["connect_product_id"] or "", "")
     return report
 
 

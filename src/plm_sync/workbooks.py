@@ -146,6 +146,8 @@ def _plan_overrides(
         exported = _exported(plan)
         computed = plan_values(base_by_key[plan.key]) if plan.key in base_by_key else exported
         rates = [rate for rate in edits.rates if rate.plan in {edit.name, edit.identity}]
+        rates, rate_problems = _first_rate_edits(plan, rates, current)
+        problems += rate_problems
         for field, value in _edited_values(edit, rates, exported).items():
             if value == exported[field]:
                 continue
@@ -171,6 +173,33 @@ def _plan_overrides(
                 )
             )
     return sorted(kept.values(), key=lambda o: (o.key, o.field)), events, problems
+
+
+def _first_rate_edits(
+    plan: ServicePlan, rates: list[RateEdit], line: ProductLine
+) -> tuple[list[RateEdit], list[str]]:
+    """The workbook rows of the plan's first resource rate (the one overrides keep).
+
+    A plan that follows a Connect offer has a rate per resource; limits of its other rates
+    come from the offer's constraints, so editing them in the workbook is refused.
+    """
+    if len(plan.resource_rates) < 2 or not rates:  # noqa: PLR2004 - one rate: nothing to pick
+        return rates, []
+    names = {resource.mpn: resource.name for resource in line.resources}
+    exported = {
+        names.get(rate.resource_mpn, rate.resource_mpn): (rate.min_units, rate.max_units)
+        for rate in plan.resource_rates
+    }
+    first = names.get(plan.resource_rates[0].resource_mpn, plan.resource_rates[0].resource_mpn)
+    problems = [
+        f"sheet ResourceRates row {rate.row}: plan {plan.name!r} follows a Connect offer; "
+        f"only the limits of its first resource ({first!r}) can be changed here, those of "
+        f"{rate.resource!r} come from the offer's item constraint (change them in Connect)"
+        for rate in rates
+        if rate.resource != first
+        and (rate.min_units, rate.max_units) != exported.get(rate.resource, (None, None))
+    ]
+    return [rate for rate in rates if rate.resource == first], problems
 
 
 def _find_line(session: Session, edits: WorkbookEdits) -> tuple[int, str]:

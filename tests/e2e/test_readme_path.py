@@ -47,7 +47,10 @@ def test_make_demo_on_a_clean_clone(tmp_path: Path) -> None:
     assert "run 1: succeeded" in result.stdout
     assert (clone / "plm_sync_demo.db").is_file()
     data = json.loads((clone / "plm_sync_demo_catalog.json").read_text(encoding="utf-8"))
-    assert len(data["product_lines"]) == 3
+    assert len(data["product_lines"]) == 4
+    offer_line = next(line for line in data["product_lines"] if line["plan_source"] == "offer")
+    assert offer_line["plan_switches"]
+    assert (clone / "plm_sync_demo_offer_PPR.xlsx").is_file()
     shown = subprocess.run(
         [
             str(clone / ".venv" / "bin" / "plm-sync"),

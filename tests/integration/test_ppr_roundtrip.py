@@ -16,6 +16,7 @@ from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import MappingsError
 from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, list_runs, run_report
+from plm_sync.ppr.read import WorkbookError
 from plm_sync.workbooks import export_ppr, import_ppr
 from tests.conftest import ROOT
 from tests.integration.conftest import API_KEY, start_sandbox
@@ -146,3 +147,48 @@ def test_dry_run_reports_and_keeps_everything(settings: Settings, tmp_path: Path
     assert report["dry_run"] is True
     assert any(e["code"] == "override_set" for e in report["events"])
     assert catalog(settings) == before
+
+
+OFFER_PRODUCT = "PRD-900-100-200"
+PREMIUM = "Business Premium (NCE COM MTH)"
+
+
+def edit_rate(path: Path, plan: str, mpn: str, column: str, value: object) -> None:
+    book = openpyxl.load_workbook(path)
+    ws = book["ResourceRates"]
+    header = [cell.value for cell in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        if row[0].value == plan and row[header.index("MPN")].value == mpn:
+            row[header.index(column)].value = value
+    book.save(path)
+
+
+def test_an_offer_line_round_trips_with_its_switches(settings: Settings, tmp_path: Path) -> None:
+    before = catalog(settings, (OFFER_PRODUCT,))
+    path = export_ppr(settings, OFFER_PRODUCT, tmp_path / "offer.xlsx")
+    report = run_report(settings, import_ppr(settings, path).run_id)
+    assert (report["counts"]["created"], report["counts"]["updated"]) == (0, 0)
+    assert catalog(settings, (OFFER_PRODUCT,)) == before
+    edit_rate(path, PREMIUM, "CFQ7TTC0LCHC:0002", "MaxUnits", 250)
+    edit(path, "ServicePlans", PREMIUM, "OldName", PREMIUM)
+    edit(path, "ServicePlans", PREMIUM, "Name_EN", "Business Premium monthly")
+    import_ppr(settings, path)
+    (line,) = catalog(settings, (OFFER_PRODUCT,))["product_lines"]
+    renamed = {plan["name"]: plan for plan in line["service_plans"]}["Business Premium monthly"]
+    limits = {r["resource_mpn"]: r["max_units"] for r in renamed["resource_rates"]}
+    assert limits == {"CFQ7TTC0LCHC:0002": 250, "CFQ7TTC0LHSF:0001": -1}
+    # switch paths follow the renamed plan
+    sources = {switch["source_plan"] for switch in line["plan_switches"]}
+    assert "Business Premium monthly" in sources
+    assert PREMIUM not in sources
+
+
+def test_limits_of_an_offer_plans_other_resources_are_refused(
+    settings: Settings, tmp_path: Path
+) -> None:
+    before = catalog(settings, (OFFER_PRODUCT,))
+    path = export_ppr(settings, OFFER_PRODUCT, tmp_path / "offer.xlsx")
+    edit_rate(path, PREMIUM, "CFQ7TTC0LHSF:0001", "MaxUnits", 10)
+    with pytest.raises(WorkbookError, match="only the limits of its first resource"):
+        import_ppr(settings, path)
+    assert catalog(settings, (OFFER_PRODUCT,)) == before

@@ -244,10 +244,14 @@ def _switches(book: Workbook, line: dict[str, Any]) -> None:
     """PlanSwitchPaths: one row per one-way path, with its preset's settings.
 
     A path that is no longer sold (Connect `endofsale`, operation `eos`) is written with
-    RemoveSwitchPath = True, so PLM removes it.
+    RemoveSwitchPath = True, so PLM removes it. Paths whose plans no longer carry those
+    names (renamed after the path ended) are left out.
     """
     writer = _sheet(book, "PlanSwitchPaths", SWITCH_COLUMNS)
+    names = {plan["name"] for plan in line["service_plans"]}
     for switch in line.get("plan_switches", []):
+        if not {switch["source_plan"], switch["target_plan"]} <= names:
+            continue  # an old path between plans renamed since: PLM knows no such plan
         preset = switch.get("preset_settings") or {}
         writer.row(
             [

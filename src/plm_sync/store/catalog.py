@@ -96,8 +96,9 @@ def flatten(line: domain.ProductLine) -> Desired:
                 "target_name": target,
                 "active": True,
             }
-    for switch in line.plan_switches:
-        desired[models.PlanSwitch][switch.key] = {
+    for switch in line.plan_switches:  # keyed by plan keys: a plan rename updates the path
+        skey = f"{keys[switch.source_plan]}>{keys[switch.target_plan]}"
+        desired[models.PlanSwitch][skey] = {
             "source_plan": switch.source_plan,
             "target_plan": switch.target_plan,
             "preset": switch.preset,
@@ -266,7 +267,7 @@ class CatalogRepository:
                     table.key,
                     table.content_hash,
                     table.active,
-                    getattr(table, "name", table.key),
+                    _label(table),
                 ).where(table.product_line_id == line_id)
             )
         }
@@ -290,7 +291,7 @@ class CatalogRepository:
                     }
                 )
                 changes.created += 1
-                changes.plans_created.append(str(values.get("name", key)))
+                changes.plans_created.append(_value_label(values, key))
             elif known[1] != digest:
                 updates.append(
                     {
@@ -303,10 +304,10 @@ class CatalogRepository:
                 )
                 if known[2] and not values["active"]:
                     changes.deactivated += 1
-                    changes.plans_deactivated.append(str(values.get("name", key)))
+                    changes.plans_deactivated.append(_value_label(values, key))
                 else:
                     changes.updated += 1
-                    changes.plans_updated.append(str(values.get("name", key)))
+                    changes.plans_updated.append(_value_label(values, key))
             else:
                 changes.unchanged += 1
         updates += _deactivate_missing(stored, desired, changes, run_id, now)
@@ -357,6 +358,22 @@ class CatalogRepository:
         )
 
     # -- reading ---------------------------------------------------------------------------
+
+    def plan_sources(self, product_ids: set[str]) -> dict[str, str]:
+        """What each stored line's plans follow: `offer OFR-…` or `MPN`."""
+        if not product_ids:
+            return {}
+        rows = self.session.execute(
+            select(
+                models.ProductLine.connect_product_id,
+                models.ProductLine.plan_source,
+                models.ProductLine.offer_id,
+            ).where(models.ProductLine.connect_product_id.in_(product_ids))
+        )
+        return {
+            pid: f"offer {offer}" if source == "offer" and offer else "MPN"
+            for pid, source, offer in rows
+        }
 
     def catalog(self, product_ids: Sequence[str] = ()) -> dict[str, Any]:
         """The stored catalog in the JSON shape of DESIGN §6, sorted for stable output."""
@@ -419,6 +436,19 @@ def _switch_json(switch: models.PlanSwitch) -> dict[str, Any]:
         "connect_switch_id": switch.connect_switch_id,
         "active": switch.active,
     }
+
+
+def _label(table: type[CatalogRow]) -> Any:  # noqa: ANN401 - a column expression
+    """What change events call a row: its name, `source>target` for a switch, else its key."""
+    if table is models.PlanSwitch:
+        return models.PlanSwitch.source_plan + ">" + models.PlanSwitch.target_plan
+    return getattr(table, "name", table.key)
+
+
+def _value_label(values: Values, key: str) -> str:
+    if "source_plan" in values:
+        return f"{values['source_plan']}>{values['target_plan']}"
+    return str(values.get("name", key))
 
 
 def _deactivate_missing(

@@ -58,12 +58,13 @@ def write_report_workbook(report: dict[str, Any], path: Path) -> None:
         for name in report["diff"][key]:
             _row(changes, [label, name])
     products = book.create_sheet("Products")
-    _row(products, ["Connect product", "Errors", "Warnings", "Info", "Codes"])
+    _row(products, ["Connect product", "Plans from", "Errors", "Warnings", "Info", "Codes"])
     for product in report["products"]:
         _row(
             products,
             [
                 product["connect_product_id"],
+                product.get("plans_from", ""),
                 product["error"],
                 product["warning"],
                 product["info"],
