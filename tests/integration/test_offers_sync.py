@@ -156,7 +156,7 @@ def test_the_export_carries_switch_paths_and_resource_mapping(
     sync(settings, full=True)
     path = export_ppr(settings, PID, tmp_path / "offer.xlsx")
     book = openpyxl.load_workbook(path)
-    paths = [row for row in book["PlanSwitchPaths"].iter_rows(values_only=True)][1:]
+    paths = list(book["PlanSwitchPaths"].iter_rows(values_only=True))[1:]
     assert len(paths) == 6
     assert (
         "Business Premium (NCE COM MTH)",
@@ -169,14 +169,14 @@ def test_the_export_carries_switch_paths_and_resource_mapping(
         "False",
         "False",
     ) in paths
-    mapping = [row for row in book["UpgradeResourceMapping"].iter_rows(values_only=True)]
+    mapping = list(book["UpgradeResourceMapping"].iter_rows(values_only=True))
     assert mapping == [
         ("FromResource", "ToResource_1"),
         ("Microsoft 365 Business Basic", "Microsoft 365 Business Standard"),
         ("Microsoft 365 Business Premium", "Microsoft 365 Business Standard"),
         ("Microsoft 365 Business Standard", "Microsoft 365 Business Premium"),
     ]
-    rates = [row for row in book["ResourceRates"].iter_rows(values_only=True)]
+    rates = list(book["ResourceRates"].iter_rows(values_only=True))
     header = rates[0]
     premium_addon = next(
         row

@@ -15,8 +15,8 @@ from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import MappingsError
 from plm_sync.pipeline import SyncRequest, run_sync
-from plm_sync.reports import catalog, list_runs, run_report
 from plm_sync.ppr.read import WorkbookError
+from plm_sync.reports import catalog, list_runs, run_report
 from plm_sync.workbooks import export_ppr, import_ppr
 from tests.conftest import ROOT
 from tests.integration.conftest import API_KEY, start_sandbox

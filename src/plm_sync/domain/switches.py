@@ -220,25 +220,29 @@ class _Resolver:
                 return rule
         return None
 
-    def connect_switch(self, switch: OfferSwitch) -> None:
+    def _connect_problem(self, switch: OfferSwitch, where: str) -> str | None:
+        """What makes a Connect switch unusable on its own (plans, operation), if anything."""
         assert self.offer is not None  # noqa: S101 - only called with an offer
-        where = f"Connect switch {switch.id} of offer {self.offer.id}"
         plan_ids = {plan.id for plan in self.offer.plans}
         ends = [("source", switch.source_plan_id), ("target", switch.target_plan_id)]
         unknown = [f"{side} plan {pid!r}" for side, pid in ends if pid not in plan_ids]
         if unknown:
-            self.problems.append(f"{where}: {' and '.join(unknown)} not a plan of the offer")
-            return
+            return f"{where}: {' and '.join(unknown)} not a plan of the offer"
         if switch.source_plan_id == switch.target_plan_id:
-            self.problems.append(
-                f"{where}: source and target are the same plan {switch.source_plan_id}"
-            )
-            return
+            return f"{where}: source and target are the same plan {switch.source_plan_id}"
         if switch.operation not in SWITCH_OPERATIONS:
-            self.problems.append(
-                f"{where}: operation {switch.operation!r} is not one of "
-                + ", ".join(SWITCH_OPERATIONS)
+            return f"{where}: operation {switch.operation!r} is not one of " + ", ".join(
+                SWITCH_OPERATIONS
             )
+        return None
+
+    def connect_switch(self, switch: OfferSwitch) -> None:
+        """Turn one Connect switch into PLM switch paths, or note why it cannot be."""
+        assert self.offer is not None  # noqa: S101 - only called with an offer
+        where = f"Connect switch {switch.id} of offer {self.offer.id}"
+        problem = self._connect_problem(switch, where)
+        if problem is not None:
+            self.problems.append(problem)
             return
         known = {preset.id for preset in self.offer.presets} | {p.name for p in self.offer.presets}
         settings = self._preset(switch.preset_name, switch.preset_id)
@@ -274,6 +278,14 @@ class _Resolver:
                     self.line.connect_product_id,
                 )
             )
+        if overlay is not None and overlay.items is not None:
+            known_items = {mpn for source, _ in pairs for mpn in _items(source)}
+            self.problems += [
+                f"{self.rules.file}: switches[{overlay.number}] (Connect switch {switch.id}): "
+                f"item {mpn} is not an item of its source plans"
+                for mpn, _ in overlay.items
+                if mpn not in known_items
+            ]
         for source, target in pairs:
             items = dict(overlay.items) if overlay and overlay.items is not None else None
             if items is None:
@@ -390,8 +402,9 @@ def resolve_switches(
     - a Connect switch becomes one PLM switch per billing period both plans have (a trial
       source plan switches to every paid variant); `endofsale` and `eos` switches stay,
       inactive (PLM removes the path);
-    - its items map automatically (same resource and term, or the only resource of each plan),
-      unless a `connect_switch:` entry of the switches file gives the mapping;
+    - its items map automatically (same resource and term, or the one resource that differs
+      between the plans), unless a `connect_switch:` entry of the switches file gives the
+      mapping (an entry naming its `product` must match a switch of that product's offer);
     - an operator switch applies to the line its `product` names, or, without `product`, to
       the lines where its source names a plan;
     - invalid switches (unknown plan or preset, source = target, an item left unmapped or
@@ -399,9 +412,25 @@ def resolve_switches(
       the caller leaves the stored line as it was.
     """
     resolver = _Resolver(line, offer, rules)
+    connect_ids: set[str] = set()
     if offer is not None and line.plan_source == "offer":
+        connect_ids = {switch.id for switch in offer.switches}
         for switch in sorted(offer.switches, key=lambda s: s.id):
             resolver.connect_switch(switch)
+    resolver.problems += [
+        f"{rules.file}: switches[{rule.number}]: connect_switch {rule.connect_switch} is not a "
+        f"switch of this product's offer"
+        + (
+            f" {offer.id}"
+            if offer is not None and line.plan_source == "offer"
+            else " (it has none)"
+        )
+        for rule in rules.switches
+        if rule.connect_switch is not None
+        and rule.product is not None
+        and rules.applies(rule, line.connect_product_id)
+        and rule.connect_switch not in connect_ids
+    ]
     for rule in rules.switches:
         if rule.connect_switch is None and rules.applies(rule, line.connect_product_id):
             resolver.operator_switch(rule)

@@ -116,7 +116,9 @@ def test_a_path_says_nothing_about_the_way_back() -> None:
 
 
 def test_end_of_sale_and_eos_switches_stay_inactive() -> None:
-    ended = OfferSwitch("SW-1", "upgrade", "PLN-1", "PLN-2", "PRE-1", "Immediate upgrade", False)
+    ended = OfferSwitch(
+        "SW-1", "upgrade", "PLN-1", "PLN-2", "PRE-1", "Immediate upgrade", active=False
+    )
     line = resolve(offer(ended), overlay(MONTHLY_MAPPING))
     assert {s.active for s in line.plan_switches} == {False}
     eos = OfferSwitch("SW-1", "eos", "PLN-1", "PLN-2", "PRE-1", "Immediate upgrade")
@@ -309,7 +311,7 @@ def test_a_connect_switch_and_an_operator_switch_on_one_path_is_a_duplicate() ->
         items=tuple((k, v) for k, v in MONTHLY_MAPPING.items() if "Annual" not in k),
         number=2,
     )
-    with pytest.raises(SwitchError, match="duplicate path .* Connect switch SW-1"):
+    with pytest.raises(SwitchError, match=r"duplicate path .* Connect switch SW-1"):
         resolve(offer(UPGRADE), overlay(MONTHLY_MAPPING), operator)
 
 
@@ -333,3 +335,15 @@ def test_unmapped_source_items_are_an_error_naming_the_switch_and_the_item() -> 
     assert "Connect switch SW-1 of offer OFR-1" in text
     assert f"source item {BASIC}_P1Y:Monthly is not mapped" in text
     assert "connect_switch: SW-1" in text
+
+
+def test_an_overlay_must_name_items_and_switches_that_exist() -> None:
+    typo = overlay({**MONTHLY_MAPPING, "GHOST_P1M:Monthly": None})
+    with pytest.raises(SwitchError, match=r"item GHOST_P1M:Monthly is not an item of its source"):
+        resolve(offer(UPGRADE), typo)
+    stray = SwitchRule(2, items=(("x", None),), product=PRODUCT.id, connect_switch="SW-404")
+    with pytest.raises(SwitchError, match=r"connect_switch SW-404 is not a switch of this"):
+        resolve(offer(UPGRADE), overlay(MONTHLY_MAPPING), stray)
+    # without a product, an overlay may be meant for another line's offer
+    loose = SwitchRule(2, items=(("x", None),), connect_switch="SW-404")
+    assert resolve(offer(UPGRADE), overlay(MONTHLY_MAPPING), loose).plan_switches
