@@ -12,6 +12,9 @@ process (peak RSS from wait4), on SQLite and PostgreSQL:
   worker       the same full sync through Celery with 2 workers (Redis)
   dlt          dlt's rest_api_source loading the products and items raw (merge on id) into
                the same PostgreSQL (needs `pip install -e '.[bench]'`)
+  offers-full / offers-nochange (with --offers or --only-offers)
+               the same full sync of a catalog where every product has a listed Connect
+               offer: a plan per full SKU, features, an upgrade switch between neighbours
 
 Run: `.venv/bin/python bench/sync_bench.py --sizes 10000 100000`. Prints a table and writes
 JSON to bench/results/. Nothing here runs in the test suite.
@@ -350,12 +353,10 @@ def worker_sync(env: dict[str, str], broker: str) -> tuple[float, float]:
     return seconds, peak
 
 
-def bench_size(
-    size: int, databases: list[str], folder: Path, *, worker: bool, peer: bool
-) -> list[Figure]:
-    """Every mode for one catalog size."""
+def generate(size: int, folder: Path, *, offers: bool = False) -> Path:
+    """A generated catalog file of `size` items (with a listed offer per product if asked)."""
     products = max(1, size // ITEMS_PER_PRODUCT)
-    catalog = folder / f"catalog-{size}.json"
+    catalog = folder / f"catalog-{size}{'-offers' if offers else ''}.json"
     subprocess.run(
         [
             sys.executable,
@@ -369,6 +370,7 @@ def bench_size(
             str(ITEMS_PER_PRODUCT),
             "--seed",
             "1",
+            *(["--offers"] if offers else []),
             "-o",
             str(catalog),
         ],
@@ -376,6 +378,41 @@ def bench_size(
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
     )
+    return catalog
+
+
+def bench_offers(size: int, databases: list[str], folder: Path) -> list[Figure]:
+    """Full and no-change syncs of a catalog whose products all have an offer with switches."""
+    catalog = generate(size, folder, offers=True)
+    data = json.loads(catalog.read_text(encoding="utf-8"))
+    items = sum(len(rows) for rows in data["items"].values())
+    plans = sum(len(offers[0]["plans"]) for offers in data["offers"].values())
+    switches = sum(len(offers[0]["switches"]) for offers in data["offers"].values())
+    figures: list[Figure] = []
+    for kind in databases:
+        with sandbox(catalog) as url, database(kind, folder) as db:
+            env = environment(db, url)
+            command = [sys.executable, "-m", "plm_sync", "sync", "--full", "--format", "json"]
+            seconds, rss, _ = timed(command, env)
+            counts = last_run(env)["counts"]
+            note = f"{plans} offer plans, {switches} switches, {counts['errors']} errors"
+            figures.append(Figure(size, kind, "offers-full", seconds, items, rss, note))
+            seconds, rss, _ = timed(command, env)
+            counts = last_run(env)["counts"]
+            writes = counts["created"] + counts["updated"] + counts["deactivated"]
+            figures.append(
+                Figure(
+                    size, kind, "offers-nochange", seconds, items, rss, f"{writes} catalog writes"
+                )
+            )
+    return figures
+
+
+def bench_size(
+    size: int, databases: list[str], folder: Path, *, worker: bool, peer: bool
+) -> list[Figure]:
+    """Every mode for one catalog size."""
+    catalog = generate(size, folder)
     data = json.loads(catalog.read_text(encoding="utf-8"))
     items = sum(len(rows) for rows in data["items"].values())
     figures: list[Figure] = []
@@ -440,6 +477,8 @@ def bench_size(
 def report(figures: list[Figure]) -> None:
     """The table: wall time, items/s, ratio to the raw fetch, peak RSS."""
     raw = {f.size: f.seconds for f in figures if f.mode == "raw"}
+    for f in figures:
+        raw.setdefault(f.size, f.seconds)  # --only-offers: ratios to the first figure
     print(
         f"{'items':>7} {'db':>10} {'mode':>12} {'wall s':>8} {'items/s':>9} {'x raw':>6} "
         f"{'RSS MB':>7}  note"
@@ -466,19 +505,26 @@ def main() -> None:
     parser.add_argument("--skip-worker", action="store_true")
     parser.add_argument("--skip-dlt", action="store_true")
     parser.add_argument(
+        "--offers", action="store_true", help="also sync a catalog where every product has an offer"
+    )
+    parser.add_argument("--only-offers", action="store_true", help="only the offers modes")
+    parser.add_argument(
         "-o", "--output", type=Path, default=ROOT / "bench" / "results" / "sync.json"
     )
     args = parser.parse_args()
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory() as folder:
         for size in args.sizes:
-            figures += bench_size(
-                size,
-                args.databases,
-                Path(folder),
-                worker=not args.skip_worker,
-                peer=not args.skip_dlt,
-            )
+            if not args.only_offers:
+                figures += bench_size(
+                    size,
+                    args.databases,
+                    Path(folder),
+                    worker=not args.skip_worker,
+                    peer=not args.skip_dlt,
+                )
+            if args.offers or args.only_offers:
+                figures += bench_offers(size, args.databases, Path(folder))
             report(figures)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(

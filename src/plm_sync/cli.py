@@ -610,10 +610,13 @@ def sandbox(
 @click.option("--products", type=click.IntRange(0), default=3, show_default=True)
 @click.option("--items-per-product", type=click.IntRange(0), default=50, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--offers", is_flag=True, help="Give every product a listed Connect offer.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True)
-def sandbox_generate(products: int, items_per_product: int, seed: int, output: Path) -> None:
+def sandbox_generate(
+    products: int, items_per_product: int, seed: int, offers: bool, output: Path
+) -> None:
     """Write a realistic NCE-shaped catalog file for the sandbox."""
-    data = generate_catalog(products, items_per_product, seed)
+    data = generate_catalog(products, items_per_product, seed, offers=offers)
     try:
         output.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     except OSError as error:

@@ -180,12 +180,105 @@ class _Generator:
         return rows
 
 
-def generate_catalog(products: int, items_per_product: int, seed: int = 0) -> dict[str, Any]:
+def _offer(product: Row, rows: list[Row], at: str) -> Row:
+    """A listed offer for a generated product.
+
+    A plan per SKU that has the five NCE variants (each item with a min/max constraint), two
+    feature groups, and an upgrade switch from each such plan to the next.
+    """
+    skus: dict[str, list[Row]] = {}
+    for row in rows:
+        if row.get("type") == "reservation" and row["status"] != "draft":
+            skus.setdefault(row["mpn"].rpartition("_")[0], []).append(row)
+    full = [mpn for mpn, found in skus.items() if len(found) == len(NCE_VARIANTS)]
+    offer_id = product["id"].replace("PRD-", "OFR-")
+    events = {"created": {"at": at}, "updated": {"at": at}}
+    plans, items, features, switches = [], [], [], []
+    for number, mpn in enumerate(full, start=1):
+        plan_id = f"PLN-{offer_id[4:]}-{number:04d}"
+        plans.append(
+            {
+                "id": plan_id,
+                "name": skus[mpn][0]["name"].rpartition(" (")[0],
+                "color": "#2A7AE2",
+                "periods": ["monthly", "yearly", "years_3"],
+                "commitments": ["1y", "3y"],
+                "description": f"Plan of {mpn}",
+                "position": number,
+                "events": events,
+            }
+        )
+        items.append(
+            {
+                "id": f"OFI-{offer_id[4:]}-{number:04d}",
+                "name": mpn,
+                "plans": [
+                    {
+                        "plan": plan_id,
+                        "item": {"id": row["id"], "status": row["status"], "type": "reservation"},
+                        "period": row["period"],
+                        "constraint": {"type": "min_max", "min": 1, "max": 300},
+                    }
+                    for row in skus[mpn]
+                ],
+                "events": events,
+            }
+        )
+        if number > 1:
+            switches.append(
+                {
+                    "id": f"SWI-{offer_id[4:]}-{number:04d}",
+                    "type": "upgrade",
+                    "from": {"id": plans[-2]["id"], "name": plans[-2]["name"]},
+                    "to": {"id": plan_id, "name": plans[-1]["name"]},
+                    "preset": {"id": "PRE-BENCH-1", "name": "Immediate upgrade"},
+                    "status": "active",
+                    "events": events,
+                }
+            )
+    groups = [
+        {"id": "FGR-1", "name": "Apps", "position": 1},
+        {"id": "FGR-2", "name": "Security", "position": 2},
+    ]
+    for index, (name, group) in enumerate(
+        (("Desktop apps", "FGR-1"), ("Defender", "FGR-2")), start=1
+    ):
+        features.append(
+            {
+                "id": f"FTR-{index}",
+                "name": name,
+                "group": {"id": group},
+                "position": index,
+                "plans": [
+                    {"id": plan["id"], "value": "Yes" if i % 2 else "No"}
+                    for i, plan in enumerate(plans)
+                ],
+            }
+        )
+    return {
+        "id": offer_id,
+        "name": f"{product['name']} offer",
+        "status": "listed",
+        "type": "generic",
+        "events": events,
+        "plans": plans,
+        "items": items,
+        "features": features,
+        "features_groups": groups,
+        "switches": switches,
+    }
+
+
+def generate_catalog(
+    products: int, items_per_product: int, seed: int = 0, *, offers: bool = False
+) -> dict[str, Any]:
     """A catalog file's content: `products` products of about `items_per_product` items.
 
     Mostly the five NCE variants per SKU (P1M/P1Y/P3Y x Monthly/Annual/Triennial); about 5 %
     of SKUs are trials, 3 % pay-as-you-go, 2 % legacy as-is MPNs and 1 % malformed (no
     `type`); about 2 % of items are end-of-sale and 1 % drafts. Same seed, same catalog.
+    With `offers`, every product gets a listed offer (see `_offer`) and the catalog the
+    switch preset it uses.
     """
     if products < 0 or items_per_product < 0:
         msg = "products and items per product must not be negative"
@@ -201,4 +294,11 @@ def generate_catalog(products: int, items_per_product: int, seed: int = 0) -> di
         product["events"]["updated"] = {"at": generator.tick()}
         catalog_products.append(product)
         items[product["id"]] = rows
-    return {"products": catalog_products, "items": items}
+    catalog: dict[str, Any] = {"products": catalog_products, "items": items}
+    if offers:
+        catalog["offers"] = {
+            product["id"]: [_offer(product, items[product["id"]], generator.tick())]
+            for product in catalog_products
+        }
+        catalog["presets"] = [{"id": "PRE-BENCH-1", "name": "Immediate upgrade", "type": "switch"}]
+    return catalog
