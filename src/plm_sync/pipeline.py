@@ -270,7 +270,7 @@ def line_source_hash(
     offer: SourceOffer | None = None,
 ) -> str:
     """What a stored line was computed from; equal hashes mean nothing to write."""
-    offer_hash = content_hash(offer.as_dict()) if offer is not None else ""
+    offer_hash = content_hash(offer) if offer is not None else ""  # repr: frozen dataclasses
     return source_hash(product, items, fingerprint + content_hash(overrides) + offer_hash)
 
 

@@ -191,6 +191,15 @@ class _Resolver:
     events: list[Event] = field(default_factory=list)
     found: dict[str, PlanSwitch] = field(default_factory=dict)
     defaulted: set[str] = field(default_factory=set)
+    _by_offer_plan: dict[str, list[ServicePlan]] | None = None
+
+    def by_offer_plan(self) -> dict[str, list[ServicePlan]]:
+        """The line's plans by the offer plan they come from (built once per line)."""
+        if self._by_offer_plan is None:
+            self._by_offer_plan = {}
+            for plan in self.line.service_plans:
+                self._by_offer_plan.setdefault(plan.offer_plan_id, []).append(plan)
+        return self._by_offer_plan
 
     def _preset(self, name: str, preset_id: str = "") -> PresetSettings | None:
         for key in (name, preset_id):
@@ -265,9 +274,11 @@ class _Resolver:
                 )
             )
         overlay = self._overlay(switch.id)
-        sources = [p for p in self.line.service_plans if p.offer_plan_id == switch.source_plan_id]
-        targets = [p for p in self.line.service_plans if p.offer_plan_id == switch.target_plan_id]
-        pairs = _pair_by_billing(sources, targets)
+        by_offer_plan = self.by_offer_plan()
+        pairs = _pair_by_billing(
+            by_offer_plan.get(switch.source_plan_id, []),
+            by_offer_plan.get(switch.target_plan_id, []),
+        )
         if not pairs:
             self.events.append(
                 Event(
