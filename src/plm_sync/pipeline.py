@@ -507,7 +507,8 @@ class SyncRun:
                 else:
                     snapshot = SnapshotRepository(session)
                     snapshot.save(product, items, self.run_id)
-                    snapshot.save_offer(product.id, offer, self.run_id)
+                    if offer is not None or existing is not None:  # else none is stored
+                        snapshot.save_offer(product.id, offer, self.run_id)
                     changes = catalog.save_line(line, source, self.run_id, self.clock())
                 events += change_events(product.id, changes, dry)
             if not dry:

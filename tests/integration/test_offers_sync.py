@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,14 +15,14 @@ import pytest
 import requests
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
+from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import MappingsError
 from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, run_report
 from plm_sync.workbooks import export_ppr
 from tests.conftest import ROOT
-from tests.integration.conftest import API_KEY, start_sandbox
+from tests.integration.conftest import API_KEY
 
 pytestmark = pytest.mark.integration
 PID = "PRD-900-100-200"
@@ -34,13 +33,6 @@ SWITCHES = SAMPLE["offers"][PID][0]["switches"]
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    server = start_sandbox(SandboxCatalog.load(SAMPLE_CATALOG))
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def mappings(tmp_path: Path) -> Path:
     folder = tmp_path / "mappings"
     shutil.copytree(ROOT / "mappings", folder)
@@ -48,10 +40,10 @@ def mappings(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(database_url: str, sandbox: SandboxServer, mappings: Path) -> Settings:
+def settings(database_url: str, sample_sandbox: SandboxServer, mappings: Path) -> Settings:
     return Settings(
         database_url=database_url,
-        connect_url=sandbox.url,
+        connect_url=sample_sandbox.url,
         connect_api_key=API_KEY,
         mappings=mappings,
         page_size=2,  # every offer part is paged too
@@ -193,14 +185,14 @@ def test_the_export_carries_switch_paths_and_resource_mapping(
 
 
 def test_a_switch_change_in_connect_is_seen_by_an_incremental_sync(
-    settings: Settings, sandbox: SandboxServer
+    settings: Settings, sample_sandbox: SandboxServer
 ) -> None:
     sync(settings, full=True)
     ended = [
         {**switch, "status": "endofsale"} if switch["id"] == "SWI-900-003" else switch
         for switch in SWITCHES
     ]
-    put_switches(sandbox, ended)
+    put_switches(sample_sandbox, ended)
     report = sync(settings)
     assert report["exit_code"] == 0
     ended_paths = [e for e in report["events"] if e["code"] == "plan_switch_deactivated"]
@@ -211,7 +203,7 @@ def test_a_switch_change_in_connect_is_seen_by_an_incremental_sync(
         is False
     )
     time.sleep(1.1)  # Connect stamps whole seconds; the cursor filter is `gt`
-    put_switches(sandbox, SWITCHES[:1])  # two switches gone from Connect
+    put_switches(sample_sandbox, SWITCHES[:1])  # two switches gone from Connect
     report = sync(settings)
     assert [e["code"] for e in report["events"]].count("plan_switch_deactivated") == 2
     active = [s for s in line_of(settings)["plan_switches"] if s["active"]]
@@ -219,12 +211,12 @@ def test_a_switch_change_in_connect_is_seen_by_an_incremental_sync(
 
 
 def test_an_invalid_switch_leaves_the_stored_line_as_it_was(
-    settings: Settings, sandbox: SandboxServer
+    settings: Settings, sample_sandbox: SandboxServer
 ) -> None:
     sync(settings, full=True)
     before = line_of(settings)
     broken = [*SWITCHES, {**SWITCHES[0], "id": "SWI-900-404", "to": {"id": "PLN-404"}}]
-    put_switches(sandbox, broken)
+    put_switches(sample_sandbox, broken)
     report = sync(settings)
     assert (report["status"], report["exit_code"]) == ("succeeded_with_errors", 3)
     errors = [e for e in report["events"] if e["level"] == "error"]

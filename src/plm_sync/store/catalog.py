@@ -169,6 +169,7 @@ class CatalogRepository:
         nothing is ever deleted.
         """
         row = self.line(line.connect_product_id)
+        new_line = row is None
         if row is None:
             row = models.ProductLine(
                 connect_product_id=line.connect_product_id,
@@ -186,9 +187,12 @@ class CatalogRepository:
         changes = Changes()
         total = 0
         desired = flatten(line)
-        changes.sharing = self._sharing_changes(row.id, desired[models.ServicePlan])
+        # a new line has no stored rows: nothing to read back
+        changes.sharing = self._sharing_changes(
+            row.id, desired[models.ServicePlan], read=not new_line
+        )
         for table, rows in desired.items():
-            table_changes = self._diff_table(table, row.id, rows, run_id, now)
+            table_changes = self._diff_table(table, row.id, rows, run_id, now, read=not new_line)
             changes.add(table_changes)
             if table is models.ServicePlan:
                 changes.plans_created = table_changes.plans_created
@@ -233,15 +237,17 @@ class CatalogRepository:
         return changes
 
     def _sharing_changes(
-        self, line_id: int, plans: dict[str, Values]
+        self, line_id: int, plans: dict[str, Values], *, read: bool = True
     ) -> list[tuple[str, list[str], list[str]]]:
         """Per plan: what the new rows share and unshare compared with the stored ones."""
-        rows = self.session.execute(
-            select(models.ServicePlan.key, models.ServicePlan.sharing).where(
-                models.ServicePlan.product_line_id == line_id
+        stored: dict[str, dict[str, Any]] = {}
+        if read:
+            rows = self.session.execute(
+                select(models.ServicePlan.key, models.ServicePlan.sharing).where(
+                    models.ServicePlan.product_line_id == line_id
+                )
             )
-        )
-        stored: dict[str, dict[str, Any]] = {row.key: row.sharing for row in rows}
+            stored = {row.key: row.sharing for row in rows}
         found = []
         for key, values in plans.items():
             shared, unshared = sharing_difference(
@@ -258,19 +264,25 @@ class CatalogRepository:
         desired: dict[str, Values],
         run_id: int,
         now: datetime,
+        *,
+        read: bool = True,
     ) -> Changes:
-        stored = {
-            key: (ident, digest, active, name)
-            for ident, key, digest, active, name in self.session.execute(
-                select(
-                    table.id,
-                    table.key,
-                    table.content_hash,
-                    table.active,
-                    _label(table),
-                ).where(table.product_line_id == line_id)
-            )
-        }
+        stored = (
+            {
+                key: (ident, digest, active, name)
+                for ident, key, digest, active, name in self.session.execute(
+                    select(
+                        table.id,
+                        table.key,
+                        table.content_hash,
+                        table.active,
+                        _label(table),
+                    ).where(table.product_line_id == line_id)
+                )
+            }
+            if read
+            else {}
+        )
         changes = Changes()
         inserts: list[Values] = []
         updates: list[Values] = []

@@ -101,6 +101,11 @@ def test_not_an_xlsx_file(tmp_path: Path) -> None:
             id="unknown-plan",
         ),
         pytest.param(
+            set_cell("PlanSwitchPaths", "ToPlan", "Nope (NCE COM ANN)", row=3),
+            "sheet PlanSwitchPaths row 3 column ToPlan: unknown plan 'Nope (NCE COM ANN)'",
+            id="switch-path-to-an-unknown-plan",
+        ),
+        pytest.param(
             set_cell("ServicePlans", "Description_EN", "=1+1"),
             "sheet ServicePlans cell C2: holds a formula",
             id="formula",
