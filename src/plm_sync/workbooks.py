@@ -242,7 +242,7 @@ def _lines(
         current, _ = build_line(grouped, sharing, overrides, switches, offer)
     except SwitchError as error:
         raise WorkbookError(
-            [f"with these edits, {problem}" for problem in error.problems]
+            [f"plan switches do not fit this product line: {problem}" for problem in error.problems]
         ) from None
     return (
         base,
