@@ -60,23 +60,33 @@ def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
 _PLAN_NAME = re.compile(
     r"service plan (['\"])(.*)\1 (?:would be )?(?:created|updated|deactivated|shared|unshared)"
 )
+_SWITCH_PATH = re.compile(r"switch path (['\"])(.*)\1 -> (['\"])(.*)\3 (?:would be )?\w+$")
 _DIFF_CODES = {
     "plan_created": "plans_created",
     "plan_updated": "plans_updated",
     "plan_deactivated": "plans_deactivated",
     "plan_sharing_changed": "sharing_changed",
+    "plan_switch_created": "switches_created",
+    "plan_switch_updated": "switches_updated",
+    "plan_switch_deactivated": "switches_deactivated",
 }
 
 
 def _diff(events: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """Which plans appeared, changed, were deactivated or had their sharing changed."""
+    """Which plans appeared, changed, were deactivated or re-shared; which switch paths too."""
     diff: dict[str, list[str]] = {key: [] for key in _DIFF_CODES.values()}
     for event in events:
         key = _DIFF_CODES.get(event["code"])
         if key is None:
             continue
         match = _PLAN_NAME.match(event["message"])
-        name = match.group(2) if match else event["message"]
+        path = _SWITCH_PATH.match(event["message"])
+        if match:
+            name = match.group(2)
+        elif path:
+            name = f"{path.group(2)} -> {path.group(4)}"
+        else:
+            name = event["message"]
         prefix = f"{event['connect_product_id']}: " if event["connect_product_id"] else ""
         diff[key].append(prefix + name)
     return diff

@@ -20,6 +20,7 @@ from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import MappingsError
 from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, run_report
+from plm_sync.views.html import render_report
 from plm_sync.workbooks import export_ppr
 from tests.conftest import ROOT
 from tests.integration.conftest import API_KEY
@@ -197,6 +198,15 @@ def test_a_switch_change_in_connect_is_seen_by_an_incremental_sync(
     assert report["exit_code"] == 0
     ended_paths = [e for e in report["events"] if e["code"] == "plan_switch_deactivated"]
     assert len(ended_paths) == 2  # end of sale: kept, inactive (exported as RemoveSwitchPath)
+    assert (
+        f"{PID}: Business Premium (NCE COM MTH) -> Business Standard (NCE COM MTH)"
+        in report["diff"]["switches_deactivated"]
+    )
+    assert {"connect_product_id": PID, "plans_from": f"offer {OFFER_ID}"}.items() <= next(
+        row for row in report["products"] if row["connect_product_id"] == PID
+    ).items()
+    page = render_report(report, [])
+    assert "switch paths deactivated" in page
     switches = {(s["source_plan"], s["target_plan"]): s for s in line_of(settings)["plan_switches"]}
     assert (
         switches["Business Premium (NCE COM MTH)", "Business Standard (NCE COM MTH)"]["active"]

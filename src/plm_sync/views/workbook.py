@@ -48,12 +48,15 @@ def write_report_workbook(report: dict[str, Any], path: Path) -> None:
     for key, value in report["counts"].items():
         _row(summary, [key, value])
     changes = book.create_sheet("Changes")
-    _row(changes, ["Change", "Plan"])
+    _row(changes, ["Change", "Plan or switch path"])
     for label, key in (
-        ("appeared", "plans_created"),
-        ("changed", "plans_updated"),
-        ("deactivated", "plans_deactivated"),
+        ("plan appeared", "plans_created"),
+        ("plan changed", "plans_updated"),
+        ("plan deactivated", "plans_deactivated"),
         ("sharing changed", "sharing_changed"),
+        ("switch path appeared", "switches_created"),
+        ("switch path changed", "switches_updated"),
+        ("switch path deactivated", "switches_deactivated"),
     ):
         for name in report["diff"][key]:
             _row(changes, [label, name])
