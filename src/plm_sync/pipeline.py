@@ -466,11 +466,7 @@ class SyncRun:
         offers = self.fetch_offers(product.id, events)
         if offers is None:
             return
-        self.step = f"grouping {product.id}"
-        grouped, offer = group_product(product, items, offers, self.rules)
-        events += grouped.events
-        self.step = f"writing {product.id}"
-        changes, events = self.write_line(product, items, grouped.product_line, offer, events)
+        changes, events = self.write_line(product, items, offers, events)
         tally.changes.add(changes)
         tally.errors += sum(1 for event in events if event.level is Level.ERROR)
         if self.progress is not None:
@@ -480,37 +476,55 @@ class SyncRun:
         self,
         product: SourceProduct,
         items: list[SourceItem],
-        grouped: ProductLine,
-        offer: SourceOffer | None,
+        offers: list[SourceOffer],
         events: list[Event],
     ) -> tuple[Changes, list[Event]]:
-        """Store the line in one transaction (nothing on a switch error) with its events."""
+        """Compute and store the line in one transaction, with its events.
+
+        A line whose inputs (product, items, offer, rules, overrides) hash as stored is not
+        recomputed: its stored findings are reported again. A switch error stores nothing.
+        """
         dry = self.request.dry_run
+        offer, _ = choose_offer(offers)
         with unit_of_work(self.factory, commit=not dry) as session:
             catalog = CatalogRepository(session)
             existing = catalog.line(product.id)
             overrides = OverrideRepository(session).for_line(existing.id) if existing else []
+            source = line_source_hash(product, items, self.rules_hash, overrides, offer)
             changes = Changes()
-            try:
-                line, line_events = build_line(
-                    grouped, self.sharing, overrides, self.switches, offer
-                )
-            except SwitchError as error:
-                self.tally.failed_products += 1
-                events += switch_error_events(product.id, error)
+            if (
+                existing is not None
+                and existing.active
+                and existing.source_hash == source
+                and existing.findings is not None
+            ):
+                changes = Changes(unchanged=existing.row_count)
+                events += catalog.findings(existing)
             else:
-                events += line_events
-                source = line_source_hash(product, items, self.rules_hash, overrides, offer)
-                if existing is not None and existing.active and existing.source_hash == source:
-                    changes = Changes(unchanged=existing.row_count)
-                    events = [event for event in events if event.level is not Level.INFO]
+                self.step = f"grouping {product.id}"
+                grouped, offer = group_product(product, items, offers, self.rules)
+                events += grouped.events
+                self.step = f"writing {product.id}"
+                try:
+                    line, line_events = build_line(
+                        grouped.product_line, self.sharing, overrides, self.switches, offer
+                    )
+                except SwitchError as error:
+                    self.tally.failed_products += 1
+                    events += switch_error_events(product.id, error)
                 else:
+                    events += line_events
+                    findings = [
+                        event
+                        for event in (*grouped.events, *line_events)
+                        if event.level is not Level.INFO
+                    ]
                     snapshot = SnapshotRepository(session)
                     snapshot.save(product, items, self.run_id)
                     if offer is not None or existing is not None:  # else none is stored
                         snapshot.save_offer(product.id, offer, self.run_id)
-                    changes = catalog.save_line(line, source, self.run_id, self.clock())
-                events += change_events(product.id, changes, dry)
+                    changes = catalog.save_line(line, source, self.run_id, self.clock(), findings)
+                    events += change_events(product.id, changes, dry)
             if not dry:
                 RunRepository(session).replace_product_events(self.run_id, product.id, events)
         if dry:

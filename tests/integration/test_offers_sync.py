@@ -284,3 +284,37 @@ def test_offers_can_be_turned_off(settings: Settings) -> None:
     assert "Microsoft 365 Business Basic (NCE COM MTH)" in {
         p["name"] for p in line["service_plans"]
     }
+
+
+def test_an_unchanged_line_reports_its_warnings_again_without_recomputing(
+    settings: Settings, sample_sandbox: SandboxServer
+) -> None:
+    items = SAMPLE["offers"][PID][0]["items"]
+    ghost = {
+        "id": "OFI-GHOST",
+        "name": "Retired SKU",
+        "plans": [
+            {"plan": "PLN-900-001", "item": {"id": "PRD-900-100-200-9999"}, "period": "monthly"}
+        ],
+    }
+    response = requests.put(
+        f"{sample_sandbox.control_url}/offers/{OFFER_ID}/items",
+        json=[*items, ghost],
+        headers=HEADERS,
+        timeout=10,
+    )
+    assert response.status_code == 200
+    first = sync(settings, full=True)
+    again = sync(settings, full=True)
+    counts = again["counts"]
+    assert counts["created"] == counts["updated"] == counts["deactivated"] == 0
+
+    def warnings(report: dict[str, Any]) -> list[tuple[str, str]]:
+        return sorted(
+            (e["code"], e["message"])
+            for e in report["events"]
+            if e["level"] != "info" and e["connect_product_id"] == PID
+        )
+
+    assert warnings(again) == warnings(first)
+    assert "offer_unknown_item" in {code for code, _ in warnings(again)}

@@ -25,6 +25,18 @@ class Event:
     connect_item_id: str | None = None
     mpn: str | None = None
 
+    @classmethod
+    def from_dict(cls, data: dict[str, str | None]) -> Event:
+        """Inverse of `as_dict`."""
+        return cls(
+            Level(str(data["level"])),
+            str(data["code"]),
+            str(data["message"]),
+            data.get("connect_product_id"),
+            data.get("connect_item_id"),
+            data.get("mpn"),
+        )
+
     def as_dict(self) -> dict[str, str | None]:
         """The JSON shape of run reports."""
         return {

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from plm_sync.domain import catalog as domain
 from plm_sync.domain.catalog import Sharing
+from plm_sync.domain.events import Event
 from plm_sync.domain.sharing import sharing_difference
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.store import models
@@ -152,6 +153,11 @@ class CatalogRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    @staticmethod
+    def findings(line: models.ProductLine) -> list[Event]:
+        """The warnings and errors stored with a line when it was last computed."""
+        return [Event.from_dict(data) for data in line.findings or []]
+
     def line(self, connect_product_id: str) -> models.ProductLine | None:
         """The stored line of a Connect product, if any."""
         return self.session.scalars(
@@ -161,12 +167,18 @@ class CatalogRepository:
         ).one_or_none()
 
     def save_line(
-        self, line: domain.ProductLine, source: str, run_id: int, now: datetime
+        self,
+        line: domain.ProductLine,
+        source: str,
+        run_id: int,
+        now: datetime,
+        findings: list[Event] | None = None,
     ) -> Changes:
         """Store a line by diff: insert new rows, update changed ones, deactivate missing ones.
 
         Rows whose content hash is unchanged are not touched (no write, same timestamps);
-        nothing is ever deleted.
+        nothing is ever deleted. `findings` (the rules' warnings and errors for this line)
+        replace the stored ones; None keeps them.
         """
         row = self.line(line.connect_product_id)
         new_line = row is None
@@ -222,6 +234,9 @@ class CatalogRepository:
             row.offer_id,
             row.offer_name,
         )
+        found = None if findings is None else [event.as_dict() for event in findings]
+        if found is not None and row.findings != found:
+            row.findings = found
         if stored != header or row.row_count != total:
             (
                 row.name,

@@ -179,6 +179,9 @@ class ProductLine(Base):
     plan_source: Mapped[str] = mapped_column(String(16), server_default="mpn")
     offer_id: Mapped[str | None] = mapped_column(String(64))
     offer_name: Mapped[str | None] = mapped_column(String(1000))
+    # The warnings and errors the rules found when the line was last computed: reported
+    # again by runs that find the line unchanged and skip recomputing it.
+    findings: Mapped[list[Any] | None] = mapped_column(JSON)
     last_seen_run_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -1,4 +1,7 @@
-"""Offers and plan switches: the offer snapshot, offer-based plans, switch paths.
+"""Offers and plan switches; the findings of a line's last computation.
+
+The offer snapshot, offer-based plans, switch paths, and the warnings and errors a line's
+last computation found (reported again when a run finds the line unchanged).
 
 Revision ID: 0004
 Revises: 0003
@@ -68,6 +71,7 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("offer_id", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("offer_name", sa.String(length=1000), nullable=True))
+        batch_op.add_column(sa.Column("findings", sa.JSON(), nullable=True))
     with op.batch_alter_table("service_plans", schema=None) as batch_op:
         batch_op.add_column(sa.Column("offer_plan_id", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("features", sa.JSON(), nullable=True))
@@ -79,6 +83,7 @@ def downgrade() -> None:
         batch_op.drop_column("features")
         batch_op.drop_column("offer_plan_id")
     with op.batch_alter_table("product_lines", schema=None) as batch_op:
+        batch_op.drop_column("findings")
         batch_op.drop_column("offer_name")
         batch_op.drop_column("offer_id")
         batch_op.drop_column("plan_source")
