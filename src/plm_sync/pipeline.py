@@ -559,9 +559,7 @@ class SyncRun:
                 product_id,
             )
             return None
-        events += [
-            Event(Level.WARNING, "offer_invalid", note, product_id) for note in fetched.notes
-        ]
+        events += [Event(Level.ERROR, "offer_invalid", note, product_id) for note in fetched.notes]
         return fetched.offers
 
     def deactivate_unseen(self) -> None:

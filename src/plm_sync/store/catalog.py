@@ -216,38 +216,21 @@ class CatalogRepository:
                 changes.switches_deactivated = table_changes.plans_deactivated
             total += table_changes.created + table_changes.updated + table_changes.unchanged
             total += table_changes.deactivated
-        header = (
-            line.name,
-            line.vendor,
-            True,
-            source,
-            line.plan_source,
-            line.offer_id or None,
-            line.offer_name or None,
-        )
-        stored = (
-            row.name,
-            row.vendor,
-            row.active,
-            row.source_hash,
-            row.plan_source,
-            row.offer_id,
-            row.offer_name,
-        )
-        found = None if findings is None else [event.as_dict() for event in findings]
-        if found is not None and row.findings != found:
-            row.findings = found
-        if stored != header or row.row_count != total:
-            (
-                row.name,
-                row.vendor,
-                row.active,
-                row.source_hash,
-                row.plan_source,
-                row.offer_id,
-                row.offer_name,
-            ) = header
-            row.row_count = total
+        header: Values = {
+            "name": line.name,
+            "vendor": line.vendor,
+            "active": True,
+            "source_hash": source,
+            "plan_source": line.plan_source,
+            "offer_id": line.offer_id or None,
+            "offer_name": line.offer_name or None,
+            "row_count": total,
+        }
+        if findings is not None:
+            header["findings"] = [event.as_dict() for event in findings]
+        if any(getattr(row, name) != value for name, value in header.items()):
+            for name, value in header.items():
+                setattr(row, name, value)
             row.updated_at = now
         return changes
 
