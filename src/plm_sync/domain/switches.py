@@ -84,7 +84,7 @@ class SwitchRule:
 class SwitchRules:
     """The operator's switches file: presets by name, and switches."""
 
-    file: str = "switches.yaml"
+    file: str = field(default="switches.yaml", repr=False, compare=False)  # messages only
     presets: Mapping[str, PresetSettings] = field(default_factory=lambda: MappingProxyType({}))
     switches: tuple[SwitchRule, ...] = ()
 

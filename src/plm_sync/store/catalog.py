@@ -32,6 +32,22 @@ def content_hash(value: Any) -> str:  # noqa: ANN401 - plain values, lists, dict
     return hashlib.blake2b(repr(value).encode(), digest_size=16).hexdigest()
 
 
+# Columns added after rows were first hashed: left out of the digest while empty, so rows
+# stored before them keep their digest (no round of "updated" rows after an upgrade).
+_LATER_COLUMNS = ("offer_plan_id", "features")
+
+
+def row_digest(values: Values) -> str:
+    """The content hash of a catalog row's values."""
+    if any(values.get(name, 0) is None for name in _LATER_COLUMNS):
+        values = {
+            key: value
+            for key, value in values.items()
+            if not (key in _LATER_COLUMNS and value is None)
+        }
+    return content_hash(values)
+
+
 def flatten(line: domain.ProductLine) -> Desired:
     """The rows each catalog table should hold for this line, by natural key."""
     desired: Desired = {table: {} for table in CATALOG_TABLES}
@@ -285,7 +301,7 @@ class CatalogRepository:
         inserts: list[Values] = []
         updates: list[Values] = []
         for key, values in desired.items():
-            digest = content_hash(values)
+            digest = row_digest(values)
             known = stored.get(key)
             if known is None:
                 inserts.append(
