@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from plm_sync.domain import events as codes
@@ -284,15 +284,7 @@ class LineBuilder:
                 periods=periods,
                 resource_rates=(rate,),
             )
-        paid_by_resource: dict[str, list[ServicePlan]] = {}
-        for (resource, billing), plan in plans.items():
-            if billing is not None and plan.active:
-                paid_by_resource.setdefault(resource, []).append(plan)
-        with_paths = [
-            with_upgrade_paths(plan, paid_by_resource.get(plan.resource_mpn, []), self.rules)
-            for plan in plans.values()
-        ]
-        return tuple(sorted(with_paths, key=lambda plan: plan.name))
+        return add_upgrade_paths(plans.values(), self.rules, lambda plan: plan.resource_mpn)
 
 
 def _plan_key_order(key: tuple[str, Period | None]) -> tuple[str, int, tuple[int, int, str]]:
@@ -302,12 +294,29 @@ def _plan_key_order(key: tuple[str, Period | None]) -> tuple[str, int, tuple[int
     return (resource, 0, billing.sort_key)
 
 
-def with_upgrade_paths(
+def add_upgrade_paths(
+    plans: Iterable[ServicePlan], rules: PlmRules, family: Callable[[ServicePlan], str]
+) -> tuple[ServicePlan, ...]:
+    """The plans with upgrade paths to their siblings, sorted by name.
+
+    Siblings are the plans of one `family` (one resource, or one offer plan); a path leads
+    to an active paid sibling, as the rules configure.
+    """
+    plans = list(plans)
+    paid: dict[str, list[ServicePlan]] = {}
+    for plan in plans:
+        if plan.billing_period is not None and plan.active:
+            paid.setdefault(family(plan), []).append(plan)
+    done = [_with_upgrade_paths(plan, paid.get(family(plan), []), rules) for plan in plans]
+    return tuple(sorted(done, key=lambda plan: plan.name))
+
+
+def _with_upgrade_paths(
     plan: ServicePlan,
     paid_siblings: list[ServicePlan],
     rules: PlmRules,
 ) -> ServicePlan:
-    """`paid_siblings`: the active non-trial plans of the plan's resource (itself included)."""
+    """`paid_siblings`: the active non-trial plans of the plan's family (itself included)."""
     if rules.upgrade_mode is UpgradeMode.NONE or (plan.trial and not rules.trial_upgrades):
         return plan
     siblings = [other for other in paid_siblings if other.name != plan.name]

@@ -18,9 +18,9 @@ from plm_sync.domain.events import Event, Level
 from plm_sync.domain.grouping import (
     GroupedProduct,
     ItemReading,
+    add_upgrade_paths,
     plan_name,
     read_items,
-    with_upgrade_paths,
 )
 from plm_sync.domain.offers import (
     OfferFeature,
@@ -158,7 +158,7 @@ class _OfferPlanBuilder:
                         f"plan name {name!r} is already used by offer plan {taken[name]}; "
                         f"this plan is named {unique!r}",
                     )
-                    service_plan = _renamed(service_plan, unique)
+                    service_plan = replace(service_plan, name=unique)
                 taken[service_plan.name] = plan.id
                 built.append(service_plan)
         return built
@@ -288,20 +288,6 @@ def _billing_order(billing: Period | None) -> tuple[int, tuple[int, int, str]]:
     return (1, (0, 0, "")) if billing is None else (0, billing.sort_key)
 
 
-def _renamed(plan: ServicePlan, name: str) -> ServicePlan:
-    return replace(plan, name=name)
-
-
-def _with_paths(plans: list[ServicePlan], rules: PlmRules) -> tuple[ServicePlan, ...]:
-    """Upgrade paths between the billing variants of one offer plan, as the rules configure."""
-    paid: dict[str, list[ServicePlan]] = {}
-    for plan in plans:
-        if plan.billing_period is not None and plan.active:
-            paid.setdefault(plan.offer_plan_id, []).append(plan)
-    done = [with_upgrade_paths(plan, paid.get(plan.offer_plan_id, []), rules) for plan in plans]
-    return tuple(sorted(done, key=lambda plan: plan.name))
-
-
 def group_offer(
     product: SourceProduct,
     items: Iterable[SourceItem],
@@ -345,7 +331,7 @@ def group_offer(
         for item_id, reading in sorted(readings.items())
         if item_id not in in_plans
     ]
-    plans = _with_paths(planner.plans(per_plan), rules)
+    plans = add_upgrade_paths(planner.plans(per_plan), rules, lambda plan: plan.offer_plan_id)
     events += planner.events
     events.append(
         _event(
