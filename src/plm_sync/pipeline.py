@@ -246,12 +246,7 @@ def change_events(product_id: str, changes: Changes, dry_run: bool) -> list[Even
         ("plan_switch_deactivated", changes.switches_deactivated, "deactivated"),
     ):
         events += [
-            Event(
-                Level.INFO,
-                code,
-                "switch path {!r} -> {!r} {}{}".format(*name.split(">", 1), verb, word),
-                product_id,
-            )
+            Event(Level.INFO, code, f"switch path {name} {verb}{word}", product_id)
             for name in names
         ]
     return events

@@ -60,7 +60,7 @@ def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
 _PLAN_NAME = re.compile(
     r"service plan (['\"])(.*)\1 (?:would be )?(?:created|updated|deactivated|shared|unshared)"
 )
-_SWITCH_PATH = re.compile(r"switch path (['\"])(.*)\1 -> (['\"])(.*)\3 (?:would be )?\w+$")
+_SWITCH_PATH = re.compile(r"switch path (.*?) (?:would be )?(?:created|updated|deactivated)$")
 _DIFF_CODES = {
     "plan_created": "plans_created",
     "plan_updated": "plans_updated",
@@ -84,7 +84,7 @@ def _diff(events: list[dict[str, Any]]) -> dict[str, list[str]]:
         if match:
             name = match.group(2)
         elif path:
-            name = f"{path.group(2)} -> {path.group(4)}"
+            name = path.group(1)
         else:
             name = event["message"]
         prefix = f"{event['connect_product_id']}: " if event["connect_product_id"] else ""

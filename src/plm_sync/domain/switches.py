@@ -208,11 +208,6 @@ class _Resolver:
         return None
 
     def _add(self, where: str, switch: PlanSwitch) -> None:
-        if switch.source_plan == switch.target_plan:
-            self.problems.append(
-                f"{where}: source and target are the same plan {switch.source_plan!r}"
-            )
-            return
         if switch.key in self.found:
             self.problems.append(
                 f"{where}: duplicate path {switch.source_plan!r} -> {switch.target_plan!r} "

@@ -20,6 +20,7 @@ from plm_sync.store import models
 from plm_sync.store.models import CATALOG_TABLES, CatalogRow
 
 Values = dict[str, Any]
+SWITCH_ARROW = " -> "  # how a switch path is named in change events: `source -> target`
 Desired = dict[type[CatalogRow], dict[str, Values]]
 
 
@@ -465,15 +466,15 @@ def _switch_json(switch: models.PlanSwitch) -> dict[str, Any]:
 
 
 def _label(table: type[CatalogRow]) -> Any:  # noqa: ANN401 - a column expression
-    """What change events call a row: its name, `source>target` for a switch, else its key."""
+    """What change events call a row: its name, `source -> target` for a switch, else its key."""
     if table is models.PlanSwitch:
-        return models.PlanSwitch.source_plan + ">" + models.PlanSwitch.target_plan
+        return models.PlanSwitch.source_plan + SWITCH_ARROW + models.PlanSwitch.target_plan
     return getattr(table, "name", table.key)
 
 
 def _value_label(values: Values, key: str) -> str:
     if "source_plan" in values:
-        return f"{values['source_plan']}>{values['target_plan']}"
+        return f"{values['source_plan']}{SWITCH_ARROW}{values['target_plan']}"
     return str(values.get("name", key))
 
 
