@@ -14,11 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from plm_sync.config import Settings
 from plm_sync.domain.catalog import ProductLine, ServicePlan
 from plm_sync.domain.events import Event, Level
-from plm_sync.domain.offers import SourceOffer
 from plm_sync.domain.overrides import Override, plan_values
-from plm_sync.domain.sharing import SharingRules
-from plm_sync.domain.source import SourceItem, SourceProduct
-from plm_sync.domain.switches import SwitchError, SwitchRules
+from plm_sync.domain.switches import SwitchError
 from plm_sync.errors import EXIT_OK, UsageError
 from plm_sync.mappings import load_plm_rules, load_sharing_rules
 from plm_sync.mappings.switches import load_switch_rules
@@ -67,16 +64,13 @@ def export_ppr(settings: Settings, product_id: str, output: Path | None = None) 
 
 
 @dataclass(frozen=True)
-class _Inputs:
-    """What a stored line is computed from (for its source hash)."""
+class _Lines:
+    """A stored line recomputed from its snapshot: without and with the overrides."""
 
-    product: SourceProduct
-    items: list[SourceItem]
-    fingerprint: str
-    grouped: ProductLine
-    sharing: SharingRules
-    switches: SwitchRules
-    offer: SourceOffer | None
+    base: ProductLine
+    current: ProductLine
+    events: list[Event]  # what applying the overrides (and switches) to `current` found
+    source: str  # the source hash `current` is stored with
 
 
 @dataclass
@@ -225,7 +219,7 @@ def _find_line(session: Session, edits: WorkbookEdits) -> tuple[int, str]:
 
 def _lines(
     session: Session, product_id: str, settings: Settings, overrides: list[Override]
-) -> tuple[ProductLine, ProductLine, _Inputs]:
+) -> _Lines:
     rules = load_plm_rules(settings.mappings)
     sharing = load_sharing_rules(settings.mappings)
     switches = load_switch_rules(settings.mappings)
@@ -239,32 +233,22 @@ def _lines(
     grouped = group_product(product, items, [offer] if offer else [], rules)[0].product_line
     try:
         base, _ = build_line(grouped, sharing, [], switches, offer)
-        current, _ = build_line(grouped, sharing, overrides, switches, offer)
+        current, events = build_line(grouped, sharing, overrides, switches, offer)
     except SwitchError as error:
         raise WorkbookError(
             [f"plan switches do not fit this product line: {problem}" for problem in error.problems]
         ) from None
-    return (
-        base,
-        current,
-        _Inputs(
-            product,
-            items,
-            rules_fingerprint(rules, sharing, switches),
-            grouped,
-            sharing,
-            switches,
-            offer,
-        ),
-    )
+    fingerprint = rules_fingerprint(rules, sharing, switches)
+    source = line_source_hash(product, items, fingerprint, overrides, offer)
+    return _Lines(base, current, events, source)
 
 
 def _prepare(settings: Settings, edits: WorkbookEdits, factory: sessionmaker[Session]) -> _Plan:
     with unit_of_work(factory, commit=False) as session:
         line_id, product_id = _find_line(session, edits)
         existing = OverrideRepository(session).for_line(line_id)
-        base, current, _ = _lines(session, product_id, settings, existing)
-        overrides, events, problems = _plan_overrides(edits, current, base, existing)
+        lines = _lines(session, product_id, settings, existing)
+        overrides, events, problems = _plan_overrides(edits, lines.current, lines.base, existing)
     if problems:
         raise WorkbookError(problems)
     return _Plan(line_id, product_id, overrides, events)
@@ -287,18 +271,16 @@ def import_ppr(
         status, message = "failed", None
         try:
             with unit_of_work(factory, commit=not dry_run) as session:
-                _, _, inputs = _lines(session, plan.product_id, settings, plan.overrides)
-                line, events = build_line(
-                    inputs.grouped, inputs.sharing, plan.overrides, inputs.switches, inputs.offer
+                lines = _lines(session, plan.product_id, settings, plan.overrides)
+                changes = CatalogRepository(session).save_line(
+                    lines.current, lines.source, run_id, utcnow()
                 )
-                source = line_source_hash(
-                    inputs.product, inputs.items, inputs.fingerprint, plan.overrides, inputs.offer
-                )
-                changes = CatalogRepository(session).save_line(line, source, run_id, utcnow())
                 OverrideRepository(session).replace_for_line(
                     plan.line_id, plan.overrides, run_id, utcnow()
                 )
-                events = plan.events + events + change_events(plan.product_id, changes, dry_run)
+                events = (
+                    plan.events + lines.events + change_events(plan.product_id, changes, dry_run)
+                )
             with unit_of_work(factory) as session:
                 RunRepository(session).add_events(run_id, events)
             status = "succeeded"
