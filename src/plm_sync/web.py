@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
@@ -14,6 +13,7 @@ import structlog
 from plm_sync.config import Settings
 from plm_sync.errors import UsageError
 from plm_sync.reports import health, list_runs, run_report
+from plm_sync.serving import BackgroundServer
 from plm_sync.views.html import render_report, render_runs
 
 log = structlog.get_logger(__name__)
@@ -93,7 +93,7 @@ class _WebServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
 
-class WebServer:
+class WebServer(BackgroundServer):
     """The read-only report server; binds to loopback unless `allow_remote`."""
 
     def __init__(
@@ -110,28 +110,10 @@ class WebServer:
                 f"refusing to serve reports on {host}: they show catalog data; "
                 "pass --allow-remote to listen beyond loopback"
             )
-        self._server = _WebServer((host, port), settings, max_age_hours)
-        self._thread: threading.Thread | None = None
+        super().__init__(_WebServer((host, port), settings, max_age_hours), "plm-sync-web")
 
     @property
     def url(self) -> str:
         """Where it listens."""
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
-
-    def start(self) -> Self:
-        """Serve in a background thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        """Serve in this thread."""
-        self._server.serve_forever()
-
-    def stop(self) -> None:
-        """Stop and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)

@@ -6,11 +6,10 @@ import ipaddress
 import json
 import socket
 import struct
-import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import structlog
@@ -18,6 +17,7 @@ import structlog
 from plm_sync.connect.sandbox.catalog import OFFER_PARTS, CatalogError, SandboxCatalog
 from plm_sync.connect.sandbox.faults import FaultPlan, FaultSpec
 from plm_sync.connect.sandbox.rql_eval import RqlSyntaxError, parse_query
+from plm_sync.serving import BackgroundServer
 
 log = structlog.get_logger(__name__)
 
@@ -256,7 +256,7 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
 
-class SandboxServer:
+class SandboxServer(BackgroundServer):
     """A running sandbox; `url` is the base URL a ConnectClient takes."""
 
     def __init__(
@@ -275,8 +275,8 @@ class SandboxServer:
             )
             raise SandboxBindError(msg)
         self.catalog = catalog
-        self._server = _Server((host, port), catalog, options)
-        self._thread: threading.Thread | None = None
+        self._server: _Server
+        super().__init__(_Server((host, port), catalog, options), "plm-sync-sandbox")
 
     @property
     def port(self) -> int:
@@ -302,28 +302,3 @@ class SandboxServer:
     def injected(self) -> dict[str, int]:
         """How many faults of each kind were injected so far."""
         return dict(self._server.faults.injected)
-
-    def start(self) -> Self:
-        """Serve in a background thread."""
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="plm-sync-sandbox", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        """Serve in this thread until interrupted."""
-        self._server.serve_forever()
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
