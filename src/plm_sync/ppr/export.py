@@ -7,15 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from plm_sync.domain.rules import PlmRules
 from plm_sync.errors import UsageError
 from plm_sync.ppr.structure import defaults, structure
+from plm_sync.xlsx_cells import append_row
 
 PERIOD_TYPES = {"day": "Day(s)", "month": "Month(s)", "year": "Year(s)"}
-FORMULA_STARTS = ("=", "+", "-", "@")
 PLAN_NEEDS = ("PlanCategory", "ServiceTerms", "RecurringType")
 SWITCH_COLUMNS = (
     "FromPlan",
@@ -46,22 +45,13 @@ def flag(value: bool) -> str:
 
 
 class _Writer:
-    """Appends rows; text that a spreadsheet would run as a formula stays text."""
+    """Appends formula-safe rows to one sheet."""
 
     def __init__(self, sheet: WriteOnlyWorksheet) -> None:
         self.sheet = sheet
 
     def row(self, values: Iterable[Any]) -> None:
-        cells: list[Any] = []
-        for value in values:
-            if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-                cell = WriteOnlyCell(self.sheet, value=value)
-                cell.data_type = "s"  # never a formula: Connect text is data
-                cell.quotePrefix = True
-                cells.append(cell)
-            else:
-                cells.append(value)
-        self.sheet.append(cells)
+        append_row(self.sheet, values)
 
 
 def _sheet(book: Workbook, name: str, header: Sequence[str]) -> _Writer:

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-FORMULA_STARTS = ("=", "+", "-", "@")
-
-
-def _row(sheet: WriteOnlyWorksheet, values: Iterable[Any]) -> None:
-    cells: list[Any] = []
-    for value in values:
-        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"  # text from Connect is never a formula
-            cells.append(cell)
-        else:
-            cells.append(value)
-    sheet.append(cells)
+from plm_sync.xlsx_cells import append_row
 
 
 def write_report_workbook(report: dict[str, Any], path: Path) -> None:
     """Sheets Summary, Changes, Products and Events."""
     book = Workbook(write_only=True)
     summary = book.create_sheet("Summary")
-    _row(summary, ["Field", "Value"])
+    append_row(summary, ["Field", "Value"])
     for key in (
         "id",
         "status",
@@ -44,11 +29,11 @@ def write_report_workbook(report: dict[str, Any], path: Path) -> None:
         "cursor_after",
         "message",
     ):
-        _row(summary, [key, report.get(key)])
+        append_row(summary, [key, report.get(key)])
     for key, value in report["counts"].items():
-        _row(summary, [key, value])
+        append_row(summary, [key, value])
     changes = book.create_sheet("Changes")
-    _row(changes, ["Change", "Plan or switch path"])
+    append_row(changes, ["Change", "Plan or switch path"])
     for label, key in (
         ("plan appeared", "plans_created"),
         ("plan changed", "plans_updated"),
@@ -59,11 +44,11 @@ def write_report_workbook(report: dict[str, Any], path: Path) -> None:
         ("switch path deactivated", "switches_deactivated"),
     ):
         for name in report["diff"][key]:
-            _row(changes, [label, name])
+            append_row(changes, [label, name])
     products = book.create_sheet("Products")
-    _row(products, ["Connect product", "Plans from", "Errors", "Warnings", "Info", "Codes"])
+    append_row(products, ["Connect product", "Plans from", "Errors", "Warnings", "Info", "Codes"])
     for product in report["products"]:
-        _row(
+        append_row(
             products,
             [
                 product["connect_product_id"],
@@ -75,9 +60,9 @@ def write_report_workbook(report: dict[str, Any], path: Path) -> None:
             ],
         )
     events = book.create_sheet("Events")
-    _row(events, ["Level", "Code", "Connect product", "Connect item", "MPN", "Message"])
+    append_row(events, ["Level", "Code", "Connect product", "Connect item", "MPN", "Message"])
     for event in report["events"]:
-        _row(
+        append_row(
             events,
             [
                 event["level"],
