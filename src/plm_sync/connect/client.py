@@ -295,9 +295,7 @@ class ConnectClient:
         if self._presets is None:
             reader = _OfferReader(self)
             try:
-                presets = reader.parsed_filtered(
-                    "/offers-ns/presets", [eq("type", "switch")], parse_preset
-                )
+                presets = reader.parsed("/offers-ns/presets", parse_preset, [eq("type", "switch")])
             except ConnectNotFoundError:
                 presets = []
             self._presets = tuple(presets)
@@ -346,11 +344,8 @@ class _OfferReader:
         for page in self.client.pages(path, filters or []):
             yield from page
 
-    def parsed(self, path: str, parse: Callable[[Any], _T]) -> list[_T]:
-        return self.parsed_filtered(path, [], parse)
-
-    def parsed_filtered(
-        self, path: str, filters: list[Rql], parse: Callable[[Any], _T]
+    def parsed(
+        self, path: str, parse: Callable[[Any], _T], filters: list[Rql] | None = None
     ) -> list[_T]:
         found = []
         for row in self.rows(path, filters):
