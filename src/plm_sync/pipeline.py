@@ -231,22 +231,16 @@ def change_events(product_id: str, changes: Changes, dry_run: bool) -> list[Even
         )
         for name, shared, unshared in changes.sharing
     ]
-    for code, names, word in (
-        ("plan_created", changes.plans_created, "created"),
-        ("plan_updated", changes.plans_updated, "updated"),
-        ("plan_deactivated", changes.plans_deactivated, "deactivated"),
+    for code, names, what, word in (
+        ("plan_created", changes.plans_created, "service plan {!r}", "created"),
+        ("plan_updated", changes.plans_updated, "service plan {!r}", "updated"),
+        ("plan_deactivated", changes.plans_deactivated, "service plan {!r}", "deactivated"),
+        ("plan_switch_created", changes.switches_created, "switch path {}", "created"),
+        ("plan_switch_updated", changes.switches_updated, "switch path {}", "updated"),
+        ("plan_switch_deactivated", changes.switches_deactivated, "switch path {}", "deactivated"),
     ):
         events += [
-            Event(Level.INFO, code, f"service plan {name!r} {verb}{word}", product_id)
-            for name in names
-        ]
-    for code, names, word in (
-        ("plan_switch_created", changes.switches_created, "created"),
-        ("plan_switch_updated", changes.switches_updated, "updated"),
-        ("plan_switch_deactivated", changes.switches_deactivated, "deactivated"),
-    ):
-        events += [
-            Event(Level.INFO, code, f"switch path {name} {verb}{word}", product_id)
+            Event(Level.INFO, code, f"{what.format(name)} {verb}{word}", product_id)
             for name in names
         ]
     return events
