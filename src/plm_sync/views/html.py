@@ -8,6 +8,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from plm_sync.views import CHANGE_ROWS
+
 CHART_HEIGHT = 120
 BAR_WIDTH = 18
 BAR_GAP = 6
@@ -78,6 +80,7 @@ def render_report(report: dict[str, Any], history: list[dict[str, Any]], root: s
     """One run: summary, changes, products, filterable events, recent-run chart."""
     return _environment.get_template("report.html").render(
         run=report,
+        change_rows=CHANGE_ROWS,
         history=history,
         chart=chart(history),
         root=root,

@@ -7,6 +7,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from plm_sync.views import CHANGE_ROWS
 from plm_sync.xlsx_cells import append_row
 
 
@@ -34,15 +35,7 @@ def write_report_workbook(report: dict[str, Any], path: Path) -> None:
         append_row(summary, [key, value])
     changes = book.create_sheet("Changes")
     append_row(changes, ["Change", "Plan or switch path"])
-    for label, key in (
-        ("plan appeared", "plans_created"),
-        ("plan changed", "plans_updated"),
-        ("plan deactivated", "plans_deactivated"),
-        ("sharing changed", "sharing_changed"),
-        ("switch path appeared", "switches_created"),
-        ("switch path changed", "switches_updated"),
-        ("switch path deactivated", "switches_deactivated"),
-    ):
+    for label, key in CHANGE_ROWS:
         for name in report["diff"][key]:
             append_row(changes, [label, name])
     products = book.create_sheet("Products")
