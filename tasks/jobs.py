@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from plm_sync.pipeline import (
     sweep_runs,
     sync_product,
 )
+from plm_sync.runlog import prune_runs
 from plm_sync.workbooks import import_ppr
 from tasks.app import app
 
@@ -32,7 +34,7 @@ def dispatch(run_id: int, request: dict[str, Any]) -> None:
 
 @app.task(name="plm_sync.scheduled_sync", bind=True)
 def scheduled_sync(self: Any, full: bool = False) -> dict[str, Any]:  # noqa: ANN401
-    """Beat's entry: open a run unless one is running (then skip, logged), and plan it."""
+    """Beat's entry: open a run unless one is open (then skip, logged), and plan it."""
     request = SyncRequest(trigger="schedule", full=full)
     try:
         run_id = open_run(load_settings(), request, owner=f"celery:{self.request.id}")
@@ -43,10 +45,18 @@ def scheduled_sync(self: Any, full: bool = False) -> dict[str, Any]:  # noqa: AN
     return {"run_id": run_id}
 
 
-@app.task(name="plm_sync.plan_run")
-def plan(run_id: int, request: dict[str, Any]) -> dict[str, Any]:
-    """List a run's products and fan out one task per product, then the closing task."""
-    products = plan_run(load_settings(), run_id, SyncRequest.from_dict(request))
+@app.task(name="plm_sync.plan_run", bind=True)
+def plan(self: Any, run_id: int, request: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN401
+    """Take the run, list its products and fan out one task per product, then the closing task."""
+    with structlog.contextvars.bound_contextvars(run_id=run_id):
+        products = plan_run(
+            load_settings(),
+            run_id,
+            SyncRequest.from_dict(request),
+            owner=f"celery:{self.request.id}",
+        )
+    if products is None:  # cancelled or failed before a worker took it
+        return {"run_id": run_id, "skipped": True}
     header = [sync_product_task.s(run_id, request, product) for product in products]
     callback = close_run_task.s(run_id, request)
     if header:
@@ -67,7 +77,8 @@ def sync_product_task(
 ) -> dict[str, Any]:
     """One product line of a run (idempotent; a database hiccup retries the task)."""
     try:
-        return sync_product(load_settings(), run_id, SyncRequest.from_dict(request), product)
+        with structlog.contextvars.bound_contextvars(run_id=run_id):
+            return sync_product(load_settings(), run_id, SyncRequest.from_dict(request), product)
     except PlmSyncError as error:
         log.warning(
             "product_task_failed", run_id=run_id, product_id=product.get("id"), error=str(error)
@@ -80,8 +91,9 @@ def close_run_task(
     tallies: list[dict[str, Any]], run_id: int, request: dict[str, Any]
 ) -> dict[str, Any]:
     """Add up the product tasks and close the run (cursor moves only on full success)."""
-    outcome = close_run(load_settings(), run_id, SyncRequest.from_dict(request), tallies)
-    return {"run_id": outcome.run_id, "status": outcome.status}
+    with structlog.contextvars.bound_contextvars(run_id=run_id):
+        outcome = close_run(load_settings(), run_id, SyncRequest.from_dict(request), tallies)
+    return {"run_id": outcome.run_id, "status": str(outcome.status)}
 
 
 @app.task(name="plm_sync.sweep_stale_runs")
@@ -90,8 +102,17 @@ def sweep_stale_runs() -> list[int]:
     return sweep_runs(load_settings())
 
 
+@app.task(name="plm_sync.prune_runs")
+def prune_old_runs() -> list[int]:
+    """Drop runs (and their events) older than PLM_SYNC_RETENTION_DAYS."""
+    settings = load_settings()
+    if settings.retention_days is None:
+        return []
+    return prune_runs(settings, timedelta(days=settings.retention_days))
+
+
 @app.task(name="plm_sync.ppr_import")
 def ppr_import(path: str, dry_run: bool = False) -> dict[str, Any]:
     """Import an operator's PLM workbook (a file the workers can read) as its own run."""
     outcome = import_ppr(load_settings(), Path(path), dry_run=dry_run, trigger="operator")
-    return {"run_id": outcome.run_id, "status": outcome.status}
+    return {"run_id": outcome.run_id, "status": str(outcome.status)}

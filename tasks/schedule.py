@@ -1,4 +1,4 @@
-"""The beat schedule, from settings: incremental syncs, nightly full sync, stale-run sweep."""
+"""The beat schedule, from settings: incremental and full syncs, sweeps, prunes of old runs."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     """Entries for celery beat; run exactly one beat process (each beat sends every entry)."""
     if settings.incremental_minutes <= 0:
         raise UsageError("PLM_SYNC_INCREMENTAL_MINUTES must be above 0")
-    return {
+    schedule: dict[str, dict[str, Any]] = {
         "plm-sync-incremental": {
             "task": "plm_sync.scheduled_sync",
             "schedule": timedelta(minutes=settings.incremental_minutes),
@@ -55,3 +55,9 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": SWEEP_EVERY,
         },
     }
+    if settings.retention_days is not None:  # off unless PLM_SYNC_RETENTION_DAYS is set
+        schedule["plm-sync-prune-runs"] = {
+            "task": "plm_sync.prune_runs",
+            "schedule": crontab(minute="15", hour="3"),
+        }
+    return schedule

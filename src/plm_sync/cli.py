@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Self
@@ -15,18 +15,21 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from plm_sync.config import Settings, load_settings
+from plm_sync.config import Settings, load_settings, parse_duration
 from plm_sync.connect.client import ConnectClient
 from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, CatalogError, SandboxCatalog
 from plm_sync.connect.sandbox.faults import FaultSpec
 from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.connect.sandbox.server import SandboxBindError, SandboxOptions, SandboxServer
+from plm_sync.doctor import Outcome, diagnose, healthy
 from plm_sync.domain.explain import explain_mpn
+from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import EXIT_USAGE, PlmSyncError, UsageError
 from plm_sync.logging import configure_logging
 from plm_sync.mappings import load_plm_rules
-from plm_sync.pipeline import SyncRequest, run_sync
+from plm_sync.pipeline import SyncRequest, check_product_id, run_sync
 from plm_sync.reports import catalog, health, list_runs, run_report
+from plm_sync.runlog import cancel_run, prune_runs
 from plm_sync.store.database import open_database, safe_url
 from plm_sync.store.runs import COUNT_FIELDS
 from plm_sync.views.html import render_report
@@ -36,10 +39,30 @@ from plm_sync.workbooks import export_ppr, import_ppr
 
 
 class _Context:
-    """What every command shares: the settings built from flags and environment."""
+    """What every command shares: the settings built from flags and environment.
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    A settings error is raised when a command first needs them, so `doctor` can report it
+    as one of its checks.
+    """
+
+    def __init__(self, settings: Settings | None, error: UsageError | None = None) -> None:
+        self._settings = settings
+        self.settings_error = error
+        self._noted = False
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            raise self.settings_error or UsageError("settings could not be loaded")
+        if self._settings.mappings_packaged and not self._noted:
+            self._noted = True
+            click.echo(
+                f"plm-sync: using the rules files packaged with plm-sync "
+                f"({self._settings.mappings}); set PLM_SYNC_MAPPINGS or --mappings, or create "
+                "./mappings/, to use your own",
+                err=True,
+            )
+        return self._settings
 
 
 pass_context = click.make_pass_decorator(_Context)
@@ -74,9 +97,14 @@ def cli(
 ) -> None:
     """Synchronise CloudBlue Connect catalogs into CloudBlue Commerce PLM."""
     configure_logging(log_format, log_level)
-    ctx.obj = _Context(
-        load_settings(database_url=database_url, mappings=mappings, connect_url=connect_url)
-    )
+    try:
+        settings = load_settings(
+            database_url=database_url, mappings=mappings, connect_url=connect_url
+        )
+    except UsageError as error:
+        ctx.obj = _Context(None, error)
+    else:
+        ctx.obj = _Context(settings)
 
 
 def _console() -> Console:
@@ -170,27 +198,54 @@ def _run_and_report(
     return outcome.exit_code
 
 
-def _print_report(report: dict[str, Any]) -> None:
-    console = _console()
+def _plural(count: int, noun: str) -> str:
+    """`1 draft`, `2 drafts`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _period(period: dict[str, Any]) -> str:
+    """`1 month`, `3 years`."""
+    return _plural(int(period["duration"]), str(period["unit"]))
+
+
+def _run_table(report: dict[str, Any]) -> Table:
+    """A run's summary: scope, times, counts, cursor and message."""
     counts = report["counts"]
     title = f"run {report['id']}: {report['status']}" + (" (dry run)" if report["dry_run"] else "")
     table = Table(title=title, show_header=False)
+    is_import = report["scope"].startswith("ppr import")
     table.add_row("trigger / scope", f"{report['trigger']} / {report['scope']}")
-    table.add_row("started / finished", f"{report['started_at']} / {report['finished_at']}")
     table.add_row(
-        "products / items",
-        f"{counts['products']} / {counts['items']} ({counts['skipped']} drafts skipped)",
+        "started / finished",
+        f"{_when(report['started_at'])} / {_when(report['finished_at']) or 'not yet'}",
     )
+    if is_import:
+        table.add_row("product lines", str(counts["products"]))
+    else:
+        table.add_row(
+            "products / items",
+            f"{counts['products']} / {counts['items']} "
+            f"({_plural(counts['skipped'], 'draft')} skipped)",
+        )
     table.add_row(
         "catalog rows",
         f"created {counts['created']}, updated {counts['updated']}, "
         f"unchanged {counts['unchanged']}, deactivated {counts['deactivated']}",
     )
     table.add_row("errors / retries", f"{counts['errors']} / {report['retries']}")
-    table.add_row("cursor", f"{report['cursor_before']} -> {report['cursor_after']}")
+    if not is_import:
+        table.add_row(
+            "cursor",
+            f"{report['cursor_before'] or 'none yet'} -> {report['cursor_after'] or 'none yet'}",
+        )
     if report.get("message"):
         table.add_row("message", report["message"])
-    console.print(table)
+    return table
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    console = _console()
+    console.print(_run_table(report))
     if report["event_summary"]:
         summary = Table(title="events", show_lines=False)
         for column in ("level", "code", "count"):
@@ -219,32 +274,71 @@ def _print_report(report: dict[str, Any]) -> None:
             )
 
 
-@cli.command()
+KEY_HELP = (
+    "The Connect API key comes from PLM_SYNC_CONNECT_API_KEY, or from the file named by "
+    "PLM_SYNC_CONNECT_API_KEY_FILE (Docker and Kubernetes secrets); never from a flag, so it "
+    "stays out of shell history."
+)
+ALLOW_DEACTIVATIONS = click.option(
+    "--allow-deactivations",
+    is_flag=True,
+    help="Lift the deactivation brake (PLM_SYNC_DEACTIVATION_LIMIT) for this one run.",
+)
+
+
+@cli.command(epilog=KEY_HELP)
 @click.option("--full", is_flag=True, help="Reconcile every product (finds deletions).")
 @click.option("--product", "products", multiple=True, help="Only this Connect product (repeat).")
 @click.option("--dry-run", is_flag=True, help="Compute and report the changes, write none.")
+@ALLOW_DEACTIVATIONS
 @click.option(
     "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @pass_context
 def sync(
-    context: _Context, full: bool, products: tuple[str, ...], dry_run: bool, output: str
+    context: _Context,
+    full: bool,
+    products: tuple[str, ...],
+    dry_run: bool,
+    allow_deactivations: bool,
+    output: str,
 ) -> None:
-    """One sync run in this process (incremental by default)."""
-    request = SyncRequest(trigger="cli", full=full, product_ids=products, dry_run=dry_run)
+    """One sync run in this process (incremental by default).
+
+    A run that would deactivate more service plans than PLM_SYNC_DEACTIVATION_LIMIT (default
+    10% of the active plans, at least 20) writes none of the lines that deactivate, and exits 3.
+    """
+    for product_id in products:
+        check_product_id(product_id)
+    request = SyncRequest(
+        trigger="cli",
+        full=full,
+        product_ids=products,
+        dry_run=dry_run,
+        allow_deactivations=allow_deactivations,
+    )
     sys.exit(_run_and_report(context.settings, request, output))
 
 
-@cli.command("import")
+@cli.command("import", epilog=KEY_HELP)
 @click.argument("product_id")
 @click.option("--dry-run", is_flag=True)
+@ALLOW_DEACTIVATIONS
 @click.option(
     "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @pass_context
-def import_product(context: _Context, product_id: str, dry_run: bool, output: str) -> None:
+def import_product(
+    context: _Context, product_id: str, dry_run: bool, allow_deactivations: bool, output: str
+) -> None:
     """Import one Connect product now (a full run for that product)."""
-    request = SyncRequest(trigger="cli", full=True, product_ids=(product_id,), dry_run=dry_run)
+    request = SyncRequest(
+        trigger="cli",
+        full=True,
+        product_ids=(check_product_id(product_id),),
+        dry_run=dry_run,
+        allow_deactivations=allow_deactivations,
+    )
     sys.exit(_run_and_report(context.settings, request, output))
 
 
@@ -275,8 +369,8 @@ def catalog_command(context: _Context, products: tuple[str, ...], output: str) -
             table.add_row(
                 plan["name"],
                 ", ".join(rate["resource_mpn"] for rate in plan["resource_rates"]),
-                "trial" if billing is None else f"{billing['duration']} {billing['unit']}",
-                ", ".join(f"{p['duration']} {p['unit']}" for p in plan["periods"]),
+                "trial" if billing is None else _period(billing),
+                ", ".join(_period(p) for p in plan["periods"]),
                 "yes" if plan["active"] else "no",
             )
         console.print(table)
@@ -295,7 +389,13 @@ def catalog_command(context: _Context, products: tuple[str, ...], output: str) -
                 )
             console.print(switches)
     if not data["product_lines"]:
-        console.print("the catalog is empty: run `plm-sync sync --full` first")
+        if products:
+            console.print(
+                f"no stored product line for {', '.join(products)}; `plm-sync catalog` lists "
+                "what is stored, `plm-sync import PRD-…` brings one in"
+            )
+        else:
+            console.print("the catalog is empty: run `plm-sync sync --full` first")
 
 
 def _since(value: str | None) -> datetime | None:
@@ -308,18 +408,22 @@ def _since(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
-@click.option(
-    "--status", type=click.Choice(["running", "succeeded", "succeeded_with_errors", "failed"])
-)
+@click.option("--status", type=click.Choice([status.value for status in RunStatus]))
 @click.option("--since", help="Only runs started on or after this date (ISO 8601).")
 @click.option(
     "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-@pass_context
-def runs(context: _Context, limit: int, status: str | None, since: str | None, output: str) -> None:
-    """Recent runs, newest first."""
+@click.pass_context
+def runs(
+    ctx: click.Context, limit: int, status: str | None, since: str | None, output: str
+) -> None:
+    """Recent runs, newest first; `runs cancel` and `runs prune` act on them."""
+    if ctx.invoked_subcommand is not None:
+        return
+    context = ctx.find_object(_Context)
+    assert context is not None  # noqa: S101 - set by the group callback
     rows = list_runs(context.settings, limit, status, _since(since))
     if output == "json":
         _print_json(rows)
@@ -333,12 +437,53 @@ def runs(context: _Context, limit: int, status: str | None, since: str | None, o
             str(row["id"]),
             row["trigger"],
             row["scope"],
-            row["status"],
-            row["started_at"],
+            row["status"] + (" (dry run)" if row["dry_run"] else ""),
+            _when(row["started_at"]),
             *(str(counts[name]) for name in COUNT_FIELDS),
             str(row["retries"]),
         )
     _console().print(table)
+
+
+@runs.command("cancel")
+@click.argument("run_id")
+@pass_context
+def runs_cancel(context: _Context, run_id: str) -> None:
+    """Cancel a queued run now, or a running one at its next product line (status `cancelled`).
+
+    Product lines written before stay whole; nothing is half-written and the cursor does not
+    move.
+    """
+    status = cancel_run(context.settings, run_id)
+    if status == RunStatus.CANCELLED:
+        click.echo(f"run {run_id} cancelled")
+    else:
+        click.echo(
+            f"run {run_id} is asked to stop: it ends `cancelled` after the product line it is "
+            f"writing; `plm-sync report {run_id}` shows it"
+        )
+
+
+@runs.command("prune")
+@click.option(
+    "--older-than",
+    required=True,
+    help="Age of the runs to drop, e.g. 90d, 12h, 2w (the latest successful run stays).",
+)
+@pass_context
+def runs_prune(context: _Context, older_than: str) -> None:
+    """Delete old runs and their events (never the latest successful run, nor open runs)."""
+    seconds = parse_duration(older_than, "--older-than")
+    pruned = prune_runs(context.settings, timedelta(seconds=seconds))
+    click.echo(f"pruned {len(pruned)} run(s) finished more than {older_than} ago")
+
+
+def _when(moment: str | None) -> str:
+    """An ISO timestamp as `2026-11-30 08:02:24 UTC` (no microseconds), for tables."""
+    if not moment:
+        return ""
+    parsed = datetime.fromisoformat(moment).astimezone(UTC)
+    return parsed.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @cli.command()
@@ -391,8 +536,8 @@ def report(context: _Context, run_id: str, output: str, output_file: Path | None
 @pass_context
 def serve(context: _Context, host: str, port: int, allow_remote: bool, max_age: float) -> None:
     """A read-only web view of the runs, with /health for monitoring."""
-    with open_database(context.settings.database_url):
-        pass  # the schema exists before the first page is asked for
+    with open_database(context.settings.database_url, migrate=False):
+        pass  # the database holds plm-sync's schema before the first page is asked for
     try:
         server = WebServer(
             context.settings, host=host, port=port, allow_remote=allow_remote, max_age_hours=max_age
@@ -474,6 +619,43 @@ def ppr_import(context: _Context, file: Path, dry_run: bool, output: str) -> Non
     else:
         _print_report(report)
     sys.exit(outcome.exit_code)
+
+
+@cli.command(epilog=KEY_HELP)
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.pass_context
+def doctor(ctx: click.Context, output: str) -> None:
+    """Check settings, rules files, database, Connect (key, Offers), broker and workers.
+
+    Reads only: records no run, creates or migrates no database. Exits 0 when every check
+    passes (warnings allowed), 2 naming what to fix.
+    """
+    context = ctx.find_object(_Context)
+    assert context is not None  # noqa: S101 - set by the group callback
+    settings = None if context.settings_error else context.settings
+    checks = diagnose(settings, context.settings_error)
+    ok = healthy(checks)
+    if output == "json":
+        _print_json({"ok": ok, "checks": [check.as_dict() for check in checks]})
+    else:
+        table = Table(title="plm-sync doctor: " + ("all good" if ok else "needs fixing"))
+        for column in ("check", "result", "detail"):
+            table.add_column(column, overflow="fold")
+        colours = {Outcome.OK: "green", Outcome.WARN: "yellow", Outcome.FAIL: "red"}
+        for check in checks:
+            table.add_row(
+                check.name,
+                f"[{colours[check.outcome]}]{check.outcome}[/]",
+                check.detail,
+                style=None,
+            )
+        _console().print(table)
+    if not ok:
+        failed = ", ".join(check.name for check in checks if check.outcome is Outcome.FAIL)
+        click.echo(f"plm-sync: doctor: fix {failed}", err=True)
+    sys.exit(0 if ok else EXIT_USAGE)
 
 
 @cli.command()

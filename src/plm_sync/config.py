@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from plm_sync.domain.runs import DEFAULT_DEACTIVATION_LIMIT, DeactivationLimit
 from plm_sync.errors import UsageError
 
 DEFAULT_DATABASE_URL = "sqlite:///plm_sync.db"
 DEFAULT_BROKER_URL = "redis://localhost:6379/0"
 DEFAULT_MAPPINGS = "mappings/"
+# The rules files shipped inside the package: used when no mappings folder is named and
+# there is no ./mappings/ folder.
+PACKAGED_MAPPINGS = Path(__file__).with_name("mappings") / "shipped"
 ENV_PREFIX = "PLM_SYNC_"
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*")
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str, what: str) -> float:
+    """Seconds from `3600`, `90s`, `15m`, `1h`, `90d` or `2w`; UsageError names `what`."""
+    match = _DURATION.fullmatch(text)
+    if match is None:
+        raise UsageError(f"{what}={text!r} is not a duration such as 3600, 15m, 1h or 90d")
+    number, unit = match.groups()
+    return float(number) * _DURATION_UNITS[unit]
 
 
 def _mask(value: str | None) -> str | None:
@@ -34,6 +50,7 @@ class Settings:
     connect_api_key: str | None = field(default=None, repr=False)
     broker_url: str = DEFAULT_BROKER_URL
     mappings: Path = Path(DEFAULT_MAPPINGS)
+    mappings_packaged: bool = False  # no folder named and no ./mappings/: the shipped files
     page_size: int = 500
     connect_timeout: float = 15.0
     read_timeout: float = 180.0
@@ -47,12 +64,20 @@ class Settings:
     visibility_timeout: int | None = None
     redelivery_check_seconds: int = 60
     offers: bool = True  # read Connect Offers (plans, switches); false for accounts without
+    deactivation_limit: str = DEFAULT_DEACTIVATION_LIMIT  # `N` plans or `N%` (brake)
+    queued_run_timeout: float = 3600.0  # a queued run no worker took by then is failed
+    retention_days: float | None = None  # beat prunes runs older than this; None: never
 
     def __repr__(self) -> str:
         shown = ", ".join(
             f"{item.name}={getattr(self, item.name)!r}" for item in fields(self) if item.repr
         )
         return f"Settings({shown}, connect_api_key={_mask(self.connect_api_key)!r})"
+
+    @property
+    def brake(self) -> DeactivationLimit:
+        """The deactivation brake's limit (validated when the settings were loaded)."""
+        return DeactivationLimit.parse(self.deactivation_limit)
 
     def with_overrides(self, **overrides: Any) -> Settings:  # noqa: ANN401 - typed per field
         """A copy with the given (non-None) values replaced, e.g. from command-line flags."""
@@ -72,24 +97,73 @@ _CONVERTERS: dict[str, type] = {
     "task_time_limit": int,
     "visibility_timeout": int,
     "redelivery_check_seconds": int,
+    "retention_days": float,
 }
+_SECRET_FILES = {"connect_api_key": "PLM_SYNC_CONNECT_API_KEY_FILE"}
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **flags: Any) -> Settings:  # noqa: ANN401
-    """Build settings from flags (highest), then `PLM_SYNC_*` variables, then defaults."""
+    """Build settings from flags (highest), then `PLM_SYNC_*` variables, then defaults.
+
+    A secret may come from a file named by its `_FILE` variable (the Docker and Kubernetes
+    secrets convention). Without a named mappings folder, `./mappings/` is used if it exists,
+    else the rules files packaged with plm-sync (`mappings_packaged`).
+    """
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for item in fields(Settings):
         raw = env.get(ENV_PREFIX + item.name.upper())
-        if raw is None or raw == "":
+        if raw is None or raw == "" or item.name == "mappings_packaged":
             continue
         values[item.name] = _convert(item.name, raw)
+    for name, variable in _SECRET_FILES.items():
+        values.update(_secret_from_file(name, variable, env, set_directly=name in values))
     settings = Settings(**values).with_overrides(**flags)
     if isinstance(settings.mappings, str):
         settings = replace(settings, mappings=Path(settings.mappings))
+    named = "mappings" in values or flags.get("mappings") is not None
+    if not named and not Path(DEFAULT_MAPPINGS).is_dir():
+        settings = replace(settings, mappings=PACKAGED_MAPPINGS, mappings_packaged=True)
+    _validate(settings)
+    return settings
+
+
+def _secret_from_file(
+    name: str, variable: str, env: Mapping[str, str], *, set_directly: bool
+) -> dict[str, str]:
+    path = env.get(variable)
+    if not path:
+        return {}
+    direct = ENV_PREFIX + name.upper()
+    if set_directly:
+        raise UsageError(f"both {direct} and {variable} are set: keep one of them")
+    try:
+        secret = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise UsageError(f"{variable}: cannot read {path}: {error.strerror}") from None
+    if not secret:
+        raise UsageError(f"{variable}: {path} is empty; put the secret in it")
+    return {name: secret}
+
+
+def _validate(settings: Settings) -> None:
+    """Checks of values whose mistakes would only show deep inside a run."""
     if settings.page_size < 1:
         raise UsageError("page size must be at least 1 (PLM_SYNC_PAGE_SIZE)")
-    return settings
+    if settings.connect_url:
+        scheme, _, rest = settings.connect_url.partition("://")
+        if scheme not in {"http", "https"} or not rest.strip("/"):
+            raise UsageError(
+                f"Connect URL {settings.connect_url!r} must start with https:// (or http:// "
+                "for a local sandbox), e.g. https://api.connect.cloudblue.com/public/v1 "
+                "(PLM_SYNC_CONNECT_URL or --connect-url)"
+            )
+    try:
+        settings.brake  # noqa: B018 - parsed for its ValueError
+    except ValueError as error:
+        raise UsageError(f"PLM_SYNC_DEACTIVATION_LIMIT: {error}") from None
+    if settings.retention_days is not None and settings.retention_days <= 0:
+        raise UsageError("PLM_SYNC_RETENTION_DAYS must be above 0 (leave it unset to keep runs)")
 
 
 _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
@@ -98,6 +172,8 @@ _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "
 def _convert(name: str, raw: str) -> Any:  # noqa: ANN401 - depends on the field
     if name == "mappings":
         return Path(raw)
+    if name == "queued_run_timeout":
+        return parse_duration(raw, ENV_PREFIX + name.upper())
     if name == "offers":
         if raw.strip().casefold() not in _BOOLEANS:
             env_name = ENV_PREFIX + name.upper()

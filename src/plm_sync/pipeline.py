@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -22,6 +23,7 @@ from plm_sync.domain.offer_plans import group_offer
 from plm_sync.domain.offers import SourceOffer, choose_offer
 from plm_sync.domain.overrides import Override, apply_overrides
 from plm_sync.domain.rules import PlmRules
+from plm_sync.domain.runs import RunStatus
 from plm_sync.domain.sharing import SharingRules, apply_sharing
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.domain.switches import (
@@ -54,6 +56,18 @@ SYNCED_ITEM_STATUSES = frozenset({"published", "endofsale"})
 HEARTBEAT_EVERY = 30.0
 
 
+_PRODUCT_ID = re.compile(r"PRD-\d+(?:-\d+)*")
+
+
+def check_product_id(product_id: str) -> str:
+    """A Connect product id like PRD-276-377-545, or UsageError before any run is recorded."""
+    if not _PRODUCT_ID.fullmatch(product_id):
+        raise UsageError(
+            f"{product_id!r} is not a Connect product id; they look like PRD-276-377-545"
+        )
+    return product_id
+
+
 def utcnow() -> datetime:
     """Now, in UTC."""
     return datetime.now(UTC)
@@ -67,6 +81,7 @@ class SyncRequest:
     full: bool = False
     product_ids: tuple[str, ...] = ()
     dry_run: bool = False
+    allow_deactivations: bool = False  # lift the deactivation brake for this one run
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form, for task messages."""
@@ -75,6 +90,7 @@ class SyncRequest:
             "full": self.full,
             "product_ids": list(self.product_ids),
             "dry_run": self.dry_run,
+            "allow_deactivations": self.allow_deactivations,
         }
 
     @classmethod
@@ -85,6 +101,7 @@ class SyncRequest:
             full=bool(data.get("full")),
             product_ids=tuple(data.get("product_ids") or ()),
             dry_run=bool(data.get("dry_run")),
+            allow_deactivations=bool(data.get("allow_deactivations")),
         )
 
     @property
@@ -101,7 +118,7 @@ class RunOutcome:
     """How a run ended, with the CLI exit code it means."""
 
     run_id: int
-    status: str
+    status: RunStatus
     exit_code: int
 
 
@@ -123,6 +140,9 @@ class _Tally:
     seen: set[str] = field(default_factory=set)
     newest: datetime | None = None
     retries: int = 0
+    # lines held back because they deactivate plans: {"product": {...}, "plans": n}
+    deferred: list[dict[str, Any]] = field(default_factory=list)
+    cancelled: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form: what a product task returns."""
@@ -139,6 +159,8 @@ class _Tally:
             "seen": sorted(self.seen),
             "retries": self.retries,
             "newest": self.newest.isoformat() if self.newest else None,
+            "deferred": self.deferred,
+            "cancelled": self.cancelled,
         }
 
     def merge(self, data: dict[str, Any]) -> None:
@@ -154,6 +176,8 @@ class _Tally:
             )
         )
         self.seen.update(data.get("seen", ()))
+        self.deferred.extend(data.get("deferred", ()))
+        self.cancelled = self.cancelled or bool(data.get("cancelled"))
         newest = _parse_time(data.get("newest"))
         if newest and (self.newest is None or newest > self.newest):
             self.newest = newest
@@ -323,6 +347,7 @@ class SyncRun:
         sharing: SharingRules | None = None,
         run_id: int = 0,
         cursor_before: str | None = None,
+        deactivation_limit: int | None = None,
     ) -> None:
         self.settings = settings
         self.request = request
@@ -339,27 +364,45 @@ class SyncRun:
         self.last_heartbeat = time.monotonic()
         self.run_id = run_id
         self.cursor_before = cursor_before
+        self.deactivation_limit = deactivation_limit  # None: the brake is lifted
+        # lines held back by the brake until the run's total is known, kept to write later
+        self.held: dict[str, tuple[SourceProduct, list[SourceItem], list[SourceOffer]]] = {}
+        self.held_events: dict[str, list[Event]] = {}
+        self.brake_message: str | None = None
 
-    def start(self, owner: str | None = None) -> int:
-        """Sweep runs left by dead processes, then record this run as running."""
+    def start(self, owner: str | None = None, *, queued: bool = False) -> int:
+        """Sweep runs left by dead processes, then record this run (running, or queued).
+
+        The deactivation brake's limit is fixed here, from the plans active before the run.
+        """
         with unit_of_work(self.factory) as session:
             runs = RunRepository(session)
             now = self.clock()
-            swept = runs.sweep_stale(now, timedelta(seconds=self.settings.stale_run_seconds))
+            swept = runs.sweep_stale(
+                now,
+                timedelta(seconds=self.settings.stale_run_seconds),
+                timedelta(seconds=self.settings.queued_run_timeout),
+            )
             for run_id in swept:
                 log.warning("stale_run_marked_failed", stale_run_id=run_id)
+            limit = None
+            if not self.request.allow_deactivations:
+                limit = self.settings.brake.allowed(runs.active_plans())
             run = runs.start(
                 RunStart(
                     self.request.trigger,
                     self.request.scope,
                     self.request.full or bool(self.request.product_ids),
                     self.request.dry_run,
+                    queued=queued,
+                    deactivation_limit=limit,
                 ),
                 now,
                 owner,
             )
             self.run_id = run.id
             self.cursor_before = run.cursor_before
+            self.deactivation_limit = limit
         structlog.contextvars.bind_contextvars(run_id=self.run_id)
         log.info("run_started", scope=self.request.scope, dry_run=self.request.dry_run)
         return self.run_id
@@ -373,11 +416,27 @@ class SyncRun:
         self.last_heartbeat = time.monotonic()
 
     def execute(self) -> None:
-        """Every product line in scope, then reconciliation of lines gone from Connect."""
+        """Every product line in scope, then reconciliation of lines gone from Connect.
+
+        A cancellation asked for with `plm-sync runs cancel` stops the run before its next
+        product line: the lines written so far are whole, nothing else is touched.
+        """
         for product in self.list_products():
+            if self.cancel_requested():
+                return
             self.product(product)
             self.heartbeat()
-        self.reconcile()
+        if not self.cancel_requested():
+            self.reconcile()
+
+    def cancel_requested(self) -> bool:
+        """Has an operator cancelled this run? Remembered once seen."""
+        if not self.tally.cancelled:
+            with unit_of_work(self.factory) as session:
+                self.tally.cancelled = RunRepository(session).cancel_requested(self.run_id)
+            if self.tally.cancelled:
+                log.warning("run_cancel_seen", step=self.step)
+        return self.tally.cancelled
 
     def list_products(self) -> Iterator[SourceProduct]:
         """The Connect products in scope; unreadable rows become events."""
@@ -420,9 +479,86 @@ class SyncRun:
                     )
                 ]
             )
-        if self.request.full and not self.request.product_ids and not self.tally.failed_products:
+        reconciles = (
+            self.request.full and not self.request.product_ids and not self.tally.failed_products
+        )
+        if self.brake_holds(reconciles):
+            return
+        self.release_deferred()
+        if reconciles:
             self.step = "deactivating product lines gone from Connect"
             self.deactivate_unseen()
+
+    def brake_holds(self, reconciles: bool) -> bool:
+        """Judge the run's deactivations as a whole; above the limit, hold every such line.
+
+        The run's total is the plans its deferred lines would deactivate plus, in a clean full
+        run, the active plans of lines whose product Connect no longer serves. Held lines stay
+        exactly as stored, each with a `deactivation_limit` error; the cursor stays.
+        """
+        limit = self.deactivation_limit
+        if limit is None:
+            return False
+        gone: dict[str, int] = {}
+        if reconciles:
+            with unit_of_work(self.factory) as session:
+                gone = CatalogRepository(session).active_plans_except(self.tally.seen)
+        deferred = {entry["product"]["id"]: int(entry["plans"]) for entry in self.tally.deferred}
+        total = sum(deferred.values()) + sum(gone.values())
+        if total <= limit:
+            return False
+        self.step = "holding deactivations (deactivation brake)"
+        verb = "would deactivate" if self.request.dry_run else "deactivates"
+        how = (
+            "check Connect and the rules files; if the deactivations are meant, run again with "
+            "--allow-deactivations"
+        )
+        lines = [
+            (product_id, plans, "its new state") for product_id, plans in sorted(deferred.items())
+        ] + [
+            (product_id, plans, "Connect no longer serves it")
+            for product_id, plans in sorted(gone.items())
+        ]
+        for product_id, plans, why in lines:
+            event = Event(
+                Level.ERROR,
+                codes.DEACTIVATION_LIMIT,
+                f"product line held as stored: {why} {verb} {plans} service plan(s); the run "
+                f"{verb} {total} in all, above the limit of {limit} "
+                f"(PLM_SYNC_DEACTIVATION_LIMIT={self.settings.deactivation_limit}); {how}",
+                product_id,
+            )
+            self.tally.errors += self._record(
+                [*self.held_events.get(product_id, []), event], product_id
+            )
+        self.tally.failed_products += len(lines)
+        self.brake_message = (
+            f"deactivation brake: this run {verb} {total} service plans across {len(lines)} "
+            f"product line(s), above the limit of {limit}; those lines were left as stored "
+            f"(events deactivation_limit); {how}"
+        )
+        log.warning("deactivation_limit", total=total, limit=limit, lines=len(lines))
+        return True
+
+    def release_deferred(self) -> None:
+        """Write the lines the brake held back while the run's total was unknown."""
+        for entry in self.tally.deferred:
+            product_id = entry["product"]["id"]
+            held = self.held.get(product_id)
+            if held is None:  # deferred by another worker: fetch it again
+                product = SourceProduct(**entry["product"])
+                fetched = self.fetch_line(product)
+                if fetched is None:
+                    continue
+                items, offers, events = fetched
+            else:
+                product, items, offers = held
+                events = list(self.held_events.get(product_id, []))
+            self.step = f"writing {product_id} (deactivations within the limit)"
+            changes, events = self.write_line(product, items, offers, events, release=True)
+            self.tally.changes.add(changes)
+            self.tally.errors += sum(1 for event in events if event.level is Level.ERROR)
+        self.tally.deferred = []
 
     def product(self, product: SourceProduct) -> None:
         """Fetch, group and store one product line, all or nothing."""
@@ -432,6 +568,26 @@ class SyncRun:
         updated = _parse_time(product.updated_at)
         if updated and (tally.newest is None or updated > tally.newest):
             tally.newest = updated
+        items_before = tally.items
+        fetched = self.fetch_line(product, count=True)
+        if fetched is None:
+            return
+        items, offers, events = fetched
+        changes, events = self.write_line(product, items, offers, events)
+        tally.changes.add(changes)
+        tally.errors += sum(1 for event in events if event.level is Level.ERROR)
+        if self.progress is not None:
+            self.progress.product(product.id, tally.items - items_before)
+
+    def fetch_line(
+        self, product: SourceProduct, *, count: bool = False
+    ) -> tuple[list[SourceItem], list[SourceOffer], list[Event]] | None:
+        """A product's items and offers, with the events reading them gave; None: failed.
+
+        A failure is recorded (`product_fetch_failed`, `offer_fetch_failed`) and the line is
+        left as it was.
+        """
+        tally = self.tally
         self.step = f"fetching items of {product.id}"
         try:
             rows = list(self.client.items(product.id))
@@ -449,17 +605,14 @@ class SyncRun:
                     )
                 ]
             )
-            return
-        tally.items += len(rows)
-        items, events = _select_items(product.id, rows, tally)
+            return None
+        if count:
+            tally.items += len(rows)
+        items, events = _select_items(product.id, rows, tally if count else _Tally())
         offers = self.fetch_offers(product.id, events)
         if offers is None:
-            return
-        changes, events = self.write_line(product, items, offers, events)
-        tally.changes.add(changes)
-        tally.errors += sum(1 for event in events if event.level is Level.ERROR)
-        if self.progress is not None:
-            self.progress.product(product.id, len(rows))
+            return None
+        return items, offers, events
 
     def write_line(
         self,
@@ -467,13 +620,19 @@ class SyncRun:
         items: list[SourceItem],
         offers: list[SourceOffer],
         events: list[Event],
+        *,
+        release: bool = False,
     ) -> tuple[Changes, list[Event]]:
         """Compute and store the line in one transaction, with its events.
 
         A line whose inputs (product, items, offer, rules, overrides) hash as stored is not
         recomputed: its stored findings are reported again. A switch error stores nothing.
+        Under the deactivation brake (unless `release`), a line that would deactivate plans
+        is rolled back and deferred until the run's total is known.
         """
         dry = self.request.dry_run
+        held_back = 0
+        before = list(events)
         offer, _ = choose_offer(offers)
         with unit_of_work(self.factory, commit=not dry) as session:
             catalog = CatalogRepository(session)
@@ -513,12 +672,26 @@ class SyncRun:
                     if offer is not None or existing is not None:  # else none is stored
                         snapshot.save_offer(product.id, offer, self.run_id)
                     changes = catalog.save_line(line, source, self.run_id, self.clock(), findings)
-                    events += change_events(product.id, changes, dry)
-            if not dry:
+                    if changes.plans_deactivated and not release and self.brake_engaged():
+                        held_back = len(changes.plans_deactivated)
+                        events = [*before, *grouped.events, *line_events]
+                        session.rollback()  # the line stays as stored until the run's total
+                    else:
+                        events += change_events(product.id, changes, dry)
+            if not dry and not held_back:
                 RunRepository(session).replace_product_events(self.run_id, product.id, events)
+        if held_back:
+            self.tally.deferred.append({"product": asdict(product), "plans": held_back})
+            self.held[product.id] = (product, items, offers)
+            self.held_events[product.id] = events
+            return Changes(), []
         if dry:
             self._record(events, product.id)
         return changes, events
+
+    def brake_engaged(self) -> bool:
+        """Whether the deactivation brake is on for this run."""
+        return self.deactivation_limit is not None
 
     def fetch_offers(self, product_id: str, events: list[Event]) -> list[SourceOffer] | None:
         """The product's offers (none when offers are off); None when they cannot be fetched.
@@ -561,7 +734,7 @@ class SyncRun:
             events = [
                 Event(
                     Level.INFO,
-                    "product_line_deactivated",
+                    codes.PRODUCT_LINE_DEACTIVATED,
                     "Connect no longer serves this product as published; its plans were "
                     + ("would be " if dry else "")
                     + "deactivated",
@@ -600,14 +773,17 @@ class SyncRun:
         """Close the run in its own transaction; move the cursor only after full success."""
         tally = self.tally
         if failure is not None:
-            status = "failed"
+            status = RunStatus.FAILED
+        elif tally.cancelled:
+            status = RunStatus.CANCELLED
         elif tally.errors or tally.failed_products:
-            status = "succeeded_with_errors"
+            status = RunStatus.SUCCEEDED_WITH_ERRORS
         else:
-            status = "succeeded"
+            status = RunStatus.SUCCEEDED
         cursor_after = self.cursor_before
         moves = (
             failure is None
+            and not tally.cancelled
             and not tally.failed_products
             and not self.request.product_ids
             and not self.request.dry_run
@@ -617,9 +793,14 @@ class SyncRun:
             before = _parse_time(self.cursor_before)
             if before is None or tally.newest > before:
                 cursor_after = tally.newest.isoformat()
-        message = None
+        message = self.brake_message
         if failure is not None:
             message = f"failed while {self.step}: {failure}"
+        elif tally.cancelled:
+            message = (
+                f"cancelled by an operator while {self.step}; the product lines written before "
+                "stay, the cursor did not move"
+            )
         changes = tally.changes
         fields = {
             "products": tally.products,
@@ -643,12 +824,18 @@ class SyncRun:
                 log.warning("run_already_closed", run_id=self.run_id, status=status)
             elif moves and cursor_after and cursor_after != self.cursor_before:
                 runs.set_cursor(cursor_after, self.run_id, now)
-        log.info("run_finished", status=status, **fields)  # the run's one summary line
+        log.info("run_finished", status=str(status), **fields)  # the run's one summary line
         structlog.contextvars.unbind_contextvars("run_id")
-        exit_code = {"succeeded": EXIT_OK, "succeeded_with_errors": EXIT_ITEM_ERRORS}.get(
-            status, EXIT_RUN_FAILED
-        )
-        return RunOutcome(self.run_id, status, exit_code)
+        return RunOutcome(self.run_id, status, exit_code_of(status))
+
+
+def exit_code_of(status: RunStatus) -> int:
+    """The CLI exit code of a run's final status (DESIGN §5); a cancelled run did not fail."""
+    return {
+        RunStatus.SUCCEEDED: EXIT_OK,
+        RunStatus.SUCCEEDED_WITH_ERRORS: EXIT_ITEM_ERRORS,
+        RunStatus.CANCELLED: EXIT_ITEM_ERRORS,
+    }.get(status, EXIT_RUN_FAILED)
 
 
 def run_sync(
@@ -730,7 +917,8 @@ def _task_run(
     client: ConnectClient,
 ) -> SyncRun:
     with unit_of_work(factory) as session:
-        cursor_before = RunRepository(session).get(run_id).cursor_before
+        stored = RunRepository(session).get(run_id)
+        cursor_before, limit = stored.cursor_before, stored.deactivation_limit
     return SyncRun(
         settings,
         request,
@@ -741,13 +929,15 @@ def _task_run(
         clock=utcnow,
         run_id=run_id,
         cursor_before=cursor_before,
+        deactivation_limit=limit,
     )
 
 
-def open_run(settings: Settings, request: SyncRequest, *, owner: str) -> int:
-    """Validate the operator files and record a `running` run (refused if one runs).
+def open_run(settings: Settings, request: SyncRequest, *, owner: str, queued: bool = False) -> int:
+    """Validate the operator files and record a run (refused while another is open).
 
-    `owner` names who drives the run (e.g. `celery:<task id>`), so the stale-run sweep does
+    `queued` records it for the workers (status `queued` until one takes it); otherwise it is
+    `running` at once, driven by `owner` (e.g. `celery:<task id>`), so the stale-run sweep does
     not take a finished enqueuer process for a crash; the heartbeat is what counts.
     """
     rules = load_plm_rules(settings.mappings)
@@ -764,14 +954,26 @@ def open_run(settings: Settings, request: SyncRequest, *, owner: str) -> int:
             clock=utcnow,
         )
         try:
-            return run.start(owner)
+            return run.start(owner, queued=queued)
         finally:
             run.client.close()
 
 
-def plan_run(settings: Settings, run_id: int, request: SyncRequest) -> list[dict[str, Any]]:
-    """The products of a run, as JSON for one task each; a failure closes the run failed."""
+def plan_run(
+    settings: Settings, run_id: int, request: SyncRequest, *, owner: str
+) -> list[dict[str, Any]] | None:
+    """The products of a run, as JSON for one task each; a failure closes the run failed.
+
+    A queued run is taken first (it becomes `running`); None when the run is no longer open
+    (cancelled or failed by the sweep before a worker took it): there is nothing to do.
+    """
     with open_database(settings.database_url) as factory, connect_client(settings) as client:
+        with unit_of_work(factory) as session:
+            runs = RunRepository(session)
+            taken = runs.take(run_id, utcnow(), owner)
+            if not taken and runs.get(run_id).status != RunStatus.RUNNING:
+                log.info("run_not_open", status=str(runs.get(run_id).status))
+                return None
         run = _task_run(settings, run_id, request, factory, client)
         try:
             products = [asdict(product) for product in run.list_products()]
@@ -790,10 +992,12 @@ def sync_product(
     """Fetch, group and store one product line of a run.
 
     Idempotent (content diff, events replaced): a redelivered or retried task gives the same
-    catalog.
+    catalog. A cancelled run's remaining product tasks do nothing.
     """
     with open_database(settings.database_url) as factory, connect_client(settings) as client:
         run = _task_run(settings, run_id, request, factory, client)
+        if run.cancel_requested():
+            return run.tally.as_dict()
         run.product(SourceProduct(**product))
         run.tally.retries = client.retries
         run.heartbeat(force=True)
@@ -803,14 +1007,15 @@ def sync_product(
 def close_run(
     settings: Settings, run_id: int, request: SyncRequest, tallies: Sequence[dict[str, Any]]
 ) -> RunOutcome:
-    """Add up the product tasks, reconcile, close the run and move the cursor on success."""
+    """Add up the product tasks, judge the brake, reconcile, close; the cursor moves on success."""
     with open_database(settings.database_url) as factory, connect_client(settings) as client:
         run = _task_run(settings, run_id, request, factory, client)
         for tally in tallies:
             run.tally.merge(tally)
         failure: BaseException | None = None
         try:
-            run.reconcile()
+            if not run.cancel_requested():
+                run.reconcile()
         except BaseException as error:
             failure = error
             raise
@@ -820,10 +1025,15 @@ def close_run(
 
 
 def sweep_runs(settings: Settings) -> list[int]:
-    """Mark failed the runs whose process died or whose heartbeat went stale."""
+    """Mark failed the runs whose process died or whose heartbeat went stale.
+
+    Queued runs no worker took within `queued_run_timeout` are failed too.
+    """
     with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
         swept = RunRepository(session).sweep_stale(
-            utcnow(), timedelta(seconds=settings.stale_run_seconds)
+            utcnow(),
+            timedelta(seconds=settings.stale_run_seconds),
+            timedelta(seconds=settings.queued_run_timeout),
         )
     for run_id in swept:
         log.warning("stale_run_marked_failed", stale_run_id=run_id)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from plm_sync.config import Settings
+from plm_sync.domain.runs import RunStatus
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.runs import RunRepository, event_json, run_json
@@ -27,7 +28,10 @@ def list_runs(
     settings: Settings, limit: int = 20, status: str | None = None, since: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Runs, newest first, in the JSON shape of DESIGN §7 (plus `seconds`)."""
-    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+    with (
+        open_database(settings.database_url, migrate=False) as factory,
+        unit_of_work(factory) as session,
+    ):
         return [
             _with_seconds(run_json(run))
             for run in RunRepository(session).runs(limit, status, since)
@@ -36,7 +40,10 @@ def list_runs(
 
 def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
     """One run with its events (`latest` for the newest) and a summary of events by code."""
-    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+    with (
+        open_database(settings.database_url, migrate=False) as factory,
+        unit_of_work(factory) as session,
+    ):
         runs = RunRepository(session)
         run = runs.get(run_id)
         events = [event_json(event) for event in runs.events(run.id)]
@@ -123,10 +130,16 @@ def health(settings: Settings, max_age_hours: float) -> dict[str, Any]:
     `max_age_hours` (or there is none).
     """
     runs = list_runs(settings, limit=200)
-    finished = [run for run in runs if run["status"] != "running"]
-    running = next((run for run in runs if run["status"] == "running"), None)
+    finished = [run for run in runs if not RunStatus(run["status"]).is_open]
+    running = next((run for run in runs if RunStatus(run["status"]).is_open), None)
     success = next(
-        (run for run in finished if run["status"] != "failed" and not run["dry_run"]), None
+        (
+            run
+            for run in finished
+            if run["status"] in {RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_ERRORS}
+            and not run["dry_run"]
+        ),
+        None,
     )
     scheduled = next((run for run in finished if run["trigger"] == "schedule"), None)
     age = None
@@ -153,5 +166,8 @@ def health(settings: Settings, max_age_hours: float) -> dict[str, Any]:
 
 def catalog(settings: Settings, product_ids: tuple[str, ...] = ()) -> dict[str, Any]:
     """The stored hierarchical catalog (DESIGN §6)."""
-    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+    with (
+        open_database(settings.database_url, migrate=False) as factory,
+        unit_of_work(factory) as session,
+    ):
         return CatalogRepository(session).catalog(product_ids)

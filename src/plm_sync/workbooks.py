@@ -15,6 +15,7 @@ from plm_sync.config import Settings
 from plm_sync.domain.catalog import ProductLine, ServicePlan
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.overrides import Override, plan_values
+from plm_sync.domain.runs import RunStatus
 from plm_sync.domain.switches import SwitchError
 from plm_sync.errors import EXIT_OK, UsageError
 from plm_sync.mappings import load_plm_rules, load_sharing_rules
@@ -51,7 +52,10 @@ def default_path(product_id: str, folder: Path, now: datetime) -> Path:
 def export_ppr(settings: Settings, product_id: str, output: Path | None = None) -> Path:
     """Write the stored product line (overrides applied) as a PLM workbook."""
     rules = load_plm_rules(settings.mappings)
-    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+    with (
+        open_database(settings.database_url, migrate=False) as factory,
+        unit_of_work(factory) as session,
+    ):
         lines = CatalogRepository(session).catalog((product_id,))["product_lines"]
     if not lines:
         raise UsageError(
@@ -268,7 +272,7 @@ def import_ppr(
         start = RunStart(trigger, f"ppr import: {path.name}", full=False, dry_run=dry_run)
         with unit_of_work(factory) as session:
             run_id = RunRepository(session).start(start, utcnow()).id
-        status, message = "failed", None
+        status, message = RunStatus.FAILED, None
         try:
             with unit_of_work(factory, commit=not dry_run) as session:
                 lines = _lines(session, plan.product_id, settings, plan.overrides)
@@ -283,7 +287,7 @@ def import_ppr(
                 )
             with unit_of_work(factory) as session:
                 RunRepository(session).add_events(run_id, events)
-            status = "succeeded"
+            status = RunStatus.SUCCEEDED
         except Exception as error:
             message = f"failed while applying the workbook: {error}"
             raise
@@ -291,7 +295,7 @@ def import_ppr(
             with unit_of_work(factory) as session:
                 counts = (
                     {}
-                    if status == "failed"
+                    if status == RunStatus.FAILED
                     else {
                         "products": 1,
                         "created": changes.created,

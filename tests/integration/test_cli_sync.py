@@ -96,6 +96,8 @@ def test_item_errors_exit_3(tmp_path: Path) -> None:
 def test_expected_errors_exit_2_with_one_line(
     sandbox: SandboxServer, tmp_path: Path, args: tuple[str, ...], key: str, fragment: str
 ) -> None:
+    if args[0] != "sync":  # read-only commands need a database to exist
+        assert cli(tmp_path / "plm.db", sandbox.url, "migrate").returncode == 0
     result = cli(tmp_path / "plm.db", sandbox.url, *args, key=key)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()

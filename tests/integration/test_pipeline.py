@@ -263,7 +263,11 @@ def test_full_sync_deactivates_products_gone_from_connect(
     control(sandbox, "PATCH", f"/products/{gone}", {"status": "endofsale"})
     incremental = sync(settings)
     assert incremental["counts"]["deactivated"] == 0
-    full = sync(settings, full=True)
+    held = sync(settings, full=True)  # more plans than the default brake allows (20)
+    assert held["counts"]["deactivated"] == 0
+    assert [e["connect_product_id"] for e in held["events"] if e["code"] == "deactivation_limit"]
+    assert held["exit_code"] == 3
+    full = sync(settings, full=True, allow_deactivations=True)
     assert full["counts"]["deactivated"] > 0
     lines = {line["connect_product_id"]: line for line in catalog(settings)["product_lines"]}
     assert lines[gone]["active"] is False
@@ -339,13 +343,22 @@ def test_a_bad_api_key_fails_the_run_with_exit_2_and_closes_it(settings: Setting
     assert "fetching products" in run["message"]
 
 
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        pytest.param("plans: {upgrade_paths: sideways}\n", "upgrade_paths", id="bad-value"),
+        pytest.param("", "the file is empty", id="empty-file"),
+        pytest.param(None, "plm.yaml: not found", id="missing-file"),
+    ],
+)
 def test_invalid_mappings_stop_before_anything_is_written(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, content: str | None, fragment: str
 ) -> None:
     sync(settings, full=True)
     before = (catalog(settings), list_runs(settings))
-    (tmp_path / "plm.yaml").write_text("plans: {upgrade_paths: sideways}\n", encoding="utf-8")
-    with pytest.raises(MappingsError, match="upgrade_paths"):
+    if content is not None:
+        (tmp_path / "plm.yaml").write_text(content, encoding="utf-8")
+    with pytest.raises(MappingsError, match=fragment):
         run_sync(replace(settings, mappings=tmp_path), SyncRequest(full=True))
     assert (catalog(settings), list_runs(settings)) == before
 

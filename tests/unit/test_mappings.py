@@ -22,10 +22,45 @@ def test_shipped_mappings_add_triennial(shipped_mappings: Path) -> None:
     assert rules.upgrade_mode is UpgradeMode.SIBLINGS
 
 
-def test_missing_file_means_builtin_rules(tmp_path: Path) -> None:
-    rules = load_plm_rules(tmp_path)
-    assert rules.vocabulary.lookup("Triennial") is None
-    assert rules.vocabulary.lookup("monthly") is not None
+def test_missing_file_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    with pytest.raises(MappingsError, match=r"plm\.yaml: not found"):
+        load_plm_rules(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        pytest.param("", "the file is empty", id="empty"),
+        pytest.param("# only a comment\n", "the file is empty", id="comment-only"),
+        pytest.param("plans: {min_units: 1}\n", "billing: required section", id="no-billing"),
+        pytest.param(
+            "billing: {trial_label: T}\nplans: {min_units: 1}\n",
+            "billing.words: required",
+            id="no-billing-words",
+        ),
+        pytest.param(
+            "billing: {words: {Monthly: {duration: 1, unit: month, label: M}}}\n",
+            "plans: required section",
+            id="no-plans",
+        ),
+    ],
+)
+def test_empty_file_or_missing_section_is_an_error(
+    tmp_path: Path, text: str, fragment: str
+) -> None:
+    (tmp_path / "plm.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(MappingsError) as raised:
+        load_plm_rules(tmp_path)
+    assert fragment in str(raised.value)
+
+
+def test_packaged_rules_are_the_shipped_mappings(shipped_mappings: Path) -> None:
+    from plm_sync.config import PACKAGED_MAPPINGS  # noqa: PLC0415
+
+    for path in shipped_mappings.glob("*.yaml"):
+        packaged = PACKAGED_MAPPINGS / path.name
+        assert packaged.read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), path.name
+    assert load_plm_rules(PACKAGED_MAPPINGS) == load_plm_rules(shipped_mappings)
 
 
 def test_missing_folder_says_which_setting(tmp_path: Path) -> None:
@@ -79,6 +114,8 @@ def test_missing_folder_says_which_setting(tmp_path: Path) -> None:
     ],
 )
 def test_invalid_file_names_file_key_and_fix(tmp_path: Path, text: str, fragment: str) -> None:
+    if text.startswith("plans"):  # add the section every plm.yaml needs
+        text = "billing: {words: {Monthly: {duration: 1, unit: month, label: M}}}\n" + text
     (tmp_path / "plm.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(MappingsError) as raised:
         load_plm_rules(tmp_path)
@@ -93,7 +130,7 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
     )
     with pytest.raises(MappingsError) as raised:
         load_plm_rules(tmp_path)
-    assert len(raised.value.problems) == 3
+    assert len(raised.value.problems) == 4  # billing missing, two plan keys, unknown key
 
 
 def write_sharing(folder: Path, text: str) -> Path:

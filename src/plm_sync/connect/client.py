@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Self, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 import structlog
@@ -177,6 +178,12 @@ class ConnectClient:
     def __repr__(self) -> str:
         return f"ConnectClient(base_url={self.base_url!r}, api_key='***')"
 
+    @property
+    def host(self) -> str:
+        """`host:port` of the base URL, for messages."""
+        parts = urlsplit(self.base_url)
+        return parts.netloc.rpartition("@")[2] or self.base_url
+
     def close(self) -> None:
         """Release the pooled connections."""
         self._session.close()
@@ -227,7 +234,10 @@ class ConnectClient:
             _ = response.content  # read the whole body inside the retry: cut bodies retry
         except _TRANSPORT_ERRORS as error:
             kind = type(error).__name__
-            raise ConnectTransientError(f"{kind} on {where}") from None
+            raise ConnectTransientError(
+                f"{kind} on {where}: cannot reach Connect at {self.host} (check "
+                "PLM_SYNC_CONNECT_URL and the network)"
+            ) from None
         return response
 
     def get(self, path: str, query: str = "") -> requests.Response:
@@ -287,8 +297,14 @@ class ConnectClient:
         if extra is not None:
             filters.append(extra)
         expression = [and_(*filters)] if filters else []
-        for page in self.pages("/products", [*expression, ordering("events.created.at")]):
-            yield from (parse_product(row) for row in page)
+        try:
+            for page in self.pages("/products", [*expression, ordering("events.created.at")]):
+                yield from (parse_product(row) for row in page)
+        except ConnectNotFoundError as error:
+            raise ConnectNotFoundError(
+                f"{error}: check that PLM_SYNC_CONNECT_URL ({self.base_url}) is the API's base "
+                "URL ending in /public/v1, e.g. https://api.connect.cloudblue.com/public/v1"
+            ) from None
 
     def switch_presets(self) -> tuple[ConnectPreset, ...]:
         """The account's switch presets (fetched once per client)."""

@@ -72,3 +72,6 @@ OFFER_ITEM_NOT_IN_PLAN = "offer_item_not_in_plan"
 SWITCH_INVALID = "switch_invalid"
 SWITCH_PRESET_DEFAULTS = "switch_preset_defaults"
 SWITCH_NO_COMMON_BILLING = "switch_no_common_billing"
+# The run as a whole
+DEACTIVATION_LIMIT = "deactivation_limit"
+PRODUCT_LINE_DEACTIVATED = "product_line_deactivated"

@@ -246,19 +246,53 @@ def _workbook_rules(problems: Problems, data: Any) -> WorkbookRules:
     )
 
 
-def load_plm_rules(folder: Path) -> PlmRules:
-    """Read `plm.yaml` from the mappings folder (missing = built-in rules) and validate it.
+_REQUIRED = {
+    "billing": "the billing words (billing.words: Monthly, Annual, ...) and the trial label",
+    "plans": "plan naming and limits (plans.name_template, min_units, max_units, ...)",
+}
 
-    Raises MappingsError listing every problem with file and key.
+
+def load_plm_rules(folder: Path) -> PlmRules:
+    """Read and validate `plm.yaml` from the mappings folder.
+
+    The file is required, and so are its `billing` (with `words`) and `plans` sections: built-in
+    rules applied silently would regroup (and deactivate) plans billed with words only the
+    file knows. Raises MappingsError listing every problem with file and key.
     """
     path = folder / PLM_FILE
     if not folder.is_dir():
         hint = "set PLM_SYNC_MAPPINGS or --mappings to the folder that holds plm.yaml"
         raise MappingsError([f"{folder}: mappings folder not found; {hint}"])
     if not path.exists():
-        return PlmRules()
+        raise MappingsError(
+            [
+                (
+                    f"{path}: not found; every mappings folder needs plm.yaml (copy the one "
+                    "shipped with plm-sync, `mappings/plm.yaml`, and adapt it), or point "
+                    "PLM_SYNC_MAPPINGS or --mappings at the folder that has it"
+                )
+            ]
+        )
     data = read_yaml(path)
     problems = Problems(path)
+    if not data:
+        raise MappingsError(
+            [
+                (
+                    f"{path}: the file is empty; it needs the sections "
+                    f"{', '.join(sorted(_REQUIRED))} (start from the shipped mappings/plm.yaml)"
+                )
+            ]
+        )
+    for section, holds in sorted(_REQUIRED.items()):
+        if not data.get(section):
+            problems.add(section, f"required section is missing or empty; it holds {holds}")
+    if isinstance(data.get("billing"), dict) and not data["billing"].get("words"):
+        problems.add(
+            "billing.words",
+            "required: the billing words your MPNs end with, e.g. "
+            "Monthly: {duration: 1, unit: month, label: NCE COM MTH}",
+        )
     problems.unknown_keys("", data, _TOP_KEYS)
     vocabulary = _vocabulary(problems, data.get("billing"))
     values = _plan_rules(problems, data.get("plans"))

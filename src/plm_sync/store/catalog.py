@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain import catalog as domain
@@ -369,6 +369,17 @@ class CatalogRepository:
             line.source_hash = ""
             line.updated_at = now
         return changes, [line.connect_product_id for line in gone]
+
+    def active_plans_except(self, seen: Iterable[str]) -> dict[str, int]:
+        """Active service plans per active line whose Connect product was not seen."""
+        keep = set(seen)
+        rows = self.session.execute(
+            select(models.ProductLine.connect_product_id, func.count(models.ServicePlan.id))
+            .join(models.ServicePlan, models.ServicePlan.product_line_id == models.ProductLine.id)
+            .where(models.ProductLine.active.is_(True), models.ServicePlan.active.is_(True))
+            .group_by(models.ProductLine.connect_product_id)
+        )
+        return {pid: int(count) for pid, count in rows if pid not in keep}
 
     @staticmethod
     def plan_lines_query(names: set[str]) -> Any:  # noqa: ANN401 - a select statement

@@ -110,27 +110,81 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _unreachable(engine: Engine, error: OperationalError) -> DatabaseError:
+    """One line naming the database (no password) and the setting, not the driver's essay."""
+    detail = str(error.orig or error).strip().splitlines()[0]
+    return DatabaseError(
+        f"cannot open database {safe_url(str(engine.url))} (PLM_SYNC_DATABASE_URL or "
+        f"--database-url): {detail}"
+    )
+
+
+def head_revision(engine: Engine) -> str | None:
+    """The newest migration this plm-sync ships."""
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (every command does this first)."""
+    """Bring the schema to the newest migration (every command that writes does this first)."""
     try:
-        head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+        head = head_revision(engine)
         if _current_revision(engine) == head:
             return
         with _migration_lock(engine):
             if _current_revision(engine) != head:  # another process may have done it
                 command.upgrade(alembic_config(engine), "head")
     except OperationalError as error:
-        raise DatabaseError(
-            f"cannot open database {safe_url(str(engine.url))}: {error.orig}"
-        ) from None
+        raise _unreachable(engine, error) from None
+
+
+def schema_state(engine: Engine) -> tuple[str | None, str | None]:
+    """(the database's schema revision, the newest one); None: no plm-sync schema there.
+
+    Reads only: a SQLite file that does not exist is not created.
+    """
+    database = engine.url.database
+    if (
+        engine.dialect.name == "sqlite"
+        and database
+        and database != ":memory:"
+        and not Path(database).exists()
+    ):
+        return None, head_revision(engine)
+    try:
+        return _current_revision(engine), head_revision(engine)
+    except OperationalError as error:
+        raise _unreachable(engine, error) from None
+
+
+def check_schema(engine: Engine) -> None:
+    """UsageError unless the database holds plm-sync's newest schema (read-only commands)."""
+    current, head = schema_state(engine)
+    where = safe_url(str(engine.url))
+    if current is None:
+        raise UsageError(
+            f"no plm-sync database at {where}; run `plm-sync migrate` or a sync first "
+            "(or check PLM_SYNC_DATABASE_URL / --database-url)"
+        )
+    if current != head:
+        raise UsageError(
+            f"the database at {where} has schema {current}, this plm-sync needs {head}: "
+            "run `plm-sync migrate`"
+        )
 
 
 @contextmanager
-def open_database(url: str) -> Iterator[sessionmaker[Session]]:
-    """A session factory for `url`, schema upgraded; the engine is disposed afterwards."""
+def open_database(url: str, *, migrate: bool = True) -> Iterator[sessionmaker[Session]]:
+    """A session factory for `url`; the engine is disposed afterwards.
+
+    `migrate` upgrades the schema first (commands that write); without it the database must
+    already hold the newest schema, and nothing is created (read-only commands).
+    """
     engine = make_engine(url)
     try:
-        upgrade(engine)
+        if migrate:
+            upgrade(engine)
+        else:
+            check_schema(engine)
         yield sessionmaker(engine, expire_on_commit=False)
     finally:
         engine.dispose()

@@ -85,6 +85,11 @@ class Run(Base):
     cursor_before: Mapped[str | None] = mapped_column(String(64))
     cursor_after: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str | None] = mapped_column(Text)
+    # `plm-sync runs cancel`: a queued run is cancelled at once, a running one stops at its
+    # next product line.
+    cancel_requested_at: Mapped[datetime | None]
+    # Plans this run may deactivate (fixed when it opens); None: the brake is lifted.
+    deactivation_limit: Mapped[int | None] = mapped_column(Integer)
 
 
 class RunEvent(Base):

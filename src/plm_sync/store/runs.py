@@ -9,16 +9,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plm_sync.domain.events import Event
+from plm_sync.domain.runs import OPEN_STATUSES, RunStatus
 from plm_sync.errors import RunConflictError, UsageError
-from plm_sync.store.models import Run, RunEvent, SyncState
+from plm_sync.store.models import Run, RunEvent, ServicePlan, SyncState
 
 CURSOR = "products_updated_at"
-RUNNING = "running"
+QUEUED_OWNER = "celery:queued"  # the owner of a run no worker has taken yet
+START_LOCK = 0x504C4D52  # "PLMR": PostgreSQL advisory lock around opening a run
 COUNT_FIELDS = ("products", "items", "created", "updated", "unchanged", "deactivated", "errors")
 
 
@@ -48,6 +50,8 @@ class RunStart:
     scope: str
     full: bool
     dry_run: bool
+    queued: bool = False  # recorded for the workers, not yet taken by one
+    deactivation_limit: int | None = None  # None: the deactivation brake is lifted
 
 
 class RunRepository:
@@ -56,68 +60,180 @@ class RunRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def sweep_stale(self, now: datetime, stale_after: timedelta) -> list[int]:
-        """Mark failed the runs left `running` by a dead process or without a fresh heartbeat."""
+    def sweep_stale(
+        self, now: datetime, stale_after: timedelta, queued_after: timedelta | None = None
+    ) -> list[int]:
+        """Mark failed the runs left `running` by a dead process or without a fresh heartbeat.
+
+        With `queued_after`, queued runs no worker took within that time are failed too.
+        """
         swept = []
-        for run in self.session.scalars(select(Run).where(Run.status == RUNNING)):
+        for run in self.session.scalars(select(Run).where(Run.status.in_(OPEN_STATUSES))):
             heartbeat = _aware(run.heartbeat_at)
-            if _owner_is_dead(run.owner):
+            if run.status == RunStatus.QUEUED:
+                if queued_after is None or now - heartbeat <= queued_after:
+                    continue
+                reason = (
+                    f"no worker took it within {queued_after} (PLM_SYNC_QUEUED_RUN_TIMEOUT); "
+                    "is a worker running and connected to PLM_SYNC_BROKER_URL?"
+                )
+            elif _owner_is_dead(run.owner):
                 reason = f"process {run.owner} is gone (crashed or killed)"
             elif now - heartbeat > stale_after:
                 reason = f"no heartbeat since {heartbeat.isoformat()} (crashed or stuck)"
             else:
                 continue
-            run.status = "failed"
+            run.status = RunStatus.FAILED
             run.finished_at = now
             run.message = f"marked failed by a later run: {reason}"
             swept.append(run.id)
         return swept
 
     def start(self, start: RunStart, now: datetime, owner: str | None = None) -> Run:
-        """Insert a `running` run; refused when another run is running on this database."""
+        """Insert a `running` (or `queued`) run; refused while another run is queued or running.
+
+        The partial unique index refuses a second running run whoever races; a queued run is
+        checked for after the insert, under a lock on PostgreSQL (SQLite's write lock does the
+        same), so a queued run and a new one cannot both get in.
+        """
+        status = RunStatus.QUEUED if start.queued else RunStatus.RUNNING
         run = Run(
             trigger=start.trigger,
             scope=start.scope,
             full=start.full,
             dry_run=start.dry_run,
-            status=RUNNING,
+            status=status,
             started_at=now,
             heartbeat_at=now,
-            owner=owner or this_owner(),
+            owner=QUEUED_OWNER if start.queued else owner or this_owner(),
             cursor_before=self.cursor(),
+            deactivation_limit=start.deactivation_limit,
         )
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": START_LOCK})
+        # the savepoint keeps this session usable to name the run that holds the place
+        savepoint = self.session.begin_nested()
         try:
-            # The partial unique index refuses a second running run, whoever races; the
-            # savepoint keeps this session usable to name the run that holds the place.
-            with self.session.begin_nested():
-                self.session.add(run)
+            self.session.add(run)
+            self.session.flush()  # the insert takes the write lock before the check
         except IntegrityError:
-            other = self.session.scalars(select(Run).where(Run.status == RUNNING)).first()
-            detail = (
-                f"run {other.id} ({other.trigger}, {other.scope}) started "
-                f"{_aware(other.started_at).isoformat()} by {other.owner}"
-                if other
-                else "another run"
-            )
-            raise RunConflictError(
-                f"{detail} is still running on this database; wait for it to finish "
-                "(`plm-sync runs`), or, if its process is gone, retry after its heartbeat "
-                "goes stale"
-            ) from None
+            savepoint.rollback()
+            raise RunConflictError(self._conflict_message()) from None
+        other = self.session.scalars(
+            select(Run.id).where(Run.status.in_(OPEN_STATUSES), Run.id != run.id)
+        ).first()
+        if other is not None:
+            savepoint.rollback()
+            raise RunConflictError(self._conflict_message())
+        savepoint.commit()
         return run
+
+    def _conflict_message(self) -> str:
+        other = self.session.scalars(
+            select(Run).where(Run.status.in_(OPEN_STATUSES)).order_by(Run.id)
+        ).first()
+        if other is None:
+            return "another run is still running on this database; retry in a moment"
+        detail = (
+            f"run {other.id} ({other.trigger}, {other.scope}) started "
+            f"{_aware(other.started_at).isoformat()} by {other.owner}"
+        )
+        if other.status == RunStatus.QUEUED:
+            return (
+                f"{detail} is queued for the workers and holds this database; start a worker "
+                f"(`celery -A tasks worker`) or cancel it with `plm-sync runs cancel {other.id}`"
+            )
+        return (
+            f"{detail} is still running on this database; wait for it to finish "
+            f"(`plm-sync runs`), cancel it with `plm-sync runs cancel {other.id}`, or, if its "
+            "process is gone, retry after its heartbeat goes stale"
+        )
+
+    def take(self, run_id: int, now: datetime, owner: str) -> bool:
+        """A worker takes a queued run: it becomes `running`. False when it is not queued.
+
+        A run cancelled (or swept) before a worker reached it is not taken.
+        """
+        result = self.session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.status == RunStatus.QUEUED)
+            .values(status=RunStatus.RUNNING, owner=owner, heartbeat_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def cancel(self, run_id: int, now: datetime) -> Run:
+        """Cancel a queued run at once; ask a running one to stop at its next product line."""
+        run = self.get(run_id)
+        if run.status == RunStatus.QUEUED:
+            run.status = RunStatus.CANCELLED
+            run.finished_at = now
+            run.message = "cancelled by an operator before a worker took it"
+        elif run.status == RunStatus.RUNNING:
+            if run.cancel_requested_at is None:
+                run.cancel_requested_at = now
+        else:
+            raise UsageError(f"run {run.id} is {run.status}: only queued or running runs cancel")
+        return run
+
+    def cancel_requested(self, run_id: int) -> bool:
+        """Whether an operator asked this run to stop (or it is closed already)."""
+        row = self.session.execute(
+            select(Run.status, Run.cancel_requested_at).where(Run.id == run_id)
+        ).one_or_none()
+        return row is None or row.cancel_requested_at is not None or row.status not in OPEN_STATUSES
+
+    def active_plans(self) -> int:
+        """How many service plans are active now (the deactivation brake's base)."""
+        return int(
+            self.session.scalar(
+                select(func.count()).select_from(ServicePlan).where(ServicePlan.active.is_(True))
+            )
+            or 0
+        )
+
+    def prune(self, finished_before: datetime) -> list[int]:
+        """Delete runs that finished before a moment, with their events.
+
+        Never the latest successful run, the run that set the cursor, nor an open run.
+        """
+        keep = set(
+            self.session.scalars(
+                select(Run.id)
+                .where(Run.status == RunStatus.SUCCEEDED, Run.dry_run.is_(False))
+                .order_by(Run.id.desc())
+                .limit(1)
+            )
+        )
+        keep.update(run_id for run_id in self.session.scalars(select(SyncState.run_id)) if run_id)
+        doomed = [
+            run_id
+            for run_id in self.session.scalars(
+                select(Run.id).where(
+                    Run.status.not_in(OPEN_STATUSES),
+                    Run.finished_at.is_not(None),
+                    Run.finished_at < finished_before,
+                )
+            )
+            if run_id not in keep
+        ]
+        for chunk in range(0, len(doomed), 500):
+            ids = doomed[chunk : chunk + 500]
+            self.session.execute(delete(RunEvent).where(RunEvent.run_id.in_(ids)))
+            self.session.execute(delete(Run).where(Run.id.in_(ids)))
+        return doomed
 
     def heartbeat(self, run_id: int, now: datetime) -> None:
         """Show the run is alive."""
         self.session.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=now))
 
-    def finish(self, run_id: int, now: datetime, status: str, **fields: Any) -> bool:  # noqa: ANN401
-        """Close a still-running run with its status, counts and message.
+    def finish(self, run_id: int, now: datetime, status: RunStatus, **fields: Any) -> bool:  # noqa: ANN401
+        """Close a still-open run with its status, counts and message.
 
         False when the run was closed already (e.g. marked failed after a lost heartbeat).
         """
         result = self.session.execute(
             update(Run)
-            .where(Run.id == run_id, Run.status == RUNNING)
+            .where(Run.id == run_id, Run.status.in_(OPEN_STATUSES))
             .values(status=status, finished_at=now, heartbeat_at=now, **fields)
         )
         return bool(getattr(result, "rowcount", 0))

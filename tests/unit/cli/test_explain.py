@@ -66,6 +66,11 @@ def test_explain_uses_the_mappings_vocabulary(tmp_path: Path) -> None:
     with_file = run_cli(
         "explain", "--mpn", "A_P3Y:Triennial", "--format", "json", mappings=ROOT / "mappings"
     )
+    (tmp_path / "plm.yaml").write_text(
+        "billing: {words: {Monthly: {duration: 1, unit: month, label: M}}}\n"
+        "plans: {min_units: 1}\n",
+        encoding="utf-8",
+    )
     without = run_cli("explain", "--mpn", "A_P3Y:Triennial", "--format", "json", mappings=tmp_path)
     assert json.loads(with_file.stdout)["billing"] == {"duration": 3, "unit": "year"}
     assert json.loads(without.stdout)["reason"] == "MPN_UNKNOWN_BILLING"

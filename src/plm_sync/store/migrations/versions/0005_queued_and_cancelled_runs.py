@@ -1,0 +1,35 @@
+"""Runs: cancellation requests and the deactivation brake's limit.
+
+A queued or running run can be asked to stop (`plm-sync runs cancel`); the limit of plans a
+run may deactivate is fixed when the run opens, so every worker of a run judges alike.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-30 08:30:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Apply."""
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("cancel_requested_at", sa.DateTime(timezone=True), nullable=True)
+        )
+        batch_op.add_column(sa.Column("deactivation_limit", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    """Revert."""
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.drop_column("deactivation_limit")
+        batch_op.drop_column("cancel_requested_at")

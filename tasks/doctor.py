@@ -1,0 +1,54 @@
+"""`plm-sync doctor` checks that need Celery: is the broker reachable, does any worker answer."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from plm_sync.config import DEFAULT_BROKER_URL, Settings
+from plm_sync.doctor import Check, Outcome
+from plm_sync.store.database import safe_url
+
+PING_SECONDS = 2.0
+
+
+def broker_checks(settings: Settings) -> list[Check]:
+    """The broker and the workers.
+
+    An unreachable broker fails when PLM_SYNC_BROKER_URL names one and is a warning on the
+    default (a CLI-only deployment needs none); no worker answering is a warning.
+    """
+    where = safe_url(settings.broker_url)
+    app = Celery("plm_sync_doctor", broker=settings.broker_url)
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=PING_SECONDS)
+    except Exception as error:  # noqa: BLE001 - any transport error means unreachable
+        default = settings.broker_url == DEFAULT_BROKER_URL
+        return [
+            Check(
+                "broker",
+                Outcome.WARN if default else Outcome.FAIL,
+                f"cannot reach {where} ({type(error).__name__}); "
+                + (
+                    "only workers and `enqueue` need it (PLM_SYNC_BROKER_URL)"
+                    if default
+                    else "check PLM_SYNC_BROKER_URL and that the broker runs"
+                ),
+            )
+        ]
+    checks = [Check("broker", Outcome.OK, f"{where} reachable")]
+    replies = app.control.ping(timeout=PING_SECONDS)
+    if replies:
+        names = sorted(name for reply in replies for name in reply)
+        checks.append(Check("workers", Outcome.OK, f"{len(names)} answered: {', '.join(names)}"))
+    else:
+        checks.append(
+            Check(
+                "workers",
+                Outcome.WARN,
+                f"none answered within {PING_SECONDS:g} s: queued runs wait until one starts "
+                "(`celery -A tasks worker`)",
+            )
+        )
+    app.close()
+    return checks

@@ -1,0 +1,414 @@
+"""Operator safety through the CLI: the deactivation brake, read-only commands, `doctor`,
+secret files, cancelling and pruning runs, one-line errors with the right exit codes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, update
+
+from plm_sync.config import Settings
+from plm_sync.connect.sandbox.catalog import SandboxCatalog
+from plm_sync.connect.sandbox.server import SandboxServer
+from plm_sync.domain.runs import RunStatus
+from plm_sync.pipeline import SyncRequest, run_sync
+from plm_sync.reports import catalog, list_runs, run_report
+from plm_sync.runlog import cancel_run, prune_runs
+from plm_sync.store.models import Run
+from tests.conftest import ROOT
+from tests.integration.conftest import API_KEY, fast_client, start_sandbox
+
+pytestmark = pytest.mark.integration
+SKUS = ("CFQ7TTC0LH18", "CFQ7TTC0LDPB", "CFQ7TTC0LF8R", "CFQ7TTC0HDK0", "CFQ7TTC0LHPG")
+
+
+def _product(index: int) -> dict[str, Any]:
+    stamp = {"at": f"2026-11-0{1 + index % 9}T10:00:00+00:00"}
+    return {
+        "id": f"PRD-{100 + index:03d}-000-000",
+        "name": f"Product {index}",
+        "status": "published",
+        "version": 1,
+        "owner": {"id": "VA-000-001", "name": "Microsoft"},
+        "events": {"created": stamp, "updated": stamp},
+    }
+
+
+def _item(product_id: str, number: int, sku: str) -> dict[str, Any]:
+    return {
+        "id": f"{product_id}-{number:04d}",
+        "status": "published",
+        "unit": {"id": "licenses", "name": "Licenses"},
+        "type": "reservation",
+        "period": "monthly",
+        "commitment": {"count": 1},
+        "mpn": f"{sku}:0001_P1M:Monthly",
+        "name": f"Service {sku} (NCE COM MTH)",
+        "events": {"created": {"at": "2026-11-01T10:00:00+00:00"}},
+    }
+
+
+def brake_catalog() -> dict[str, Any]:
+    """20 products of 5 monthly SKUs each: 100 service plans, no item errors."""
+    products = [_product(index) for index in range(20)]
+    return {
+        "products": products,
+        "items": {
+            product["id"]: [
+                _item(product["id"], number, sku) for number, sku in enumerate(SKUS, start=1)
+            ]
+            for product in products
+        },
+    }
+
+
+def cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("PLM_SYNC_")}
+    return subprocess.run(
+        [sys.executable, "-m", "plm_sync", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=clean | env,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def brake_sandbox() -> Iterator[SandboxServer]:
+    server = start_sandbox(SandboxCatalog.from_data(brake_catalog()))
+    yield server
+    server.stop()
+
+
+def settings_for(database_url: str, url: str, **extra: Any) -> Settings:
+    return Settings(
+        database_url=database_url,
+        connect_url=url,
+        connect_api_key=API_KEY,
+        mappings=ROOT / "mappings",
+        offers=False,
+        **extra,
+    )
+
+
+def sync(settings: Settings, url: str, **request: Any) -> dict[str, Any]:
+    with fast_client(url) as client:
+        outcome = run_sync(settings, SyncRequest(**request), client=client)
+    return run_report(settings, outcome.run_id) | {"exit_code": outcome.exit_code}
+
+
+def lines_by_id(settings: Settings) -> dict[str, Any]:
+    return {line["connect_product_id"]: line for line in catalog(settings)["product_lines"]}
+
+
+def active_plans(line: dict[str, Any]) -> int:
+    return sum(plan["active"] for plan in line["service_plans"])
+
+
+# -- the deactivation brake ------------------------------------------------------------------
+
+
+def test_brake_holds_every_deactivating_line_when_the_run_exceeds_the_limit(
+    brake_sandbox: SandboxServer, database_url: str
+) -> None:
+    settings = settings_for(database_url, brake_sandbox.url)
+    assert sync(settings, brake_sandbox.url, full=True)["exit_code"] == 0
+    before = lines_by_id(settings)
+    vanished = [f"PRD-{100 + index:03d}-000-000" for index in range(0, 16, 2)]  # 8 of 20
+    for product_id in vanished:
+        for row in list(brake_sandbox.catalog.items(product_id) or []):
+            brake_sandbox.catalog.remove_item(row["id"])
+    # a line that deactivates nothing is still written in the same run
+    brake_sandbox.catalog.update_product("PRD-101-000-000", {"name": "Product 1 renamed"})
+
+    report = sync(settings, brake_sandbox.url, full=True)
+
+    assert report["exit_code"] == 3
+    assert report["status"] == "succeeded_with_errors"
+    held = [event for event in report["events"] if event["code"] == "deactivation_limit"]
+    assert sorted(event["connect_product_id"] for event in held) == vanished
+    assert all(event["level"] == "error" for event in held)
+    assert "5 service plan(s)" in held[0]["message"]
+    assert "40 in all" in held[0]["message"]
+    assert "limit of 20" in held[0]["message"]
+    assert "--allow-deactivations" in report["message"]
+    assert report["counts"]["deactivated"] == 0
+    assert report["cursor_after"] == report["cursor_before"]
+    after = lines_by_id(settings)
+    for product_id in vanished:
+        assert after[product_id] == before[product_id]
+    assert after["PRD-101-000-000"]["name"] == "Product 1 renamed"
+
+
+def test_allow_deactivations_lifts_the_brake_for_one_run(
+    brake_sandbox: SandboxServer, database_url: str
+) -> None:
+    settings = settings_for(database_url, brake_sandbox.url)
+    sync(settings, brake_sandbox.url, full=True)
+    vanished = [f"PRD-{100 + index:03d}-000-000" for index in range(8)]
+    for product_id in vanished:
+        for row in list(brake_sandbox.catalog.items(product_id) or []):
+            brake_sandbox.catalog.remove_item(row["id"])
+
+    dry = sync(settings, brake_sandbox.url, full=True, dry_run=True)
+    assert len([e for e in dry["events"] if e["code"] == "deactivation_limit"]) == 8
+    assert "would deactivate" in dry["message"]
+
+    report = sync(settings, brake_sandbox.url, full=True, allow_deactivations=True)
+    assert report["exit_code"] == 0
+    assert report["counts"]["deactivated"] > 0
+    assert not [e for e in report["events"] if e["code"] == "deactivation_limit"]
+    after = lines_by_id(settings)
+    assert all(active_plans(after[product_id]) == 0 for product_id in vanished)
+
+
+def test_end_of_sale_items_within_the_limit_are_deactivated_without_the_brake(
+    brake_sandbox: SandboxServer, database_url: str
+) -> None:
+    settings = settings_for(database_url, brake_sandbox.url)
+    sync(settings, brake_sandbox.url, full=True)
+    brake_sandbox.catalog.update_item("PRD-103-000-000-0001", {"status": "endofsale"})
+    brake_sandbox.catalog.update_item("PRD-104-000-000-0002", {"status": "endofsale"})
+    report = sync(settings, brake_sandbox.url, full=True)
+    assert report["exit_code"] == 0
+    assert not [e for e in report["events"] if e["code"] == "deactivation_limit"]
+    after = lines_by_id(settings)
+    assert active_plans(after["PRD-103-000-000"]) == 4
+    assert active_plans(after["PRD-104-000-000"]) == 4
+
+
+def test_lines_gone_from_connect_count_towards_the_limit(
+    brake_sandbox: SandboxServer, database_url: str
+) -> None:
+    settings = settings_for(database_url, brake_sandbox.url, deactivation_limit="9")
+    sync(settings, brake_sandbox.url, full=True)
+    for product_id in ("PRD-110-000-000", "PRD-111-000-000"):  # 10 plans > 9
+        brake_sandbox.catalog.update_product(product_id, {"status": "draft"})
+    report = sync(settings, brake_sandbox.url, full=True)
+    assert report["exit_code"] == 3
+    held = sorted(
+        e["connect_product_id"] for e in report["events"] if e["code"] == "deactivation_limit"
+    )
+    assert held == ["PRD-110-000-000", "PRD-111-000-000"]
+    assert all(lines_by_id(settings)[pid]["active"] for pid in held)
+
+
+# -- cancelling and pruning runs ----------------------------------------------------------------
+
+
+class _CancelAfterFirst:
+    """A progress hook that cancels the run after its first product line."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.seen = 0
+
+    def product(self, product_id: str, items: int) -> None:  # noqa: ARG002 - the Progress API
+        self.seen += 1
+        if self.seen == 1:
+            running = next(run for run in list_runs(self.settings) if run["status"] == "running")
+            assert cancel_run(self.settings, str(running["id"])) == RunStatus.RUNNING
+
+
+def test_a_running_run_cancels_at_its_next_product_line(
+    brake_sandbox: SandboxServer, database_url: str
+) -> None:
+    settings = settings_for(database_url, brake_sandbox.url)
+    with fast_client(brake_sandbox.url) as client:
+        outcome = run_sync(
+            settings,
+            SyncRequest(full=True),
+            client=client,
+            progress=_CancelAfterFirst(settings),
+        )
+    report = run_report(settings, outcome.run_id)
+    assert report["status"] == "cancelled"
+    assert report["counts"]["products"] == 1
+    assert report["cursor_after"] is None
+    assert "cancelled by an operator" in report["message"]
+    assert len(lines_by_id(settings)) == 1  # the line written before stays whole
+    assert sync(settings, brake_sandbox.url, full=True)["exit_code"] == 0  # the next run runs
+
+
+def test_prune_drops_old_runs_but_keeps_the_latest_success_and_the_cursor_run(
+    brake_sandbox: SandboxServer, database_url: str
+) -> None:
+    settings = settings_for(database_url, brake_sandbox.url)
+    for _ in range(3):
+        sync(settings, brake_sandbox.url, full=True)
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(update(Run).values(finished_at=datetime.now(UTC) - timedelta(days=100)))
+    engine.dispose()
+    assert prune_runs(settings, timedelta(days=1000)) == []
+    # run 1 set the cursor (later runs found nothing newer), run 3 is the latest success
+    assert prune_runs(settings, timedelta(days=90)) == [2]
+    assert [run["id"] for run in list_runs(settings)] == [3, 1]
+    assert run_report(settings, "1")["id"] == 1
+
+
+# -- the CLI as an operator uses it ------------------------------------------------------------
+
+
+def env_for(database: Path, url: str, **extra: str) -> dict[str, str]:
+    return {
+        "PLM_SYNC_CONNECT_URL": url,
+        "PLM_SYNC_CONNECT_API_KEY": API_KEY,
+        "PLM_SYNC_DATABASE_URL": f"sqlite:///{database}",
+        "PLM_SYNC_MAPPINGS": str(ROOT / "mappings"),
+        "PLM_SYNC_OFFERS": "false",
+    } | {f"PLM_SYNC_{name.upper()}": value for name, value in extra.items()}
+
+
+def test_empty_rules_file_exits_2_and_changes_nothing(
+    brake_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    database = tmp_path / "plm.db"
+    env = env_for(database, brake_sandbox.url)
+    assert cli("sync", "--full", env=env).returncode == 0
+    before = cli("catalog", "--format", "json", env=env).stdout
+    folder = tmp_path / "maps"
+    folder.mkdir()
+    (folder / "plm.yaml").write_text("", encoding="utf-8")
+    result = cli("--mappings", str(folder), "sync", "--full", env=env)
+    assert result.returncode == 2
+    assert "plm.yaml: the file is empty" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert cli("catalog", "--format", "json", env=env).stdout == before
+    runs = json.loads(cli("runs", "--format", "json", env=env).stdout)
+    assert len(runs) == 1
+
+
+def test_packaged_rules_are_used_outside_a_mappings_folder(
+    brake_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    env = env_for(tmp_path / "plm.db", brake_sandbox.url)
+    del env["PLM_SYNC_MAPPINGS"]
+    result = subprocess.run(
+        [sys.executable, "-m", "plm_sync", "explain", "--mpn", "A_P3Y:Triennial"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if not k.startswith("PLM_SYNC_")} | env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "3 year" in result.stdout  # the packaged plm.yaml knows Triennial
+    assert "rules files packaged with plm-sync" in result.stderr
+    named = cli("--mappings", str(tmp_path), "explain", "--mpn", "A_P1M:Monthly", env=env)
+    assert named.returncode == 2
+    assert "plm.yaml: not found" in named.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["status"],
+        ["runs"],
+        ["report", "latest"],
+        ["catalog"],
+        ["ppr", "export", "PRD-100-000-000"],
+    ],
+)
+def test_read_only_commands_never_create_a_database(tmp_path: Path, command: list[str]) -> None:
+    database = tmp_path / "typo.db"
+    result = cli(*command, env=env_for(database, "http://127.0.0.1:9/public/v1"))
+    assert result.returncode == 2
+    assert "no plm-sync database at" in result.stderr
+    assert "plm-sync migrate" in result.stderr
+    assert not database.exists()
+
+
+def test_key_file_syncs_and_the_key_never_shows(
+    brake_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "connect_api_key"
+    key_file.write_text(API_KEY + "\n", encoding="utf-8")
+    env = env_for(tmp_path / "plm.db", brake_sandbox.url, connect_api_key_file=str(key_file))
+    del env["PLM_SYNC_CONNECT_API_KEY"]
+    result = cli("--log-format", "json", "--log-level", "debug", "sync", "--full", env=env)
+    assert result.returncode == 0, result.stderr
+    report = cli("report", "latest", "--format", "json", env=env)
+    doctor = cli("doctor", "--format", "json", env=env)
+    secret = API_KEY.split(":")[1]
+    for output in (result.stdout, result.stderr, report.stdout, doctor.stdout, doctor.stderr):
+        assert secret not in output
+    both = cli("sync", env=env | {"PLM_SYNC_CONNECT_API_KEY": API_KEY})
+    assert both.returncode == 2
+    assert "keep one of them" in both.stderr
+    assert "PLM_SYNC_CONNECT_API_KEY_FILE" in cli("sync", "--help", env=env).stdout
+
+
+def test_doctor_green_and_red_records_no_run(brake_sandbox: SandboxServer, tmp_path: Path) -> None:
+    database = tmp_path / "plm.db"
+    env = env_for(database, brake_sandbox.url)
+    missing = cli("doctor", "--format", "json", env=env)
+    assert missing.returncode == 2
+    assert not database.exists()
+    assert cli("migrate", env=env).returncode == 0
+    green = cli("doctor", "--format", "json", env=env)
+    assert green.returncode == 0, green.stdout
+    checks = {check["name"]: check for check in json.loads(green.stdout)["checks"]}
+    assert checks["database"]["outcome"] == "ok"
+    assert checks["connect"]["outcome"] == "ok"
+    assert checks["rules: plm.yaml"]["outcome"] == "ok"
+    red = cli("doctor", env=env | {"PLM_SYNC_CONNECT_API_KEY": "SU-000:wrong"})
+    assert red.returncode == 2
+    assert "connect" in red.stderr
+    assert "refused the API key" in red.stdout
+    assert json.loads(cli("runs", "--format", "json", env=env).stdout) == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "fragment"),
+    [
+        pytest.param(
+            {"connect_url": "connect.example.com/public/v1"}, 2, "must start with", id="no-scheme"
+        ),
+        pytest.param(
+            {"database_url": "postgresql+psycopg://postgres@127.0.0.1:9/test"},
+            1,
+            "127.0.0.1:9",
+            id="database-unreachable",
+        ),
+        pytest.param({"deactivation_limit": "lots"}, 2, "DEACTIVATION_LIMIT", id="bad-limit"),
+    ],
+)
+def test_configuration_and_connection_errors_are_one_line(
+    tmp_path: Path, extra: dict[str, str], code: int, fragment: str
+) -> None:
+    env = env_for(tmp_path / "plm.db", "http://127.0.0.1:9/public/v1", **extra)
+    result = cli("sync", env=env)
+    assert result.returncode == code, result.stderr
+    assert fragment in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_a_base_url_without_public_v1_gets_a_hint(
+    brake_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    base = brake_sandbox.url.removesuffix("/public/v1")
+    result = cli("sync", env=env_for(tmp_path / "plm.db", base, max_attempts="1"))
+    assert result.returncode == 1
+    assert "/public/v1" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_malformed_product_id_is_refused_before_a_run(tmp_path: Path) -> None:
+    env = env_for(tmp_path / "plm.db", "http://127.0.0.1:9/public/v1")
+    result = cli("import", "garbage", env=env)
+    assert result.returncode == 2
+    assert "not a Connect product id" in result.stderr
+    assert not (tmp_path / "plm.db").exists()
