@@ -32,7 +32,7 @@ from plm_sync.reports import catalog, health, list_runs, run_report
 from plm_sync.runlog import cancel_run, prune_runs
 from plm_sync.store.database import open_database, safe_url
 from plm_sync.store.runs import COUNT_FIELDS
-from plm_sync.views.html import render_report
+from plm_sync.views.html import render_report, when
 from plm_sync.views.workbook import write_report_workbook
 from plm_sync.web import WebServer
 from plm_sync.workbooks import export_ppr, import_ppr
@@ -217,7 +217,7 @@ def _run_table(report: dict[str, Any]) -> Table:
     table.add_row("trigger / scope", f"{report['trigger']} / {report['scope']}")
     table.add_row(
         "started / finished",
-        f"{_when(report['started_at'])} / {_when(report['finished_at']) or 'not yet'}",
+        f"{when(report['started_at'])} / {when(report['finished_at']) or 'not yet'}",
     )
     if is_import:
         table.add_row("product lines", str(counts["products"]))
@@ -438,7 +438,7 @@ def runs(
             row["trigger"],
             row["scope"],
             row["status"] + (" (dry run)" if row["dry_run"] else ""),
-            _when(row["started_at"]),
+            when(row["started_at"]),
             *(str(counts[name]) for name in COUNT_FIELDS),
             str(row["retries"]),
         )
@@ -478,14 +478,6 @@ def runs_prune(context: _Context, older_than: str) -> None:
     click.echo(f"pruned {len(pruned)} run(s) finished more than {older_than} ago")
 
 
-def _when(moment: str | None) -> str:
-    """An ISO timestamp as `2026-11-30 08:02:24 UTC` (no microseconds), for tables."""
-    if not moment:
-        return ""
-    parsed = datetime.fromisoformat(moment).astimezone(UTC)
-    return parsed.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 @cli.command()
 @click.argument("run_id")
 @click.option(
@@ -514,7 +506,7 @@ def report(context: _Context, run_id: str, output: str, output_file: Path | None
         try:
             if output == "html":
                 history = list_runs(context.settings, limit=30)
-                path.write_text(render_report(data, history), encoding="utf-8")
+                path.write_text(render_report(data, history, root=None), encoding="utf-8")
             else:
                 write_report_workbook(data, path)
         except OSError as error:

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.domain.runs import RunStatus
-from plm_sync.pipeline import SyncRequest, run_sync
+from plm_sync.pipeline import SyncRequest, open_run, run_sync, sweep_runs
 from plm_sync.reports import catalog, list_runs, run_report
 from plm_sync.runlog import cancel_run, prune_runs
 from plm_sync.store.models import Run
@@ -412,3 +413,17 @@ def test_a_malformed_product_id_is_refused_before_a_run(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "not a Connect product id" in result.stderr
     assert not (tmp_path / "plm.db").exists()
+
+
+def test_a_queued_run_no_worker_takes_is_failed_by_the_sweep(
+    brake_sandbox: SandboxServer, database_url: str
+) -> None:
+    settings = settings_for(database_url, brake_sandbox.url, queued_run_timeout=3600.0)
+    run_id = open_run(settings, SyncRequest(trigger="operator"), owner="x", queued=True)
+    assert sweep_runs(settings) == []  # within the timeout: still queued
+    assert list_runs(settings)[0]["status"] == "queued"
+    assert sweep_runs(replace(settings, queued_run_timeout=0.0)) == [run_id]
+    run = list_runs(settings)[0]
+    assert run["status"] == "failed"
+    assert "PLM_SYNC_QUEUED_RUN_TIMEOUT" in run["message"]
+    assert sync(settings, brake_sandbox.url, full=True)["exit_code"] == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -250,7 +251,19 @@ def test_a_person_sees_the_runs_in_a_real_browser(settings: Settings, tmp_path: 
             listing = browse(browser, f"{url}/", tmp_path / "p1", "--dump-dom")
             assert "<title>plm-sync runs</title>" in listing
             assert "succeeded_with_errors" in listing
+            run = list_runs(settings)[-1]
+            for reprs in ("built-in method", "object at 0x", "None</td>"):
+                assert reprs not in listing  # no Python repr reached the page
+            counts = run["counts"]
+            row = f'<td class="num">{counts["products"]}</td><td class="num">{counts["items"]}</td>'
+            assert row in listing  # the Items column shows the number
+            assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</td>", listing)
+            assert "seconds per run" in listing.lower()
             page = browse(browser, f"{url}/runs/1", tmp_path / "p2", "--dump-dom")
+            for reprs in ("built-in method", "object at 0x"):
+                assert reprs not in page
+            assert not re.search(r"\d\d:\d\d:\d\d\.\d{6}", page)  # no raw ISO microseconds
+            assert 'href="/"' in page  # the served page links back to the runs list
             assert "<title>plm-sync run 1</title>" in page  # no injected script renamed it
             assert "pwned</title>" not in page
             assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in page

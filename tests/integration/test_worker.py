@@ -125,9 +125,9 @@ def worker(settings: Settings, name: str, **extra: str) -> Iterator[subprocess.P
                     process.wait(timeout=10)
 
 
-def enqueue(settings: Settings, *args: str) -> int:
-    result = subprocess.run(
-        [sys.executable, "-m", "plm_sync", "enqueue", *args],
+def plm_sync(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "plm_sync", *args],
         env=environment(settings),
         capture_output=True,
         text=True,
@@ -135,6 +135,10 @@ def enqueue(settings: Settings, *args: str) -> int:
         timeout=60,
         cwd=ROOT,
     )
+
+
+def enqueue(settings: Settings, *args: str) -> int:
+    result = plm_sync(settings, "enqueue", *args)
     assert result.returncode == 0, result.stderr
     return int(result.stdout.split()[2])
 
@@ -143,7 +147,7 @@ def wait_for(settings: Settings, run_id: int, timeout: float = 120) -> dict[str,
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         run = next(r for r in list_runs(settings, limit=50) if r["id"] == run_id)
-        if run["status"] != "running":
+        if run["status"] not in {"queued", "running"}:
             return run
         time.sleep(0.2)
     pytest.fail(f"run {run_id} still running after {timeout} s")
@@ -268,3 +272,30 @@ def test_a_killed_worker_leaves_no_half_line_and_the_run_completes(
         assert catalog(settings) == reference
     for line in catalog(settings)["product_lines"]:
         assert line == by_id[line["connect_product_id"]]
+
+
+def test_a_queued_run_without_a_worker_is_reported_and_can_be_cancelled(
+    postgres_url: str, broker_url: str
+) -> None:
+    server = start_sandbox(SandboxCatalog.from_data(DATA))
+    settings = settings_for(postgres_url, server.url, broker_url)
+    try:
+        queued = plm_sync(settings, "enqueue", "sync", "--full")
+        assert queued.returncode == 0, queued.stderr
+        assert "no worker answered" in queued.stderr
+        run_id = int(queued.stdout.split()[2])
+        assert list_runs(settings)[0]["status"] == "queued"
+        refused = plm_sync(settings, "sync")
+        assert refused.returncode == 2
+        assert f"plm-sync runs cancel {run_id}" in refused.stderr
+        cancelled = plm_sync(settings, "runs", "cancel", str(run_id))
+        assert cancelled.returncode == 0, cancelled.stderr
+        assert list_runs(settings)[0]["status"] == "cancelled"
+        assert plm_sync(settings, "sync", "--full").returncode == 3  # DATA's malformed rows
+        with worker(settings, "w6"):  # the queued task arrives and finds its run cancelled
+            time.sleep(3)
+        by_id = {run["id"]: run["status"] for run in list_runs(settings)}
+        assert by_id[run_id] == "cancelled"
+        assert len(by_id) == 2
+    finally:
+        server.stop()

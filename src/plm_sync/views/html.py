@@ -18,6 +18,8 @@ STATUS_COLOURS = {
     "succeeded_with_errors": "#a66300",
     "failed": "#b3261e",
     "running": "#1a73e8",
+    "queued": "#5f6368",
+    "cancelled": "#5f6368",
 }
 
 _environment = Environment(
@@ -27,6 +29,18 @@ _environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def when(moment: str | None) -> str:
+    """An ISO timestamp as people read it: `2026-11-30 08:02:24 UTC` (no microseconds)."""
+    if not moment:
+        return ""
+    parsed = datetime.fromisoformat(moment)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+_environment.filters["when"] = when
 
 
 def chart(history: list[dict[str, Any]]) -> dict[str, Any]:
@@ -42,12 +56,13 @@ def chart(history: list[dict[str, Any]]) -> dict[str, Any]:
             {
                 "id": run["id"],
                 "seconds": seconds,
+                "label": f"{seconds:.0f}" if seconds >= 10 else f"{seconds:.1f}",  # noqa: PLR2004
                 "errors": run["counts"]["errors"],
                 "x": index * (BAR_WIDTH + BAR_GAP),
                 "w": BAR_WIDTH,
-                "y": 20 + CHART_HEIGHT - height,
+                "y": 30 + CHART_HEIGHT - height,
                 "h": height,
-                "ey": 20
+                "ey": 30
                 + CHART_HEIGHT
                 - round(run["counts"]["errors"] / most_errors * CHART_HEIGHT),
                 "colour": STATUS_COLOURS.get(run["status"], "#5f6368"),
@@ -55,13 +70,13 @@ def chart(history: list[dict[str, Any]]) -> dict[str, Any]:
         )
     return {
         "width": max(len(runs) * (BAR_WIDTH + BAR_GAP), 200),
-        "height": CHART_HEIGHT + 20,
+        "height": CHART_HEIGHT + 30,
         "bars": bars,
     }
 
 
 def _generated() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def render_runs(runs: list[dict[str, Any]], link: Callable[[int], str], root: str = "/") -> str:
@@ -76,8 +91,13 @@ def render_runs(runs: list[dict[str, Any]], link: Callable[[int], str], root: st
     )
 
 
-def render_report(report: dict[str, Any], history: list[dict[str, Any]], root: str = "/") -> str:
-    """One run: summary, changes, products, filterable events, recent-run chart."""
+def render_report(
+    report: dict[str, Any], history: list[dict[str, Any]], root: str | None = "/"
+) -> str:
+    """One run: summary, changes, products, filterable events, recent-run chart.
+
+    `root` links back to the runs list when served; None (a file) shows no such link.
+    """
     return _environment.get_template("report.html").render(
         run=report,
         change_rows=CHANGE_ROWS,
