@@ -99,7 +99,8 @@ _CONVERTERS: dict[str, type] = {
     "redelivery_check_seconds": int,
     "retention_days": float,
 }
-_SECRET_FILES = {"connect_api_key": "PLM_SYNC_CONNECT_API_KEY_FILE"}
+# settings that may be read from a file named by another variable (Docker/Kubernetes secrets)
+SECRET_FILES = {"connect_api_key": "PLM_SYNC_CONNECT_API_KEY_FILE"}
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **flags: Any) -> Settings:  # noqa: ANN401
@@ -116,7 +117,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **flags: Any) -> Set
         if raw is None or raw == "" or item.name == "mappings_packaged":
             continue
         values[item.name] = _convert(item.name, raw)
-    for name, variable in _SECRET_FILES.items():
+    for name, variable in SECRET_FILES.items():
         values.update(_secret_from_file(name, variable, env, set_directly=name in values))
     settings = Settings(**values).with_overrides(**flags)
     if isinstance(settings.mappings, str):

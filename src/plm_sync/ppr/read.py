@@ -285,19 +285,24 @@ def read_workbook(path: Path) -> WorkbookEdits:
     problems = _Problems()
     try:
         tables: dict[str, _Table] = {}
+        unknown: list[str] = []
         for worksheet in book.worksheets:
             name = worksheet.title
             if name == "StructureRequirements":  # PLM's own description, not data
                 continue
             if canonical_sheet(name) not in structure():
-                problems.append(
-                    f"sheet {name!r} is not a PLM sheet; PLM knows "
-                    + ", ".join(sorted(structure()))
-                )
+                unknown.append(name)
                 continue
             tables[canonical_sheet(name)] = _table(worksheet, name, problems)
     finally:
         book.close()
+    if unknown:  # the known sheets are listed once, however many are wrong
+        problems.append(
+            f"{'sheets' if len(unknown) > 1 else 'sheet'} "
+            f"{', '.join(repr(name) for name in unknown)} "
+            f"{'are not PLM sheets' if len(unknown) > 1 else 'is not a PLM sheet'}; PLM knows "
+            + ", ".join(sorted(structure()))
+        )
     for sheet in structure().values():
         if sheet.mandatory and sheet.name not in tables:
             problems.append(f"mandatory sheet {sheet.name!r} is missing")

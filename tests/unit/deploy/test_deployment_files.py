@@ -9,10 +9,12 @@ from typing import Any
 
 import yaml
 
-from plm_sync.config import ENV_PREFIX, Settings
+from plm_sync.config import ENV_PREFIX, SECRET_FILES, Settings
 from tests.conftest import ROOT
 
-SETTING_NAMES = {ENV_PREFIX + item.name.upper() for item in fields(Settings)}
+SETTING_NAMES = {ENV_PREFIX + item.name.upper() for item in fields(Settings)} | set(
+    SECRET_FILES.values()
+)
 
 
 def compose() -> dict[str, Any]:
@@ -80,3 +82,16 @@ def test_readme_names_only_real_settings() -> None:
     assert named <= SETTING_NAMES, named - SETTING_NAMES
     for command in ("celery -A tasks.app worker", "celery -A tasks.app beat"):
         assert command in readme
+
+
+def test_compose_passes_the_api_key_as_a_secret_file() -> None:
+    data = compose()
+    secret = data["secrets"]["connect_api_key"]["file"]
+    assert (ROOT / secret).read_text(encoding="utf-8").strip()
+    for name in ("migrate", "worker", "beat"):
+        service = data["services"][name]
+        assert "PLM_SYNC_CONNECT_API_KEY" not in service["environment"]
+        assert service["environment"]["PLM_SYNC_CONNECT_API_KEY_FILE"] == (
+            "/run/secrets/connect_api_key"
+        )
+        assert service["secrets"] == ["connect_api_key"]

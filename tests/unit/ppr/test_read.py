@@ -66,6 +66,11 @@ def test_not_an_xlsx_file(tmp_path: Path) -> None:
             id="unknown-sheet",
         ),
         pytest.param(
+            lambda book: [book.create_sheet(name) for name in ("A", "B", "C", "D")],
+            "sheets 'A', 'B', 'C', 'D' are not PLM sheets; PLM knows",
+            id="unknown-sheets-listed-once",
+        ),
+        pytest.param(
             rename_header("ServicePlans", "OldName", "Description_EN"),
             "sheet ServicePlans: column 'Description_EN' appears twice (columns B and C)",
             id="duplicate-column",
