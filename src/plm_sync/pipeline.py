@@ -819,7 +819,7 @@ class SyncRun:
         with unit_of_work(self.factory) as session:
             runs = RunRepository(session)
             now = self.clock()
-            closed = runs.finish(self.run_id, now, status, **fields)
+            closed = runs.finish(self.run_id, now, status, product_ids=sorted(tally.seen), **fields)
             if not closed:
                 log.warning("run_already_closed", run_id=self.run_id, status=status)
             elif moves and cursor_after and cursor_after != self.cursor_before:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,7 +59,7 @@ def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
     ]
     report["codes"] = sorted({event["code"] for event in events})
     report["diff"] = _diff(events)
-    report["products"] = _products(events)
+    report["products"] = _products(events, run.product_ids or ())
     for product in report["products"]:
         product["plans_from"] = sources.get(product["connect_product_id"] or "", "")
     return report
@@ -99,9 +100,21 @@ def _diff(events: list[dict[str, Any]]) -> dict[str, list[str]]:
     return diff
 
 
-def _products(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Events grouped by Connect product: counts per level and the codes seen."""
-    grouped: dict[str, dict[str, Any]] = {}
+def _products(events: list[dict[str, Any]], seen: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """Events grouped by Connect product: counts per level and the codes seen.
+
+    Products the run read without any event are listed too, with zero counts.
+    """
+    grouped: dict[str, dict[str, Any]] = {
+        product_id: {
+            "connect_product_id": product_id,
+            "error": 0,
+            "warning": 0,
+            "info": 0,
+            "codes": set(),
+        }
+        for product_id in seen
+    }
     for event in events:
         product = grouped.setdefault(
             event["connect_product_id"] or "",

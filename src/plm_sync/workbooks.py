@@ -304,5 +304,12 @@ def import_ppr(
                         "deactivated": changes.deactivated,
                     }
                 )
-                RunRepository(session).finish(run_id, utcnow(), status, message=message, **counts)
+                RunRepository(session).finish(
+                    run_id,
+                    utcnow(),
+                    status,
+                    message=message,
+                    product_ids=[plan.product_id],
+                    **counts,
+                )
     return RunOutcome(run_id, status, EXIT_OK)

@@ -384,6 +384,9 @@ def test_doctor_green_and_red_records_no_run(brake_sandbox: SandboxServer, tmp_p
             id="database-unreachable",
         ),
         pytest.param({"deactivation_limit": "lots"}, 2, "DEACTIVATION_LIMIT", id="bad-limit"),
+        pytest.param(
+            {"max_attempts": "1"}, 1, "cannot reach Connect at 127.0.0.1:9", id="connect-down"
+        ),
     ],
 )
 def test_configuration_and_connection_errors_are_one_line(
@@ -427,3 +430,36 @@ def test_a_queued_run_no_worker_takes_is_failed_by_the_sweep(
     assert run["status"] == "failed"
     assert "PLM_SYNC_QUEUED_RUN_TIMEOUT" in run["message"]
     assert sync(settings, brake_sandbox.url, full=True)["exit_code"] == 0
+
+
+def test_the_report_lists_products_that_gave_no_event(
+    brake_sandbox: SandboxServer, database_url: str
+) -> None:
+    settings = settings_for(database_url, brake_sandbox.url)
+    sync(settings, brake_sandbox.url, full=True)
+    again = sync(settings, brake_sandbox.url, full=True)
+    assert again["events"] == []
+    assert len(again["products"]) == 20
+    assert all(row["error"] == row["warning"] == row["info"] == 0 for row in again["products"])
+
+
+def test_an_old_schema_is_named_and_not_migrated_by_read_only_commands(tmp_path: Path) -> None:
+    database = tmp_path / "old.db"
+    env = env_for(database, "http://127.0.0.1:9/public/v1")
+    assert cli("migrate", env=env).returncode == 0
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0004'")
+    engine.dispose()
+    result = cli("runs", env=env)
+    assert result.returncode == 2
+    assert "has schema 0004" in result.stderr
+    assert "run `plm-sync migrate`" in result.stderr
+
+
+def test_catalog_of_an_unknown_product_says_so(tmp_path: Path) -> None:
+    env = env_for(tmp_path / "plm.db", "http://127.0.0.1:9/public/v1")
+    assert cli("migrate", env=env).returncode == 0
+    result = cli("catalog", "--product", "PRD-000-000-000", env=env)
+    assert result.returncode == 0
+    assert "no stored product line for PRD-000-000-000" in result.stdout

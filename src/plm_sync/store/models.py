@@ -90,6 +90,8 @@ class Run(Base):
     cancel_requested_at: Mapped[datetime | None]
     # Plans this run may deactivate (fixed when it opens); None: the brake is lifted.
     deactivation_limit: Mapped[int | None] = mapped_column(Integer)
+    # the Connect products the run read (its report lists those without events too)
+    product_ids: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class RunEvent(Base):

@@ -56,3 +56,30 @@ def test_settings_repr_hides_the_api_key() -> None:
     settings = Settings(connect_api_key="SU-1:very-secret")
     assert "very-secret" not in repr(settings)
     assert "***" in repr(settings)
+
+
+def test_runs_are_pruned_by_beat_only_when_retention_is_set() -> None:
+    assert "plm-sync-prune-runs" not in beat_schedule(Settings())
+    schedule = beat_schedule(load_settings({"PLM_SYNC_RETENTION_DAYS": "90"}))
+    assert schedule["plm-sync-prune-runs"]["task"] == "plm_sync.prune_runs"
+
+
+@pytest.mark.parametrize(
+    ("environ", "fragment"),
+    [
+        pytest.param({"PLM_SYNC_RETENTION_DAYS": "0"}, "PLM_SYNC_RETENTION_DAYS", id="retention"),
+        pytest.param({"PLM_SYNC_QUEUED_RUN_TIMEOUT": "soon"}, "QUEUED_RUN_TIMEOUT", id="timeout"),
+        pytest.param({"PLM_SYNC_DEACTIVATION_LIMIT": "-3"}, "DEACTIVATION_LIMIT", id="limit"),
+        pytest.param(
+            {"PLM_SYNC_CONNECT_URL": "ftp://connect/public/v1"}, "must start with", id="scheme"
+        ),
+    ],
+)
+def test_bad_operator_settings_name_the_variable(environ: dict[str, str], fragment: str) -> None:
+    with pytest.raises(UsageError, match=fragment):
+        load_settings(environ)
+
+
+def test_queued_run_timeout_takes_durations() -> None:
+    assert load_settings({"PLM_SYNC_QUEUED_RUN_TIMEOUT": "30m"}).queued_run_timeout == 1800
+    assert load_settings({"PLM_SYNC_QUEUED_RUN_TIMEOUT": "7200"}).queued_run_timeout == 7200

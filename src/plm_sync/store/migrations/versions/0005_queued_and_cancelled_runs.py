@@ -1,7 +1,8 @@
-"""Runs: cancellation requests and the deactivation brake's limit.
+"""Runs: cancellation requests, the deactivation brake's limit, the products a run read.
 
 A queued or running run can be asked to stop (`plm-sync runs cancel`); the limit of plans a
-run may deactivate is fixed when the run opens, so every worker of a run judges alike.
+run may deactivate is fixed when the run opens, so every worker of a run judges alike; the
+ids of the products a run read let its report list those that gave no event.
 
 Revision ID: 0005
 Revises: 0004
@@ -26,10 +27,12 @@ def upgrade() -> None:
             sa.Column("cancel_requested_at", sa.DateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("deactivation_limit", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("product_ids", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     """Revert."""
     with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.drop_column("product_ids")
         batch_op.drop_column("deactivation_limit")
         batch_op.drop_column("cancel_requested_at")
