@@ -1,0 +1,116 @@
+"""The catalog, the report and the PLM workbook a sync builds are pinned to what an earlier,
+independently written version built (digests measured on commit a5b4190): a refactoring of the
+run's structure must not change a single value.
+
+To measure the digests of another version, run this module as a script with that version's
+`src` first on PYTHONPATH: `PYTHONPATH=/path/to/old/src python tests/integration/...py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from plm_sync.config import Settings
+from plm_sync.connect.client import ConnectClient, RetryPolicy
+from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
+from plm_sync.connect.sandbox.faults import FaultSpec
+from plm_sync.connect.sandbox.generate import generate_catalog
+from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer
+from plm_sync.pipeline import SyncRequest, run_sync
+from plm_sync.reports import catalog, run_report
+from plm_sync.workbooks import export_ppr
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = "SU-IDENTITY:secret"
+# the report's values that name the run or the moment, not what the run found
+RUN_FIELDS = {"id", "started_at", "finished_at", "seconds", "cursor_before", "cursor_after"}
+PINNED = {
+    "sample": {
+        "catalog": "8c0f98e2e9b5a790",
+        "report": "153f0de060a68617",
+        "workbook": "54873b354741cc7a",
+    },
+    "generated": {
+        "catalog": "6476ee3f1097efd8",
+        "report": "c8e869a6e1856caa",
+        "workbook": "cedda3db51da1205",
+    },
+}
+
+
+def digest(value: Any) -> str:  # noqa: ANN401 - any JSON value
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def workbook_values(path: Path) -> dict[str, list[list[Any]]]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return {
+            sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)]
+            for sheet in book.worksheets
+        }
+    finally:
+        book.close()
+
+
+def report_view(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as the earlier version shaped it, without the run's id and moments."""
+    view = {key: value for key, value in report.items() if key not in RUN_FIELDS}
+    view["events"] = [
+        {key: event[key] for key in sorted(event) if key != "subject"} for event in view["events"]
+    ]
+    return view
+
+
+def measure(shape: str, folder: Path) -> dict[str, str]:
+    """Full sync of one catalog (the generated one with faults on) into SQLite; digests."""
+    if shape == "sample":
+        data = SandboxCatalog.load(SAMPLE_CATALOG)
+        faults, product = None, "PRD-276-377-545"
+    else:
+        data = SandboxCatalog.from_data(generate_catalog(200, 100, seed=7))
+        faults, product = "500:0.05,reset:0.02,429:0.03", None
+    server = SandboxServer(
+        data, SandboxOptions(api_key=KEY, faults=FaultSpec.parse(faults), seed=11, retry_after=0)
+    ).start()
+    try:
+        settings = Settings(
+            database_url=f"sqlite:///{folder / f'{shape}.db'}",
+            connect_url=server.url,
+            connect_api_key=KEY,
+            mappings=ROOT / "mappings",
+        )
+        retry = RetryPolicy(max_attempts=10, initial_backoff=0.01, max_backoff=0.05)
+        with ConnectClient(server.url, KEY, page_size=100, retry=retry) as client:
+            outcome = run_sync(settings, SyncRequest(full=True), client=client)
+        stored = catalog(settings)
+        product = product or stored["product_lines"][0]["connect_product_id"]
+        path = export_ppr(settings, product, folder / f"{shape}.xlsx")
+        return {
+            "catalog": digest(stored),
+            "report": digest(report_view(run_report(settings, outcome.run_id))),
+            "workbook": digest(workbook_values(path)),
+        }
+    finally:
+        server.stop()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("shape", ["sample", "generated"])
+def test_catalog_report_and_workbook_match_the_pinned_version(shape: str, tmp_path: Path) -> None:
+    assert measure(shape, tmp_path) == PINNED[shape]
+
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory() as work:
+        found = {shape: measure(shape, Path(work)) for shape in ("sample", "generated")}
+    json.dump(found, sys.stdout, indent=4)
