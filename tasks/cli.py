@@ -10,9 +10,10 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from plm_sync.config import load_settings
 from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import UsageError
-from plm_sync.pipeline import SyncRequest, check_product_id, open_run, utcnow
-from plm_sync.store.database import open_database, unit_of_work
-from plm_sync.store.runs import RunRepository
+from plm_sync.fanout import open_run
+from plm_sync.pipeline import SyncRequest, check_product_id
+from plm_sync.runlog import RunLog
+from plm_sync.store.database import open_database
 
 PING_SECONDS = 2.0
 
@@ -34,9 +35,9 @@ def _enqueue(request: SyncRequest) -> None:
         dispatch(run_id, request.as_dict())
         workers = app.control.ping(timeout=PING_SECONDS)
     except (KombuOperationalError, OSError) as error:
-        with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
-            RunRepository(session).finish(
-                run_id, utcnow(), RunStatus.FAILED, message=f"could not reach the queue: {error}"
+        with open_database(settings.database_url) as factory:
+            RunLog.resume(factory, run_id).close(
+                RunStatus.FAILED, message=f"could not reach the queue: {error}"
             )
         raise UsageError(
             f"run {run_id} could not be queued ({error}); check PLM_SYNC_BROKER_URL"

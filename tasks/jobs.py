@@ -7,24 +7,46 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from celery import chord
+from celery import Task, chord
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
-from plm_sync.config import load_settings
+from plm_sync.config import Settings, load_settings
 from plm_sync.errors import PlmSyncError, RunConflictError
-from plm_sync.pipeline import (
-    SyncRequest,
-    close_run,
-    open_run,
-    plan_run,
-    sweep_runs,
-    sync_product,
-)
-from plm_sync.runlog import prune_runs
+from plm_sync.fanout import close_run, open_run, plan_run, sync_product
+from plm_sync.pipeline import SyncRequest
+from plm_sync.runlog import prune_runs, sweep_runs
+from plm_sync.store.database import connect
 from plm_sync.workbooks import import_ppr
 from tasks.app import app
 
 log = structlog.get_logger(__name__)
+
+
+class PlmSyncTask(Task):  # type: ignore[misc] # Celery ships no type hints
+    """What every plm-sync task needs, built once per worker process: settings, database.
+
+    Built on first use, so in the prefork child that runs the task (never before the fork);
+    the operator files are cached per process by content (`mappings.cached_rules`). Each run
+    task binds its run's id to the log lines it writes (`RunLog.bound`), nothing else does.
+    """
+
+    _settings: Settings | None = None
+    _factory: sessionmaker[Session] | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """Settings from this process's environment, read once."""
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    @property
+    def factory(self) -> sessionmaker[Session]:
+        """The session factory of this process; the schema is upgraded once."""
+        if self._factory is None:
+            self._factory = connect(self.settings.database_url)
+        return self._factory
 
 
 def dispatch(run_id: int, request: dict[str, Any]) -> None:
@@ -32,12 +54,12 @@ def dispatch(run_id: int, request: dict[str, Any]) -> None:
     plan.apply_async(args=(run_id, request))
 
 
-@app.task(name="plm_sync.scheduled_sync", bind=True)
-def scheduled_sync(self: Any, full: bool = False) -> dict[str, Any]:  # noqa: ANN401
+@app.task(name="plm_sync.scheduled_sync", bind=True, base=PlmSyncTask)
+def scheduled_sync(self: PlmSyncTask, full: bool = False) -> dict[str, Any]:
     """Beat's entry: open a run unless one is open (then skip, logged), and plan it."""
     request = SyncRequest(trigger="schedule", full=full)
     try:
-        run_id = open_run(load_settings(), request, owner=f"celery:{self.request.id}")
+        run_id = open_run(self.settings, request, owner=f"celery:{self.request.id}")
     except RunConflictError as error:
         log.info("scheduled_run_skipped", full=full, reason=str(error))
         return {"skipped": str(error)}
@@ -45,16 +67,16 @@ def scheduled_sync(self: Any, full: bool = False) -> dict[str, Any]:  # noqa: AN
     return {"run_id": run_id}
 
 
-@app.task(name="plm_sync.plan_run", bind=True)
-def plan(self: Any, run_id: int, request: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN401
+@app.task(name="plm_sync.plan_run", bind=True, base=PlmSyncTask)
+def plan(self: PlmSyncTask, run_id: int, request: dict[str, Any]) -> dict[str, Any]:
     """Take the run, list its products and fan out one task per product, then the closing task."""
-    with structlog.contextvars.bound_contextvars(run_id=run_id):
-        products = plan_run(
-            load_settings(),
-            run_id,
-            SyncRequest.from_dict(request),
-            owner=f"celery:{self.request.id}",
-        )
+    products = plan_run(
+        self.settings,
+        run_id,
+        SyncRequest.from_dict(request),
+        owner=f"celery:{self.request.id}",
+        factory=self.factory,
+    )
     if products is None:  # cancelled or failed before a worker took it
         return {"run_id": run_id, "skipped": True}
     header = [sync_product_task.s(run_id, request, product) for product in products]
@@ -68,17 +90,20 @@ def plan(self: Any, run_id: int, request: dict[str, Any]) -> dict[str, Any]:  # 
 
 @app.task(
     name="plm_sync.sync_product",
+    bind=True,
+    base=PlmSyncTask,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     retry_kwargs={"max_retries": 3},
 )
 def sync_product_task(
-    run_id: int, request: dict[str, Any], product: dict[str, Any]
+    self: PlmSyncTask, run_id: int, request: dict[str, Any], product: dict[str, Any]
 ) -> dict[str, Any]:
     """One product line of a run (idempotent; a database hiccup retries the task)."""
     try:
-        with structlog.contextvars.bound_contextvars(run_id=run_id):
-            return sync_product(load_settings(), run_id, SyncRequest.from_dict(request), product)
+        return sync_product(
+            self.settings, run_id, SyncRequest.from_dict(request), product, factory=self.factory
+        )
     except PlmSyncError as error:
         log.warning(
             "product_task_failed", run_id=run_id, product_id=product.get("id"), error=str(error)
@@ -86,33 +111,33 @@ def sync_product_task(
         return {"products": 1, "errors": 1, "failed_products": 1, "seen": [product.get("id")]}
 
 
-@app.task(name="plm_sync.close_run")
+@app.task(name="plm_sync.close_run", bind=True, base=PlmSyncTask)
 def close_run_task(
-    tallies: list[dict[str, Any]], run_id: int, request: dict[str, Any]
+    self: PlmSyncTask, tallies: list[dict[str, Any]], run_id: int, request: dict[str, Any]
 ) -> dict[str, Any]:
     """Add up the product tasks and close the run (cursor moves only on full success)."""
-    with structlog.contextvars.bound_contextvars(run_id=run_id):
-        outcome = close_run(load_settings(), run_id, SyncRequest.from_dict(request), tallies)
+    outcome = close_run(
+        self.settings, run_id, SyncRequest.from_dict(request), tallies, factory=self.factory
+    )
     return {"run_id": outcome.run_id, "status": str(outcome.status)}
 
 
-@app.task(name="plm_sync.sweep_stale_runs")
-def sweep_stale_runs() -> list[int]:
+@app.task(name="plm_sync.sweep_stale_runs", bind=True, base=PlmSyncTask)
+def sweep_stale_runs(self: PlmSyncTask) -> list[int]:
     """Mark failed the runs whose heartbeat went stale (killed workers, lost tasks)."""
-    return sweep_runs(load_settings())
+    return sweep_runs(self.settings)
 
 
-@app.task(name="plm_sync.prune_runs")
-def prune_old_runs() -> list[int]:
+@app.task(name="plm_sync.prune_runs", bind=True, base=PlmSyncTask)
+def prune_old_runs(self: PlmSyncTask) -> list[int]:
     """Drop runs (and their events) older than PLM_SYNC_RETENTION_DAYS."""
-    settings = load_settings()
-    if settings.retention_days is None:
+    if self.settings.retention_days is None:
         return []
-    return prune_runs(settings, timedelta(days=settings.retention_days))
+    return prune_runs(self.settings, timedelta(days=self.settings.retention_days))
 
 
-@app.task(name="plm_sync.ppr_import")
-def ppr_import(path: str, dry_run: bool = False) -> dict[str, Any]:
+@app.task(name="plm_sync.ppr_import", bind=True, base=PlmSyncTask)
+def ppr_import(self: PlmSyncTask, path: str, dry_run: bool = False) -> dict[str, Any]:
     """Import an operator's PLM workbook (a file the workers can read) as its own run."""
-    outcome = import_ppr(load_settings(), Path(path), dry_run=dry_run, trigger="operator")
+    outcome = import_ppr(self.settings, Path(path), dry_run=dry_run, trigger="operator")
     return {"run_id": outcome.run_id, "status": str(outcome.status)}

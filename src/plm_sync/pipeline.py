@@ -1,40 +1,38 @@
-"""One sync run: fetch -> normalise -> group -> diff -> write, one transaction per product line."""
+"""One sync run's stages: list -> fetch -> group -> share -> diff -> write, one line at a time.
+
+Each product line is its own transaction (all or nothing); the run's record, events and close
+go through the run lifecycle (`runlog`); lines that would deactivate plans wait for the
+deactivation brake, which judges the run as a whole.
+"""
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient, RetryPolicy
 from plm_sync.connect.records import InvalidRecord
 from plm_sync.domain import events as codes
-from plm_sync.domain.catalog import ProductLine
+from plm_sync.domain.changes import Changes, change_events
 from plm_sync.domain.events import Event, Level
-from plm_sync.domain.grouping import GroupedProduct, group_items
-from plm_sync.domain.offer_plans import group_offer
-from plm_sync.domain.offers import SourceOffer, choose_offer
-from plm_sync.domain.overrides import Override, apply_overrides
-from plm_sync.domain.rules import PlmRules
-from plm_sync.domain.runs import RunStatus
-from plm_sync.domain.sharing import SharingRules, apply_sharing
-from plm_sync.domain.source import SourceItem, SourceProduct
-from plm_sync.domain.switches import (
-    SwitchError,
-    SwitchRules,
-    resolve_switches,
-    switch_error_events,
+from plm_sync.domain.lines import (
+    SYNCED_ITEM_STATUSES,
+    build_line,
+    group_product,
+    line_source_hash,
 )
+from plm_sync.domain.offers import SourceOffer, choose_offer
+from plm_sync.domain.operator_rules import OperatorRules
+from plm_sync.domain.runs import RunStatus
+from plm_sync.domain.source import SourceItem, SourceProduct
+from plm_sync.domain.switches import SwitchError, switch_error_events
 from plm_sync.errors import (
-    EXIT_ITEM_ERRORS,
-    EXIT_OK,
     EXIT_RUN_FAILED,
     ConnectAuthError,
     ConnectError,
@@ -42,18 +40,17 @@ from plm_sync.errors import (
     RunFailedError,
     UsageError,
 )
-from plm_sync.mappings import load_plm_rules, load_sharing_rules
-from plm_sync.mappings.switches import load_switch_rules
-from plm_sync.store.catalog import CatalogRepository, Changes, content_hash, source_hash
+from plm_sync.mappings import load_rules
+from plm_sync.runlog import RunLog, RunOutcome, utcnow
+from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.overrides import OverrideRepository
-from plm_sync.store.runs import RunRepository, RunStart
+from plm_sync.store.runs import RunStart
 from plm_sync.store.snapshot import SnapshotRepository
 
 log = structlog.get_logger(__name__)
 
-SYNCED_ITEM_STATUSES = frozenset({"published", "endofsale"})
-HEARTBEAT_EVERY = 30.0
+__all__ = ["RunOutcome", "SyncRequest", "SyncRun", "check_product_id", "run_sync"]
 
 
 _PRODUCT_ID = re.compile(r"PRD-\d+(?:-\d+)*")
@@ -66,11 +63,6 @@ def check_product_id(product_id: str) -> str:
             f"{product_id!r} is not a Connect product id; they look like PRD-276-377-545"
         )
     return product_id
-
-
-def utcnow() -> datetime:
-    """Now, in UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -104,6 +96,16 @@ class SyncRequest:
             allow_deactivations=bool(data.get("allow_deactivations")),
         )
 
+    def run_start(self, *, queued: bool = False) -> RunStart:
+        """How the run log records this request."""
+        return RunStart(
+            self.trigger,
+            self.scope,
+            self.full or bool(self.product_ids),
+            self.dry_run,
+            queued=queued,
+        )
+
     @property
     def scope(self) -> str:
         """Human-readable scope for the run log."""
@@ -111,15 +113,6 @@ class SyncRequest:
         if self.product_ids:
             return f"{kind}: {', '.join(self.product_ids)}"
         return kind
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """How a run ended, with the CLI exit code it means."""
-
-    run_id: int
-    status: RunStatus
-    exit_code: int
 
 
 class Progress(Protocol):
@@ -130,7 +123,9 @@ class Progress(Protocol):
 
 
 @dataclass
-class _Tally:
+class Tally:
+    """What a run (or one product task of it) read, wrote and found, added up."""
+
     products: int = 0
     items: int = 0
     skipped: int = 0
@@ -161,6 +156,21 @@ class _Tally:
             "newest": self.newest.isoformat() if self.newest else None,
             "deferred": self.deferred,
             "cancelled": self.cancelled,
+        }
+
+    def counts(self) -> dict[str, int]:
+        """The run log's counts (DESIGN §7), retries aside."""
+        changes = self.changes
+        return {
+            "products": self.products,
+            "items": self.items,
+            "skipped": self.skipped,
+            "created": changes.created,
+            "updated": changes.updated,
+            "unchanged": changes.unchanged,
+            "deactivated": changes.deactivated,
+            "errors": self.errors,
+            "failed_products": self.failed_products,
         }
 
     def merge(self, data: dict[str, Any]) -> None:
@@ -211,7 +221,7 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 def _select_items(
-    product_id: str, rows: Sequence[SourceItem | InvalidRecord], tally: _Tally
+    product_id: str, rows: Sequence[SourceItem | InvalidRecord], tally: Tally
 ) -> tuple[list[SourceItem], list[Event]]:
     """Keep published and end-of-sale items; drafts are counted, bad rows become errors."""
     items: list[SourceItem] = []
@@ -235,185 +245,48 @@ def _select_items(
     return items, events
 
 
-def change_events(product_id: str, changes: Changes, dry_run: bool) -> list[Event]:
-    """Info events for the plans a write created, updated, deactivated or (un)shared."""
-    verb = "would be " if dry_run else ""
-    events = [
-        Event(
-            Level.INFO,
-            "plan_sharing_changed",
-            f"service plan {name!r} {verb}"
-            + "; ".join(
-                part
-                for part in (
-                    f"shared with {', '.join(shared)}" if shared else "",
-                    f"unshared from {', '.join(unshared)}" if unshared else "",
-                )
-                if part
-            ),
-            product_id,
-        )
-        for name, shared, unshared in changes.sharing
-    ]
-    for code, names, what, word in (
-        ("plan_created", changes.plans_created, "service plan {!r}", "created"),
-        ("plan_updated", changes.plans_updated, "service plan {!r}", "updated"),
-        ("plan_deactivated", changes.plans_deactivated, "service plan {!r}", "deactivated"),
-        ("plan_switch_created", changes.switches_created, "switch path {}", "created"),
-        ("plan_switch_updated", changes.switches_updated, "switch path {}", "updated"),
-        ("plan_switch_deactivated", changes.switches_deactivated, "switch path {}", "deactivated"),
-    ):
-        events += [
-            Event(Level.INFO, code, f"{what.format(name)} {verb}{word}", product_id)
-            for name in names
-        ]
-    return events
-
-
-def rules_fingerprint(rules: PlmRules, sharing: SharingRules, switches: SwitchRules) -> str:
-    """Digest of the operator's rules: a change re-applies them to unchanged Connect data."""
-    return content_hash([repr(rules), repr(sharing), repr(switches)])
-
-
-def line_source_hash(
-    product: SourceProduct,
-    items: Sequence[SourceItem],
-    fingerprint: str,
-    overrides: list[Override],
-    offer: SourceOffer | None = None,
-) -> str:
-    """What a stored line was computed from; equal hashes mean nothing to write."""
-    offer_hash = content_hash(offer) if offer is not None else ""  # repr: frozen dataclasses
-    return source_hash(product, items, fingerprint + content_hash(overrides) + offer_hash)
-
-
-def group_product(
-    product: SourceProduct,
-    items: Sequence[SourceItem],
-    offers: Sequence[SourceOffer],
-    rules: PlmRules,
-) -> tuple[GroupedProduct, SourceOffer | None]:
-    """Plans follow the product's published Connect offer if it has one, else the MPNs."""
-    offer, notes = choose_offer(list(offers))
-    ignored = [
-        Event(
-            Level.INFO,
-            codes.OFFER_IGNORED,
-            f"offer {other.id} ({other.name!r}) is {other.status}, not ready or listed; "
-            "it gives no plans",
-            product.id,
-        )
-        for other in offers
-        if not other.is_published
-    ]
-    ignored += [Event(Level.WARNING, codes.OFFER_IGNORED, note, product.id) for note in notes]
-    if offer is None:
-        grouped = group_items(product, items, rules)
-    else:
-        grouped = group_offer(product, items, offer, rules)
-    return GroupedProduct(grouped.product_line, (*ignored, *grouped.events)), offer
-
-
-def build_line(
-    grouped: ProductLine,
-    sharing: SharingRules,
-    overrides: list[Override],
-    switches: SwitchRules | None = None,
-    offer: SourceOffer | None = None,
-) -> tuple[ProductLine, list[Event]]:
-    """The line as stored: grouped, shared, the overrides (win), then its plan switches.
-
-    Switches are resolved on the final plan names (what the workbook's switch paths name);
-    invalid ones raise SwitchError.
-    """
-    line, events = apply_overrides(apply_sharing(grouped, sharing), overrides)
-    line, switch_events = resolve_switches(line, offer, switches or SwitchRules())
-    return line, events + switch_events
-
-
 class SyncRun:
-    """Carries one run through its steps; owns its transactions."""
+    """Carries one sync run through its stages; owns the transactions of its product lines."""
 
     def __init__(
         self,
         settings: Settings,
         request: SyncRequest,
         *,
-        rules: PlmRules,
-        factory: sessionmaker[Session],
-        client: ConnectClient,
-        progress: Progress | None,
-        clock: Callable[[], datetime],
-        sharing: SharingRules | None = None,
-        run_id: int = 0,
-        cursor_before: str | None = None,
-        deactivation_limit: int | None = None,
+        rules: OperatorRules,
+        runlog: RunLog,
+        client: ConnectClient | None,
+        progress: Progress | None = None,
     ) -> None:
         self.settings = settings
         self.request = request
         self.rules = rules
-        self.sharing = sharing or load_sharing_rules(settings.mappings)
-        self.switches = load_switch_rules(settings.mappings)
-        self.rules_hash = rules_fingerprint(rules, self.sharing, self.switches)
-        self.factory = factory
-        self.client = client
+        self.runlog = runlog
+        self.run_id = runlog.run_id
+        self.factory = runlog.factory
+        self.clock = runlog.clock
+        self._client = client
+        self._built_client = False
         self.progress = progress
-        self.clock = clock
-        self.tally = _Tally()
+        self.tally = Tally()
         self.step = "starting"
-        self.last_heartbeat = time.monotonic()
-        self.run_id = run_id
-        self.cursor_before = cursor_before
-        self.deactivation_limit = deactivation_limit  # None: the brake is lifted
         # lines held back by the brake until the run's total is known, kept to write later
         self.held: dict[str, tuple[SourceProduct, list[SourceItem], list[SourceOffer]]] = {}
         self.held_events: dict[str, list[Event]] = {}
         self.brake_message: str | None = None
 
-    def start(self, owner: str | None = None, *, queued: bool = False) -> int:
-        """Sweep runs left by dead processes, then record this run (running, or queued).
+    @property
+    def client(self) -> ConnectClient:
+        """The Connect client; a run given none builds one when first needed."""
+        if self._client is None:
+            self._client = connect_client(self.settings)
+            self._built_client = True
+        return self._client
 
-        The deactivation brake's limit is fixed here, from the plans active before the run.
-        """
-        with unit_of_work(self.factory) as session:
-            runs = RunRepository(session)
-            now = self.clock()
-            swept = runs.sweep_stale(
-                now,
-                timedelta(seconds=self.settings.stale_run_seconds),
-                timedelta(seconds=self.settings.queued_run_timeout),
-            )
-            for run_id in swept:
-                log.warning("stale_run_marked_failed", stale_run_id=run_id)
-            limit = None
-            if not self.request.allow_deactivations:
-                limit = self.settings.brake.allowed(runs.active_plans())
-            run = runs.start(
-                RunStart(
-                    self.request.trigger,
-                    self.request.scope,
-                    self.request.full or bool(self.request.product_ids),
-                    self.request.dry_run,
-                    queued=queued,
-                    deactivation_limit=limit,
-                ),
-                now,
-                owner,
-            )
-            self.run_id = run.id
-            self.cursor_before = run.cursor_before
-            self.deactivation_limit = limit
-        structlog.contextvars.bind_contextvars(run_id=self.run_id)
-        log.info("run_started", scope=self.request.scope, dry_run=self.request.dry_run)
-        return self.run_id
-
-    def heartbeat(self, force: bool = False) -> None:
-        """Refresh the run's heartbeat, at most every HEARTBEAT_EVERY seconds."""
-        if not force and time.monotonic() - self.last_heartbeat < HEARTBEAT_EVERY:
-            return
-        with unit_of_work(self.factory) as session:
-            RunRepository(session).heartbeat(self.run_id, self.clock())
-        self.last_heartbeat = time.monotonic()
+    def close_client(self) -> None:
+        """Release the client this run built (one it was given is the giver's)."""
+        if self._client is not None and self._built_client:
+            self._client.close()
 
     def execute(self) -> None:
         """Every product line in scope, then reconciliation of lines gone from Connect.
@@ -425,31 +298,27 @@ class SyncRun:
             if self.cancel_requested():
                 return
             self.product(product)
-            self.heartbeat()
+            self.runlog.heartbeat()
         if not self.cancel_requested():
             self.reconcile()
 
     def cancel_requested(self) -> bool:
-        """Has an operator cancelled this run? Remembered once seen."""
-        if not self.tally.cancelled:
-            with unit_of_work(self.factory) as session:
-                self.tally.cancelled = RunRepository(session).cancel_requested(self.run_id)
-            if self.tally.cancelled:
-                log.warning("run_cancel_seen", step=self.step)
+        """Whether an operator cancelled this run."""
+        self.tally.cancelled = self.tally.cancelled or self.runlog.cancel_requested()
         return self.tally.cancelled
 
     def list_products(self) -> Iterator[SourceProduct]:
         """The Connect products in scope; unreadable rows become events."""
         cursor = None
         if not self.request.full and not self.request.product_ids:
-            cursor = _parse_time(self.cursor_before)
+            cursor = _parse_time(self.runlog.cursor_before)
         self.step = "fetching products"
         products = self.client.products(
             ids=list(self.request.product_ids) or None, updated_after=cursor
         )
         for record in products:
             if isinstance(record, InvalidRecord):
-                self.tally.errors += self._record(
+                self.tally.errors += self.runlog.record(
                     [
                         Event(
                             Level.ERROR,
@@ -468,7 +337,7 @@ class SyncRun:
         missing = set(self.request.product_ids) - self.tally.seen
         for product_id in sorted(missing):
             self.tally.failed_products += 1
-            self.tally.errors += self._record(
+            self.tally.errors += self.runlog.record(
                 [
                     Event(
                         Level.ERROR,
@@ -496,7 +365,7 @@ class SyncRun:
         run, the active plans of lines whose product Connect no longer serves. Held lines stay
         exactly as stored, each with a `deactivation_limit` error; the cursor stays.
         """
-        limit = self.deactivation_limit
+        limit = self.runlog.deactivation_limit
         if limit is None:
             return False
         gone: dict[str, int] = {}
@@ -528,7 +397,7 @@ class SyncRun:
                 f"(PLM_SYNC_DEACTIVATION_LIMIT={self.settings.deactivation_limit}); {how}",
                 product_id,
             )
-            self.tally.errors += self._record(
+            self.tally.errors += self.runlog.record(
                 [*self.held_events.get(product_id, []), event], product_id
             )
         self.tally.failed_products += len(lines)
@@ -595,7 +464,7 @@ class SyncRun:
             raise
         except ConnectError as error:
             tally.failed_products += 1
-            tally.errors += self._record(
+            tally.errors += self.runlog.record(
                 [
                     Event(
                         Level.ERROR,
@@ -608,7 +477,7 @@ class SyncRun:
             return None
         if count:
             tally.items += len(rows)
-        items, events = _select_items(product.id, rows, tally if count else _Tally())
+        items, events = _select_items(product.id, rows, tally if count else Tally())
         offers = self.fetch_offers(product.id, events)
         if offers is None:
             return None
@@ -638,7 +507,7 @@ class SyncRun:
             catalog = CatalogRepository(session)
             existing = catalog.line(product.id)
             overrides = OverrideRepository(session).for_line(existing.id) if existing else []
-            source = line_source_hash(product, items, self.rules_hash, overrides, offer)
+            source = line_source_hash(product, items, self.rules.fingerprint, overrides, offer)
             changes = Changes()
             if (
                 existing is not None
@@ -655,7 +524,7 @@ class SyncRun:
                 self.step = f"writing {product.id}"
                 try:
                     line, line_events = build_line(
-                        grouped.product_line, self.sharing, overrides, self.switches, offer
+                        grouped.product_line, self.rules, overrides, offer
                     )
                 except SwitchError as error:
                     self.tally.failed_products += 1
@@ -679,19 +548,19 @@ class SyncRun:
                     else:
                         events += change_events(product.id, changes, dry)
             if not dry and not held_back:
-                RunRepository(session).replace_product_events(self.run_id, product.id, events)
+                self.runlog.replace_events(session, events, product.id)
         if held_back:
             self.tally.deferred.append({"product": asdict(product), "plans": held_back})
             self.held[product.id] = (product, items, offers)
             self.held_events[product.id] = events
             return Changes(), []
         if dry:
-            self._record(events, product.id)
+            self.runlog.record(events, product.id)
         return changes, events
 
     def brake_engaged(self) -> bool:
         """Whether the deactivation brake is on for this run."""
-        return self.deactivation_limit is not None
+        return self.runlog.deactivation_limit is not None
 
     def fetch_offers(self, product_id: str, events: list[Event]) -> list[SourceOffer] | None:
         """The product's offers (none when offers are off); None when they cannot be fetched.
@@ -708,7 +577,7 @@ class SyncRun:
             raise
         except ConnectError as error:
             self.tally.failed_products += 1
-            self.tally.errors += self._record(
+            self.tally.errors += self.runlog.record(
                 [
                     *events,
                     Event(
@@ -743,24 +612,10 @@ class SyncRun:
                 for product_id in gone
             ]
             if not dry:
-                RunRepository(session).add_events(self.run_id, events)
+                self.runlog.replace_events(session, events)
         if dry:
-            self._record(events)
+            self.runlog.record(events)
         self.tally.changes.deactivated += changes.deactivated
-
-    def _record(self, events: list[Event], product_id: str | None = None) -> int:
-        """Store events in their own transaction; returns how many are errors.
-
-        With a product id, that product's earlier events of this run are replaced, so a
-        redelivered product task records them once.
-        """
-        with unit_of_work(self.factory) as session:
-            runs = RunRepository(session)
-            if product_id is None:
-                runs.add_events(self.run_id, events)
-            else:
-                runs.replace_product_events(self.run_id, product_id, events)
-        return sum(1 for event in events if event.level is Level.ERROR)
 
     def failed(self, error: PlmSyncError) -> RunFailedError:
         """The error a failed run raises: run id and step; a bad API key keeps exit 2."""
@@ -770,7 +625,7 @@ class SyncRun:
         )
 
     def finish(self, failure: BaseException | None) -> RunOutcome:
-        """Close the run in its own transaction; move the cursor only after full success."""
+        """Close the run; the cursor moves only after full success of an unscoped run."""
         tally = self.tally
         if failure is not None:
             status = RunStatus.FAILED
@@ -780,7 +635,7 @@ class SyncRun:
             status = RunStatus.SUCCEEDED_WITH_ERRORS
         else:
             status = RunStatus.SUCCEEDED
-        cursor_after = self.cursor_before
+        cursor_after = None
         moves = (
             failure is None
             and not tally.cancelled
@@ -790,7 +645,7 @@ class SyncRun:
             and tally.newest is not None
         )
         if moves and tally.newest is not None:
-            before = _parse_time(self.cursor_before)
+            before = _parse_time(self.runlog.cursor_before)
             if before is None or tally.newest > before:
                 cursor_after = tally.newest.isoformat()
         message = self.brake_message
@@ -801,41 +656,14 @@ class SyncRun:
                 f"cancelled by an operator while {self.step}; the product lines written before "
                 "stay, the cursor did not move"
             )
-        changes = tally.changes
-        fields = {
-            "products": tally.products,
-            "items": tally.items,
-            "skipped": tally.skipped,
-            "created": changes.created,
-            "updated": changes.updated,
-            "unchanged": changes.unchanged,
-            "deactivated": changes.deactivated,
-            "errors": tally.errors,
-            "failed_products": tally.failed_products,
-            "retries": tally.retries + self.client.retries,
-            "cursor_after": cursor_after,
-            "message": message,
-        }
-        with unit_of_work(self.factory) as session:
-            runs = RunRepository(session)
-            now = self.clock()
-            closed = runs.finish(self.run_id, now, status, product_ids=sorted(tally.seen), **fields)
-            if not closed:
-                log.warning("run_already_closed", run_id=self.run_id, status=status)
-            elif moves and cursor_after and cursor_after != self.cursor_before:
-                runs.set_cursor(cursor_after, self.run_id, now)
-        log.info("run_finished", status=str(status), **fields)  # the run's one summary line
-        structlog.contextvars.unbind_contextvars("run_id")
-        return RunOutcome(self.run_id, status, exit_code_of(status))
-
-
-def exit_code_of(status: RunStatus) -> int:
-    """The CLI exit code of a run's final status (DESIGN §5); a cancelled run did not fail."""
-    return {
-        RunStatus.SUCCEEDED: EXIT_OK,
-        RunStatus.SUCCEEDED_WITH_ERRORS: EXIT_ITEM_ERRORS,
-        RunStatus.CANCELLED: EXIT_ITEM_ERRORS,
-    }.get(status, EXIT_RUN_FAILED)
+        retries = tally.retries + (self._client.retries if self._client is not None else 0)
+        return self.runlog.close(
+            status,
+            counts=tally.counts() | {"retries": retries},
+            cursor_after=cursor_after,
+            message=message,
+            product_ids=tally.seen,
+        )
 
 
 def run_sync(
@@ -852,47 +680,29 @@ def run_sync(
     each product line is its own transaction; the run row is closed in `finally`, so a run
     never stays `running`; a failure raises RunFailedError naming the run and the step.
     """
-    rules = load_plm_rules(settings.mappings)
-    load_sharing_rules(settings.mappings)  # every operator file is valid before a run starts
-    load_switch_rules(settings.mappings)
+    rules = load_rules(settings.mappings)  # every operator file is valid before a run starts
     own_client = client is None
     client = client or connect_client(settings)
     try:
         with open_database(settings.database_url) as factory:
-            return _run(
+            runlog = RunLog.open(
+                factory,
                 settings,
-                request,
-                rules=rules,
-                factory=factory,
-                client=client,
-                progress=progress,
+                request.run_start(),
+                brake=not request.allow_deactivations,
                 clock=clock,
             )
+            with runlog.bound():
+                run = SyncRun(
+                    settings, request, rules=rules, runlog=runlog, client=client, progress=progress
+                )
+                return _execute(run)
     finally:
         if own_client:
             client.close()
 
 
-def _run(
-    settings: Settings,
-    request: SyncRequest,
-    *,
-    rules: PlmRules,
-    factory: sessionmaker[Session],
-    client: ConnectClient,
-    progress: Progress | None,
-    clock: Callable[[], datetime],
-) -> RunOutcome:
-    run = SyncRun(
-        settings,
-        request,
-        rules=rules,
-        factory=factory,
-        client=client,
-        progress=progress,
-        clock=clock,
-    )
-    run.start()
+def _execute(run: SyncRun) -> RunOutcome:
     failure: BaseException | None = None
     try:
         run.execute()
@@ -904,137 +714,3 @@ def _run(
         if isinstance(failure, PlmSyncError):
             raise run.failed(failure) from failure
     return outcome
-
-
-# -- fan-out: the same run split into tasks that several workers share -------------------------
-
-
-def _task_run(
-    settings: Settings,
-    run_id: int,
-    request: SyncRequest,
-    factory: sessionmaker[Session],
-    client: ConnectClient,
-) -> SyncRun:
-    with unit_of_work(factory) as session:
-        stored = RunRepository(session).get(run_id)
-        cursor_before, limit = stored.cursor_before, stored.deactivation_limit
-    return SyncRun(
-        settings,
-        request,
-        rules=load_plm_rules(settings.mappings),
-        factory=factory,
-        client=client,
-        progress=None,
-        clock=utcnow,
-        run_id=run_id,
-        cursor_before=cursor_before,
-        deactivation_limit=limit,
-    )
-
-
-def open_run(settings: Settings, request: SyncRequest, *, owner: str, queued: bool = False) -> int:
-    """Validate the operator files and record a run (refused while another is open).
-
-    `queued` records it for the workers (status `queued` until one takes it); otherwise it is
-    `running` at once, driven by `owner` (e.g. `celery:<task id>`), so the stale-run sweep does
-    not take a finished enqueuer process for a crash; the heartbeat is what counts.
-    """
-    rules = load_plm_rules(settings.mappings)
-    load_sharing_rules(settings.mappings)  # every operator file is valid before a run starts
-    load_switch_rules(settings.mappings)
-    with open_database(settings.database_url) as factory:
-        run = SyncRun(
-            settings,
-            request,
-            rules=rules,
-            factory=factory,
-            client=connect_client(settings),
-            progress=None,
-            clock=utcnow,
-        )
-        try:
-            return run.start(owner, queued=queued)
-        finally:
-            run.client.close()
-
-
-def plan_run(
-    settings: Settings, run_id: int, request: SyncRequest, *, owner: str
-) -> list[dict[str, Any]] | None:
-    """The products of a run, as JSON for one task each; a failure closes the run failed.
-
-    A queued run is taken first (it becomes `running`); None when the run is no longer open
-    (cancelled or failed by the sweep before a worker took it): there is nothing to do.
-    """
-    with open_database(settings.database_url) as factory, connect_client(settings) as client:
-        with unit_of_work(factory) as session:
-            runs = RunRepository(session)
-            taken = runs.take(run_id, utcnow(), owner)
-            if not taken and runs.get(run_id).status != RunStatus.RUNNING:
-                log.info("run_not_open", status=str(runs.get(run_id).status))
-                return None
-        run = _task_run(settings, run_id, request, factory, client)
-        try:
-            products = [asdict(product) for product in run.list_products()]
-        except BaseException as error:
-            run.finish(error)
-            if isinstance(error, PlmSyncError):
-                raise run.failed(error) from error
-            raise
-        run.heartbeat(force=True)
-        return products
-
-
-def sync_product(
-    settings: Settings, run_id: int, request: SyncRequest, product: dict[str, Any]
-) -> dict[str, Any]:
-    """Fetch, group and store one product line of a run.
-
-    Idempotent (content diff, events replaced): a redelivered or retried task gives the same
-    catalog. A cancelled run's remaining product tasks do nothing.
-    """
-    with open_database(settings.database_url) as factory, connect_client(settings) as client:
-        run = _task_run(settings, run_id, request, factory, client)
-        if run.cancel_requested():
-            return run.tally.as_dict()
-        run.product(SourceProduct(**product))
-        run.tally.retries = client.retries
-        run.heartbeat(force=True)
-        return run.tally.as_dict()
-
-
-def close_run(
-    settings: Settings, run_id: int, request: SyncRequest, tallies: Sequence[dict[str, Any]]
-) -> RunOutcome:
-    """Add up the product tasks, judge the brake, reconcile, close; the cursor moves on success."""
-    with open_database(settings.database_url) as factory, connect_client(settings) as client:
-        run = _task_run(settings, run_id, request, factory, client)
-        for tally in tallies:
-            run.tally.merge(tally)
-        failure: BaseException | None = None
-        try:
-            if not run.cancel_requested():
-                run.reconcile()
-        except BaseException as error:
-            failure = error
-            raise
-        finally:
-            outcome = run.finish(failure)
-        return outcome
-
-
-def sweep_runs(settings: Settings) -> list[int]:
-    """Mark failed the runs whose process died or whose heartbeat went stale.
-
-    Queued runs no worker took within `queued_run_timeout` are failed too.
-    """
-    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
-        swept = RunRepository(session).sweep_stale(
-            utcnow(),
-            timedelta(seconds=settings.stale_run_seconds),
-            timedelta(seconds=settings.queued_run_timeout),
-        )
-    for run_id in swept:
-        log.warning("stale_run_marked_failed", stale_run_id=run_id)
-    return swept

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from plm_sync.config import Settings
+from plm_sync.domain.changes import ChangeKind
+from plm_sync.domain.events import Event
 from plm_sync.domain.runs import RunStatus
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
-from plm_sync.store.runs import RunRepository, event_json, run_json
+from plm_sync.store.runs import RunRepository, event_of, run_json
 
 
 def _with_seconds(run: dict[str, Any]) -> dict[str, Any]:
@@ -47,7 +48,8 @@ def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
     ):
         runs = RunRepository(session)
         run = runs.get(run_id)
-        events = [event_json(event) for event in runs.events(run.id)]
+        rows = [event_of(row) for row in runs.events(run.id)]
+        events = [event.as_dict() for event in rows]
         sources = CatalogRepository(session).plan_sources(
             {event["connect_product_id"] for event in events if event["connect_product_id"]}
         )
@@ -58,46 +60,38 @@ def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
         for (level, code), count in sorted(Counter((e["level"], e["code"]) for e in events).items())
     ]
     report["codes"] = sorted({event["code"] for event in events})
-    report["diff"] = _diff(events)
+    report["diff"] = _diff(rows)
     report["products"] = _products(events, run.product_ids or ())
     for product in report["products"]:
         product["plans_from"] = sources.get(product["connect_product_id"] or "", "")
     return report
 
 
-_PLAN_NAME = re.compile(
-    r"service plan (['\"])(.*)\1 (?:would be )?(?:created|updated|deactivated|shared|unshared)"
-)
-_SWITCH_PATH = re.compile(r"switch path (.*?) (?:would be )?(?:created|updated|deactivated)$")
-_DIFF_CODES = {
-    "plan_created": "plans_created",
-    "plan_updated": "plans_updated",
-    "plan_deactivated": "plans_deactivated",
-    "plan_sharing_changed": "sharing_changed",
-    "plan_switch_created": "switches_created",
-    "plan_switch_updated": "switches_updated",
-    "plan_switch_deactivated": "switches_deactivated",
-}
+def _diff(events: Iterable[Event]) -> dict[str, list[str]]:
+    """Which plans appeared, changed, were deactivated or re-shared; which switch paths too.
 
-
-def _diff(events: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """Which plans appeared, changed, were deactivated or re-shared; which switch paths too."""
-    diff: dict[str, list[str]] = {key: [] for key in _DIFF_CODES.values()}
+    Grouped on the change events' code and subject (events recorded before subjects were
+    stored name their plan in the message, which is shown whole).
+    """
+    diff: dict[str, list[str]] = {key: [] for key in _DIFF_KEYS.values()}
     for event in events:
-        key = _DIFF_CODES.get(event["code"])
+        key = _DIFF_KEYS.get(event.code)
         if key is None:
             continue
-        match = _PLAN_NAME.match(event["message"])
-        path = _SWITCH_PATH.match(event["message"])
-        if match:
-            name = match.group(2)
-        elif path:
-            name = path.group(1)
-        else:
-            name = event["message"]
-        prefix = f"{event['connect_product_id']}: " if event["connect_product_id"] else ""
-        diff[key].append(prefix + name)
+        prefix = f"{event.connect_product_id}: " if event.connect_product_id else ""
+        diff[key].append(prefix + (event.subject or event.message))
     return diff
+
+
+_DIFF_KEYS: dict[str, str] = {
+    ChangeKind.PLAN_CREATED.value: "plans_created",
+    ChangeKind.PLAN_UPDATED.value: "plans_updated",
+    ChangeKind.PLAN_DEACTIVATED.value: "plans_deactivated",
+    ChangeKind.PLAN_SHARING_CHANGED.value: "sharing_changed",
+    ChangeKind.SWITCH_CREATED.value: "switches_created",
+    ChangeKind.SWITCH_UPDATED.value: "switches_updated",
+    ChangeKind.SWITCH_DEACTIVATED.value: "switches_deactivated",
+}
 
 
 def _products(events: list[dict[str, Any]], seen: Iterable[str] = ()) -> list[dict[str, Any]]:

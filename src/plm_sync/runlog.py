@@ -1,18 +1,251 @@
-"""Operator actions on the run log: cancel a queued or running run, prune old runs."""
+"""The one run lifecycle, and the operator's actions on the run log: cancel, prune, sweep.
+
+Open (one open run per database, stale runs swept, the deactivation brake's limit fixed),
+heartbeat, events, cancellation, close (status, counts, cursor and the one `run_finished`
+line).
+
+Every kind of run uses it: a CLI sync, the workers' fan-out of a sync, a workbook import. It
+needs no Connect client, only the database.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import structlog
+from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
+from plm_sync.domain.events import Event, Level
 from plm_sync.domain.runs import RunStatus
-from plm_sync.errors import UsageError
+from plm_sync.errors import EXIT_ITEM_ERRORS, EXIT_OK, EXIT_RUN_FAILED, UsageError
 from plm_sync.store.database import open_database, unit_of_work
-from plm_sync.store.runs import RunRepository
+from plm_sync.store.runs import RunRepository, RunStart
 
 log = structlog.get_logger(__name__)
+
+HEARTBEAT_EVERY = 30.0  # seconds between heartbeats of a busy run
+
+
+def utcnow() -> datetime:
+    """Now, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a run ended, with the CLI exit code it means."""
+
+    run_id: int
+    status: RunStatus
+    exit_code: int
+
+
+def exit_code_of(status: RunStatus) -> int:
+    """The CLI exit code of a run's final status (DESIGN §5); a cancelled run did not fail."""
+    return {
+        RunStatus.SUCCEEDED: EXIT_OK,
+        RunStatus.SUCCEEDED_WITH_ERRORS: EXIT_ITEM_ERRORS,
+        RunStatus.CANCELLED: EXIT_ITEM_ERRORS,
+    }.get(status, EXIT_RUN_FAILED)
+
+
+class RunLog:
+    """One run's row in the run log, from open to close; every write is its own transaction."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        run_id: int,
+        *,
+        cursor_before: str | None = None,
+        deactivation_limit: int | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.factory = factory
+        self.run_id = run_id
+        self.cursor_before = cursor_before
+        self.deactivation_limit = deactivation_limit  # None: the brake is lifted
+        self.clock = clock
+        self._last_heartbeat = time.monotonic()
+        self._cancelled = False
+
+    @classmethod
+    def open(
+        cls,
+        factory: sessionmaker[Session],
+        settings: Settings,
+        start: RunStart,
+        *,
+        owner: str | None = None,
+        brake: bool = True,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> RunLog:
+        """Sweep runs left by dead processes, then record a new run (running, or queued).
+
+        Refused (RunConflictError, exit 2) while another run is queued or running. With
+        `brake`, the limit of plans the run may deactivate is fixed now, from the plans
+        active before it.
+        """
+        with unit_of_work(factory) as session:
+            runs = RunRepository(session)
+            now = clock()
+            _sweep(runs, settings, now)
+            limit = settings.brake.allowed(runs.active_plans()) if brake else None
+            start = RunStart(
+                start.trigger,
+                start.scope,
+                start.full,
+                start.dry_run,
+                queued=start.queued,
+                deactivation_limit=limit,
+            )
+            run = runs.start(start, now, owner)
+            opened = cls(
+                factory,
+                run.id,
+                cursor_before=run.cursor_before,
+                deactivation_limit=limit,
+                clock=clock,
+            )
+        log.info(
+            "run_started" if not start.queued else "run_queued",
+            run_id=opened.run_id,
+            scope=start.scope,
+            dry_run=start.dry_run,
+        )
+        return opened
+
+    @classmethod
+    def resume(
+        cls,
+        factory: sessionmaker[Session],
+        run_id: int,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> RunLog:
+        """A run opened elsewhere (another task, another process), as it was opened."""
+        with unit_of_work(factory) as session:
+            run = RunRepository(session).get(run_id)
+            return cls(
+                factory,
+                run.id,
+                cursor_before=run.cursor_before,
+                deactivation_limit=run.deactivation_limit,
+                clock=clock,
+            )
+
+    @contextmanager
+    def bound(self) -> Iterator[None]:
+        """Every log line inside carries this run's id; none leaks past the block."""
+        with structlog.contextvars.bound_contextvars(run_id=self.run_id):
+            yield
+
+    def take(self, owner: str) -> bool:
+        """A worker takes the run: a queued run becomes running. False: it is not open."""
+        with unit_of_work(self.factory) as session:
+            runs = RunRepository(session)
+            if runs.take(self.run_id, self.clock(), owner):
+                return True
+            status = RunStatus(runs.get(self.run_id).status)
+        if status is not RunStatus.RUNNING:
+            log.info("run_not_open", status=str(status))
+            return False
+        return True
+
+    def heartbeat(self, force: bool = False) -> None:
+        """Show the run is alive (at most every HEARTBEAT_EVERY seconds unless forced)."""
+        if not force and time.monotonic() - self._last_heartbeat < HEARTBEAT_EVERY:
+            return
+        with unit_of_work(self.factory) as session:
+            RunRepository(session).heartbeat(self.run_id, self.clock())
+        self._last_heartbeat = time.monotonic()
+
+    def record(self, events: Iterable[Event], product_id: str | None = None) -> int:
+        """Store events in their own transaction; returns how many are errors.
+
+        With a product id, that product's earlier events of this run are replaced, so a
+        redelivered product task records them once.
+        """
+        events = list(events)
+        with unit_of_work(self.factory) as session:
+            self.replace_events(session, events, product_id)
+        return sum(1 for event in events if event.level is Level.ERROR)
+
+    def replace_events(
+        self, session: Session, events: list[Event], product_id: str | None = None
+    ) -> None:
+        """Store events inside the caller's transaction (a product line's, say)."""
+        runs = RunRepository(session)
+        if product_id is None:
+            runs.add_events(self.run_id, events)
+        else:
+            runs.replace_product_events(self.run_id, product_id, events)
+
+    def cancel_requested(self) -> bool:
+        """Whether an operator cancelled the run (or it was closed); remembered once seen."""
+        if not self._cancelled:
+            with unit_of_work(self.factory) as session:
+                self._cancelled = RunRepository(session).cancel_requested(self.run_id)
+            if self._cancelled:
+                log.warning("run_cancel_seen")
+        return self._cancelled
+
+    def close(
+        self,
+        status: RunStatus,
+        *,
+        counts: Mapping[str, Any] | None = None,
+        cursor_after: str | None = None,
+        message: str | None = None,
+        product_ids: Iterable[str] = (),
+    ) -> RunOutcome:
+        """Close the run with its status and counts; move the cursor with it, in one transaction.
+
+        Logs the run's one `run_finished` summary line. A run closed already (swept after a
+        lost heartbeat) keeps its status.
+        """
+        fields = dict(counts or {}) | {
+            "cursor_after": cursor_after or self.cursor_before,
+            "message": message,
+        }
+        with unit_of_work(self.factory) as session:
+            runs = RunRepository(session)
+            now = self.clock()
+            closed = runs.finish(
+                self.run_id, now, status, product_ids=sorted(product_ids), **fields
+            )
+            if not closed:
+                log.warning("run_already_closed", status=str(status))
+            elif cursor_after and cursor_after != self.cursor_before:
+                runs.set_cursor(cursor_after, self.run_id, now)
+        log.info("run_finished", run_id=self.run_id, status=str(status), **fields)
+        return RunOutcome(self.run_id, status, exit_code_of(status))
+
+
+def _sweep(runs: RunRepository, settings: Settings, now: datetime) -> list[int]:
+    swept = runs.sweep_stale(
+        now,
+        timedelta(seconds=settings.stale_run_seconds),
+        timedelta(seconds=settings.queued_run_timeout),
+    )
+    for run_id in swept:
+        log.warning("stale_run_marked_failed", stale_run_id=run_id)
+    return swept
+
+
+def sweep_runs(settings: Settings) -> list[int]:
+    """Mark failed the runs whose process died or whose heartbeat went stale.
+
+    Queued runs no worker took within `queued_run_timeout` are failed too.
+    """
+    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+        return _sweep(RunRepository(session), settings, utcnow())
 
 
 def cancel_run(settings: Settings, run_id: str) -> RunStatus:
@@ -21,7 +254,7 @@ def cancel_run(settings: Settings, run_id: str) -> RunStatus:
     Returns the run's status after the call: `cancelled`, or `running` while it winds down.
     """
     with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
-        run = RunRepository(session).cancel(_run_number(run_id), datetime.now(UTC))
+        run = RunRepository(session).cancel(_run_number(run_id), utcnow())
         status = RunStatus(run.status)
         ident = run.id
     log.info("run_cancel_requested", cancelled_run_id=ident, status=str(status))
@@ -33,7 +266,7 @@ def prune_runs(settings: Settings, older_than: timedelta) -> list[int]:
 
     Keeps the latest successful run, the run that set the incremental cursor and open runs.
     """
-    cutoff = datetime.now(UTC) - older_than
+    cutoff = utcnow() - older_than
     with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
         pruned = RunRepository(session).prune(cutoff)
     log.info("runs_pruned", count=len(pruned), before=cutoff.isoformat())

@@ -13,29 +13,29 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
 from plm_sync.domain.catalog import ProductLine, ServicePlan
+from plm_sync.domain.changes import change_events
 from plm_sync.domain.events import Event, Level
-from plm_sync.domain.overrides import Override, plan_values
-from plm_sync.domain.runs import RunStatus
-from plm_sync.domain.switches import SwitchError
-from plm_sync.errors import EXIT_OK, UsageError
-from plm_sync.mappings import load_plm_rules, load_sharing_rules
-from plm_sync.mappings.switches import load_switch_rules
-from plm_sync.pipeline import (
+from plm_sync.domain.lines import (
     SYNCED_ITEM_STATUSES,
-    RunOutcome,
     build_line,
-    change_events,
     group_product,
     line_source_hash,
-    rules_fingerprint,
-    utcnow,
 )
+from plm_sync.domain.offers import SourceOffer
+from plm_sync.domain.operator_rules import OperatorRules
+from plm_sync.domain.overrides import Override, plan_values
+from plm_sync.domain.runs import RunStatus
+from plm_sync.domain.source import SourceItem, SourceProduct
+from plm_sync.domain.switches import SwitchError
+from plm_sync.errors import EXIT_OK, UsageError
+from plm_sync.mappings import load_plm_rules, load_rules
 from plm_sync.ppr.export import write_workbook
 from plm_sync.ppr.read import PlanEdit, RateEdit, WorkbookEdits, WorkbookError, read_workbook
+from plm_sync.runlog import RunLog, RunOutcome, utcnow
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.overrides import OverrideRepository
-from plm_sync.store.runs import RunRepository, RunStart
+from plm_sync.store.runs import RunStart
 from plm_sync.store.snapshot import SnapshotRepository
 
 log = structlog.get_logger(__name__)
@@ -68,13 +68,32 @@ def export_ppr(settings: Settings, product_id: str, output: Path | None = None) 
 
 
 @dataclass(frozen=True)
-class _Lines:
-    """A stored line recomputed from its snapshot: without and with the overrides."""
+class _Source:
+    """A stored line's inputs from its Connect snapshot, grouped once by the rules."""
 
-    base: ProductLine
-    current: ProductLine
-    events: list[Event]  # what applying the overrides (and switches) to `current` found
-    source: str  # the source hash `current` is stored with
+    product: SourceProduct
+    items: list[SourceItem]
+    offer: SourceOffer | None
+    grouped: ProductLine
+    rules: OperatorRules
+
+    def build(self, overrides: list[Override]) -> tuple[ProductLine, list[Event]]:
+        """The line as stored with these overrides, and what applying them found."""
+        try:
+            return build_line(self.grouped, self.rules, overrides, self.offer)
+        except SwitchError as error:
+            raise WorkbookError(
+                [
+                    f"plan switches do not fit this product line: {problem}"
+                    for problem in error.problems
+                ]
+            ) from None
+
+    def source_hash(self, overrides: list[Override]) -> str:
+        """The source hash the line built with these overrides is stored with."""
+        return line_source_hash(
+            self.product, self.items, self.rules.fingerprint, overrides, self.offer
+        )
 
 
 @dataclass
@@ -85,6 +104,7 @@ class _Plan:
     product_id: str
     overrides: list[Override]
     events: list[Event]
+    source: _Source
 
 
 def _exported(plan: ServicePlan) -> dict[str, Any]:
@@ -221,12 +241,7 @@ def _find_line(session: Session, edits: WorkbookEdits) -> tuple[int, str]:
     return lines[0]
 
 
-def _lines(
-    session: Session, product_id: str, settings: Settings, overrides: list[Override]
-) -> _Lines:
-    rules = load_plm_rules(settings.mappings)
-    sharing = load_sharing_rules(settings.mappings)
-    switches = load_switch_rules(settings.mappings)
+def _source(session: Session, product_id: str, rules: OperatorRules) -> _Source:
     snapshots = SnapshotRepository(session)
     snapshot = snapshots.load(product_id)
     if snapshot is None:
@@ -235,27 +250,20 @@ def _lines(
     items = [item for item in items if item.status in SYNCED_ITEM_STATUSES]
     offer = snapshots.load_offer(product_id)
     grouped = group_product(product, items, [offer] if offer else [], rules)[0].product_line
-    try:
-        base, _ = build_line(grouped, sharing, [], switches, offer)
-        current, events = build_line(grouped, sharing, overrides, switches, offer)
-    except SwitchError as error:
-        raise WorkbookError(
-            [f"plan switches do not fit this product line: {problem}" for problem in error.problems]
-        ) from None
-    fingerprint = rules_fingerprint(rules, sharing, switches)
-    source = line_source_hash(product, items, fingerprint, overrides, offer)
-    return _Lines(base, current, events, source)
+    return _Source(product, items, offer, grouped, rules)
 
 
-def _prepare(settings: Settings, edits: WorkbookEdits, factory: sessionmaker[Session]) -> _Plan:
+def _prepare(edits: WorkbookEdits, factory: sessionmaker[Session], rules: OperatorRules) -> _Plan:
     with unit_of_work(factory, commit=False) as session:
         line_id, product_id = _find_line(session, edits)
         existing = OverrideRepository(session).for_line(line_id)
-        lines = _lines(session, product_id, settings, existing)
-        overrides, events, problems = _plan_overrides(edits, lines.current, lines.base, existing)
+        source = _source(session, product_id, rules)
+    base, _ = source.build([])
+    current, _ = source.build(existing)
+    overrides, events, problems = _plan_overrides(edits, current, base, existing)
     if problems:
         raise WorkbookError(problems)
-    return _Plan(line_id, product_id, overrides, events)
+    return _Plan(line_id, product_id, overrides, events, source)
 
 
 def import_ppr(
@@ -267,49 +275,40 @@ def import_ppr(
     before anything is written (exit 2). The import is a run of its own (one at a time).
     """
     edits = read_workbook(path)
+    rules = load_rules(settings.mappings)
     with open_database(settings.database_url) as factory:
-        plan = _prepare(settings, edits, factory)
+        plan = _prepare(edits, factory, rules)
         start = RunStart(trigger, f"ppr import: {path.name}", full=False, dry_run=dry_run)
-        with unit_of_work(factory) as session:
-            run_id = RunRepository(session).start(start, utcnow()).id
-        status, message = RunStatus.FAILED, None
-        try:
-            with unit_of_work(factory, commit=not dry_run) as session:
-                lines = _lines(session, plan.product_id, settings, plan.overrides)
-                changes = CatalogRepository(session).save_line(
-                    lines.current, lines.source, run_id, utcnow()
-                )
-                OverrideRepository(session).replace_for_line(
-                    plan.line_id, plan.overrides, run_id, utcnow()
-                )
-                events = (
-                    plan.events + lines.events + change_events(plan.product_id, changes, dry_run)
-                )
-            with unit_of_work(factory) as session:
-                RunRepository(session).add_events(run_id, events)
-            status = RunStatus.SUCCEEDED
-        except Exception as error:
-            message = f"failed while applying the workbook: {error}"
-            raise
-        finally:
-            with unit_of_work(factory) as session:
-                counts = (
-                    {}
-                    if status == RunStatus.FAILED
-                    else {
-                        "products": 1,
-                        "created": changes.created,
-                        "updated": changes.updated,
-                        "unchanged": changes.unchanged,
-                        "deactivated": changes.deactivated,
-                    }
-                )
-                RunRepository(session).finish(
-                    run_id,
-                    utcnow(),
-                    status,
-                    message=message,
-                    product_ids=[plan.product_id],
-                    **counts,
-                )
-    return RunOutcome(run_id, status, EXIT_OK)
+        runlog = RunLog.open(factory, settings, start, brake=False)
+        with runlog.bound():
+            return _apply(runlog, plan, dry_run=dry_run)
+
+
+def _apply(runlog: RunLog, plan: _Plan, *, dry_run: bool) -> RunOutcome:
+    """Store the line with the workbook's overrides in one transaction; close the run."""
+    try:
+        line, line_events = plan.source.build(plan.overrides)
+        with unit_of_work(runlog.factory, commit=not dry_run) as session:
+            changes = CatalogRepository(session).save_line(
+                line, plan.source.source_hash(plan.overrides), runlog.run_id, runlog.clock()
+            )
+            OverrideRepository(session).replace_for_line(
+                plan.line_id, plan.overrides, runlog.run_id, runlog.clock()
+            )
+        runlog.record(plan.events + line_events + change_events(plan.product_id, changes, dry_run))
+    except Exception as error:
+        runlog.close(
+            RunStatus.FAILED,
+            message=f"failed while applying the workbook: {error}",
+            product_ids=[plan.product_id],
+        )
+        raise
+    counts = {
+        "products": 1,
+        "created": changes.created,
+        "updated": changes.updated,
+        "unchanged": changes.unchanged,
+        "deactivated": changes.deactivated,
+    }
+    runlog.close(RunStatus.SUCCEEDED, counts=counts, product_ids=[plan.product_id])
+    return RunOutcome(runlog.run_id, RunStatus.SUCCEEDED, EXIT_OK)

@@ -46,7 +46,7 @@ PINNED = {
 }
 
 
-def digest(value: Any) -> str:  # noqa: ANN401 - any JSON value
+def digest(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -21,9 +21,10 @@ from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.domain.runs import RunStatus
-from plm_sync.pipeline import SyncRequest, open_run, run_sync, sweep_runs
+from plm_sync.fanout import open_run
+from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, list_runs, run_report
-from plm_sync.runlog import cancel_run, prune_runs
+from plm_sync.runlog import cancel_run, prune_runs, sweep_runs
 from plm_sync.store.models import Run
 from tests.conftest import ROOT
 from tests.integration.conftest import API_KEY, fast_client, start_sandbox

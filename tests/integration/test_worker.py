@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -75,9 +76,17 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def worker(settings: Settings, name: str, **extra: str) -> Iterator[subprocess.Popen[bytes]]:
+def worker(
+    settings: Settings,
+    name: str,
+    *,
+    concurrency: int = 2,
+    log: Path | None = None,
+    app_module: str = "tasks.app",
+    **extra: str,
+) -> Iterator[subprocess.Popen[bytes]]:
     """`celery -A tasks.app worker` as a subprocess (its own process group), ready to work."""
-    log = Path(tempfile.gettempdir()) / f"plm-sync-worker-{name}-{uuid.uuid4().hex}.log"
+    log = log or Path(tempfile.gettempdir()) / f"plm-sync-worker-{name}-{uuid.uuid4().hex}.log"
     with (
         log.open("wb") as output,
         subprocess.Popen(
@@ -86,10 +95,10 @@ def worker(settings: Settings, name: str, **extra: str) -> Iterator[subprocess.P
                 "-m",
                 "celery",
                 "-A",
-                "tasks.app",
+                app_module,
                 "worker",
                 "--concurrency",
-                "2",
+                str(concurrency),
                 "--pool",
                 "prefork",
                 "--hostname",
@@ -299,3 +308,45 @@ def test_a_queued_run_without_a_worker_is_reported_and_can_be_cancelled(
         assert len(by_id) == 2
     finally:
         server.stop()
+
+
+def json_lines(path: Path) -> list[dict[str, Any]]:
+    """The worker's structlog lines (Celery's own lines are not JSON)."""
+    found = []
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            try:
+                found.append(json.loads(line))
+            except ValueError:
+                continue
+    return found
+
+
+def test_every_log_line_of_a_run_carries_that_run_id_and_none_leaks(
+    postgres_url: str, broker_url: str, tmp_path: Path
+) -> None:
+    server = start_sandbox(
+        SandboxCatalog.from_data(DATA), faults="500:0.15,429:0.05", seed=13, retry_after=0
+    )
+    settings = settings_for(postgres_url, server.url, broker_url)
+    log = tmp_path / "worker.log"
+    try:
+        with worker(settings, "w7", concurrency=1, log=log, app_module="tasks"):
+            first = wait_for(settings, enqueue(settings, "sync", "--full"))
+            boundary = len(json_lines(log))
+            second = wait_for(settings, enqueue(settings, "sync", "--full"))
+            time.sleep(1)  # the closing task's last lines reach the file
+    finally:
+        server.stop()
+    assert first["status"] == second["status"] == "succeeded_with_errors"
+    lines = json_lines(log)
+    runs = {first["id"]: lines[:boundary], second["id"]: lines[boundary:]}
+    for run_id, run_lines in runs.items():
+        retries = [line for line in run_lines if line["event"] == "connect_retry"]
+        finished = [line for line in run_lines if line["event"] == "run_finished"]
+        assert retries, "the faults made product tasks retry"
+        assert all(line.get("run_id") == run_id for line in retries)
+        assert [line.get("run_id") for line in finished] == [run_id]
+        assert all(line.get("run_id") in {run_id, None} for line in run_lines)
+    # the lines of product tasks outside any run (none here) would carry no id: none leaked
+    assert all(line.get("run_id") != first["id"] for line in runs[second["id"]])

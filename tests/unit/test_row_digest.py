@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from plm_sync.domain.digests import content_hash
 from plm_sync.domain.grouping import group_items
 from plm_sync.domain.offer_plans import group_offer
 from plm_sync.store import models
-from plm_sync.store.catalog import content_hash, flatten, row_digest
+from plm_sync.store.catalog import flatten, row_digest
 from tests.unit.domain.test_grouping import NCE_ITEMS, PRODUCT, RULES
 from tests.unit.domain.test_offer_plans import ITEMS, OFFER
 

@@ -24,6 +24,7 @@ class Event:
     connect_product_id: str | None = None
     connect_item_id: str | None = None
     mpn: str | None = None
+    subject: str | None = None  # the plan or switch path a change event is about
 
     @classmethod
     def from_dict(cls, data: dict[str, str | None]) -> Event:
@@ -35,10 +36,15 @@ class Event:
             data.get("connect_product_id"),
             data.get("connect_item_id"),
             data.get("mpn"),
+            data.get("subject"),
         )
 
+    def as_row(self) -> dict[str, str | None]:
+        """What the run log stores: the report's shape and the change's subject."""
+        return self.as_dict() | {"subject": self.subject}
+
     def as_dict(self) -> dict[str, str | None]:
-        """The JSON shape of run reports."""
+        """The JSON shape of run reports (and of a line's stored findings)."""
         return {
             "level": self.level.value,
             "code": self.code,

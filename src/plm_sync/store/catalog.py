@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,24 +11,21 @@ from sqlalchemy.orm import Session
 
 from plm_sync.domain import catalog as domain
 from plm_sync.domain.catalog import Sharing
+from plm_sync.domain.changes import (
+    SWITCH_ARROW,
+    Change,
+    ChangeKind,
+    Changes,
+    sharing_change,
+    switch_path,
+)
+from plm_sync.domain.digests import content_hash
 from plm_sync.domain.events import Event
-from plm_sync.domain.sharing import sharing_difference
-from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.store import models
 from plm_sync.store.models import CATALOG_TABLES, CatalogRow
 
 Values = dict[str, Any]
-SWITCH_ARROW = " -> "  # how a switch path is named in change events: `source -> target`
 Desired = dict[type[CatalogRow], dict[str, Values]]
-
-
-def content_hash(value: Any) -> str:  # noqa: ANN401 - plain values, lists, dicts, dataclasses
-    """A short, stable digest of a value built deterministically (dicts in a fixed key order).
-
-    `repr` is several times faster than a sorted JSON dump, which showed in profiles of
-    full syncs; every value hashed here is built in the same key order each time.
-    """
-    return hashlib.blake2b(repr(value).encode(), digest_size=16).hexdigest()
 
 
 # Columns added after rows were first hashed: left out of the digest while empty, so rows
@@ -131,39 +126,6 @@ def flatten(line: domain.ProductLine) -> Desired:
     return desired
 
 
-def source_hash(product: SourceProduct, items: Sequence[SourceItem], rules_hash: str) -> str:
-    """Digest of everything a line is computed from: product, items and the rules."""
-    rows = sorted(
-        (i.id, i.name, i.mpn, i.type.value, i.period, i.commitment_count, i.unit, i.status)
-        for i in items
-    )
-    return content_hash([product.id, product.name, product.vendor, rows, rules_hash])
-
-
-@dataclass
-class Changes:
-    """What writing one line did (or would do), in catalog rows."""
-
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deactivated: int = 0
-    plans_created: list[str] = field(default_factory=list)
-    plans_updated: list[str] = field(default_factory=list)
-    plans_deactivated: list[str] = field(default_factory=list)
-    sharing: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
-    switches_created: list[str] = field(default_factory=list)
-    switches_updated: list[str] = field(default_factory=list)
-    switches_deactivated: list[str] = field(default_factory=list)
-
-    def add(self, other: Changes) -> None:
-        """Accumulate another line's changes into this one."""
-        self.created += other.created
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-        self.deactivated += other.deactivated
-
-
 class CatalogRepository:
     """Reads and writes the hierarchical catalog; never commits (the caller owns that)."""
 
@@ -217,20 +179,14 @@ class CatalogRepository:
         total = 0
         desired = flatten(line)
         # a new line has no stored rows: nothing to read back
-        changes.sharing = self._sharing_changes(
+        changes.records = self._sharing_changes(
             row.id, desired[models.ServicePlan], read=not new_line
         )
         for table, rows in desired.items():
             table_changes = self._diff_table(table, row.id, rows, run_id, now, read=not new_line)
             changes.add(table_changes)
-            if table is models.ServicePlan:
-                changes.plans_created = table_changes.plans_created
-                changes.plans_updated = table_changes.plans_updated
-                changes.plans_deactivated = table_changes.plans_deactivated
-            elif table is models.PlanSwitch:
-                changes.switches_created = table_changes.plans_created
-                changes.switches_updated = table_changes.plans_updated
-                changes.switches_deactivated = table_changes.plans_deactivated
+            if table in _RECORDED:  # plans and switch paths are named in the run's events
+                changes.records += table_changes.records
             total += table_changes.created + table_changes.updated + table_changes.unchanged
             total += table_changes.deactivated
         header: Values = {
@@ -253,7 +209,7 @@ class CatalogRepository:
 
     def _sharing_changes(
         self, line_id: int, plans: dict[str, Values], *, read: bool = True
-    ) -> list[tuple[str, list[str], list[str]]]:
+    ) -> list[Change]:
         """Per plan: what the new rows share and unshare compared with the stored ones."""
         stored: dict[str, dict[str, Any]] = {}
         if read:
@@ -263,14 +219,15 @@ class CatalogRepository:
                 )
             )
             stored = {row.key: row.sharing for row in rows}
-        found = []
-        for key, values in plans.items():
-            shared, unshared = sharing_difference(
-                Sharing.from_dict(stored.get(key) or {}), Sharing.from_dict(values["sharing"])
+        found = (
+            sharing_change(
+                str(values["name"]),
+                Sharing.from_dict(stored.get(key) or {}),
+                Sharing.from_dict(values["sharing"]),
             )
-            if shared or unshared:
-                found.append((str(values["name"]), shared, unshared))
-        return found
+            for key, values in plans.items()
+        )
+        return [change for change in found if change is not None]
 
     def _diff_table(
         self,
@@ -318,7 +275,7 @@ class CatalogRepository:
                     }
                 )
                 changes.created += 1
-                changes.plans_created.append(_value_label(values, key))
+                _note(changes, table, "created", values, key)
             elif known[1] != digest:
                 updates.append(
                     {
@@ -331,13 +288,13 @@ class CatalogRepository:
                 )
                 if known[2] and not values["active"]:
                     changes.deactivated += 1
-                    changes.plans_deactivated.append(_value_label(values, key))
+                    _note(changes, table, "deactivated", values, key)
                 else:
                     changes.updated += 1
-                    changes.plans_updated.append(_value_label(values, key))
+                    _note(changes, table, "updated", values, key)
             else:
                 changes.unchanged += 1
-        updates += _deactivate_missing(stored, desired, changes, run_id, now)
+        updates += _deactivate_missing(table, stored, desired, changes, run_id=run_id, now=now)
         if inserts:
             self.session.execute(insert(table), inserts)
         if updates:
@@ -485,14 +442,38 @@ def _label(table: type[CatalogRow]) -> Any:  # noqa: ANN401 - a column expressio
 
 def _value_label(values: Values, key: str) -> str:
     if "source_plan" in values:
-        return f"{values['source_plan']}{SWITCH_ARROW}{values['target_plan']}"
+        return switch_path(values["source_plan"], values["target_plan"])
     return str(values.get("name", key))
 
 
+# the tables whose changes become change records, by what happened to a row
+_RECORDED: dict[type[CatalogRow], dict[str, ChangeKind]] = {
+    models.ServicePlan: {
+        "created": ChangeKind.PLAN_CREATED,
+        "updated": ChangeKind.PLAN_UPDATED,
+        "deactivated": ChangeKind.PLAN_DEACTIVATED,
+    },
+    models.PlanSwitch: {
+        "created": ChangeKind.SWITCH_CREATED,
+        "updated": ChangeKind.SWITCH_UPDATED,
+        "deactivated": ChangeKind.SWITCH_DEACTIVATED,
+    },
+}
+
+
+def _note(changes: Changes, table: type[CatalogRow], what: str, values: Values, key: str) -> None:
+    """Record a plan's or switch path's change (rows of other tables are only counted)."""
+    kinds = _RECORDED.get(table)
+    if kinds is not None:
+        changes.records.append(Change(kinds[what], _value_label(values, key)))
+
+
 def _deactivate_missing(
+    table: type[CatalogRow],
     stored: dict[str, tuple[int, str, bool, str]],
     desired: dict[str, Values],
     changes: Changes,
+    *,
     run_id: int,
     now: datetime,
 ) -> list[Values]:
@@ -513,7 +494,9 @@ def _deactivate_missing(
             }
         )
         changes.deactivated += 1
-        changes.plans_deactivated.append(str(name))
+        kinds = _RECORDED.get(table)
+        if kinds is not None:
+            changes.records.append(Change(kinds["deactivated"], str(name)))
     return updates
 
 

@@ -190,6 +190,17 @@ def open_database(url: str, *, migrate: bool = True) -> Iterator[sessionmaker[Se
         engine.dispose()
 
 
+def connect(url: str) -> sessionmaker[Session]:
+    """A session factory for a long-lived process (a worker), schema upgraded once.
+
+    The engine lives as long as the process; create it in the process that uses it (a
+    prefork child), never before a fork.
+    """
+    engine = make_engine(url)
+    upgrade(engine)
+    return sessionmaker(engine, expire_on_commit=False)
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session], *, commit: bool = True) -> Iterator[Session]:
     """One transaction: commits when the block ends normally, rolls back otherwise.

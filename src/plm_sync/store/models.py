@@ -107,6 +107,8 @@ class RunEvent(Base):
     connect_item_id: Mapped[str | None] = mapped_column(String(64))
     mpn: Mapped[str | None] = mapped_column(String(255))
     message: Mapped[str] = mapped_column(Text)
+    # the plan or switch path a change event is about (reports group on it)
+    subject: Mapped[str | None] = mapped_column(Text)
 
 
 class SyncState(Base):

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from plm_sync.domain.events import Event
+from plm_sync.domain.events import Event, Level
 from plm_sync.domain.runs import OPEN_STATUSES, RunStatus
 from plm_sync.errors import RunConflictError, UsageError
 from plm_sync.store.models import Run, RunEvent, ServicePlan, SyncState
@@ -240,7 +240,7 @@ class RunRepository:
 
     def add_events(self, run_id: int, events: Iterable[Event]) -> int:
         """Store events in one statement; returns how many."""
-        rows = [{**event.as_dict(), "run_id": run_id} for event in events]
+        rows = [{**event.as_row(), "run_id": run_id} for event in events]
         if rows:
             self.session.execute(insert(RunEvent), rows)
         return len(rows)
@@ -328,13 +328,14 @@ def run_json(run: Run) -> dict[str, Any]:
     }
 
 
-def event_json(event: RunEvent) -> dict[str, Any]:
-    """The JSON of one event in `plm-sync report`."""
-    return {
-        "level": event.level,
-        "code": event.code,
-        "connect_product_id": event.connect_product_id,
-        "connect_item_id": event.connect_item_id,
-        "mpn": event.mpn,
-        "message": event.message,
-    }
+def event_of(row: RunEvent) -> Event:
+    """A stored event as the domain value it was recorded from."""
+    return Event(
+        Level(row.level),
+        row.code,
+        row.message,
+        row.connect_product_id,
+        row.connect_item_id,
+        row.mpn,
+        row.subject,
+    )

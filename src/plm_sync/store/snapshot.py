@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from plm_sync.domain.digests import content_hash
 from plm_sync.domain.offers import SourceOffer
 from plm_sync.domain.source import ItemType, SourceItem, SourceProduct
-from plm_sync.store.catalog import content_hash
 from plm_sync.store.models import ConnectItem, ConnectOffer, ConnectProduct
 
 

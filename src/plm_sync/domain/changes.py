@@ -1,0 +1,120 @@
+"""What writing a product line changed: row counts, and typed records of plans and switch paths.
+
+Events are rendered from the records (code = the record's kind, `subject` = the plan name or
+switch path), so reports group on data, never on the wording of a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from plm_sync.domain.catalog import Sharing
+from plm_sync.domain.events import Event, Level
+from plm_sync.domain.sharing import sharing_difference
+
+SWITCH_ARROW = " -> "  # how a switch path is named: `source -> target`
+
+
+class ChangeKind(StrEnum):
+    """What happened to a plan or a switch path; the value is the event code."""
+
+    PLAN_SHARING_CHANGED = "plan_sharing_changed"
+    PLAN_CREATED = "plan_created"
+    PLAN_UPDATED = "plan_updated"
+    PLAN_DEACTIVATED = "plan_deactivated"
+    SWITCH_CREATED = "plan_switch_created"
+    SWITCH_UPDATED = "plan_switch_updated"
+    SWITCH_DEACTIVATED = "plan_switch_deactivated"
+
+
+_ORDER = {kind: position for position, kind in enumerate(ChangeKind)}  # events in this order
+_WORDS = {
+    ChangeKind.PLAN_CREATED: "created",
+    ChangeKind.PLAN_UPDATED: "updated",
+    ChangeKind.PLAN_DEACTIVATED: "deactivated",
+    ChangeKind.SWITCH_CREATED: "created",
+    ChangeKind.SWITCH_UPDATED: "updated",
+    ChangeKind.SWITCH_DEACTIVATED: "deactivated",
+}
+
+
+def switch_path(source_plan: str, target_plan: str) -> str:
+    """The name of a one-way switch path."""
+    return f"{source_plan}{SWITCH_ARROW}{target_plan}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One plan or switch path that appeared, changed, went inactive or was (un)shared."""
+
+    kind: ChangeKind
+    subject: str  # the plan's name, or the switch path `source -> target`
+    shared: tuple[str, ...] = ()  # sharing changes only: units and groups added
+    unshared: tuple[str, ...] = ()  # and taken away
+
+    def message(self, dry_run: bool) -> str:
+        """The event's text, e.g. `service plan 'X (NCE COM MTH)' created`."""
+        verb = "would be " if dry_run else ""
+        if self.kind is ChangeKind.PLAN_SHARING_CHANGED:
+            parts = (
+                f"shared with {', '.join(self.shared)}" if self.shared else "",
+                f"unshared from {', '.join(self.unshared)}" if self.unshared else "",
+            )
+            return f"service plan {self.subject!r} {verb}" + "; ".join(p for p in parts if p)
+        what = "switch path" if self.kind.value.startswith("plan_switch") else "service plan"
+        subject = self.subject if what == "switch path" else repr(self.subject)
+        return f"{what} {subject} {verb}{_WORDS[self.kind]}"
+
+
+@dataclass
+class Changes:
+    """What writing one line did (or would do): catalog row counts and change records."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deactivated: int = 0
+    records: list[Change] = field(default_factory=list)
+
+    def add(self, other: Changes) -> None:
+        """Accumulate another line's row counts into this one."""
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.deactivated += other.deactivated
+
+    def subjects(self, kind: ChangeKind) -> list[str]:
+        """The plans (or switch paths) that had this kind of change, in the order found."""
+        return [record.subject for record in self.records if record.kind is kind]
+
+    @property
+    def plans_deactivated(self) -> list[str]:
+        """The service plans this write deactivates (what the deactivation brake counts)."""
+        return self.subjects(ChangeKind.PLAN_DEACTIVATED)
+
+
+def sharing_change(plan_name: str, before: Sharing, after: Sharing) -> Change | None:
+    """The record of what a plan's new sharing adds and takes away; None when nothing."""
+    shared, unshared = sharing_difference(before, after)
+    if not shared and not unshared:
+        return None
+    return Change(ChangeKind.PLAN_SHARING_CHANGED, plan_name, tuple(shared), tuple(unshared))
+
+
+def change_events(product_id: str, changes: Changes, dry_run: bool) -> list[Event]:
+    """Info events for what a write created, updated, deactivated or (un)shared.
+
+    Sharing first, then plans, then switch paths; each event's `subject` names the plan or path.
+    """
+    ordered = sorted(changes.records, key=lambda record: _ORDER[record.kind])
+    return [
+        Event(
+            Level.INFO,
+            record.kind.value,
+            record.message(dry_run),
+            product_id,
+            subject=record.subject,
+        )
+        for record in ordered
+    ]

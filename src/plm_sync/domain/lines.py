@@ -1,0 +1,87 @@
+"""A product line built from Connect data and the operator's rules, and its digests.
+
+Grouped, shared, overridden, switched; the digests tell whether a stored line is still what
+its inputs give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from plm_sync.domain import events as codes
+from plm_sync.domain.catalog import ProductLine
+from plm_sync.domain.digests import content_hash
+from plm_sync.domain.events import Event, Level
+from plm_sync.domain.grouping import GroupedProduct, group_items
+from plm_sync.domain.offer_plans import group_offer
+from plm_sync.domain.offers import SourceOffer, choose_offer
+from plm_sync.domain.operator_rules import OperatorRules
+from plm_sync.domain.overrides import Override, apply_overrides
+from plm_sync.domain.source import SourceItem, SourceProduct
+from plm_sync.domain.switches import resolve_switches
+
+SYNCED_ITEM_STATUSES = frozenset({"published", "endofsale"})
+
+
+def source_hash(product: SourceProduct, items: Sequence[SourceItem], rules_hash: str) -> str:
+    """Digest of everything a line is computed from: product, items and the rules."""
+    rows = sorted(
+        (i.id, i.name, i.mpn, i.type.value, i.period, i.commitment_count, i.unit, i.status)
+        for i in items
+    )
+    return content_hash([product.id, product.name, product.vendor, rows, rules_hash])
+
+
+def line_source_hash(
+    product: SourceProduct,
+    items: Sequence[SourceItem],
+    fingerprint: str,
+    overrides: list[Override],
+    offer: SourceOffer | None = None,
+) -> str:
+    """What a stored line was computed from; equal hashes mean nothing to write."""
+    offer_hash = content_hash(offer) if offer is not None else ""  # repr: frozen dataclasses
+    return source_hash(product, items, fingerprint + content_hash(overrides) + offer_hash)
+
+
+def group_product(
+    product: SourceProduct,
+    items: Sequence[SourceItem],
+    offers: Sequence[SourceOffer],
+    rules: OperatorRules,
+) -> tuple[GroupedProduct, SourceOffer | None]:
+    """Plans follow the product's published Connect offer if it has one, else the MPNs."""
+    offer, notes = choose_offer(list(offers))
+    ignored = [
+        Event(
+            Level.INFO,
+            codes.OFFER_IGNORED,
+            f"offer {other.id} ({other.name!r}) is {other.status}, not ready or listed; "
+            "it gives no plans",
+            product.id,
+        )
+        for other in offers
+        if not other.is_published
+    ]
+    ignored += [Event(Level.WARNING, codes.OFFER_IGNORED, note, product.id) for note in notes]
+    if offer is None:
+        grouped = group_items(product, items, rules.plm)
+    else:
+        grouped = group_offer(product, items, offer, rules.plm)
+    return GroupedProduct(grouped.product_line, (*ignored, *grouped.events)), offer
+
+
+def build_line(
+    grouped: ProductLine,
+    rules: OperatorRules,
+    overrides: list[Override],
+    offer: SourceOffer | None = None,
+) -> tuple[ProductLine, list[Event]]:
+    """The line as stored: grouped, shared, the overrides (win), then its plan switches.
+
+    Switches are resolved on the final plan names (what the workbook's switch paths name);
+    invalid ones raise SwitchError.
+    """
+    line, events = apply_overrides(rules.share(grouped), overrides)
+    line, switch_events = resolve_switches(line, offer, rules.switches)
+    return line, events + switch_events

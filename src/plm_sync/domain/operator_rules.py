@@ -1,0 +1,33 @@
+"""The operator's rules as one value: PLM rules, sharing and switches, with one fingerprint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from plm_sync.domain.catalog import ProductLine
+from plm_sync.domain.digests import content_hash
+from plm_sync.domain.rules import PlmRules
+from plm_sync.domain.sharing import SharingRules, apply_sharing
+from plm_sync.domain.switches import SwitchRules
+
+
+@dataclass(frozen=True)
+class OperatorRules:
+    """Everything the operator's files say, validated; loaded once per run (or per process).
+
+    `fingerprint` changes whenever any of the three does: a line stored under another
+    fingerprint is recomputed even when Connect did not change.
+    """
+
+    plm: PlmRules = field(default_factory=PlmRules)
+    sharing: SharingRules = field(default_factory=SharingRules)
+    switches: SwitchRules = field(default_factory=SwitchRules)
+    fingerprint: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        parts = [repr(self.plm), repr(self.sharing), repr(self.switches)]
+        object.__setattr__(self, "fingerprint", content_hash(parts))
+
+    def share(self, line: ProductLine) -> ProductLine:
+        """The line with every plan's sharing from the sharing rules."""
+        return apply_sharing(line, self.sharing)

@@ -1,0 +1,149 @@
+"""The same sync run split into tasks that several workers share (the Celery side calls these).
+
+open (or queue) the run -> plan: take it and list its products -> one task per product line
+-> close: add up, judge the deactivation brake, reconcile, close. Every function works on the
+run through the run lifecycle, bound to the run's id in the logs; a worker process passes its
+long-lived session factory, other callers let each call open the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from plm_sync.config import Settings
+from plm_sync.domain.source import SourceProduct
+from plm_sync.errors import PlmSyncError
+from plm_sync.mappings import cached_rules, load_rules
+from plm_sync.pipeline import SyncRequest, SyncRun
+from plm_sync.runlog import RunLog, RunOutcome
+from plm_sync.store.database import open_database
+
+Factory = sessionmaker[Session]
+
+
+@contextmanager
+def _database(settings: Settings, factory: Factory | None) -> Iterator[Factory]:
+    if factory is not None:
+        yield factory
+        return
+    with open_database(settings.database_url) as opened:
+        yield opened
+
+
+def _sync_run(settings: Settings, request: SyncRequest, runlog: RunLog) -> SyncRun:
+    """The run's stages for one task; the rules are parsed once per process while unchanged."""
+    return SyncRun(
+        settings, request, rules=cached_rules(settings.mappings), runlog=runlog, client=None
+    )
+
+
+def open_run(settings: Settings, request: SyncRequest, *, owner: str, queued: bool = False) -> int:
+    """Validate the operator files and record a run (refused while another is open).
+
+    `queued` records it for the workers (status `queued` until one takes it); otherwise it is
+    `running` at once, driven by `owner` (e.g. `celery:<task id>`), so the stale-run sweep does
+    not take a finished enqueuer process for a crash; the heartbeat is what counts.
+    """
+    load_rules(settings.mappings)  # every operator file is valid before a run starts
+    with open_database(settings.database_url) as factory:
+        runlog = RunLog.open(
+            factory,
+            settings,
+            request.run_start(queued=queued),
+            owner=owner,
+            brake=not request.allow_deactivations,
+        )
+    return runlog.run_id
+
+
+def plan_run(
+    settings: Settings,
+    run_id: int,
+    request: SyncRequest,
+    *,
+    owner: str,
+    factory: Factory | None = None,
+) -> list[dict[str, Any]] | None:
+    """Take the run and list its products, as JSON for one task each.
+
+    None when the run is no longer open (cancelled, or failed by the sweep, before a worker
+    took it): there is nothing to do. A failure to list closes the run failed.
+    """
+    with _database(settings, factory) as database:
+        runlog = RunLog.resume(database, run_id)
+        with runlog.bound():
+            if not runlog.take(owner):
+                return None
+            run = _sync_run(settings, request, runlog)
+            try:
+                products = [asdict(product) for product in run.list_products()]
+            except BaseException as error:
+                run.finish(error)
+                if isinstance(error, PlmSyncError):
+                    raise run.failed(error) from error
+                raise
+            finally:
+                run.close_client()
+            runlog.heartbeat(force=True)
+            return products
+
+
+def sync_product(
+    settings: Settings,
+    run_id: int,
+    request: SyncRequest,
+    product: dict[str, Any],
+    *,
+    factory: Factory | None = None,
+) -> dict[str, Any]:
+    """Fetch, group and store one product line of a run; its tally for the closing task.
+
+    Idempotent (content diff, events replaced): a redelivered or retried task gives the same
+    catalog. A cancelled run's remaining product tasks do nothing.
+    """
+    with _database(settings, factory) as database:
+        runlog = RunLog.resume(database, run_id)
+        with runlog.bound():
+            run = _sync_run(settings, request, runlog)
+            if run.cancel_requested():
+                return run.tally.as_dict()
+            try:
+                run.product(SourceProduct(**product))
+                run.tally.retries = run.client.retries
+            finally:
+                run.close_client()
+            runlog.heartbeat(force=True)
+            return run.tally.as_dict()
+
+
+def close_run(
+    settings: Settings,
+    run_id: int,
+    request: SyncRequest,
+    tallies: Sequence[dict[str, Any]],
+    *,
+    factory: Factory | None = None,
+) -> RunOutcome:
+    """Add up the product tasks, judge the brake, reconcile, close; the cursor moves on success."""
+    with _database(settings, factory) as database:
+        runlog = RunLog.resume(database, run_id)
+        with runlog.bound():
+            run = _sync_run(settings, request, runlog)
+            for tally in tallies:
+                run.tally.merge(tally)
+            failure: BaseException | None = None
+            try:
+                if not run.cancel_requested():
+                    run.reconcile()
+            except BaseException as error:
+                failure = error
+                raise
+            finally:
+                outcome = run.finish(failure)
+                run.close_client()
+            return outcome
