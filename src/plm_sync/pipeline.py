@@ -231,7 +231,7 @@ def _select_items(
             events.append(
                 Event(
                     Level.ERROR,
-                    "item_invalid",
+                    codes.ITEM_INVALID,
                     f"Connect item cannot be read: {row.problem}; fix the item in Connect",
                     product_id,
                     row.id,
@@ -322,7 +322,7 @@ class SyncRun:
                     [
                         Event(
                             Level.ERROR,
-                            "product_invalid",
+                            codes.PRODUCT_INVALID,
                             f"Connect product cannot be read: {record.problem}",
                             record.id,
                         )
@@ -341,7 +341,7 @@ class SyncRun:
                 [
                     Event(
                         Level.ERROR,
-                        "product_not_found",
+                        codes.PRODUCT_NOT_FOUND,
                         "Connect returned no published product with this id; "
                         "check the id and its status",
                         product_id,
@@ -468,7 +468,7 @@ class SyncRun:
                 [
                     Event(
                         Level.ERROR,
-                        "product_fetch_failed",
+                        codes.PRODUCT_FETCH_FAILED,
                         f"items could not be fetched, product line left as it was: {error}",
                         product.id,
                     )
@@ -582,7 +582,7 @@ class SyncRun:
                     *events,
                     Event(
                         Level.ERROR,
-                        "offer_fetch_failed",
+                        codes.OFFER_FETCH_FAILED,
                         f"offers could not be fetched, product line left as it was: {error}",
                         product_id,
                     ),
@@ -590,7 +590,9 @@ class SyncRun:
                 product_id,
             )
             return None
-        events += [Event(Level.ERROR, "offer_invalid", note, product_id) for note in fetched.notes]
+        events += [
+            Event(Level.ERROR, codes.OFFER_INVALID, note, product_id) for note in fetched.notes
+        ]
         return fetched.offers
 
     def deactivate_unseen(self) -> None:

@@ -12,6 +12,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
+from plm_sync.domain import events as codes
 from plm_sync.domain.catalog import ProductLine, ServicePlan
 from plm_sync.domain.changes import change_events
 from plm_sync.domain.events import Event, Level
@@ -174,7 +175,7 @@ def _plan_overrides(
                 events.append(
                     Event(
                         Level.INFO,
-                        "override_cleared",
+                        codes.OVERRIDE_CLEARED,
                         f"plan {plan.name!r}: {field} back to {value!r}",
                         current.connect_product_id,
                     )
@@ -185,7 +186,7 @@ def _plan_overrides(
             events.append(
                 Event(
                     Level.INFO,
-                    "override_set",
+                    codes.OVERRIDE_SET,
                     f"plan {plan.name!r}: {field} set to {value!r} by the workbook",
                     current.connect_product_id,
                 )

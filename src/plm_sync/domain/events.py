@@ -78,6 +78,16 @@ OFFER_ITEM_NOT_IN_PLAN = "offer_item_not_in_plan"
 SWITCH_INVALID = "switch_invalid"
 SWITCH_PRESET_DEFAULTS = "switch_preset_defaults"
 SWITCH_NO_COMMON_BILLING = "switch_no_common_billing"
+# Reading Connect
+ITEM_INVALID = "item_invalid"
+PRODUCT_INVALID = "product_invalid"
+PRODUCT_NOT_FOUND = "product_not_found"
+PRODUCT_FETCH_FAILED = "product_fetch_failed"
+OFFER_FETCH_FAILED = "offer_fetch_failed"
+OFFER_INVALID = "offer_invalid"
+# Operator overrides from a PLM workbook
+OVERRIDE_SET = "override_set"
+OVERRIDE_CLEARED = "override_cleared"
 # The run as a whole
 DEACTIVATION_LIMIT = "deactivation_limit"
 PRODUCT_LINE_DEACTIVATED = "product_line_deactivated"

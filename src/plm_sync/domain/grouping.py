@@ -29,11 +29,6 @@ class GroupedProduct:
     product_line: ProductLine
     events: tuple[Event, ...]
 
-    @property
-    def error_count(self) -> int:
-        """Events of level error."""
-        return sum(1 for event in self.events if event.level is Level.ERROR)
-
 
 @dataclass(frozen=True)
 class ItemReading:

@@ -96,8 +96,3 @@ def parse_mpn(mpn: str, vocabulary: BillingVocabulary) -> ParsedMpn | UnparsedMp
             " (add it to the billing vocabulary in mappings/plm.yaml)",
         )
     return ParsedMpn(text, vendor_id, commitment, billing_text, billing.period)
-
-
-def format_mpn(vendor_product_id: str, commitment: Period, billing_word: str) -> str:
-    """The flat MPN for a vendor product id, commitment term and billing word."""
-    return f"{vendor_product_id}_{commitment.term()}:{billing_word}"

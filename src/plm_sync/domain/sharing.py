@@ -18,13 +18,6 @@ class PlanSelector:
     billing: str | None = None  # day | month | year: the billing period's unit
     trial: bool | None = None
 
-    @property
-    def is_empty(self) -> bool:
-        """A selector with no key would silently match every plan."""
-        return all(
-            value is None for value in (self.product, self.mpn, self.plan, self.billing, self.trial)
-        )
-
     def matches(self, product_id: str, plan: ServicePlan) -> bool:
         """Whether the plan of this product is selected."""
         billing = plan.billing_period.unit.value if plan.billing_period else None

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plm_sync.domain.mpn import AsIsReason, ParsedMpn, UnparsedMpn, format_mpn, parse_mpn
+from plm_sync.domain.mpn import AsIsReason, ParsedMpn, UnparsedMpn, parse_mpn
 from plm_sync.domain.periods import (
     BillingVocabulary,
     BillingWord,
@@ -22,6 +22,11 @@ VOCABULARY = BillingVocabulary(
     (*default_vocabulary().words, BillingWord("Triennial", Period(3, Unit.YEAR), "NCE COM TRI")),
     "NCE COM TRIAL",
 )
+
+
+def format_mpn(vendor_product_id: str, commitment: Period, billing_word: str) -> str:
+    """The flat MPN for a vendor product id, commitment term and billing word (the inverse)."""
+    return f"{vendor_product_id}_{commitment.term()}:{billing_word}"
 
 
 @pytest.mark.parametrize(

@@ -43,11 +43,6 @@ class FaultSpec:
             raise ValueError(msg)
         return cls(tuple(rates))
 
-    @property
-    def total_rate(self) -> float:
-        """Probability that a request gets any fault."""
-        return sum(rate for _, rate in self.rates)
-
 
 class FaultPlan:
     """Draws the fault (or None) for each API request from one seeded generator."""
