@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
 from plm_sync.domain.source import SourceProduct
-from plm_sync.errors import PlmSyncError
 from plm_sync.mappings import cached_rules, load_rules
 from plm_sync.pipeline import SyncRequest, SyncRun
 from plm_sync.runlog import RunLog, RunOutcome
@@ -81,12 +80,8 @@ def plan_run(
                 return None
             run = _sync_run(settings, request, runlog)
             try:
-                products = [asdict(product) for product in run.list_products()]
-            except BaseException as error:
-                run.finish(error)
-                if isinstance(error, PlmSyncError):
-                    raise run.failed(error) from error
-                raise
+                with run.closes_on_failure():
+                    products = [asdict(product) for product in run.list_products()]
             finally:
                 run.close_client()
             runlog.heartbeat(force=True)
@@ -136,14 +131,7 @@ def close_run(
             run = _sync_run(settings, request, runlog)
             for tally in tallies:
                 run.tally.merge(tally)
-            failure: BaseException | None = None
             try:
-                if not run.cancel_requested():
-                    run.reconcile()
-            except BaseException as error:
-                failure = error
-                raise
+                return run.conclude(run.reconcile_unless_cancelled)
             finally:
-                outcome = run.finish(failure)
                 run.close_client()
-            return outcome

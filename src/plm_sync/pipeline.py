@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -619,6 +620,28 @@ class SyncRun:
             self.runlog.record(events)
         self.tally.changes.deactivated += changes.deactivated
 
+    @contextmanager
+    def closes_on_failure(self) -> Iterator[None]:
+        """A failure inside closes the run failed; RunFailedError names the run and the step."""
+        try:
+            yield
+        except BaseException as error:
+            self.finish(error)
+            if isinstance(error, PlmSyncError):
+                raise self.failed(error) from error
+            raise
+
+    def conclude(self, stage: Callable[[], None]) -> RunOutcome:
+        """Run the run's last stage, then close it: failed if the stage failed."""
+        with self.closes_on_failure():
+            stage()
+        return self.finish(None)
+
+    def reconcile_unless_cancelled(self) -> None:
+        """The closing stage of a fanned-out run: nothing once an operator cancelled it."""
+        if not self.cancel_requested():
+            self.reconcile()
+
     def failed(self, error: PlmSyncError) -> RunFailedError:
         """The error a failed run raises: run id and step; a bad API key keeps exit 2."""
         code = error.exit_code if isinstance(error, ConnectAuthError) else EXIT_RUN_FAILED
@@ -698,21 +721,7 @@ def run_sync(
                 run = SyncRun(
                     settings, request, rules=rules, runlog=runlog, client=client, progress=progress
                 )
-                return _execute(run)
+                return run.conclude(run.execute)
     finally:
         if own_client:
             client.close()
-
-
-def _execute(run: SyncRun) -> RunOutcome:
-    failure: BaseException | None = None
-    try:
-        run.execute()
-    except BaseException as error:
-        failure = error
-        raise
-    finally:
-        outcome = run.finish(failure)
-        if isinstance(failure, PlmSyncError):
-            raise run.failed(failure) from failure
-    return outcome
