@@ -70,22 +70,22 @@ def scheduled_sync(self: PlmSyncTask, full: bool = False) -> dict[str, Any]:
 @app.task(name="plm_sync.plan_run", bind=True, base=PlmSyncTask)
 def plan(self: PlmSyncTask, run_id: int, request: dict[str, Any]) -> dict[str, Any]:
     """Take the run, list its products and fan out one task per product, then the closing task."""
-    products = plan_run(
+    planned = plan_run(
         self.settings,
         run_id,
         SyncRequest.from_dict(request),
         owner=f"celery:{self.request.id}",
         factory=self.factory,
     )
-    if products is None:  # cancelled or failed before a worker took it
+    if planned is None:  # cancelled or failed before a worker took it
         return {"run_id": run_id, "skipped": True}
-    header = [sync_product_task.s(run_id, request, product) for product in products]
-    callback = close_run_task.s(run_id, request)
+    header = [sync_product_task.s(run_id, request, product) for product in planned.products]
+    callback = close_run_task.s(run_id, request, listed=planned.listed)
     if header:
         chord(header)(callback)
     else:
         callback.delay([])
-    return {"run_id": run_id, "products": len(products)}
+    return {"run_id": run_id, "products": len(planned.products)}
 
 
 @app.task(
@@ -113,11 +113,20 @@ def sync_product_task(
 
 @app.task(name="plm_sync.close_run", bind=True, base=PlmSyncTask)
 def close_run_task(
-    self: PlmSyncTask, tallies: list[dict[str, Any]], run_id: int, request: dict[str, Any]
+    self: PlmSyncTask,
+    tallies: list[dict[str, Any]],
+    run_id: int,
+    request: dict[str, Any],
+    listed: list[str] | None = None,
 ) -> dict[str, Any]:
     """Add up the product tasks and close the run (cursor moves only on full success)."""
     outcome = close_run(
-        self.settings, run_id, SyncRequest.from_dict(request), tallies, factory=self.factory
+        self.settings,
+        run_id,
+        SyncRequest.from_dict(request),
+        tallies,
+        listed=listed or (),
+        factory=self.factory,
     )
     return {"run_id": outcome.run_id, "status": str(outcome.status)}
 

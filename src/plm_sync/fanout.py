@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +23,18 @@ from plm_sync.runlog import RunLog, RunOutcome
 from plm_sync.store.database import open_database
 
 Factory = sessionmaker[Session]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What the planning task found.
+
+    The products to sync (JSON, one task each) and every product Connect lists in scope (what
+    the closing task's reconciliation keeps).
+    """
+
+    products: list[dict[str, Any]]
+    listed: list[str]
 
 
 @contextmanager
@@ -67,7 +79,7 @@ def plan_run(
     *,
     owner: str,
     factory: Factory | None = None,
-) -> list[dict[str, Any]] | None:
+) -> RunPlan | None:
     """Take the run and list its products, as JSON for one task each.
 
     None when the run is no longer open (cancelled, or failed by the sweep, before a worker
@@ -85,7 +97,7 @@ def plan_run(
             finally:
                 run.close_client()
             runlog.heartbeat(force=True)
-            return products
+            return RunPlan(products, sorted(run.tally.listed))
 
 
 def sync_product(
@@ -122,6 +134,7 @@ def close_run(
     request: SyncRequest,
     tallies: Sequence[dict[str, Any]],
     *,
+    listed: Sequence[str] = (),
     factory: Factory | None = None,
 ) -> RunOutcome:
     """Add up the product tasks, judge the brake, reconcile, close; the cursor moves on success."""
@@ -131,6 +144,7 @@ def close_run(
             run = _sync_run(settings, request, runlog)
             for tally in tallies:
                 run.tally.merge(tally)
+            run.tally.listed.update(listed)
             try:
                 return run.conclude(run.reconcile_unless_cancelled)
             finally:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
+from sqlalchemy.orm import Session
 
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient, RetryPolicy
@@ -45,6 +46,7 @@ from plm_sync.mappings import load_rules
 from plm_sync.runlog import RunLog, RunOutcome, utcnow
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.models import ProductLine as StoredLine
 from plm_sync.store.overrides import OverrideRepository
 from plm_sync.store.runs import RunStart
 from plm_sync.store.snapshot import SnapshotRepository
@@ -133,7 +135,8 @@ class Tally:
     errors: int = 0
     failed_products: int = 0
     changes: Changes = field(default_factory=Changes)
-    seen: set[str] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)  # products synced
+    listed: set[str] = field(default_factory=set)  # products Connect lists (published, in scope)
     newest: datetime | None = None
     retries: int = 0
     # lines held back because they deactivate plans: {"product": {...}, "plans": n}
@@ -308,16 +311,28 @@ class SyncRun:
         self.tally.cancelled = self.tally.cancelled or self.runlog.cancel_requested()
         return self.tally.cancelled
 
+    @property
+    def incremental(self) -> bool:
+        """An incremental run: every published product listed, the changed ones synced."""
+        return not self.request.full and not self.request.product_ids
+
     def list_products(self) -> Iterator[SourceProduct]:
-        """The Connect products in scope; unreadable rows become events."""
-        cursor = None
-        if not self.request.full and not self.request.product_ids:
-            cursor = _parse_time(self.runlog.cursor_before)
+        """The Connect products to sync; unreadable rows become events.
+
+        Every published product in scope is listed (`tally.listed`, what reconciliation keeps).
+        A full run syncs them all; an incremental run syncs those that are new, whose change
+        signals (version, status, `events.*.at`) differ from the ones their line was stored
+        with, or whose line is inactive: Connect does not always stamp `events.updated`.
+        """
+        stored: dict[str, tuple[str | None, bool]] = {}
+        if self.incremental:
+            with unit_of_work(self.factory) as session:
+                stored = CatalogRepository(session).signatures()
         self.step = "fetching products"
-        products = self.client.products(
-            ids=list(self.request.product_ids) or None, updated_after=cursor
-        )
+        products = self.client.products(ids=list(self.request.product_ids) or None)
         for record in products:
+            if record.id:
+                self.tally.listed.add(record.id)
             if isinstance(record, InvalidRecord):
                 self.tally.errors += self.runlog.record(
                     [
@@ -329,6 +344,8 @@ class SyncRun:
                         )
                     ]
                 )
+                continue
+            if self.incremental and stored.get(record.id) == (record.signature, True):
                 continue
             yield record
             self.step = "fetching products"
@@ -349,9 +366,7 @@ class SyncRun:
                     )
                 ]
             )
-        reconciles = (
-            self.request.full and not self.request.product_ids and not self.tally.failed_products
-        )
+        reconciles = not self.request.product_ids and not self.tally.failed_products
         if self.brake_holds(reconciles):
             return
         self.release_deferred()
@@ -372,7 +387,7 @@ class SyncRun:
         gone: dict[str, int] = {}
         if reconciles:
             with unit_of_work(self.factory) as session:
-                gone = CatalogRepository(session).active_plans_except(self.tally.seen)
+                gone = CatalogRepository(session).active_plans_except(self.tally.listed)
         deferred = {entry["product"]["id"]: int(entry["plans"]) for entry in self.tally.deferred}
         total = sum(deferred.values()) + sum(gone.values())
         if total <= limit:
@@ -502,6 +517,7 @@ class SyncRun:
         """
         dry = self.request.dry_run
         held_back = 0
+        stored = False  # the line is (still) what these inputs give
         before = list(events)
         offer, _ = choose_offer(offers)
         with unit_of_work(self.factory, commit=not dry) as session:
@@ -510,14 +526,10 @@ class SyncRun:
             overrides = OverrideRepository(session).for_line(existing.id) if existing else []
             source = line_source_hash(product, items, self.rules.fingerprint, overrides, offer)
             changes = Changes()
-            if (
-                existing is not None
-                and existing.active
-                and existing.source_hash == source
-                and existing.findings is not None
-            ):
+            if existing is not None and _is_current(existing, source):
                 changes = Changes(unchanged=existing.row_count)
                 events += catalog.findings(existing)
+                stored = True
             else:
                 self.step = f"grouping {product.id}"
                 grouped, offer = group_product(product, items, offers, self.rules)
@@ -537,10 +549,7 @@ class SyncRun:
                         for event in (*grouped.events, *line_events)
                         if event.level is not Level.INFO
                     ]
-                    snapshot = SnapshotRepository(session)
-                    snapshot.save(product, items, self.run_id)
-                    if offer is not None or existing is not None:  # else none is stored
-                        snapshot.save_offer(product.id, offer, self.run_id)
+                    self._snapshot(session, product, items, offer, new_line=existing is None)
                     changes = catalog.save_line(line, source, self.run_id, self.clock(), findings)
                     if changes.plans_deactivated and not release and self.brake_engaged():
                         held_back = len(changes.plans_deactivated)
@@ -548,6 +557,9 @@ class SyncRun:
                         session.rollback()  # the line stays as stored until the run's total
                     else:
                         events += change_events(product.id, changes, dry)
+                        stored = True
+            if stored and product.signature:
+                catalog.set_signature(product.id, product.signature)
             if not dry and not held_back:
                 self.runlog.replace_events(session, events, product.id)
         if held_back:
@@ -558,6 +570,21 @@ class SyncRun:
         if dry:
             self.runlog.record(events, product.id)
         return changes, events
+
+    def _snapshot(
+        self,
+        session: Session,
+        product: SourceProduct,
+        items: list[SourceItem],
+        offer: SourceOffer | None,
+        *,
+        new_line: bool,
+    ) -> None:
+        """Keep the Connect rows a written line came from (a workbook import regroups them)."""
+        snapshot = SnapshotRepository(session)
+        snapshot.save(product, items, self.run_id)
+        if offer is not None or not new_line:  # a new line without an offer stores none
+            snapshot.save_offer(product.id, offer, self.run_id)
 
     def brake_engaged(self) -> bool:
         """Whether the deactivation brake is on for this run."""
@@ -601,7 +628,7 @@ class SyncRun:
         dry = self.request.dry_run
         with unit_of_work(self.factory, commit=not dry) as session:
             changes, gone = CatalogRepository(session).deactivate_lines_except(
-                self.tally.seen, self.run_id, self.clock()
+                self.tally.listed, self.run_id, self.clock()
             )
             events = [
                 Event(
@@ -642,6 +669,16 @@ class SyncRun:
         if not self.cancel_requested():
             self.reconcile()
 
+    def _incremental_note(self) -> str | None:
+        if not self.incremental:
+            return None
+        return (
+            f"incremental: synced {len(self.tally.seen)} of {len(self.tally.listed)} published "
+            "products (new, or with new change signals: version, status, events); item "
+            "changes Connect does not stamp on their product are found by the full run "
+            "(`plm-sync sync --full`, nightly on the workers)"
+        )
+
     def failed(self, error: PlmSyncError) -> RunFailedError:
         """The error a failed run raises: run id and step; a bad API key keeps exit 2."""
         code = error.exit_code if isinstance(error, ConnectAuthError) else EXIT_RUN_FAILED
@@ -673,7 +710,7 @@ class SyncRun:
             before = _parse_time(self.runlog.cursor_before)
             if before is None or tally.newest > before:
                 cursor_after = tally.newest.isoformat()
-        message = self.brake_message
+        message = self.brake_message or self._incremental_note()
         if failure is not None:
             message = f"failed while {self.step}: {failure}"
         elif tally.cancelled:
@@ -689,6 +726,11 @@ class SyncRun:
             message=message,
             product_ids=tally.seen,
         )
+
+
+def _is_current(existing: StoredLine, source: str) -> bool:
+    """A stored line whose inputs hash as `source` and whose findings are kept is current."""
+    return existing.active and existing.source_hash == source and existing.findings is not None
 
 
 def run_sync(

@@ -16,6 +16,7 @@ from plm_sync.connect.client import ConnectClient, RetryPolicy
 from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.connect.sandbox.faults import FaultSpec
 from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer
+from tests.integration.catalogs import brake_catalog
 
 API_KEY = "SU-TEST-000-000:integration-secret"
 
@@ -102,3 +103,11 @@ def postgres_schema() -> Iterator[str]:
         with engine.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+@pytest.fixture
+def brake_sandbox() -> Iterator[SandboxServer]:
+    """20 products of 5 monthly SKUs each (100 service plans), served on loopback."""
+    server = start_sandbox(SandboxCatalog.from_data(brake_catalog()))
+    yield server
+    server.stop()

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from plm_sync.connect.records import InvalidRecord
+from plm_sync.connect.rql import gt
 from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.connect.sandbox.server import SandboxBindError, SandboxOptions, SandboxServer
@@ -95,14 +96,18 @@ def test_updated_since_cursor_sees_mutations(sample_sandbox: SandboxServer) -> N
     client = fast_client(sample_sandbox.url)
     products = [p for p in client.products() if isinstance(p, SourceProduct)]
     cursor = max(datetime.fromisoformat(p.updated_at) for p in products if p.updated_at)
-    assert list(client.products(updated_after=cursor)) == []
+    assert list(client.products(extra=gt("events.updated.at", cursor))) == []
     target = products[1].id
     item_id = sample_sandbox.catalog.items(target)[0]["id"]  # type: ignore[index]
     control = sample_sandbox.control_url
     headers = {"Authorization": f"ApiKey {API_KEY}"}
     response = requests.post(f"{control}/items/{item_id}/touch", headers=headers, timeout=5)
     assert response.status_code == 200
-    changed = [p.id for p in client.products(updated_after=cursor) if isinstance(p, SourceProduct)]
+    changed = [
+        p.id
+        for p in client.products(extra=gt("events.updated.at", cursor))
+        if isinstance(p, SourceProduct)
+    ]
     assert changed == [target]
 
 

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,6 @@ import pytest
 from sqlalchemy import create_engine, update
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.domain.runs import RunStatus
 from plm_sync.fanout import open_run
@@ -27,50 +25,9 @@ from plm_sync.reports import catalog, list_runs, run_report
 from plm_sync.runlog import cancel_run, prune_runs, sweep_runs
 from plm_sync.store.models import Run
 from tests.conftest import ROOT
-from tests.integration.conftest import API_KEY, fast_client, start_sandbox
+from tests.integration.conftest import API_KEY, fast_client
 
 pytestmark = pytest.mark.integration
-SKUS = ("CFQ7TTC0LH18", "CFQ7TTC0LDPB", "CFQ7TTC0LF8R", "CFQ7TTC0HDK0", "CFQ7TTC0LHPG")
-
-
-def _product(index: int) -> dict[str, Any]:
-    stamp = {"at": f"2026-11-0{1 + index % 9}T10:00:00+00:00"}
-    return {
-        "id": f"PRD-{100 + index:03d}-000-000",
-        "name": f"Product {index}",
-        "status": "published",
-        "version": 1,
-        "owner": {"id": "VA-000-001", "name": "Microsoft"},
-        "events": {"created": stamp, "updated": stamp},
-    }
-
-
-def _item(product_id: str, number: int, sku: str) -> dict[str, Any]:
-    return {
-        "id": f"{product_id}-{number:04d}",
-        "status": "published",
-        "unit": {"id": "licenses", "name": "Licenses"},
-        "type": "reservation",
-        "period": "monthly",
-        "commitment": {"count": 1},
-        "mpn": f"{sku}:0001_P1M:Monthly",
-        "name": f"Service {sku} (NCE COM MTH)",
-        "events": {"created": {"at": "2026-11-01T10:00:00+00:00"}},
-    }
-
-
-def brake_catalog() -> dict[str, Any]:
-    """20 products of 5 monthly SKUs each: 100 service plans, no item errors."""
-    products = [_product(index) for index in range(20)]
-    return {
-        "products": products,
-        "items": {
-            product["id"]: [
-                _item(product["id"], number, sku) for number, sku in enumerate(SKUS, start=1)
-            ]
-            for product in products
-        },
-    }
 
 
 def cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -83,13 +40,6 @@ def cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.Com
         env=clean | env,
         timeout=timeout,
     )
-
-
-@pytest.fixture
-def brake_sandbox() -> Iterator[SandboxServer]:
-    server = start_sandbox(SandboxCatalog.from_data(brake_catalog()))
-    yield server
-    server.stop()
 
 
 def settings_for(database_url: str, url: str, **extra: Any) -> Settings:

@@ -34,7 +34,7 @@ from plm_sync.connect.offers import (
 )
 from plm_sync.connect.paging import PageCursor, parse_content_range
 from plm_sync.connect.records import InvalidRecord, parse_item, parse_product
-from plm_sync.connect.rql import Rql, and_, eq, gt, in_, ordering, query_string
+from plm_sync.connect.rql import Rql, and_, eq, in_, ordering, query_string
 from plm_sync.domain.offers import (
     PUBLISHED_OFFER_STATUSES,
     ConnectPreset,
@@ -281,10 +281,9 @@ class ConnectClient:
         *,
         ids: list[str] | None = None,
         statuses: tuple[str, ...] = ("published",),
-        updated_after: datetime | None = None,
         extra: Rql | None = None,
     ) -> Iterator[SourceProduct | InvalidRecord]:
-        """Products (default: published), optionally by id, updated since a cursor."""
+        """Products (default: published), optionally by id and by a further RQL filter."""
         filters = (
             [in_("status", statuses) if len(statuses) > 1 else eq("status", statuses[0])]
             if statuses
@@ -292,8 +291,6 @@ class ConnectClient:
         )
         if ids:
             filters.append(in_("id", ids))
-        if updated_after is not None:
-            filters.append(gt("events.updated.at", updated_after))
         if extra is not None:
             filters.append(extra)
         expression = [and_(*filters)] if filters else []

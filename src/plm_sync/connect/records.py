@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from plm_sync.domain.digests import content_hash
 from plm_sync.domain.source import ItemType, SourceItem, SourceProduct
 
 
@@ -34,15 +35,43 @@ def _text(raw: dict[str, Any], key: str, *, required: bool = True) -> str:
     return value
 
 
-def _updated_at(raw: dict[str, Any]) -> str | None:
+def _event_at(raw: dict[str, Any], name: str) -> str | None:
+    """`events.<name>.at`, when the row has it (real rows often lack `updated`)."""
     events = raw.get("events")
     if not isinstance(events, dict):
         return None
-    updated = events.get("updated")
-    if not isinstance(updated, dict):
+    event = events.get(name)
+    if not isinstance(event, dict):
         return None
-    at = updated.get("at")
+    at = event.get("at")
     return at if isinstance(at, str) else None
+
+
+def _updated_at(raw: dict[str, Any]) -> str | None:
+    return _event_at(raw, "updated")
+
+
+# What tells a product changed: Connect bumps `version` when the vendor publishes a new one,
+# stamps some of these events (not always `updated`), and changes the status.
+_SIGNALS = ("created", "updated", "published")
+
+
+def product_signature(raw: dict[str, Any]) -> str:
+    """A digest of a product row's change signals.
+
+    Its version, status, name and owner, and the `events.created|updated|published.at`
+    stamps it carries.
+    """
+    owner = raw.get("owner")
+    return content_hash(
+        [
+            raw.get("version"),
+            raw.get("status"),
+            raw.get("name"),
+            owner.get("id") if isinstance(owner, dict) else owner,
+            *(_event_at(raw, name) for name in _SIGNALS),
+        ]
+    )
 
 
 def parse_product(raw: Any) -> SourceProduct | InvalidRecord:  # noqa: ANN401 - JSON
@@ -60,6 +89,7 @@ def parse_product(raw: Any) -> SourceProduct | InvalidRecord:  # noqa: ANN401 - 
             vendor=str(vendor),
             status=_text(raw, "status").casefold(),
             updated_at=_updated_at(raw),
+            signature=product_signature(raw),
         )
     except _MissingFieldError as problem:
         return InvalidRecord("product", ident, ident, None, str(problem))

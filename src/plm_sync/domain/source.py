@@ -22,6 +22,9 @@ class SourceProduct:
     vendor: str
     status: str
     updated_at: str | None = None
+    # digest of the row's change signals (version, status, events); an incremental run syncs
+    # the products whose signature differs from the one their line was stored with
+    signature: str = ""
 
 
 @dataclass(frozen=True)

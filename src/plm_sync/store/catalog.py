@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain import catalog as domain
@@ -326,6 +326,31 @@ class CatalogRepository:
             line.source_hash = ""
             line.updated_at = now
         return changes, [line.connect_product_id for line in gone]
+
+    def signatures(self) -> dict[str, tuple[str | None, bool]]:
+        """Per stored line: the Connect signature it was synced from, and whether it is active."""
+        rows = self.session.execute(
+            select(
+                models.ProductLine.connect_product_id,
+                models.ProductLine.connect_signature,
+                models.ProductLine.active,
+            )
+        )
+        return {pid: (signature, active) for pid, signature, active in rows}
+
+    def set_signature(self, connect_product_id: str, signature: str) -> None:
+        """Record the Connect signature a line now reflects (no write when it is the same)."""
+        self.session.execute(
+            update(models.ProductLine)
+            .where(
+                models.ProductLine.connect_product_id == connect_product_id,
+                or_(
+                    models.ProductLine.connect_signature.is_(None),
+                    models.ProductLine.connect_signature != signature,
+                ),
+            )
+            .values(connect_signature=signature)
+        )
 
     def active_plans_except(self, seen: Iterable[str]) -> dict[str, int]:
         """Active service plans per active line whose Connect product was not seen."""

@@ -191,6 +191,9 @@ class ProductLine(Base):
     # The warnings and errors the rules found when the line was last computed: reported
     # again by runs that find the line unchanged and skip recomputing it.
     findings: Mapped[list[Any] | None] = mapped_column(JSON)
+    # the change signals of the Connect product the line was last synced from (incremental
+    # runs sync a product whose signature differs); None before it was first recorded
+    connect_signature: Mapped[str | None] = mapped_column(String(64))
     last_seen_run_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -15,6 +15,7 @@ from structlog.testing import capture_logs
 
 from plm_sync.connect.client import ConnectClient, RetryPolicy, parse_retry_after
 from plm_sync.connect.records import InvalidRecord
+from plm_sync.connect.rql import gt
 from plm_sync.domain.source import SourceItem
 from plm_sync.errors import (
     ConnectApiError,
@@ -138,7 +139,7 @@ def test_a_total_that_grows_mid_run_is_followed(client: ConnectClient) -> None:
 def test_products_query_carries_rql_filters(client: ConnectClient) -> None:
     responses.get(PRODUCTS, json=[], headers={"Content-Range": "items 0-0/0"})
     since = datetime(2026, 11, 1, tzinfo=UTC)
-    list(client.products(ids=["PRD-1", "PRD-2"], updated_after=since))
+    list(client.products(ids=["PRD-1", "PRD-2"], extra=gt("events.updated.at", since)))
     url = responses.calls[0].request.url or ""
     query = url.split("?", 1)[1]
     assert query.startswith(

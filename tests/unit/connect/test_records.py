@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plm_sync.connect.records import InvalidRecord, parse_item, parse_product
+from plm_sync.connect.records import InvalidRecord, parse_item, parse_product, product_signature
 from plm_sync.domain.source import ItemType, SourceItem, SourceProduct
 
+LATER = "2027-01-01T00:00:00+00:00"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
@@ -21,14 +22,40 @@ def load(name: str) -> Any:
 
 
 def test_real_product_without_version_or_updated_event() -> None:
-    parsed = parse_product(load("connect-cli__product_response.json"))
+    raw = load("connect-cli__product_response.json")
+    parsed = parse_product(raw)
     assert parsed == SourceProduct(
         id="PRD-276-377-545",
         name="My Product",
         vendor="Adrian Inc Oct 12",
         status="published",
         updated_at=None,
+        signature=product_signature(raw),
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "differs"),
+    [
+        pytest.param({"version": 7}, True, id="new-version"),
+        pytest.param({"status": "endofsale"}, True, id="new-status"),
+        pytest.param(
+            {"events": {"created": {"at": "2027-01-01T00:00:00+00:00"}}}, True, id="created"
+        ),
+        pytest.param(
+            {"events": {"published": {"at": "2027-01-01T00:00:00+00:00"}}}, True, id="published"
+        ),
+        pytest.param({"short_description": "new words"}, False, id="other-field"),
+        pytest.param({"stats": {"listings": 9}}, False, id="stats"),
+    ],
+)
+def test_signature_follows_connect_change_signals(change: dict[str, Any], differs: bool) -> None:
+    raw = load("connect-cli__product_response.json")
+    events = raw.get("events") or {}
+    changed = {**raw, **change}
+    if "events" in change:
+        changed["events"] = {**events, **change["events"]}
+    assert (product_signature(changed) != product_signature(raw)) is differs
 
 
 def test_real_product_list() -> None:

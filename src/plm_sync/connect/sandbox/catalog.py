@@ -194,15 +194,35 @@ class SandboxCatalog:
         _stamp(product, at)
         self._products[product_id] = product
 
-    def update_item(self, item_id: str, changes: Row, at: str | None = None) -> Row:
-        """Merge `changes` into an item (an empty dict just touches it)."""
-        stamp = at or now_iso()
+    def update_item(
+        self, item_id: str, changes: Row, at: str | None = None, *, stamp: bool = True
+    ) -> Row:
+        """Merge `changes` into an item (an empty dict just touches it).
+
+        Without `stamp`, neither the item nor its product gets a new `events.updated` (real
+        Connect does not always stamp them).
+        """
+        moment = at or now_iso()
         with self._lock:
             pid, index = self._find(item_id)
             row = {**copy.deepcopy(self._items[pid][index]), **changes}
-            _stamp(row, stamp)
+            if stamp:
+                _stamp(row, moment)
+                self._touch_product(pid, moment)
             self._items[pid][index] = row
-            self._touch_product(pid, stamp)
+            return row
+
+    def add_product(self, row: Row, items: list[Row] | None = None) -> Row:
+        """Add a product (as its row is given, events and all) with its items."""
+        with self._lock:
+            if not isinstance(row.get("id"), str) or not isinstance(row.get("name"), str):
+                msg = "a new product needs a text 'id' and 'name'"
+                raise CatalogError(msg)
+            if row["id"] in self._products:
+                msg = f"product {row['id']!r} exists already"
+                raise CatalogError(msg)
+            self._products[row["id"]] = copy.deepcopy(row)
+            self._items[row["id"]] = copy.deepcopy(list(items or []))
             return row
 
     def add_item(self, product_id: str, row: Row, at: str | None = None) -> Row:
@@ -232,14 +252,20 @@ class SandboxCatalog:
             del self._items[pid][index]
             self._touch_product(pid, stamp)
 
-    def update_product(self, product_id: str, changes: Row, at: str | None = None) -> Row:
-        """Merge `changes` into a product (e.g. a new status) and stamp it."""
+    def update_product(
+        self, product_id: str, changes: Row, at: str | None = None, *, stamp: bool = True
+    ) -> Row:
+        """Merge `changes` into a product (e.g. a new status or version) and stamp it.
+
+        Without `stamp` its `events.updated` stays as it was.
+        """
         with self._lock:
             if product_id not in self._products:
                 msg = f"no product {product_id!r}"
                 raise CatalogError(msg)
             product = {**copy.deepcopy(self._products[product_id]), **changes}
-            _stamp(product, at or now_iso())
+            if stamp:
+                _stamp(product, at or now_iso())
             self._products[product_id] = product
             return product
 

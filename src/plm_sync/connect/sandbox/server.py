@@ -107,11 +107,13 @@ class _Handler(BaseHTTPRequestHandler):
         key = self.server.options.api_key
         return given in {key, f"ApiKey {key}"}
 
-    def _body(self) -> Any:  # noqa: ANN401 - JSON
+    def _read_body(self) -> bytes:
+        """The request's body, read whole.
+
+        A body left unread would stay in the keep-alive connection and spoil the next request.
+        """
         length = int(self.headers.get("Content-Length") or 0)
-        if not length:
-            return {}
-        return json.loads(self.rfile.read(length))
+        return self.rfile.read(length) if length > 0 else b""
 
     def do_GET(self) -> None:  # noqa: PLR0911 - one return per kind of answer
         url = urlsplit(self.path)
@@ -190,26 +192,33 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- test mutations -----------------------------------------------------------------
 
-    def _control(self, method: str) -> None:  # noqa: C901 - one case per endpoint
+    def _control(self, method: str, raw: bytes) -> None:  # noqa: C901 - one case per endpoint
         if not self._authorised():
             self._send(401, _error("AUTH_001", "API key is not valid."))
             return
-        parts = [unquote(p) for p in urlsplit(self.path).path.strip("/").split("/")]
+        url = urlsplit(self.path)
+        parts = [unquote(p) for p in url.path.strip("/").split("/")]
+        # `?stamp=false`: change a row as real Connect sometimes does, without a new
+        # `events.updated` on the item or its product
+        stamp = "stamp=false" not in url.query.split("&")
         catalog = self.server.catalog
         try:
-            body = self._body()
+            body: Any = json.loads(raw) if raw else {}
             match method, parts[1:]:
                 case "POST", ["items", item_id, "touch"]:
                     self._send(200, catalog.update_item(item_id, {}))
                 case "PATCH", ["items", item_id]:
-                    self._send(200, catalog.update_item(item_id, body))
+                    self._send(200, catalog.update_item(item_id, body, stamp=stamp))
+                case "POST", ["products"]:
+                    items = body.pop("items", []) if isinstance(body, dict) else []
+                    self._send(201, catalog.add_product(body, items))
                 case "DELETE", ["items", item_id]:
                     catalog.remove_item(item_id)
                     self._send(200, {"deleted": item_id})
                 case "POST", ["products", product_id, "items"]:
                     self._send(201, catalog.add_item(product_id, body))
                 case "PATCH", ["products", product_id]:
-                    self._send(200, catalog.update_product(product_id, body))
+                    self._send(200, catalog.update_product(product_id, body, stamp=stamp))
                 case "POST", ["products", product_id, "break"]:
                     catalog.break_product(product_id, broken=bool(body.get("broken", True)))
                     self._send(200, {"broken": sorted(catalog.broken)})
@@ -237,10 +246,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch_control("PUT")
 
     def _dispatch_control(self, method: str) -> None:
+        raw = self._read_body()  # whatever the answer, the body leaves the connection
         if not self.path.startswith(CONTROL_PREFIX + "/"):
             self._send(405, _error("SANDBOX_405", "the Connect API sandbox is read-only"))
             return
-        self._control(method)
+        self._control(method, raw)
 
 
 class _Server(ThreadingHTTPServer):

@@ -1,9 +1,10 @@
-"""Runs: cancellation requests, the brake's limit, the products read; events: their subject.
+"""Runs: cancel requests, brake limit, products read; event subjects; line signatures.
 
 A queued or running run can be asked to stop (`plm-sync runs cancel`); the limit of plans a
 run may deactivate is fixed when the run opens, so every worker of a run judges alike; the
 ids of the products a run read let its report list those that gave no event; a change
-event's subject (plan name or switch path) lets reports group changes without parsing text.
+event's subject (plan name or switch path) lets reports group changes without parsing text;
+a line's Connect signature lets incremental runs find every changed product.
 
 Revision ID: 0005
 Revises: 0004
@@ -31,10 +32,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("product_ids", sa.JSON(), nullable=True))
     with op.batch_alter_table("run_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("subject", sa.Text(), nullable=True))
+    with op.batch_alter_table("product_lines", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("connect_signature", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
     """Revert."""
+    with op.batch_alter_table("product_lines", schema=None) as batch_op:
+        batch_op.drop_column("connect_signature")
     with op.batch_alter_table("run_events", schema=None) as batch_op:
         batch_op.drop_column("subject")
     with op.batch_alter_table("runs", schema=None) as batch_op:
