@@ -12,6 +12,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# CloudBlue's own Connect client, for the sandbox's contract test, in a venv of its own (it
+# pins rich < 13, which plm-sync's tools cannot share).
+CONTRACT_VENV ?= .venv-contract
+CONTRACT_STAMP := $(CONTRACT_VENV)/.installed
+
+$(CONTRACT_STAMP): tests/contract/requirements.txt
+	$(PYTHON) -m venv $(CONTRACT_VENV)
+	$(CONTRACT_VENV)/bin/pip install --quiet -r tests/contract/requirements.txt
+	touch $(CONTRACT_STAMP)
+
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -23,10 +33,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+test: lint $(CONTRACT_STAMP)
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) plm_sync_demo.db plm_sync_demo.db-wal plm_sync_demo.db-shm *.migrate-lock \
+	rm -rf $(VENV) $(CONTRACT_VENV) plm_sync_demo.db plm_sync_demo.db-wal plm_sync_demo.db-shm *.migrate-lock \
 		plm_sync_demo_catalog.json plm_sync_demo_PPR.xlsx plm_sync_demo_offer_PPR.xlsx \
 		plm_sync_run_*.html plm_sync_run_*.xlsx test-artifacts .pytest_cache .mypy_cache .ruff_cache

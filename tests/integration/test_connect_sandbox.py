@@ -192,3 +192,43 @@ def test_cli_sandbox_refuses_a_public_address() -> None:
     assert result.returncode == 2
     assert "--allow-remote" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("query", "rows", "content_range"),
+    [
+        pytest.param("limit=2&offset=1", 2, "items 1-2/4", id="a-page"),
+        pytest.param("limit=5&offset=25", 0, "items 25-25/4", id="past-the-end"),
+        pytest.param("limit=0", 0, "items 0-0/4", id="limit-zero-counts"),
+        pytest.param("limit=5&eq(id,PRD-0)", 0, "items 0-0/0", id="nothing-found"),
+    ],
+)
+def test_paging_answers_as_connect(
+    sample_sandbox: SandboxServer, query: str, rows: int, content_range: str
+) -> None:
+    response = requests.get(
+        f"{sample_sandbox.url}/products?{query}",
+        headers={"Authorization": f"ApiKey {API_KEY}"},
+        timeout=5,
+    )
+    assert response.status_code == 200
+    assert len(response.json()) == rows
+    assert response.headers["Content-Range"] == content_range
+
+
+def test_single_rows_and_refused_filters(sample_sandbox: SandboxServer) -> None:
+    headers = {"Authorization": f"ApiKey {API_KEY}"}
+    base = sample_sandbox.url
+    item = requests.get(
+        f"{base}/products/PRD-276-377-545/items/PRD-276-377-545-0001", headers=headers, timeout=5
+    )
+    assert item.json()["id"] == "PRD-276-377-545-0001"
+    offer = requests.get(f"{base}/offers/OFR-900-100-200", headers=headers, timeout=5)
+    assert offer.json()["id"] == "OFR-900-100-200"
+    refused = requests.get(f"{base}/products?eq(colour,red)", headers=headers, timeout=5)
+    assert refused.status_code == 400
+    assert "colour" in refused.json()["errors"][0]
+    unordered = requests.get(
+        f"{base}/products/PRD-276-377-545/items?ordering(position)", headers=headers, timeout=5
+    )
+    assert unordered.status_code == 400

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+import json
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -106,18 +110,80 @@ def lookup(row: Row, path: str) -> Any:  # noqa: ANN401 - JSON value
     return value
 
 
+# -- what a collection lets a query filter, order and search on (from the public spec) ------
+
+
+@dataclass(frozen=True)
+class Field:
+    """A filterable field: its RQL lookups, and whether it orders and searches."""
+
+    lookups: frozenset[str]
+    ordering: bool = False
+    search: bool = False
+
+
+Schema = Mapping[str, Field]
+FIELDS_FILE = Path(__file__).with_name("rql_fields.json")
+
+
+def load_schemas() -> dict[str, Schema]:
+    """The declared fields of products, items, offers and presets (Connect spec v37)."""
+    data = json.loads(FIELDS_FILE.read_text(encoding="utf-8"))
+    return {
+        collection: {
+            name: Field(
+                frozenset(spec["lookups"]), spec.get("ordering", False), spec.get("search", False)
+            )
+            for name, spec in fields.items()
+        }
+        for collection, fields in data.items()
+        if not collection.startswith("_")
+    }
+
+
+class RqlFieldError(RqlSyntaxError):
+    """A filter, lookup or ordering the collection does not declare (HTTP 400 naming it)."""
+
+
+def _check(schema: Schema | None, field: str, lookup: str) -> None:
+    if schema is None:
+        return
+    declared = schema.get(field)
+    if declared is None:
+        msg = f"unknown filter field {field!r}; this collection filters on " + ", ".join(
+            sorted(schema)
+        )
+        raise RqlFieldError(msg)
+    if lookup not in declared.lookups:
+        takes = ", ".join(sorted(declared.lookups))
+        msg = f"{lookup}() is not a lookup of {field!r}; it takes {takes}"
+        raise RqlFieldError(msg)
+
+
+# -- values ------------------------------------------------------------------------------
+
+
+def _moment(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # naive: UTC
+
+
 def _comparable(value: Any) -> Any:  # noqa: ANN401
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return value
+        moment = _moment(value)
+        return value if moment is None else moment
     return value
 
 
-def _compare(row_value: Any, wanted: str, test: Callable[[Any, Any], bool]) -> bool:  # noqa: ANN401
+def _compare(row_value: Any, wanted: Any, test: Callable[[Any, Any], bool]) -> bool:  # noqa: ANN401
+    if isinstance(wanted, Call):  # eq(field,null()) / eq(field,empty())
+        special = _special(wanted)
+        return test(_is_special(row_value, special), True)  # noqa: FBT003
     if row_value is None:
         return False
     left, right = _comparable(row_value), _comparable(wanted)
@@ -132,6 +198,23 @@ def _compare(row_value: Any, wanted: str, test: Callable[[Any, Any], bool]) -> b
         return test(str(row_value), wanted)
 
 
+def _special(call: Call) -> str:
+    if call.name not in {"null", "empty"} or call.args:
+        msg = f"{call.name}() is not a value; use null() or empty()"
+        raise RqlSyntaxError(msg)
+    return call.name
+
+
+def _is_special(value: Any, special: str) -> bool:  # noqa: ANN401
+    return value is None if special == "null" else value == ""
+
+
+def _like(pattern: str, *, ignore_case: bool) -> re.Pattern[str]:
+    """RQL `like` patterns: `*` stands for any text, the rest is literal."""
+    body = ".*".join(re.escape(part) for part in pattern.split("*"))
+    return re.compile(body, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+
+
 _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": lambda a, b: a == b,
     "ne": lambda a, b: a != b,
@@ -142,26 +225,41 @@ _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def predicate(call: Call) -> Predicate:
-    """A row test for a filter call."""
+def predicate(call: Call, schema: Schema | None = None) -> Predicate:  # noqa: C901, PLR0911, PLR0912 - a case per operator
+    """A row test for a filter call; a field or lookup the schema does not declare is refused."""
     name, args = call.name, call.args
     if name in _COMPARISONS:
-        if len(args) != 2 or not all(isinstance(arg, str) for arg in args):  # noqa: PLR2004
+        if len(args) != 2 or not isinstance(args[0], str) or isinstance(args[1], tuple):  # noqa: PLR2004
             msg = f"{name}() takes a field and a value"
             raise RqlSyntaxError(msg)
         path, wanted = args
+        if isinstance(wanted, Call):  # null() needs the `null` lookup, empty() the operator's
+            _check(schema, path, "null" if _special(wanted) == "null" else name)
+        else:
+            _check(schema, path, name)
         test = _COMPARISONS[name]
         return lambda row: _compare(lookup(row, path), wanted, test)
+    if name in {"like", "ilike"}:
+        if len(args) != 2 or not all(isinstance(arg, str) for arg in args):  # noqa: PLR2004
+            msg = f"{name}() takes a field and a pattern such as *Microsoft*"
+            raise RqlSyntaxError(msg)
+        path, pattern = args
+        _check(schema, path, name)
+        compiled = _like(pattern, ignore_case=name == "ilike")
+        return lambda row: (
+            isinstance(lookup(row, path), str) and bool(compiled.fullmatch(lookup(row, path)))
+        )
     if name in {"in", "out"}:
         if len(args) != 2 or not isinstance(args[1], tuple):  # noqa: PLR2004
             msg = f"{name}() takes a field and a (list)"
             raise RqlSyntaxError(msg)
         path, values = args[0], {str(value) for value in args[1]}
+        _check(schema, path, name)
         if name == "in":
             return lambda row: _text(lookup(row, path)) in values
         return lambda row: _text(lookup(row, path)) not in values
     if name in {"and", "or"}:
-        parts = [predicate(arg) for arg in args if isinstance(arg, Call) and _filters(arg)]
+        parts = [predicate(arg, schema) for arg in args if isinstance(arg, Call) and _filters(arg)]
         if name == "and":
             return lambda row: all(part(row) for part in parts)
         return lambda row: any(part(row) for part in parts)
@@ -169,7 +267,7 @@ def predicate(call: Call) -> Predicate:
         if len(args) != 1 or not isinstance(args[0], Call):
             msg = "not() takes one expression"
             raise RqlSyntaxError(msg)
-        inner = predicate(args[0])
+        inner = predicate(args[0], schema)
         return lambda row: not inner(row)
     msg = f"unknown RQL operator {name}()"
     raise RqlSyntaxError(msg)
@@ -185,27 +283,89 @@ def _filters(call: Call) -> bool:
 
 @dataclass
 class Query:
-    """A parsed query string: row filters, sort keys, and paging."""
+    """A parsed query string: row filters, search, sort keys, projection and paging."""
 
+    schema: Schema | None = None
     filters: list[Predicate] = field(default_factory=list)
     ordering: list[str] = field(default_factory=list)
+    search: str | None = None
+    hidden: list[str] = field(default_factory=list)  # `select(-field)`: left out of rows
     limit: int | None = None
     offset: int = 0
 
     def apply(self, rows: list[Row]) -> list[Row]:
-        """Filter then sort (stable) the rows; paging is the caller's."""
+        """Filter, search, then sort (stable) the rows; paging is the caller's."""
         kept = [row for row in rows if all(test(row) for test in self.filters)]
+        if self.search:
+            kept = [row for row in kept if self._found(row)]
         for key in reversed(self.ordering):
             descending = key.startswith("-")
             path = key.lstrip("+-")
             kept.sort(key=_sort_by(path), reverse=descending)
         return kept
 
+    def _found(self, row: Row) -> bool:
+        term = (self.search or "").casefold()
+        fields = (
+            [name for name, spec in self.schema.items() if spec.search]
+            if self.schema is not None
+            else ["id", "name"]
+        )
+        return any(
+            term in _text(lookup(row, name)).casefold()
+            for name in fields
+            if lookup(row, name) is not None
+        )
 
-def _sort_by(path: str) -> Callable[[Row], tuple[int, str]]:
-    def key(row: Row) -> tuple[int, str]:
+    def project(self, rows: list[Row]) -> list[Row]:
+        """The rows as answered: `select(-a.b)` leaves `a.b` out."""
+        if not self.hidden:
+            return rows
+        return [_without(row, self.hidden) for row in rows]
+
+    def add_ordering(self, keys: tuple[Any, ...]) -> None:
+        """`ordering(a,-b)`: only on the fields the collection orders by."""
+        for key in keys:
+            path = str(key).lstrip("+-")
+            if self.schema is not None:
+                declared = self.schema.get(path)
+                if declared is None or not declared.ordering:
+                    orderable = sorted(name for name, spec in self.schema.items() if spec.ordering)
+                    msg = f"cannot order by {path!r}; this collection orders by " + (
+                        ", ".join(orderable) or "nothing"
+                    )
+                    raise RqlFieldError(msg)
+            self.ordering.append(str(key))
+
+
+def _without(row: Row, hidden: list[str]) -> Row:
+    copied = copy.deepcopy(row)
+    for path in hidden:
+        *parents, leaf = path.split(".")
+        target: Any = copied
+        for part in parents:
+            target = target.get(part) if isinstance(target, dict) else None
+        if isinstance(target, dict):
+            target.pop(leaf, None)
+    return copied
+
+
+def _sort_by(path: str) -> Callable[[Row], tuple[int, int, Any]]:
+    """Sort by value: numbers as numbers, date-times by moment, text as text; missing first."""
+
+    def key(row: Row) -> tuple[int, int, Any]:
         value = lookup(row, path)
-        return (0, "") if value is None else (1, str(value))
+        if value is None:
+            return (0, 0, 0)
+        if isinstance(value, bool):
+            return (1, 0, int(value))
+        if isinstance(value, int | float):
+            return (1, 0, value)
+        text = str(value)
+        moment = _moment(text)
+        if moment is not None:
+            return (1, 1, moment.timestamp())
+        return (1, 2, text)
 
     return key
 
@@ -224,19 +384,25 @@ def _page_number(name: str, text: str) -> int:
 
 def _walk_top(call: Call, query: Query) -> None:
     if call.name == "ordering":
-        query.ordering.extend(str(arg) for arg in call.args)
+        query.add_ordering(call.args)
+    elif call.name == "select":
+        query.hidden.extend(str(arg)[1:] for arg in call.args if str(arg).startswith("-"))
     elif call.name == "and":
         for arg in call.args:
             if isinstance(arg, Call) and not _filters(arg):
                 _walk_top(arg, query)
-        query.filters.append(predicate(call))
-    elif call.name != "select":
-        query.filters.append(predicate(call))
+        query.filters.append(predicate(call, query.schema))
+    else:
+        query.filters.append(predicate(call, query.schema))
 
 
-def parse_query(raw_query: str) -> Query:
-    """Parse `eq(status,published)&ordering(name)&limit=100&offset=0&name=x`."""
-    query = Query()
+def parse_query(raw_query: str, schema: Schema | None = None) -> Query:
+    """Parse `eq(status,published)&ordering(name)&limit=100&offset=0&name=x&search=y`.
+
+    With a schema, filters, lookups and orderings the collection does not declare are
+    refused (RqlFieldError, HTTP 400 naming the field) instead of matching nothing.
+    """
+    query = Query(schema=schema)
     for raw_part in raw_query.split("&"):
         if not raw_part:
             continue
@@ -247,8 +413,10 @@ def parse_query(raw_query: str) -> Query:
                 query.limit = _page_number("limit", value)
             elif key == "offset":
                 query.offset = _page_number("offset", value)
+            elif key == "search":
+                query.search = value
             else:
-                query.filters.append(predicate(Call("eq", (key, value))))
+                query.filters.append(predicate(Call("eq", (key, value)), schema))
             continue
         _walk_top(parse_rql(part), query)
     return query

@@ -16,11 +16,12 @@ import structlog
 
 from plm_sync.connect.sandbox.catalog import OFFER_PARTS, CatalogError, SandboxCatalog
 from plm_sync.connect.sandbox.faults import FaultPlan, FaultSpec
-from plm_sync.connect.sandbox.rql_eval import RqlSyntaxError, parse_query
+from plm_sync.connect.sandbox.rql_eval import RqlSyntaxError, load_schemas, parse_query
 from plm_sync.serving import BackgroundServer
 
 log = structlog.get_logger(__name__)
 
+SCHEMAS = load_schemas()  # what each collection filters, orders and searches on
 API_PREFIX = "/public/v1"
 CONTROL_PREFIX = "/_sandbox"
 
@@ -150,7 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = [unquote(part) for part in path.strip("/").split("/")]
         catalog = self.server.catalog
         if parts == ["products"]:
-            return self._collection(catalog.products(), query)
+            return self._collection(catalog.products(), query, "products")
         if len(parts) == 2 and parts[0] == "products":  # noqa: PLR2004
             product = catalog.product(parts[1])
             if product is None:
@@ -162,15 +163,25 @@ class _Handler(BaseHTTPRequestHandler):
             rows = catalog.items(parts[1])
             if rows is None:
                 return 404, _error("CNCT_001", f"Product {parts[1]} not found."), {}
-            return self._collection(rows, query)
+            return self._collection(rows, query, "items")
+        if len(parts) == 4 and parts[0] == "products" and parts[2] == "items":  # noqa: PLR2004
+            found = [row for row in catalog.items(parts[1]) or [] if row.get("id") == parts[3]]
+            if not found:
+                return 404, _error("CNCT_001", f"Item {parts[3]} not found."), {}
+            return 200, found[0], {}
         return self._offers_api(parts, query)
 
-    def _offers_api(self, parts: list[str], query: str) -> tuple[int, Any, dict[str, str]]:
+    def _offers_api(self, parts: list[str], query: str) -> tuple[int, Any, dict[str, str]]:  # noqa: PLR0911
         catalog = self.server.catalog
         if parts == ["offers"]:
-            return self._collection(catalog.offers(), query)
+            return self._collection(catalog.offers(), query, "offers")
         if parts == ["offers-ns", "presets"]:
-            return self._collection(catalog.presets(), query)
+            return self._collection(catalog.presets(), query, "presets")
+        if len(parts) == 2 and parts[0] == "offers":  # noqa: PLR2004
+            found = [row for row in catalog.offers() if row.get("id") == parts[1]]
+            if not found:
+                return 404, _error("OFR_001", f"Offer {parts[1]} not found."), {}
+            return 200, found[0], {}
         if len(parts) == 3 and parts[0] == "offers":  # noqa: PLR2004
             rows = catalog.offer_part(parts[1], parts[2].replace("-", "_"))
             if rows is not None and parts[2].replace("-", "_") in OFFER_PARTS:
@@ -178,17 +189,23 @@ class _Handler(BaseHTTPRequestHandler):
             return 404, _error("OFR_001", f"Offer {parts[1]} has no {parts[2]}."), {}
         return 404, _error("CNCT_001", f"/{'/'.join(parts)} not found"), {}
 
-    def _collection(self, rows: list[Any], raw_query: str) -> tuple[int, Any, dict[str, str]]:
-        query = parse_query(raw_query)
+    def _collection(
+        self, rows: list[Any], raw_query: str, collection: str | None = None
+    ) -> tuple[int, Any, dict[str, str]]:
+        """One page of a collection, as Connect's django-rql paging answers it.
+
+        Filters, lookups and orderings the collection's spec does not declare are refused
+        (400 naming the field); `Content-Range` is `items <offset>-<last>/<total>`, also past
+        the end (`items 25-25/20`); `limit=0` answers no rows and the total.
+        """
+        query = parse_query(raw_query, SCHEMAS.get(collection) if collection else None)
         selected = query.apply(rows)
         total = len(selected)
         limit = min(query.limit if query.limit is not None else 100, self.server.options.max_limit)
-        page = selected[query.offset : query.offset + limit]
-        if page:
-            content_range = f"items {query.offset}-{query.offset + len(page) - 1}/{total}"
-        else:
-            content_range = f"items 0-0/{total}"
-        return 200, page, {"Content-Range": content_range}
+        offset = 0 if limit == 0 else query.offset
+        page = query.project(selected[offset : offset + limit] if limit else [])
+        last = offset + max(len(page) - 1, 0)
+        return 200, page, {"Content-Range": f"items {offset}-{last}/{total}"}
 
     # -- test mutations -----------------------------------------------------------------
 
