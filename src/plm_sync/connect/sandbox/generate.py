@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -269,6 +270,68 @@ def _offer(product: Row, rows: list[Row], at: str) -> Row:
     }
 
 
+_OTHER_STATUSES = ("draft", "indevelopment", "endofsale")
+CREATED_ONLY_EVERY = 5  # one product in 5 carries only `events.created`
+NO_EVENTS_EVERY = 9  # one item in 9 carries no `events`
+
+
+def _real_shapes(products: list[Row], items: dict[str, list[Row]]) -> None:
+    """Give rows the shapes of real Connect payloads (tests/fixtures), without random draws.
+
+    Real products carry `icon`, descriptions, `customer_ui_settings`, `published_at`,
+    `latest`, `media`, `stats`, `capabilities`, `public` and `extensions`, versions above 1,
+    and often only `events.created`; real items carry `description`, `ui`, `depth`,
+    `parent`, `group` and `replacement`, and some have no `events` at all.
+    """
+    for index, product in enumerate(products):
+        created = product["events"]["created"]["at"]
+        product["version"] = 1 + index % 3
+        product.update(
+            {
+                "icon": f"/media/VA-000-001/{product['id']}/media/icon.png",
+                "short_description": f"{product['name']} for resellers",
+                "detailed_description": f"# {product['name']}\n\nMicrosoft NCE subscriptions.",
+                "customer_ui_settings": {"description": "", "getting_started": ""},
+                "published_at": created,
+                "latest": True,
+                "media": [],
+                "stats": {"listings": 1, "agreements": {"distribution": 0, "sourcing": 0}},
+                "capabilities": {"ppu": None, "reporting": {"consumption": False}},
+                "public": False,
+                "extensions": {},
+            }
+        )
+        product["events"]["published"] = {"at": created}
+        if index % CREATED_ONLY_EVERY == CREATED_ONLY_EVERY - 1:  # as both real products
+            del product["events"]["updated"]
+        for number, item in enumerate(items[product["id"]]):
+            item.update(
+                {
+                    "description": f"{item.get('name', '')}: Microsoft NCE licence",
+                    "ui": {"visibility": True},
+                    "depth": 0,
+                    "parent": None,
+                    "group": None,
+                    "replacement": None,
+                }
+            )
+            if number % NO_EVENTS_EVERY == NO_EVENTS_EVERY - 1:  # as a real item
+                item.pop("events", None)
+
+
+def _other_statuses(products: list[Row], items: dict[str, list[Row]]) -> None:
+    """One product in ten more, in a status other than published (copies of earlier ones)."""
+    for index, original in enumerate(products[: len(products) // 10]):
+        pid = f"PRD-{900 + index % 100:03d}-{index // 100:03d}-999"
+        status = _OTHER_STATUSES[index % len(_OTHER_STATUSES)]
+        copied = copy.deepcopy(original)
+        products.append(copied | {"id": pid, "status": status, "name": f"{status} copy"})
+        items[pid] = [
+            copy.deepcopy(row) | {"id": f"{pid}-{number:04d}"}
+            for number, row in enumerate(items[original["id"]][:5], start=1)
+        ]
+
+
 def generate_catalog(
     products: int, items_per_product: int, seed: int = 0, *, offers: bool = False
 ) -> dict[str, Any]:
@@ -277,8 +340,9 @@ def generate_catalog(
     Mostly the five NCE variants per SKU (P1M/P1Y/P3Y x Monthly/Annual/Triennial); about 5 %
     of SKUs are trials, 3 % pay-as-you-go, 2 % legacy as-is MPNs and 1 % malformed (no
     `type`); about 2 % of items are end-of-sale and 1 % drafts. Same seed, same catalog.
-    With `offers`, every product gets a listed offer (see `_offer`) and the catalog the
-    switch preset it uses.
+    Rows have the shapes real Connect serves (see `_real_shapes`), and one product in ten
+    more sits in another status (draft, in development, end of sale). With `offers`, every
+    product gets a listed offer (see `_offer`) and the catalog the switch preset it uses.
     """
     if products < 0 or items_per_product < 0:
         msg = "products and items per product must not be negative"
@@ -294,6 +358,8 @@ def generate_catalog(
         product["events"]["updated"] = {"at": generator.tick()}
         catalog_products.append(product)
         items[product["id"]] = rows
+    _real_shapes(catalog_products, items)
+    _other_statuses(catalog_products, items)
     catalog: dict[str, Any] = {"products": catalog_products, "items": items}
     if offers:
         catalog["offers"] = {
