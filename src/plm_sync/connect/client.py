@@ -172,6 +172,7 @@ class ConnectClient:
         self._sleep = sleep
         self._session = session or requests.Session()
         self._presets: tuple[ConnectPreset, ...] | None = None
+        self._no_offers_module = False  # `/offers` answered 404: not asked again
         key = api_key if api_key.startswith("ApiKey ") else f"ApiKey {api_key}"
         self._session.headers.update({"Authorization": key, "Accept": "application/json"})
 
@@ -317,13 +318,17 @@ class ConnectClient:
     def offers(self, product_id: str) -> OfferFetch:
         """The product's offers; only published ones (ready, listed) are read in full.
 
-        A Connect without the Offers module (HTTP 404 on /offers) has none.
+        A Connect without the Offers module (HTTP 404 on /offers) has none; the client then
+        stops asking, so such an account pays one request per run, not one per product.
         """
+        if self._no_offers_module:
+            return OfferFetch([], [])
         reader = _OfferReader(self)
         found: list[SourceOffer] = []
         try:
             rows = list(reader.rows("/offers", [eq("product.id", product_id)]))
         except ConnectNotFoundError:
+            self._no_offers_module = True
             return OfferFetch([], [])
         for row in rows:
             try:

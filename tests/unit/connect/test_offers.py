@@ -102,6 +102,15 @@ def test_a_connect_without_offers_has_none() -> None:
 
 
 @responses.activate
+def test_without_an_offers_module_the_client_asks_once() -> None:
+    serve(responses.mock, "/offers", [], status=404)
+    reader = client()
+    for product_id in (PID, "PRD-2", "PRD-3"):
+        assert reader.offers(product_id).offers == []
+    assert len(responses.calls) == 1
+
+
+@responses.activate
 def test_a_key_without_offers_permission_fails_like_any_auth_error() -> None:
     serve(responses.mock, "/offers", [], status=403)
     with pytest.raises(ConnectAuthError):
