@@ -274,8 +274,11 @@ class SyncRun:
         self.progress = progress
         self.tally = Tally()
         self.step = "starting"
-        # lines held back by the brake until the run's total is known, kept to write later
-        self.held: dict[str, tuple[SourceProduct, list[SourceItem], list[SourceOffer]]] = {}
+        # lines held back by the brake until the run's total is known, kept to write later:
+        # their inputs with the events reading them gave, and all they found (to report)
+        self.held: dict[
+            str, tuple[SourceProduct, list[SourceItem], list[SourceOffer], list[Event]]
+        ] = {}
         self.held_events: dict[str, list[Event]] = {}
         self.brake_message: str | None = None
 
@@ -351,7 +354,11 @@ class SyncRun:
             self.step = "fetching products"
 
     def reconcile(self) -> None:
-        """Report missing products; deactivate lines gone from Connect after a clean full run."""
+        """Report missing products; judge the brake; deactivate lines gone from Connect.
+
+        Lines whose product Connect no longer lists are deactivated after a clean run that was
+        not narrowed to products (full or incremental).
+        """
         missing = set(self.request.product_ids) - self.tally.seen
         for product_id in sorted(missing):
             self.tally.failed_products += 1
@@ -377,9 +384,9 @@ class SyncRun:
     def brake_holds(self, reconciles: bool) -> bool:
         """Judge the run's deactivations as a whole; above the limit, hold every such line.
 
-        The run's total is the plans its deferred lines would deactivate plus, in a clean full
-        run, the active plans of lines whose product Connect no longer serves. Held lines stay
-        exactly as stored, each with a `deactivation_limit` error; the cursor stays.
+        The run's total is the plans its deferred lines would deactivate plus, in a clean
+        unscoped run, the active plans of lines whose product Connect no longer lists. Held
+        lines stay exactly as stored, each with a `deactivation_limit` error; the cursor stays.
         """
         limit = self.runlog.deactivation_limit
         if limit is None:
@@ -437,8 +444,8 @@ class SyncRun:
                     continue
                 items, offers, events = fetched
             else:
-                product, items, offers = held
-                events = list(self.held_events.get(product_id, []))
+                product, items, offers, read_events = held
+                events = list(read_events)
             self.step = f"writing {product_id} (deactivations within the limit)"
             changes, events = self.write_line(product, items, offers, events, release=True)
             self.tally.changes.add(changes)
@@ -564,7 +571,7 @@ class SyncRun:
                 self.runlog.replace_events(session, events, product.id)
         if held_back:
             self.tally.deferred.append({"product": asdict(product), "plans": held_back})
-            self.held[product.id] = (product, items, offers)
+            self.held[product.id] = (product, items, offers, before)
             self.held_events[product.id] = events
             return Changes(), []
         if dry:

@@ -130,10 +130,14 @@ def test_end_of_sale_items_within_the_limit_are_deactivated_without_the_brake(
     settings = settings_for(database_url, brake_sandbox.url)
     sync(settings, brake_sandbox.url, full=True)
     brake_sandbox.catalog.update_item("PRD-103-000-000-0001", {"status": "endofsale"})
+    brake_sandbox.catalog.update_item("PRD-103-000-000-0002", {"period": "yearly"})  # a warning
     brake_sandbox.catalog.update_item("PRD-104-000-000-0002", {"status": "endofsale"})
     report = sync(settings, brake_sandbox.url, full=True)
     assert report["exit_code"] == 0
     assert not [e for e in report["events"] if e["code"] == "deactivation_limit"]
+    held_back = [e for e in report["events"] if e["connect_product_id"] == "PRD-103-000-000"]
+    codes = sorted(e["code"] for e in held_back)
+    assert codes == ["period_mismatch", "plan_deactivated"]  # deferred, written once, no repeats
     after = lines_by_id(settings)
     assert active_plans(after["PRD-103-000-000"]) == 4
     assert active_plans(after["PRD-104-000-000"]) == 4
