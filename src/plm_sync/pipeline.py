@@ -681,8 +681,8 @@ class SyncRun:
             return None
         return (
             f"incremental: synced {len(self.tally.seen)} of {len(self.tally.listed)} published "
-            "products (new, or with new change signals: version, status, events); item "
-            "changes Connect does not stamp on their product are found by the full run "
+            "products (new, or with new change signals: version, status, events); item and "
+            "offer changes Connect does not stamp on their product are found by the full run "
             "(`plm-sync sync --full`, nightly on the workers)"
         )
 
