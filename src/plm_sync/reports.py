@@ -52,6 +52,7 @@ def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
         events = [event.as_dict() for event in rows]
         sources = CatalogRepository(session).plan_sources(
             {event["connect_product_id"] for event in events if event["connect_product_id"]}
+            | set(run.product_ids or ())
         )
     report = _with_seconds(run_json(run))
     report["events"] = events

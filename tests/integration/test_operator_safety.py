@@ -396,6 +396,7 @@ def test_the_report_lists_products_that_gave_no_event(
     assert again["events"] == []
     assert len(again["products"]) == 20
     assert all(row["error"] == row["warning"] == row["info"] == 0 for row in again["products"])
+    assert {row["plans_from"] for row in again["products"]} == {"MPN"}
 
 
 def test_an_old_schema_is_named_and_not_migrated_by_read_only_commands(tmp_path: Path) -> None:
