@@ -54,7 +54,7 @@ class _Context:
     def settings(self) -> Settings:
         if self._settings is None:
             raise self.settings_error or UsageError("settings could not be loaded")
-        if self._settings.mappings_packaged and not self._noted:
+        if self._settings.mappings_packaged and not self._noted and _uses_rules():
             self._noted = True
             click.echo(
                 f"plm-sync: using the rules files packaged with plm-sync "
@@ -66,6 +66,13 @@ class _Context:
 
 
 pass_context = click.make_pass_decorator(_Context)
+RULES_COMMANDS = frozenset({"sync", "import", "explain", "demo", "ppr", "enqueue", "doctor"})
+
+
+def _uses_rules() -> bool:
+    """Whether the command being run reads the operator's rules files."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and bool(RULES_COMMANDS & set(ctx.command_path.split()[1:]))
 
 
 @click.group()
