@@ -21,7 +21,6 @@ from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, CatalogError, Sandb
 from plm_sync.connect.sandbox.faults import FaultSpec
 from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.connect.sandbox.server import SandboxBindError, SandboxOptions, SandboxServer
-from plm_sync.doctor import Outcome, diagnose, healthy
 from plm_sync.domain.explain import explain_mpn
 from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import EXIT_USAGE, PlmSyncError, UsageError
@@ -32,10 +31,7 @@ from plm_sync.reports import catalog, health, list_runs, run_report
 from plm_sync.runlog import cancel_run, prune_runs
 from plm_sync.store.database import open_database, safe_url
 from plm_sync.store.runs import COUNT_FIELDS
-from plm_sync.views.html import render_report, when
-from plm_sync.views.workbook import write_report_workbook
-from plm_sync.web import WebServer
-from plm_sync.workbooks import export_ppr, import_ppr
+from plm_sync.views import when
 
 
 class _Context:
@@ -512,9 +508,15 @@ def report(context: _Context, run_id: str, output: str, output_file: Path | None
         path = output_file or Path(f"plm_sync_run_{data['id']}.{output}")
         try:
             if output == "html":
+                from plm_sync.views.html import render_report  # noqa: PLC0415 - Jinja2 on use
+
                 history = list_runs(context.settings, limit=30)
                 path.write_text(render_report(data, history, root=None), encoding="utf-8")
             else:
+                from plm_sync.views.workbook import (  # noqa: PLC0415 - openpyxl on use
+                    write_report_workbook,
+                )
+
                 write_report_workbook(data, path)
         except OSError as error:
             raise UsageError(f"{path}: cannot write: {error.strerror}") from None
@@ -537,6 +539,8 @@ def serve(context: _Context, host: str, port: int, allow_remote: bool, max_age: 
     """A read-only web view of the runs, with /health for monitoring."""
     with open_database(context.settings.database_url, migrate=False):
         pass  # the database holds plm-sync's schema before the first page is asked for
+    from plm_sync.web import WebServer  # noqa: PLC0415 - the web pages load with `serve`
+
     try:
         server = WebServer(
             context.settings, host=host, port=port, allow_remote=allow_remote, max_age_hours=max_age
@@ -598,6 +602,8 @@ def ppr() -> None:
 @pass_context
 def ppr_export(context: _Context, product_id: str, output: Path | None) -> None:
     """Write the stored product line as a PLM workbook."""
+    from plm_sync.workbooks import export_ppr  # noqa: PLC0415 - openpyxl on use
+
     path = export_ppr(context.settings, product_id, output)
     click.echo(f"wrote {path}")
 
@@ -611,6 +617,8 @@ def ppr_export(context: _Context, product_id: str, output: Path | None) -> None:
 @pass_context
 def ppr_import(context: _Context, file: Path, dry_run: bool, output: str) -> None:
     """Validate an edited workbook and keep its edits as operator overrides."""
+    from plm_sync.workbooks import import_ppr  # noqa: PLC0415 - openpyxl on use
+
     outcome = import_ppr(context.settings, file, dry_run=dry_run)
     report = run_report(context.settings, outcome.run_id)
     if output == "json":
@@ -631,6 +639,8 @@ def doctor(ctx: click.Context, output: str) -> None:
     Reads only: records no run, creates or migrates no database. Exits 0 when every check
     passes (warnings allowed), 2 naming what to fix.
     """
+    from plm_sync.doctor import Outcome, diagnose, healthy  # noqa: PLC0415 - on use
+
     context = ctx.find_object(_Context)
     assert context is not None  # noqa: S101 - set by the group callback
     settings = None if context.settings_error else context.settings
@@ -670,6 +680,8 @@ def migrate(context: _Context) -> None:
 @pass_context
 def demo(context: _Context) -> None:
     """Serve the bundled sample catalog on loopback and sync it into plm_sync_demo.db."""
+    from plm_sync.workbooks import export_ppr  # noqa: PLC0415 - openpyxl on use
+
     key = f"SU-DEMO-{secrets.token_hex(4)}:{secrets.token_hex(16)}"
     server = SandboxServer(
         SandboxCatalog.load(SAMPLE_CATALOG), SandboxOptions(api_key=key), port=0

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from plm_sync.store.database import alembic_config, make_engine, upgrade
+from plm_sync.store.database import HEAD_REVISION, alembic_config, make_engine, upgrade
 from plm_sync.store.models import Base
 
 pytestmark = pytest.mark.integration
@@ -21,3 +26,30 @@ def test_upgrade_head_matches_the_models(database_url: str) -> None:
         assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_the_head_revision_in_code_is_alembics_head() -> None:
+    engine = make_engine("sqlite://")
+    try:
+        head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    finally:
+        engine.dispose()
+    assert head == HEAD_REVISION
+
+
+def test_a_read_only_command_imports_no_alembic_on_an_up_to_date_database(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'plm.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    probe = (
+        "import sys; from plm_sync.reports import list_runs; from plm_sync.config import "
+        f"Settings; list_runs(Settings(database_url={url!r})); "
+        "print(any(name.startswith('alembic') for name in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "False"

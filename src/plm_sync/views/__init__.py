@@ -1,5 +1,7 @@
 """Run reports for people: HTML pages (Jinja2, autoescaped) and Excel workbooks (openpyxl)."""
 
+from datetime import UTC, datetime
+
 # The report's "Changes" table: label and key of the report's `diff`, in the order shown.
 CHANGE_ROWS = (
     ("plans appeared", "plans_created"),
@@ -10,3 +12,12 @@ CHANGE_ROWS = (
     ("switch paths changed", "switches_updated"),
     ("switch paths deactivated", "switches_deactivated"),
 )
+
+
+def when(moment: str | None) -> str:
+    """An ISO timestamp as people read it: `2026-11-30 08:02:24 UTC` (no microseconds)."""
+    if not moment:
+        return ""
+    parsed = datetime.fromisoformat(moment)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from plm_sync.views import CHANGE_ROWS
+from plm_sync.views import CHANGE_ROWS, when
 
 CHART_HEIGHT = 120
 BAR_WIDTH = 18
@@ -29,15 +29,6 @@ _environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-def when(moment: str | None) -> str:
-    """An ISO timestamp as people read it: `2026-11-30 08:02:24 UTC` (no microseconds)."""
-    if not moment:
-        return ""
-    parsed = datetime.fromisoformat(moment)
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 _environment.filters["when"] = when
