@@ -79,7 +79,13 @@ def plan(self: PlmSyncTask, run_id: int, request: dict[str, Any]) -> dict[str, A
     )
     if planned is None:  # cancelled or failed before a worker took it
         return {"run_id": run_id, "skipped": True}
-    header = [sync_product_task.s(run_id, request, product) for product in planned.products]
+    offers = planned.offers
+    header = [
+        sync_product_task.s(
+            run_id, request, product, None if offers is None else offers.get(product["id"], [])
+        )
+        for product in planned.products
+    ]
     callback = close_run_task.s(run_id, request, listed=planned.listed)
     if header:
         chord(header)(callback)
@@ -97,12 +103,21 @@ def plan(self: PlmSyncTask, run_id: int, request: dict[str, Any]) -> dict[str, A
     retry_kwargs={"max_retries": 3},
 )
 def sync_product_task(
-    self: PlmSyncTask, run_id: int, request: dict[str, Any], product: dict[str, Any]
+    self: PlmSyncTask,
+    run_id: int,
+    request: dict[str, Any],
+    product: dict[str, Any],
+    offer_rows: list[Any] | None = None,
 ) -> dict[str, Any]:
     """One product line of a run (idempotent; a database hiccup retries the task)."""
     try:
         return sync_product(
-            self.settings, run_id, SyncRequest.from_dict(request), product, factory=self.factory
+            self.settings,
+            run_id,
+            SyncRequest.from_dict(request),
+            product,
+            offer_rows=offer_rows,
+            factory=self.factory,
         )
     except PlmSyncError as error:
         log.warning(

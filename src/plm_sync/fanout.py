@@ -35,6 +35,8 @@ class RunPlan:
 
     products: list[dict[str, Any]]
     listed: list[str]
+    # each product's offer rows, read once for the whole run; None: each task lists its own
+    offers: dict[str, list[Any]] | None
 
 
 @contextmanager
@@ -94,10 +96,18 @@ def plan_run(
             try:
                 with run.closes_on_failure():
                     products = [asdict(product) for product in run.list_products()]
+                    offers = run.client.offer_rows(request.product_ids) if settings.offers else {}
             finally:
                 run.close_client()
             runlog.heartbeat(force=True)
-            return RunPlan(products, sorted(run.tally.listed))
+            wanted = {product["id"] for product in products}
+            return RunPlan(
+                products,
+                sorted(run.tally.listed),
+                None
+                if offers is None
+                else {pid: rows for pid, rows in offers.items() if pid in wanted},
+            )
 
 
 def sync_product(
@@ -106,6 +116,7 @@ def sync_product(
     request: SyncRequest,
     product: dict[str, Any],
     *,
+    offer_rows: list[Any] | None = None,
     factory: Factory | None = None,
 ) -> dict[str, Any]:
     """Fetch, group and store one product line of a run; its tally for the closing task.
@@ -117,6 +128,8 @@ def sync_product(
         runlog = RunLog.resume(database, run_id)
         with runlog.bound():
             run = _sync_run(settings, request, runlog)
+            if offer_rows is not None:  # the planning task read the run's offers
+                run.offer_rows, run.offers_read = {product["id"]: offer_rows}, True
             if run.cancel_requested():
                 return run.tally.as_dict()
             try:

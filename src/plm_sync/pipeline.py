@@ -281,6 +281,10 @@ class SyncRun:
         ] = {}
         self.held_events: dict[str, list[Event]] = {}
         self.brake_message: str | None = None
+        # the account's offer rows by product, read once per run on first use (None: they
+        # cannot be indexed, each product lists its own)
+        self.offer_rows: dict[str, list[Any]] | None = None
+        self.offers_read = False
 
     @property
     def client(self) -> ConnectClient:
@@ -593,6 +597,17 @@ class SyncRun:
         if offer is not None or not new_line:  # a new line without an offer stores none
             snapshot.save_offer(product.id, offer, self.run_id)
 
+    def offers_of(self, product_id: str) -> list[Any] | None:
+        """A product's offer rows, from the one listing of the run's offers (read on first use).
+
+        One paged read of `/offers` per run instead of one request per product; a failed read
+        fails this product's line and is tried again for the next. None: list them for it.
+        """
+        if not self.offers_read:
+            self.offer_rows = self.client.offer_rows(self.request.product_ids)
+            self.offers_read = True
+        return None if self.offer_rows is None else self.offer_rows.get(product_id, [])
+
     def brake_engaged(self) -> bool:
         """Whether the deactivation brake is on for this run."""
         return self.runlog.deactivation_limit is not None
@@ -607,7 +622,7 @@ class SyncRun:
             return []
         self.step = f"fetching offers of {product_id}"
         try:
-            fetched = self.client.offers(product_id)
+            fetched = self.client.offers(product_id, self.offers_of(product_id))
         except ConnectAuthError:
             raise
         except ConnectError as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -315,21 +315,46 @@ class ConnectClient:
             self._presets = tuple(presets)
         return self._presets
 
-    def offers(self, product_id: str) -> OfferFetch:
+    def offer_rows(self, product_ids: Sequence[str] = ()) -> dict[str, list[Any]] | None:
+        """The account's offer rows by product id, read in pages once (a run's first step).
+
+        With product ids, only theirs. A Connect without the Offers module has none. None
+        when a row names no product: then each product's offers must be listed for it.
+        """
+        if self._no_offers_module:
+            return {}
+        filters = [in_("product.id", list(product_ids))] if product_ids else []
+        try:
+            rows = list(_OfferReader(self).rows("/offers", filters))
+        except ConnectNotFoundError:
+            self._no_offers_module = True
+            return {}
+        by_product: dict[str, list[Any]] = {}
+        for row in rows:
+            product = row.get("product") if isinstance(row, dict) else None
+            product_id = product.get("id") if isinstance(product, dict) else None
+            if not isinstance(product_id, str):
+                return None
+            by_product.setdefault(product_id, []).append(row)
+        return by_product
+
+    def offers(self, product_id: str, rows: Sequence[Any] | None = None) -> OfferFetch:
         """The product's offers; only published ones (ready, listed) are read in full.
 
-        A Connect without the Offers module (HTTP 404 on /offers) has none; the client then
-        stops asking, so such an account pays one request per run, not one per product.
+        `rows`: the product's offer rows when the run read them all at once (`offer_rows`);
+        without them they are listed for this product. A Connect without the Offers module
+        (HTTP 404 on /offers) has none; the client then stops asking.
         """
         if self._no_offers_module:
             return OfferFetch([], [])
         reader = _OfferReader(self)
         found: list[SourceOffer] = []
-        try:
-            rows = list(reader.rows("/offers", [eq("product.id", product_id)]))
-        except ConnectNotFoundError:
-            self._no_offers_module = True
-            return OfferFetch([], [])
+        if rows is None:
+            try:
+                rows = list(reader.rows("/offers", [eq("product.id", product_id)]))
+            except ConnectNotFoundError:
+                self._no_offers_module = True
+                return OfferFetch([], [])
         for row in rows:
             try:
                 header = parse_offer_header(row)

@@ -244,3 +244,30 @@ def test_valid_offer_items_keep_every_plan_value(raw: dict[str, Any]) -> None:
     for value, given_value in zip(values, raw["plans"], strict=True):
         assert value.min_units == given_value["constraint"]["min"]
         assert value.max_units == (given_value["constraint"]["max"] or -1)
+
+
+@responses.activate
+def test_a_run_lists_the_accounts_offers_once_and_reads_parts_only_for_published_ones() -> None:
+    listed = {**HEADER, "product": {"id": PID}}
+    private = {**HEADER, "id": "OFR-2", "status": "private", "product": {"id": "PRD-2"}}
+    serve(responses.mock, "/offers", [listed, private])
+    serve_offer(responses.mock)
+    serve(responses.mock, "/offers-ns/presets", SAMPLE["presets"])
+    reader = client()
+    by_product = reader.offer_rows()
+    assert by_product is not None
+    assert sorted(by_product) == ["PRD-2", PID]
+    listings = len(responses.calls)
+    (offer,) = reader.offers(PID, by_product[PID]).offers
+    assert offer.is_published
+    assert reader.offers("PRD-3", by_product.get("PRD-3", [])).offers == []
+    (other,) = reader.offers("PRD-2", by_product["PRD-2"]).offers
+    assert not other.is_published
+    paths = [call.request.path_url.split("?")[0] for call in responses.calls[listings:]]
+    assert "/public/v1/offers" not in paths  # no listing per product, only the parts
+
+
+@responses.activate
+def test_offer_rows_that_name_no_product_are_listed_per_product_instead() -> None:
+    serve(responses.mock, "/offers", [HEADER])  # the sample's row carries no `product`
+    assert client().offer_rows() is None
