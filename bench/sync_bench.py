@@ -17,7 +17,8 @@ process (peak RSS from wait4), on SQLite and PostgreSQL:
                offer: a plan per full SKU, features, an upgrade switch between neighbours
 
 Run: `.venv/bin/python bench/sync_bench.py --sizes 10000 100000`. Prints a table and writes
-JSON to bench/results/. Nothing here runs in the test suite.
+JSON to bench/results/. `BENCH_ITEMS_PER_PRODUCT=50` gives the many-small-products shape (the
+default, 1000, is few large products). Nothing here runs in the test suite.
 """
 
 from __future__ import annotations
@@ -355,7 +356,8 @@ def worker_sync(env: dict[str, str], broker: str) -> tuple[float, float]:
 
 def generate(size: int, folder: Path, *, offers: bool = False) -> Path:
     """A generated catalog file of `size` items (with a listed offer per product if asked)."""
-    products = max(1, size // ITEMS_PER_PRODUCT)
+    per_product = int(os.environ.get("BENCH_ITEMS_PER_PRODUCT", ITEMS_PER_PRODUCT))
+    products = max(1, size // per_product)
     catalog = folder / f"catalog-{size}{'-offers' if offers else ''}.json"
     subprocess.run(
         [
@@ -367,7 +369,7 @@ def generate(size: int, folder: Path, *, offers: bool = False) -> Path:
             "--products",
             str(products),
             "--items-per-product",
-            str(ITEMS_PER_PRODUCT),
+            str(per_product),
             "--seed",
             "1",
             *(["--offers"] if offers else []),

@@ -306,7 +306,7 @@ class SyncRun:
         product line: the lines written so far are whole, nothing else is touched.
         """
         for product in self.list_products():
-            if self.cancel_requested():
+            if self.tally.cancelled:  # seen by the last line's transaction
                 return
             self.product(product)
             self.runlog.heartbeat()
@@ -528,10 +528,13 @@ class SyncRun:
         """
         dry = self.request.dry_run
         held_back = 0
-        stored = False  # the line is (still) what these inputs give
+        signature_due = False  # the line is now what this product row gives: record its signals
         before = list(events)
         offer, _ = choose_offer(offers)
         with unit_of_work(self.factory, commit=not dry) as session:
+            if self.runlog.cancel_requested(session):  # stop before this line, write nothing
+                self.tally.cancelled = True
+                return Changes(), []
             catalog = CatalogRepository(session)
             existing = catalog.line(product.id)
             overrides = OverrideRepository(session).for_line(existing.id) if existing else []
@@ -540,7 +543,7 @@ class SyncRun:
             if existing is not None and _is_current(existing, source):
                 changes = Changes(unchanged=existing.row_count)
                 events += catalog.findings(existing)
-                stored = True
+                signature_due = existing.connect_signature != product.signature
             else:
                 self.step = f"grouping {product.id}"
                 grouped, offer = group_product(product, items, offers, self.rules)
@@ -568,8 +571,8 @@ class SyncRun:
                         session.rollback()  # the line stays as stored until the run's total
                     else:
                         events += change_events(product.id, changes, dry)
-                        stored = True
-            if stored and product.signature:
+                        signature_due = True
+            if signature_due and product.signature:
                 catalog.set_signature(product.id, product.signature)
             if not dry and not held_back:
                 self.runlog.replace_events(session, events, product.id)

@@ -187,10 +187,17 @@ class RunLog:
         else:
             runs.replace_product_events(self.run_id, product_id, events)
 
-    def cancel_requested(self) -> bool:
-        """Whether an operator cancelled the run (or it was closed); remembered once seen."""
+    def cancel_requested(self, session: Session | None = None) -> bool:
+        """Whether an operator cancelled the run (or it was closed); remembered once seen.
+
+        With a session, asked inside the caller's transaction (a product line's), which
+        costs one small query instead of a transaction of its own.
+        """
         if not self._cancelled:
-            with unit_of_work(self.factory) as session:
+            if session is None:
+                with unit_of_work(self.factory) as own:
+                    self._cancelled = RunRepository(own).cancel_requested(self.run_id)
+            else:
                 self._cancelled = RunRepository(session).cancel_requested(self.run_id)
             if self._cancelled:
                 log.warning("run_cancel_seen")

@@ -189,7 +189,7 @@ def test_a_running_run_cancels_at_its_next_product_line(
         )
     report = run_report(settings, outcome.run_id)
     assert report["status"] == "cancelled"
-    assert report["counts"]["products"] == 1
+    assert report["counts"]["products"] == 2  # the second was read, the cancel seen, not written
     assert report["cursor_after"] is None
     assert "cancelled by an operator" in report["message"]
     assert len(lines_by_id(settings)) == 1  # the line written before stays whole
