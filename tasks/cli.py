@@ -11,9 +11,9 @@ from plm_sync.config import load_settings
 from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import UsageError
 from plm_sync.fanout import open_run
-from plm_sync.pipeline import SyncRequest, check_product_id
 from plm_sync.runlog import RunLog
 from plm_sync.store.database import open_database
+from plm_sync.sync_request import SyncRequest, check_product_id
 
 PING_SECONDS = 2.0
 

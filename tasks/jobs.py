@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from plm_sync.config import Settings, load_settings
 from plm_sync.errors import PlmSyncError, RunConflictError
 from plm_sync.fanout import close_run, open_run, plan_run, sync_product
-from plm_sync.pipeline import SyncRequest
 from plm_sync.runlog import prune_runs, sweep_runs
 from plm_sync.store.database import connect
+from plm_sync.sync_request import SyncRequest
 from plm_sync.workbooks import import_ppr
 from tasks.app import app
 

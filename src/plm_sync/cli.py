@@ -26,11 +26,12 @@ from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import EXIT_USAGE, PlmSyncError, UsageError
 from plm_sync.logging import configure_logging
 from plm_sync.mappings import load_plm_rules
-from plm_sync.pipeline import SyncRequest, check_product_id, run_sync
+from plm_sync.pipeline import run_sync
 from plm_sync.reports import catalog, health, list_runs, run_report
 from plm_sync.runlog import cancel_run, prune_runs
 from plm_sync.store.database import open_database, safe_url
 from plm_sync.store.runs import COUNT_FIELDS
+from plm_sync.sync_request import SyncRequest, check_product_id
 from plm_sync.views import when
 
 

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from plm_sync.config import Settings
 from plm_sync.domain.source import SourceProduct
 from plm_sync.mappings import cached_rules, load_rules
-from plm_sync.pipeline import SyncRequest, SyncRun
+from plm_sync.pipeline import SyncRun
 from plm_sync.runlog import RunLog, RunOutcome
 from plm_sync.store.database import open_database
+from plm_sync.sync_request import SyncRequest
 
 Factory = sessionmaker[Session]
 
