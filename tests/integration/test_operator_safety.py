@@ -422,3 +422,25 @@ def test_catalog_of_an_unknown_product_says_so(tmp_path: Path) -> None:
     result = cli("catalog", "--product", "PRD-000-000-000", env=env)
     assert result.returncode == 0
     assert "no stored product line for PRD-000-000-000" in result.stdout
+
+
+def test_runs_prune_and_cancel_through_the_cli(
+    brake_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    env = env_for(tmp_path / "plm.db", brake_sandbox.url)
+    assert cli("sync", "--full", env=env).returncode == 0
+    assert cli("sync", "--full", env=env).returncode == 0
+    kept = cli("runs", "prune", "--older-than", "90d", env=env)
+    assert kept.returncode == 0
+    assert "pruned 0 run(s)" in kept.stdout
+    bad = cli("runs", "prune", "--older-than", "ninety days", env=env)
+    assert bad.returncode == 2
+    assert "--older-than" in bad.stderr
+    finished = cli("runs", "cancel", "1", env=env)
+    assert finished.returncode == 2
+    assert "only queued or running runs cancel" in finished.stderr
+    unknown = cli("runs", "cancel", "x", env=env)
+    assert unknown.returncode == 2
+    assert "not a number" in unknown.stderr
+    listed = json.loads(cli("runs", "--format", "json", env=env).stdout)
+    assert [run["id"] for run in listed] == [2, 1]
