@@ -816,7 +816,13 @@ def sandbox_generate(
     except OSError as error:
         raise UsageError(f"{output}: cannot write: {error.strerror}") from None
     count = sum(len(rows) for rows in data["items"].values())
-    click.echo(f"wrote {output}: {products} products, {count} items (seed {seed})")
+    published = sum(1 for row in data["products"] if row["status"] == "published")
+    others = len(data["products"]) - published
+    click.echo(
+        f"wrote {output}: {published} published products"
+        + (f" (+{others} in other statuses)" if others else "")
+        + f", {count} items (seed {seed})"
+    )
 
 
 def _load_plugins() -> None:
