@@ -14,8 +14,7 @@ from plm_sync.fanout import open_run
 from plm_sync.runlog import RunLog
 from plm_sync.store.database import open_database
 from plm_sync.sync_request import SyncRequest, check_product_id
-
-PING_SECONDS = 2.0
+from tasks.doctor import PING_SECONDS
 
 ALLOW_DEACTIVATIONS = click.option(
     "--allow-deactivations",

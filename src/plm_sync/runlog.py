@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from plm_sync.config import Settings
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.runs import RunStatus
-from plm_sync.errors import EXIT_ITEM_ERRORS, EXIT_OK, EXIT_RUN_FAILED, UsageError
+from plm_sync.errors import EXIT_ITEM_ERRORS, EXIT_OK, EXIT_RUN_FAILED
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.runs import RunRepository, RunStart
 
@@ -261,7 +261,7 @@ def cancel_run(settings: Settings, run_id: str) -> RunStatus:
     Returns the run's status after the call: `cancelled`, or `running` while it winds down.
     """
     with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
-        run = RunRepository(session).cancel(_run_number(run_id), utcnow())
+        run = RunRepository(session).cancel(run_id, utcnow())
         status = RunStatus(run.status)
         ident = run.id
     log.info("run_cancel_requested", cancelled_run_id=ident, status=str(status))
@@ -278,10 +278,3 @@ def prune_runs(settings: Settings, older_than: timedelta) -> list[int]:
         pruned = RunRepository(session).prune(cutoff)
     log.info("runs_pruned", count=len(pruned), before=cutoff.isoformat())
     return pruned
-
-
-def _run_number(run_id: str) -> int:
-    try:
-        return int(run_id)
-    except ValueError:
-        raise UsageError(f"run id {run_id!r} is not a number: `plm-sync runs` lists them") from None

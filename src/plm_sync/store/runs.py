@@ -161,7 +161,7 @@ class RunRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    def cancel(self, run_id: int, now: datetime) -> Run:
+    def cancel(self, run_id: int | str, now: datetime) -> Run:
         """Cancel a queued run at once; ask a running one to stop at its next product line."""
         run = self.get(run_id)
         if run.status == RunStatus.QUEUED:
