@@ -28,7 +28,7 @@ from plm_sync.domain.overrides import Override, plan_values
 from plm_sync.domain.runs import RunStatus
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.domain.switches import SwitchError
-from plm_sync.errors import EXIT_OK, UsageError
+from plm_sync.errors import UsageError
 from plm_sync.mappings import load_plm_rules, load_rules
 from plm_sync.ppr.export import write_workbook
 from plm_sync.ppr.read import PlanEdit, RateEdit, WorkbookEdits, WorkbookError, read_workbook
@@ -311,5 +311,4 @@ def _apply(runlog: RunLog, plan: _Plan, *, dry_run: bool) -> RunOutcome:
         "unchanged": changes.unchanged,
         "deactivated": changes.deactivated,
     }
-    runlog.close(RunStatus.SUCCEEDED, counts=counts, product_ids=[plan.product_id])
-    return RunOutcome(runlog.run_id, RunStatus.SUCCEEDED, EXIT_OK)
+    return runlog.close(RunStatus.SUCCEEDED, counts=counts, product_ids=[plan.product_id])
