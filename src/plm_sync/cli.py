@@ -23,7 +23,7 @@ from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.connect.sandbox.server import SandboxBindError, SandboxOptions, SandboxServer
 from plm_sync.domain.explain import explain_mpn
 from plm_sync.domain.runs import RunStatus
-from plm_sync.errors import EXIT_USAGE, PlmSyncError, UsageError
+from plm_sync.errors import EXIT_OK, EXIT_USAGE, PlmSyncError, UsageError
 from plm_sync.logging import configure_logging
 from plm_sync.mappings import load_plm_rules
 from plm_sync.pipeline import run_sync
@@ -63,7 +63,9 @@ class _Context:
 
 
 pass_context = click.make_pass_decorator(_Context)
-RULES_COMMANDS = frozenset({"sync", "import", "explain", "demo", "ppr", "enqueue", "doctor"})
+RULES_COMMANDS = frozenset(
+    {"sync", "import", "explain", "demo", "ppr", "enqueue", "doctor", "push"}
+)
 
 
 def _uses_rules() -> bool:
@@ -194,12 +196,30 @@ def _run_and_report(
             outcome = run_sync(settings, request, client=client, progress=progress)
     else:
         outcome = run_sync(settings, request, client=client)
-    report = run_report(settings, outcome.run_id)
+    pushed = None
+    if settings.push_after_sync and outcome.exit_code == EXIT_OK and not request.dry_run:
+        from plm_sync.push import push_after_sync  # noqa: PLC0415 - Commerce code on use
+
+        pushed = push_after_sync(settings, outcome.run_id)
+    if output == "json":  # one JSON document: the sync's report, with its push inside
+        report = run_report(settings, outcome.run_id)
+        if pushed is not None:
+            report["push"] = run_report(settings, pushed.run_id)
+        _print_json(report)
+    else:
+        _show_run(settings, outcome.run_id, output)
+        if pushed is not None:
+            _show_run(settings, pushed.run_id, output)
+    return outcome.exit_code if pushed is None else max(outcome.exit_code, pushed.exit_code)
+
+
+def _show_run(settings: Settings, run_id: int, output: str) -> None:
+    """Print a run's report: JSON, or the summary tables."""
+    report = run_report(settings, run_id)
     if output == "json":
         _print_json(report)
     else:
         _print_report(report)
-    return outcome.exit_code
 
 
 def _plural(count: int, noun: str) -> str:
@@ -217,7 +237,7 @@ def _run_table(report: dict[str, Any]) -> Table:
     counts = report["counts"]
     title = f"run {report['id']}: {report['status']}" + (" (dry run)" if report["dry_run"] else "")
     table = Table(title=title, show_header=False)
-    is_import = report["scope"].startswith("ppr import")
+    is_import = report["scope"].startswith(("ppr import", "push"))
     table.add_row("trigger / scope", f"{report['trigger']} / {report['scope']}")
     table.add_row(
         "started / finished",
@@ -231,11 +251,15 @@ def _run_table(report: dict[str, Any]) -> Table:
             f"{counts['products']} / {counts['items']} "
             f"({_plural(counts['skipped'], 'draft')} skipped)",
         )
-    table.add_row(
-        "catalog rows",
-        f"created {counts['created']}, updated {counts['updated']}, "
-        f"unchanged {counts['unchanged']}, deactivated {counts['deactivated']}",
-    )
+    if report["trigger"] == "push":
+        verb = "would change" if report["dry_run"] else "pushed"
+        table.add_row("lines", f"{verb} {counts['updated']}, unchanged {counts['unchanged']}")
+    else:
+        table.add_row(
+            "catalog rows",
+            f"created {counts['created']}, updated {counts['updated']}, "
+            f"unchanged {counts['unchanged']}, deactivated {counts['deactivated']}",
+        )
     table.add_row("errors / retries", f"{counts['errors']} / {report['retries']}")
     if not is_import:
         table.add_row(
@@ -344,6 +368,56 @@ def import_product(
         allow_deactivations=allow_deactivations,
     )
     sys.exit(_run_and_report(context.settings, request, output))
+
+
+COMMERCE_HELP = (
+    "The Commerce hub and credentials come from PLM_SYNC_COMMERCE_URL, "
+    "PLM_SYNC_COMMERCE_OAUTH_KEY and PLM_SYNC_COMMERCE_OAUTH_SECRET (or their _FILE variants) "
+    "and PLM_SYNC_COMMERCE_APP_ID; never from a flag, so they stay out of shell history."
+)
+
+
+@cli.command(epilog=COMMERCE_HELP)
+@click.argument("product_ids", nargs=-1)
+@click.option(
+    "--changed", is_flag=True, help="Push every line whose catalog differs from its last push."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Parse in PLM and show what would change; apply nothing."
+)
+@click.option(
+    "--upgrade-product",
+    is_flag=True,
+    help="Upgrade a product PLM has an update of before pushing its line.",
+)
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@pass_context
+def push(
+    context: _Context,
+    product_ids: tuple[str, ...],
+    changed: bool,
+    dry_run: bool,
+    upgrade_product: bool,
+    output: str,
+) -> None:
+    """Deliver product lines into Commerce PLM (parseConfig, applyConfig, the PLM task).
+
+    One run (trigger `push`); a line whose catalog is as it was last pushed sends nothing;
+    a line the last sync left in error or held is not pushed. Exit 0, 3 (some lines failed),
+    1 (the run failed) or 2 (settings, credentials).
+    """
+    from plm_sync.push import PushRequest, push_lines  # noqa: PLC0415 - Commerce code on use
+
+    for product_id in product_ids:
+        check_product_id(product_id)
+    request = PushRequest(
+        product_ids, changed=changed, dry_run=dry_run, upgrade_product=upgrade_product
+    )
+    outcome = push_lines(context.settings, request)
+    _show_run(context.settings, outcome.run_id, output)
+    sys.exit(outcome.exit_code)
 
 
 @cli.command("catalog")
@@ -621,11 +695,7 @@ def ppr_import(context: _Context, file: Path, dry_run: bool, output: str) -> Non
     from plm_sync.workbooks import import_ppr  # noqa: PLC0415 - openpyxl on use
 
     outcome = import_ppr(context.settings, file, dry_run=dry_run)
-    report = run_report(context.settings, outcome.run_id)
-    if output == "json":
-        _print_json(report)
-    else:
-        _print_report(report)
+    _show_run(context.settings, outcome.run_id, output)
     sys.exit(outcome.exit_code)
 
 
@@ -680,18 +750,40 @@ def migrate(context: _Context) -> None:
 @cli.command()
 @pass_context
 def demo(context: _Context) -> None:
-    """Serve the bundled sample catalog on loopback and sync it into plm_sync_demo.db."""
+    """Serve the bundled sample catalog on loopback, sync it into plm_sync_demo.db, push it.
+
+    Connect -> plm-sync -> Commerce in one command: the sample catalog served by the Connect
+    sandbox, a full sync, the PLM workbooks, and a push of every product line into the
+    Commerce sandbox (which parses, applies and reports each one as PLM would).
+    """
+    from plm_sync.commerce.sandbox.server import (  # noqa: PLC0415 - on use
+        CommerceSandbox,
+        CommerceSandboxOptions,
+    )
+    from plm_sync.push import PushRequest, push_lines  # noqa: PLC0415
     from plm_sync.workbooks import export_ppr  # noqa: PLC0415 - openpyxl on use
 
     key = f"SU-DEMO-{secrets.token_hex(4)}:{secrets.token_hex(16)}"
     server = SandboxServer(
         SandboxCatalog.load(SAMPLE_CATALOG), SandboxOptions(api_key=key), port=0
     ).start()
+    commerce_options = CommerceSandboxOptions(
+        oauth_key=f"demo-{secrets.token_hex(4)}",
+        oauth_secret=secrets.token_hex(16),
+        task_seconds=0.3,
+    )
+    hub = CommerceSandbox(commerce_options, port=0).start()
     try:
         settings = context.settings.with_overrides(
             database_url=f"sqlite:///{DEMO_DATABASE}",
             connect_url=server.url,
             connect_api_key=key,
+            commerce_url=hub.url,
+            commerce_oauth_key=commerce_options.oauth_key,
+            commerce_oauth_secret=commerce_options.oauth_secret,
+            commerce_app_id=commerce_options.app_id,
+            commerce_poll_seconds=0.1,
+            push_after_sync=False,
         )
         click.echo(f"sandbox with the bundled sample catalog on {server.url}")
         code = _run_and_report(settings, SyncRequest(trigger="cli", full=True), "table")
@@ -700,8 +792,19 @@ def demo(context: _Context) -> None:
         )
         workbook = export_ppr(settings, DEMO_PRODUCT, DEMO_WORKBOOK)
         offer_workbook = export_ppr(settings, DEMO_OFFER_PRODUCT, DEMO_OFFER_WORKBOOK)
+        click.echo(f"Commerce sandbox (PLM) on {hub.url}: pushing every product line")
+        lines = tuple(line["connect_product_id"] for line in catalog(settings)["product_lines"])
+        pushed = push_lines(settings, PushRequest(lines, changed=True))
+        _print_report(run_report(settings, pushed.run_id))
+        applied = hub.plm.state()["applied"]
     finally:
+        hub.stop()
         server.stop()
+    for item in applied:
+        click.echo(
+            f"PLM applied {len(item['plans'])} service plans of {item['product_id']} "
+            f"(request {item['tracking_id']})"
+        )
     click.echo(
         f"catalog stored in {DEMO_DATABASE.resolve()} "
         f"(`plm-sync --database-url sqlite:///{DEMO_DATABASE} catalog`)"
@@ -712,7 +815,7 @@ def demo(context: _Context) -> None:
         f"PLM workbook of {DEMO_OFFER_PRODUCT} (plans from its Connect offer, with switch "
         f"paths) written to {offer_workbook.resolve()}"
     )
-    sys.exit(code)
+    sys.exit(max(code, pushed.exit_code))
 
 
 @cli.group(invoke_without_command=True)
@@ -823,6 +926,79 @@ def sandbox_generate(
         + (f" (+{others} in other statuses)" if others else "")
         + f", {count} items (seed {seed})"
     )
+
+
+@sandbox.command("commerce")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8766, show_default=True, help="0: any free."
+)
+@click.option("--fail-task", is_flag=True, help="Every PLM task fails, with an actionOutput.")
+@click.option(
+    "--task-seconds",
+    type=click.FloatRange(0),
+    default=1.0,
+    show_default=True,
+    help="How long a PLM task takes (n, then r, then s or f).",
+)
+@click.option(
+    "--not-installed", multiple=True, help="A product PLM knows but has not installed (repeat)."
+)
+@click.option("--unknown", multiple=True, help="A product PLM does not know at all (repeat).")
+@click.option("--update-available", multiple=True, help="A product PLM has an update of (repeat).")
+@click.option("--faults", help="Fault rates, as the Connect sandbox's (e.g. '503:0.1,reset:0.05').")
+@click.option("--seed", type=int, help="Seed that makes the faults repeatable.")
+@click.option("--allow-remote", is_flag=True, help="Allow listening beyond loopback.")
+def sandbox_commerce(
+    host: str,
+    port: int,
+    fail_task: bool,
+    task_seconds: float,
+    not_installed: tuple[str, ...],
+    unknown: tuple[str, ...],
+    update_available: tuple[str, ...],
+    faults: str | None,
+    seed: int | None,
+    allow_remote: bool,
+) -> None:
+    """Serve a Commerce PLM double on loopback (OAuth 1.0a, parseConfig, applyConfig, tasks).
+
+    The OAuth key, secret and app id it accepts are printed; point PLM_SYNC_COMMERCE_* at it.
+    """
+    from plm_sync.commerce.sandbox.plm import SandboxPlm  # noqa: PLC0415 - on use
+    from plm_sync.commerce.sandbox.server import (  # noqa: PLC0415
+        CommerceSandbox,
+        CommerceSandboxOptions,
+    )
+
+    try:
+        options = CommerceSandboxOptions(
+            task_seconds=task_seconds,
+            fail_task=fail_task,
+            faults=FaultSpec.parse(faults),
+            seed=seed,
+        )
+        plm = SandboxPlm(
+            not_installed=set(not_installed),
+            unknown=set(unknown),
+            update_available=set(update_available),
+        )
+        server = CommerceSandbox(options, plm, host=host, port=port, allow_remote=allow_remote)
+    except (ValueError, SandboxBindError) as error:
+        raise UsageError(str(error)) from None
+    except OSError as error:
+        raise UsageError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    click.echo(f"Commerce sandbox: PLM_SYNC_COMMERCE_URL={server.url}")
+    click.echo(
+        f"PLM_SYNC_COMMERCE_OAUTH_KEY={options.oauth_key} "
+        f"PLM_SYNC_COMMERCE_OAUTH_SECRET={options.oauth_secret} "
+        f"PLM_SYNC_COMMERCE_APP_ID={options.app_id}  (sandbox test credentials)"
+    )
+    click.echo(f"state: {server.control_url}/state  tasks fail: {'yes' if fail_task else 'no'}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped")
 
 
 def _load_plugins() -> None:

@@ -67,12 +67,38 @@ class Settings:
     deactivation_limit: str = DEFAULT_DEACTIVATION_LIMIT  # `N` plans or `N%` (brake)
     queued_run_timeout: float = 3600.0  # a queued run no worker took by then is failed
     retention_days: float | None = None  # beat prunes runs older than this; None: never
+    # CloudBlue Commerce (push): the hub's controller URL, OAuth 1.0a consumer key and secret,
+    # the APS resource id of the Connect extension's app instance
+    commerce_url: str | None = None
+    commerce_oauth_key: str | None = field(default=None, repr=False)
+    commerce_oauth_secret: str | None = field(default=None, repr=False)
+    commerce_app_id: str | None = None
+    commerce_poll_seconds: float = 10.0  # between polls of a PLM task
+    commerce_task_timeout: float = 1800.0  # a PLM task not done by then fails its line
+    commerce_verify_tls: bool = True
+    push_after_sync: bool = False  # push the lines a successful sync changed
 
     def __repr__(self) -> str:
         shown = ", ".join(
             f"{item.name}={getattr(self, item.name)!r}" for item in fields(self) if item.repr
         )
-        return f"Settings({shown}, connect_api_key={_mask(self.connect_api_key)!r})"
+        secrets = ", ".join(
+            f"{name}={_mask(getattr(self, name))!r}"
+            for name in ("connect_api_key", "commerce_oauth_key", "commerce_oauth_secret")
+        )
+        return f"Settings({shown}, {secrets})"
+
+    @property
+    def commerce_configured(self) -> bool:
+        """Whether any Commerce setting is given (then all of them must be)."""
+        return any(
+            (
+                self.commerce_url,
+                self.commerce_oauth_key,
+                self.commerce_oauth_secret,
+                self.commerce_app_id,
+            )
+        )
 
     @property
     def brake(self) -> DeactivationLimit:
@@ -98,9 +124,15 @@ _CONVERTERS: dict[str, type] = {
     "visibility_timeout": int,
     "redelivery_check_seconds": int,
     "retention_days": float,
+    "commerce_poll_seconds": float,
 }
 # settings that may be read from a file named by another variable (Docker/Kubernetes secrets)
-SECRET_FILES = {"connect_api_key": "PLM_SYNC_CONNECT_API_KEY_FILE"}
+SECRET_FILES = {
+    "connect_api_key": "PLM_SYNC_CONNECT_API_KEY_FILE",
+    "commerce_oauth_key": "PLM_SYNC_COMMERCE_OAUTH_KEY_FILE",
+    "commerce_oauth_secret": "PLM_SYNC_COMMERCE_OAUTH_SECRET_FILE",
+}
+BOOLEAN_SETTINGS = frozenset({"offers", "commerce_verify_tls", "push_after_sync"})
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **flags: Any) -> Settings:  # noqa: ANN401
@@ -147,24 +179,38 @@ def _secret_from_file(
     return {name: secret}
 
 
+def _check_url(url: str | None, what: str, hint: str) -> None:
+    if not url:
+        return
+    scheme, _, rest = url.partition("://")
+    if scheme not in {"http", "https"} or not rest.strip("/"):
+        raise UsageError(
+            f"{what} {url!r} must start with https:// (or http:// for a local sandbox), {hint}"
+        )
+
+
 def _validate(settings: Settings) -> None:
     """Checks of values whose mistakes would only show deep inside a run."""
     if settings.page_size < 1:
         raise UsageError("page size must be at least 1 (PLM_SYNC_PAGE_SIZE)")
-    if settings.connect_url:
-        scheme, _, rest = settings.connect_url.partition("://")
-        if scheme not in {"http", "https"} or not rest.strip("/"):
-            raise UsageError(
-                f"Connect URL {settings.connect_url!r} must start with https:// (or http:// "
-                "for a local sandbox), e.g. https://api.connect.cloudblue.com/public/v1 "
-                "(PLM_SYNC_CONNECT_URL or --connect-url)"
-            )
+    _check_url(
+        settings.connect_url,
+        "Connect URL",
+        "e.g. https://api.connect.cloudblue.com/public/v1 (PLM_SYNC_CONNECT_URL or --connect-url)",
+    )
     try:
         settings.brake  # noqa: B018 - parsed for its ValueError
     except ValueError as error:
         raise UsageError(f"PLM_SYNC_DEACTIVATION_LIMIT: {error}") from None
     if settings.retention_days is not None and settings.retention_days <= 0:
         raise UsageError("PLM_SYNC_RETENTION_DAYS must be above 0 (leave it unset to keep runs)")
+    _check_url(
+        settings.commerce_url, "Commerce URL", "the hub's controller URL (PLM_SYNC_COMMERCE_URL)"
+    )
+    if settings.commerce_poll_seconds <= 0 or settings.commerce_task_timeout <= 0:
+        raise UsageError(
+            "PLM_SYNC_COMMERCE_POLL_SECONDS and PLM_SYNC_COMMERCE_TASK_TIMEOUT must be above 0"
+        )
 
 
 _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
@@ -173,9 +219,9 @@ _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "
 def _convert(name: str, raw: str) -> Any:  # noqa: ANN401 - depends on the field
     if name == "mappings":
         return Path(raw)
-    if name == "queued_run_timeout":
+    if name in {"queued_run_timeout", "commerce_task_timeout"}:
         return parse_duration(raw, ENV_PREFIX + name.upper())
-    if name == "offers":
+    if name in BOOLEAN_SETTINGS:
         if raw.strip().casefold() not in _BOOLEANS:
             env_name = ENV_PREFIX + name.upper()
             raise UsageError(f"{env_name}={raw!r} must be true or false")

@@ -77,3 +77,61 @@ class RunFailedError(PlmSyncError):
 
 class RunConflictError(UsageError):
     """Another run is in progress on this database (exit 2)."""
+
+
+class CommerceError(PlmSyncError):
+    """Any failure talking to CloudBlue Commerce (the PLM and adapter APS services)."""
+
+
+class CommerceAuthError(CommerceError):
+    """Commerce refused the OAuth credentials or the app id; never retried (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class CommerceServiceError(CommerceError):
+    """The hub has no (or more than one) instance of a service plm-sync needs (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class CommerceApiError(CommerceError):
+    """Commerce answered an error (an APSError body; HTTP 500 also means not found)."""
+
+    def __init__(self, message: str, *, status: int, detail: str | None = None) -> None:
+        self.status = status
+        self.detail = detail  # the APSError's own message, when there is one
+        super().__init__(message)
+
+
+class CommerceRefusedError(CommerceError):
+    """A 2xx answer whose body holds `error` (PLM refused the workbook, the product...)."""
+
+    def __init__(self, message: str, *, detail: str) -> None:
+        self.detail = detail
+        super().__init__(message)
+
+
+class CommerceTransientError(CommerceError):
+    """429, 502/503/504, resets and timeouts: retried where that is safe.
+
+    `status` is the HTTP status (None: no answer); `sent` is False when the request surely
+    never reached the hub (no connection was made).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+        sent: bool = True,
+    ) -> None:
+        self.retry_after = retry_after
+        self.status = status
+        self.sent = sent
+        super().__init__(message)
+
+
+class CommerceUnknownOutcomeError(CommerceError):
+    """`applyConfig` was sent but its answer was lost: PLM may or may not have taken it."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -308,7 +309,7 @@ def _structure_requirements(book: Workbook) -> None:
             writer.row([name, field.name + mark, default])
 
 
-def write_workbook(line: dict[str, Any], rules: PlmRules, path: Path) -> None:
+def write_workbook(line: dict[str, Any], rules: PlmRules, path: Path | BinaryIO) -> None:
     """Write the workbook of one product line (catalog JSON shape) to `path`.
 
     Sheets: StructureRequirements, ServicePlans, Resources, PlanPeriods, ResourceRates,
@@ -329,5 +330,13 @@ def write_workbook(line: dict[str, Any], rules: PlmRules, path: Path) -> None:
     _resource_mapping(book, line)
     _policies(book, rules.workbook.cancellation_sheet, line, rules.workbook.cancellation_policies)
     _policies(book, "DownsizePolicies", line, rules.workbook.downsize_policies)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)  # openpyxl saves to a path or a binary stream
+
+
+def workbook_bytes(line: dict[str, Any], rules: PlmRules) -> bytes:
+    """The workbook of one product line, in memory (what a push sends)."""
+    stream = io.BytesIO()
+    write_workbook(line, rules, stream)
+    return stream.getvalue()

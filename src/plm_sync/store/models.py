@@ -194,6 +194,12 @@ class ProductLine(Base):
     # the change signals of the Connect product the line was last synced from (incremental
     # runs sync a product whose signature differs); None before it was first recorded
     connect_signature: Mapped[str | None] = mapped_column(String(64))
+    # the last successful push into Commerce PLM: the catalog's content hash it delivered,
+    # the PLM task that applied it, when, and the push run
+    pushed_hash: Mapped[str | None] = mapped_column(String(64))
+    pushed_task_id: Mapped[str | None] = mapped_column(String(64))
+    pushed_at: Mapped[datetime | None]
+    pushed_run_id: Mapped[int | None] = mapped_column(Integer)
     last_seen_run_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -1,0 +1,1 @@
+"""CloudBlue Commerce: the APS client plm-sync pushes product lines with, and its sandbox."""

@@ -1,0 +1,389 @@
+"""The CloudBlue Commerce APS client: OAuth 1.0a, service lookup, PLM calls, task polling.
+
+Every call is signed (OAuth 1.0a HMAC-SHA1, two-legged) and carries `aps-resource-id`. GETs,
+polls and `parseConfig` (which changes nothing) are retried with backoff; `applyConfig` is
+not retried once it may have reached the hub: a lost answer is an unknown outcome.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import structlog
+from requests_oauthlib import OAuth1
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+)
+
+from plm_sync.commerce.answers import TaskResult, refusal, task_result, tracking_id
+from plm_sync.config import Settings
+from plm_sync.connect.client import parse_retry_after
+from plm_sync.errors import (
+    CommerceApiError,
+    CommerceAuthError,
+    CommerceError,
+    CommerceRefusedError,
+    CommerceServiceError,
+    CommerceTransientError,
+    CommerceUnknownOutcomeError,
+    UsageError,
+)
+
+log = structlog.get_logger(__name__)
+
+PLM_TYPE = "http://com.odin.platform/inhouse-products/application"
+ADAPTER_TYPE = "http://connect.cloudblue.com/aps-openapi-adapter/app"
+SUBSCRIPTION_TYPE = "http://parallels.com/aps/types/pa/subscription"
+USER_AGENT = "plm-sync"
+RETRIABLE_STATUS = frozenset({429, 502, 503, 504})
+BUSY_STATUS = frozenset({429, 503})  # the hub refused before doing anything
+SETTING_NAMES = {
+    "commerce_url": "PLM_SYNC_COMMERCE_URL",
+    "commerce_oauth_key": "PLM_SYNC_COMMERCE_OAUTH_KEY",
+    "commerce_oauth_secret": "PLM_SYNC_COMMERCE_OAUTH_SECRET",
+    "commerce_app_id": "PLM_SYNC_COMMERCE_APP_ID",
+}
+
+
+@dataclass(frozen=True)
+class CommerceRetry:
+    """Bounded retries of the calls that may be repeated."""
+
+    max_attempts: int = 5
+    max_total_wait: float = 120.0
+    initial_backoff: float = 1.0
+    max_backoff: float = 20.0
+
+
+@dataclass(frozen=True)
+class AppDetails:
+    """What PLM knows of a Connect product (`appDetails/<id>`)."""
+
+    product_id: str
+    installed: bool
+    update_available: bool
+    importing: bool
+    version: str | None
+
+
+def _never_connected(error: Exception) -> bool:
+    """Whether a transport error happened before any byte of the request left."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return type(reason).__name__ == "NewConnectionError"
+
+
+def missing_settings(settings: Settings) -> list[str]:
+    """The Commerce settings a push needs that are not set (environment names)."""
+    return [env for name, env in SETTING_NAMES.items() if not getattr(settings, name)]
+
+
+def _aps_message(response: requests.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict) and body.get("message"):
+        return str(body["message"])
+    return None
+
+
+class CommerceClient:
+    """Talks to one Commerce hub as the Connect extension's app instance."""
+
+    def __init__(
+        self,
+        url: str,
+        oauth_key: str,
+        oauth_secret: str,
+        app_id: str,
+        *,
+        verify_tls: bool = True,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 120.0,
+        retry: CommerceRetry | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+    ) -> None:
+        if not (url and oauth_key and oauth_secret and app_id):
+            msg = "a Commerce client needs the hub URL, OAuth key and secret, and the app id"
+            raise UsageError(msg)
+        self.base = url.rstrip("/")
+        self.app_id = app_id
+        self.retry = retry or CommerceRetry()
+        self.timeout = (connect_timeout, read_timeout)
+        self.retries = 0
+        self._sleep = sleep
+        self._services: dict[str, str] = {}
+        self._session = session or requests.Session()
+        self._session.auth = OAuth1(oauth_key, client_secret=oauth_secret)
+        self._session.verify = verify_tls
+        self._session.headers.update(
+            {"aps-resource-id": app_id, "User-Agent": USER_AGENT, "Accept": "application/json"}
+        )
+        if not verify_tls:
+            log.warning("commerce_tls_unverified", url=self.base)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CommerceClient:
+        """The client the settings describe; a missing setting is a usage error naming it."""
+        missing = missing_settings(settings)
+        if missing:
+            raise UsageError(
+                f"pushing to Commerce needs {', '.join(missing)} (or the _FILE variants of the "
+                "OAuth key and secret); see README 'Pushing to Commerce'"
+            )
+        assert settings.commerce_url is not None  # noqa: S101 - checked just above
+        assert settings.commerce_oauth_key is not None  # noqa: S101
+        assert settings.commerce_oauth_secret is not None  # noqa: S101
+        assert settings.commerce_app_id is not None  # noqa: S101
+        return cls(
+            settings.commerce_url,
+            settings.commerce_oauth_key,
+            settings.commerce_oauth_secret,
+            settings.commerce_app_id,
+            verify_tls=settings.commerce_verify_tls,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+        )
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._session.close()
+
+    # -- transport -------------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, *, json: Any = None) -> requests.Response:  # noqa: ANN401
+        """One request; transport failures become CommerceTransientError."""
+        where = f"{method} {path.split('?', maxsplit=1)[0]}"
+        try:
+            response = self._session.request(
+                method, self.base + path, json=json, timeout=self.timeout
+            )
+        except requests.exceptions.SSLError as error:
+            raise CommerceError(
+                f"Commerce at {self.base}: TLS verification failed ({error.__class__.__name__}); "
+                "fix the hub's certificate or, for a test hub only, set "
+                "PLM_SYNC_COMMERCE_VERIFY_TLS=false"
+            ) from None
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise CommerceTransientError(
+                f"Commerce at {self.base} did not answer {where} ({error.__class__.__name__})",
+                sent=not _never_connected(error),
+            ) from None
+        return self._check(response, where)
+
+    def _check(self, response: requests.Response, where: str) -> requests.Response:
+        status = response.status_code
+        if 200 <= status < 300:  # noqa: PLR2004 - the 2xx class
+            return response
+        message = _aps_message(response)
+        detail = f": {message}" if message else ""
+        if status in {401, 403}:
+            raise CommerceAuthError(
+                f"Commerce refused the credentials (HTTP {status}) for {where}{detail}: check "
+                "PLM_SYNC_COMMERCE_OAUTH_KEY, PLM_SYNC_COMMERCE_OAUTH_SECRET and "
+                "PLM_SYNC_COMMERCE_APP_ID (the Connect extension's app instance on the hub)"
+            )
+        if status in RETRIABLE_STATUS or (status >= 500 and message is None):  # noqa: PLR2004
+            raise CommerceTransientError(
+                f"Commerce answered HTTP {status} for {where}{detail}",
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                status=status,
+            )
+        raise CommerceApiError(
+            f"Commerce answered HTTP {status} for {where}{detail}", status=status, detail=message
+        )
+
+    def _wait(self, state: RetryCallState) -> float:
+        exponent = max(state.attempt_number - 1, 0)
+        base = min(self.retry.max_backoff, self.retry.initial_backoff * float(2**exponent))
+        backoff = base + random.uniform(0, base)  # noqa: S311 - jitter, not cryptography
+        error = state.outcome.exception() if state.outcome else None
+        retry_after = error.retry_after if isinstance(error, CommerceTransientError) else None
+        return backoff if retry_after is None else max(retry_after, backoff)
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        self.retries += 1
+        error = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "commerce_retry",
+            attempt=state.attempt_number,
+            wait=round(state.upcoming_sleep, 3),
+            error=str(error),
+        )
+
+    def _retried(self, method: str, path: str, *, json: Any = None) -> requests.Response:  # noqa: ANN401
+        retrying = Retrying(
+            retry=retry_if_exception_type(CommerceTransientError),
+            stop=stop_after_attempt(self.retry.max_attempts)
+            | stop_after_delay(self.retry.max_total_wait),
+            wait=self._wait,
+            before_sleep=self._before_sleep,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        return retrying(self._send, method, path, json=json)
+
+    @staticmethod
+    def _body(response: requests.Response) -> Any:  # noqa: ANN401 - JSON
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def check_credentials(self) -> None:
+        """A signed `GET /aps`: any refusal means the credentials (or the app id) are wrong."""
+        try:
+            self._retried("GET", "/aps")
+        except CommerceApiError as error:
+            raise CommerceAuthError(
+                f"Commerce at {self.base} refused the credentials check (GET /aps, HTTP "
+                f"{error.status}{': ' + error.detail if error.detail else ''}): check "
+                "PLM_SYNC_COMMERCE_URL (the hub's controller URL), the OAuth key and secret, "
+                "and PLM_SYNC_COMMERCE_APP_ID"
+            ) from None
+
+    def service(self, aps_type: str) -> str:
+        """The path of the one resource implementing `aps_type` (looked up once)."""
+        if aps_type not in self._services:
+            body = self._body(self._retried("GET", f"/aps/2/resources/?implementing({aps_type})"))
+            rows = body if isinstance(body, list) else []
+            if len(rows) != 1:
+                found = "no instance" if not rows else f"{len(rows)} instances"
+                raise CommerceServiceError(
+                    f"Commerce at {self.base} has {found} of {aps_type}; plm-sync needs exactly "
+                    "one (is the Connect extension installed on this hub?)"
+                )
+            ident = (rows[0].get("aps") or {}).get("id") if isinstance(rows[0], dict) else None
+            if not ident:
+                raise CommerceError(f"Commerce's {aps_type} resource has no aps.id")
+            self._services[aps_type] = f"/aps/2/resources/{ident}"
+        return self._services[aps_type]
+
+    def app_details(self, product_id: str) -> AppDetails | None:
+        """PLM's view of a Connect product; None when PLM does not know it at all."""
+        path = f"{self.service(PLM_TYPE)}/appDetails/{product_id}?fulfillmentSystem=connect"
+        try:
+            body = self._body(self._retried("GET", path))
+        except CommerceApiError as error:
+            if error.detail and ("404" in error.detail or "not found" in error.detail.lower()):
+                return None
+            raise
+        message = refusal(body)
+        if message is not None:
+            raise CommerceRefusedError(
+                f"PLM refused appDetails of {product_id}: {message}", detail=message
+            )
+        if not isinstance(body, dict):
+            raise CommerceError(f"PLM's appDetails of {product_id} is not a JSON object")
+        return AppDetails(
+            product_id,
+            installed=bool(body.get("isInstalled")),
+            update_available=bool(body.get("isUpdateAvailable")),
+            importing=bool(body.get("isImporting")),
+            version=None if body.get("version") is None else str(body["version"]),
+        )
+
+    def upgrade(self, product_id: str) -> None:
+        """Upgrade the product in PLM to its latest Connect version (not retried)."""
+        found = self._body(
+            self._retried(
+                "GET", f"/aps/2/resources/?implementing({SUBSCRIPTION_TYPE})&subscriptionId=1"
+            )
+        )
+        if not isinstance(found, list) or not found:
+            raise CommerceServiceError("Commerce has no provider subscription #1 to upgrade with")
+        subscription = (found[0].get("aps") or {}).get("id")
+        path = f"{self.service(PLM_TYPE)}/appDetails/{product_id}/upgrade"
+        body = {"subscriptionId": subscription, "fulfillmentSystem": "connect"}
+        answer = self._body(self._send_once("POST", path, body, what=f"upgrade of {product_id}"))
+        message = refusal(answer)
+        if message is not None:
+            raise CommerceRefusedError(
+                f"PLM refused to upgrade {product_id}: {message}", detail=message
+            )
+
+    def parse_config(self, workbook: bytes) -> dict[str, Any]:
+        """PLM's reading of a workbook (changes nothing, so retried)."""
+        payload = {"excelConfig": base64.b64encode(workbook).decode("ascii")}
+        body = self._body(
+            self._retried("POST", f"{self.service(PLM_TYPE)}/parseConfig", json=payload)
+        )
+        message = refusal(body)
+        if message is not None:
+            raise CommerceRefusedError(f"PLM refused the workbook: {message}", detail=message)
+        if not isinstance(body, dict):
+            raise CommerceError("PLM's parseConfig answer is not a JSON object")
+        return body
+
+    def _send_once(self, method: str, path: str, body: Any, *, what: str) -> requests.Response:  # noqa: ANN401
+        """A call that changes PLM: never repeated once it may have reached the hub."""
+        try:
+            return self._send(method, path, json=body)
+        except CommerceTransientError as error:
+            if not error.sent or error.status in BUSY_STATUS:
+                # never connected, or the hub said it was too busy to take it: nothing applied
+                raise CommerceApiError(
+                    f"{what} was not taken: {error}; nothing was applied, push again later",
+                    status=error.status or 0,
+                ) from None
+            raise CommerceUnknownOutcomeError(
+                f"the answer to {what} was lost ({error}); PLM may or may not have taken it: "
+                "check the hub's task log (Operations > Tasks) before pushing again"
+            ) from None
+
+    def apply_config(self, parsed: dict[str, Any]) -> str:
+        """Send the parse answer back unchanged; the tracking id of the PLM task it started."""
+        response = self._send_once(
+            "POST", f"{self.service(PLM_TYPE)}/applyConfig", parsed, what="applyConfig"
+        )
+        message = refusal(self._body(response))
+        if message is not None:
+            raise CommerceRefusedError(
+                f"PLM refused to apply the workbook: {message}", detail=message
+            )
+        tracking = tracking_id(response.headers.get("APS-Info"))
+        if tracking is None:
+            raise CommerceUnknownOutcomeError(
+                "PLM accepted applyConfig but its APS-Info header names no task "
+                f"({response.headers.get('APS-Info')!r}): check the hub's task log"
+            )
+        return tracking
+
+    def task(self, tracking: str) -> TaskResult:
+        """The PLM task's state in the adapter's task log."""
+        path = f"{self.service(ADAPTER_TYPE)}/getTaskLog?task_name=%25{tracking}%25"
+        return task_result(tracking, self._body(self._retried("GET", path)))
+
+    def wait_for_task(
+        self,
+        tracking: str,
+        *,
+        poll_seconds: float,
+        timeout: float,
+        clock: Callable[[], float] = time.monotonic,
+        on_poll: Callable[[TaskResult], None] | None = None,
+    ) -> TaskResult:
+        """Poll the task until it is done or `timeout` seconds passed (then its last state)."""
+        deadline = clock() + timeout
+        while True:
+            result = self.task(tracking)
+            if on_poll is not None:
+                on_poll(result)
+            if result.state.finished or clock() >= deadline:
+                return result
+            self._sleep(min(poll_seconds, max(deadline - clock(), 0.0)))

@@ -1,0 +1,393 @@
+"""The sandbox's PLM: reads a workbook as `parseConfig` does, keeps the plans applied.
+
+The parse answer has the shape of a real one (`../shared/commerce/samples/
+parse_ppr_success_response.json`): `excelConfig` built from the workbook's rows, every entry
+`{value, action: "EDIT"}`, and `existingPdiPlans` from the plans applied so far.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from openpyxl import load_workbook
+
+from plm_sync.ppr.structure import canonical_sheet, structure
+
+PERIOD_TYPES = {"day(s)": "day", "month(s)": "month", "year(s)": "year"}
+PLAN_TYPE = "http://com.odin.platform/inhouse-products/pdiPlan/1.0"
+SERVICE_TEMPLATE_ID = 8
+
+
+class WorkbookRefused(ValueError):  # noqa: N818 - PLM's refusal, not a plm-sync error
+    """PLM would not read this workbook; the message says why, as `parseConfig`'s `message`."""
+
+
+Rows = list[dict[str, Any]]
+
+
+def read_sheets(data: bytes) -> dict[str, Rows]:
+    """Every sheet as rows keyed by header, checked against PLM's mandatory sheets and columns."""
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        msg = f"the excelConfig is not an .xlsx workbook ({error.__class__.__name__})"
+        raise WorkbookRefused(msg) from None
+    known = structure()
+    sheets: dict[str, Rows] = {}
+    problems: list[str] = []
+    try:
+        for worksheet in book.worksheets:
+            name = canonical_sheet(worksheet.title)
+            rows = worksheet.iter_rows(values_only=True)
+            header = [str(cell) if cell is not None else "" for cell in next(rows, ())]
+            sheet = known.get(name)
+            if sheet is None or name == "StructureRequirements":
+                continue
+            problems.extend(
+                f"sheet {name}: mandatory column {field_.name} is missing"
+                for field_ in sheet.fields
+                if field_.mandatory and not any(sheet.field(h) == field_ for h in header)
+            )
+            problems.extend(
+                f"sheet {name}: unknown column {h}" for h in header if h and sheet.field(h) is None
+            )
+            sheets[name] = [
+                dict(zip(header, row, strict=False))
+                for row in rows
+                if any(value not in (None, "") for value in row)
+            ]
+    finally:
+        book.close()
+    problems.extend(
+        f"mandatory sheet {sheet.name} is missing"
+        for sheet in known.values()
+        if sheet.mandatory and sheet.name not in sheets
+    )
+    if problems:
+        raise WorkbookRefused("; ".join(problems))
+    return sheets
+
+
+def _flag(value: Any) -> bool:  # noqa: ANN401 - a cell
+    return str(value).strip().casefold() in {"true", "1", "yes"}
+
+
+def _number(value: Any, default: float = 0) -> float:  # noqa: ANN401 - a cell
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _period_type(value: Any) -> str:  # noqa: ANN401 - a cell
+    return PERIOD_TYPES.get(str(value).strip().casefold(), str(value).strip().casefold())
+
+
+def _numbered(row: dict[str, Any], base: str) -> list[str]:
+    names = [key for key in row if key.startswith(base + "_") and key[len(base) + 1 :].isdigit()]
+    names.sort(key=lambda key: int(key[len(base) + 1 :]))
+    return [str(row[key]) for key in names if row[key] not in (None, "")]
+
+
+def _edit(value: dict[str, Any]) -> dict[str, Any]:
+    return {"value": value, "action": "EDIT"}
+
+
+def excel_config(sheets: dict[str, Rows]) -> dict[str, Any]:
+    """The `excelConfig` part of a parse answer, from the workbook's rows."""
+    periods: dict[str, list[dict[str, Any]]] = {}
+    for row in sheets.get("PlanPeriods", []):
+        periods.setdefault(str(row.get("ServicePlan")), []).append(
+            _edit(
+                {
+                    "trial": _flag(row.get("Trial")),
+                    "periodType": _period_type(row.get("PeriodType")),
+                    "refundType": "no_refund",
+                    "active": row.get("Active") is None or _flag(row.get("Active")),
+                    "period": int(_number(row.get("Period"), 1)),
+                    "fullRefundPeriod": int(_number(row.get("FullRefundPeriod"))),
+                    "cancellationFeeType": "none",
+                    "cancellationFeeValue": "",
+                    "mpn": row.get("MPN"),
+                }
+            )
+        )
+    rates: dict[str, list[dict[str, Any]]] = {}
+    for row in sheets.get("ResourceRates", []):
+        rates.setdefault(str(row.get("ServicePlan")), []).append(
+            _edit(
+                {
+                    "name": {"en": str(row.get("Resource"))},
+                    "min": _number(row.get("MinUnits")),
+                    "max": _number(row.get("MaxUnits"), -1),
+                    "measurable": _flag(row.get("Measurable")),
+                    "inCP": row.get("ShowInCP") is None or _flag(row.get("ShowInCP")),
+                    "instore": row.get("ShowInStore") is None or _flag(row.get("ShowInStore")),
+                    "mpn": row.get("MPN"),
+                }
+            )
+        )
+    plans = []
+    for row in sheets.get("ServicePlans", []):
+        name = str(row.get("Name_EN"))
+        plans.append(
+            _edit(
+                {
+                    "name": {"en": name},
+                    "description": {"en": str(row.get("Description_EN") or name)},
+                    "pricePeriodType": str(row.get("PricePeriod") or "billing period").lower(),
+                    "autoRenewType": "Before Expiration",
+                    "renewOrderInterval": int(_number(row.get("RenewOrderInterval"), 4)),
+                    "vendorTimezone": str(row.get("VendorTimezone") or "UTC"),
+                    "resources": rates.get(name, []),
+                    "subscriptionPeriods": periods.get(name, []),
+                    "planCategory": row.get("PlanCategory"),
+                    "salesCategories": _numbered(row, "SalesCategory"),
+                    "serviceTerms": row.get("ServiceTerms"),
+                    "termsConditions": [],
+                    "vendorId": 1,
+                    "delegatedServicePlans": [],
+                    "isEnableVolumePricingModel": False,
+                    "ratingMode": row.get("RatingMode"),
+                    "upgrades": _numbered(row, "UpgradePath"),
+                    "isPublished": _flag(row.get("Published")),
+                    "isAllowedScheduledChanges": _flag(row.get("AllowScheduledChanges")),
+                    "resellerGroups": _numbered(row, "ResellerGroupName"),
+                    "billingPeriodAlignment": "Subscription Period Start",
+                    "coTermingPossibilities": "",
+                    "expDateAlignedWithEndOfMonth": False,
+                    "expDateAlignedWithSubscr": False,
+                    "billingAlignmentResellerRedefineAllowed": False,
+                    # not in a real answer: the sandbox keeps them to build the live plan
+                    "billingPeriod": int(_number(row.get("BillingPeriodDuration"), 1)),
+                    "billingPeriodType": _period_type(row.get("BillingPeriodType")),
+                    "mpn": row.get("MPN"),
+                }
+            )
+        )
+    resources = [
+        _edit(
+            {
+                "resourceType": {
+                    "name": {"en": str(row.get("Name_EN") or row.get("Name"))},
+                    "description": {"en": str(row.get("Description_EN") or "")},
+                },
+                "resourceCategory": {"id": 5, "name": {"en": str(row.get("ResourceCategory"))}},
+                "uom": row.get("UOM"),
+                "measurable": _flag(row.get("Measurable")),
+                "mpn": row.get("MPN"),
+            }
+        )
+        for row in sheets.get("Resources", [])
+    ]
+    dependencies = [
+        _edit(
+            {
+                "child": row.get("ChildResource"),
+                "parent": row.get("ParentResource"),
+                "kind": row.get("DependenceKind"),
+                "multiplier": _number(row.get("DependenceMultiplier"), 1),
+            }
+        )
+        for row in sheets.get("ResourceDependencies", [])
+    ]
+    return {
+        "resources": resources,
+        "serviceTemplates": [],
+        "servicePlans": plans,
+        "termsConditionsDetails": {},
+        "subscriptionNotificationTemplates": [],
+        "resourceDependencies": dependencies,
+        "opUnitResourceCategories": {},
+    }
+
+
+def canonical(body: Any) -> str:  # noqa: ANN401 - JSON
+    """A stable text of a JSON value, to compare bodies."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass
+class AppliedWorkbook:
+    """One `applyConfig` the sandbox carried out: which plans it wrote."""
+
+    tracking_id: str
+    product_id: str | None
+    plans: list[str]
+
+
+@dataclass
+class SandboxPlm:
+    """The state of the sandbox hub's PLM: products, live plans, parse answers given."""
+
+    not_installed: set[str] = field(default_factory=set)
+    unknown: set[str] = field(default_factory=set)
+    update_available: set[str] = field(default_factory=set)
+    live: dict[str, dict[str, Any]] = field(default_factory=dict)  # lower-cased name -> plan
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # canonical -> answer
+    parsed: list[dict[str, Any]] = field(default_factory=list)  # what each parseConfig read
+    applies: list[dict[str, Any]] = field(default_factory=list)  # every applyConfig body
+    applied: list[AppliedWorkbook] = field(default_factory=list)
+    upgrades: list[str] = field(default_factory=list)
+    last_product: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _next_bss: int = 100
+
+    def app_details(self, product_id: str) -> dict[str, Any] | None:
+        """`appDetails/<id>`; None for a product PLM does not know."""
+        with self.lock:
+            if product_id in self.unknown:
+                return None
+            self.last_product = product_id
+            return {
+                "id": product_id,
+                "name": product_id,
+                "vendor": "Sandbox vendor",
+                "isImporting": False,
+                "isInstalled": product_id not in self.not_installed,
+                "isUpdateAvailable": product_id in self.update_available,
+                "version": "2",
+                "isSyndicated": False,
+                "availableCountries": [],
+                "category": "Sandbox",
+                "vendorLinks": [],
+                "releaseInformation": [],
+            }
+
+    def upgrade(self, product_id: str) -> dict[str, Any]:
+        """`appDetails/<id>/upgrade`: the product is at its latest version afterwards."""
+        with self.lock:
+            self.update_available.discard(product_id)
+            self.upgrades.append(product_id)
+        return {
+            "aps": {"id": str(uuid.uuid4()), "type": "connectProduct/1.0"},
+            "productId": product_id,
+            "version": 2,
+            "status": "installed",
+        }
+
+    def parse(self, data: bytes) -> dict[str, Any]:
+        """A parse answer for a workbook (WorkbookRefused when PLM could not read it)."""
+        sheets = read_sheets(data)
+        config = excel_config(sheets)
+        names = {str(entry["value"]["name"]["en"]).casefold() for entry in config["servicePlans"]}
+        with self.lock:
+            answer = {
+                "owner": {"accountId": 1, "memberId": 1},
+                "serviceTemplateId": SERVICE_TEMPLATE_ID,
+                "serviceTerms": {
+                    "Default": {
+                        "bssId": 0,
+                        "serviceTermsName": "Default",
+                        "holdPeriodInDays": 30,
+                        "gracePeriodInDays": 10,
+                    }
+                },
+                "termsAndConditions": {},
+                "existingPdiPlans": {
+                    name: plan for name, plan in sorted(self.live.items()) if name in names
+                },
+                "excelConfig": config,
+                "appInfo": {
+                    "appId": self.last_product,
+                    "appCustomIconUrl": None,
+                    "impersonationUid": str(uuid.uuid5(uuid.NAMESPACE_URL, "plm-sync-sandbox")),
+                },
+            }
+            self.answers[canonical(answer)] = answer
+            self.parsed.append(
+                {
+                    "product_id": self.last_product,
+                    "plans": [entry["value"]["name"]["en"] for entry in config["servicePlans"]],
+                    "sheets": sorted(sheets),
+                }
+            )
+        return answer
+
+    def known_answer(self, body: Any) -> bool:  # noqa: ANN401 - JSON
+        """Whether an `applyConfig` body is, unchanged, a parse answer this PLM gave."""
+        with self.lock:
+            self.applies.append(body)
+            return canonical(body) in self.answers
+
+    def apply(self, tracking: str, body: dict[str, Any]) -> None:
+        """Write the answer's plans as live plans (the task succeeded)."""
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        plans = [entry["value"] for entry in body["excelConfig"]["servicePlans"]]
+        with self.lock:
+            for plan in plans:
+                key = str(plan["name"]["en"]).casefold()
+                current = self.live.get(key)
+                if current is None:
+                    self._next_bss += 1
+                    ident, bss, revision = str(uuid.uuid4()), self._next_bss, 1
+                else:
+                    ident = current["aps"]["id"]
+                    bss = current["bssServicePlanId"]
+                    revision = current["aps"]["revision"] + 1
+                self.live[key] = _live_plan(plan, ident, bss, revision, now)
+            self.applied.append(
+                AppliedWorkbook(
+                    tracking,
+                    (body.get("appInfo") or {}).get("appId"),
+                    [str(plan["name"]["en"]) for plan in plans],
+                )
+            )
+
+    def state(self) -> dict[str, Any]:
+        """What the sandbox received and holds (for tests and the demo)."""
+        with self.lock:
+            return {
+                "parsed": list(self.parsed),
+                "applies": len(self.applies),
+                "applied": [vars(item) for item in self.applied],
+                "upgrades": list(self.upgrades),
+                "live_plans": sorted(plan["name"]["en_US"] for plan in self.live.values()),
+            }
+
+
+def _live_plan(
+    plan: dict[str, Any], ident: str, bss: int, revision: int, now: str
+) -> dict[str, Any]:
+    periods = [
+        {
+            "bssId": bss * 100 + index,
+            "active": entry["value"]["active"],
+            "period": entry["value"]["period"],
+            "periodType": entry["value"]["periodType"],
+            "isTrial": entry["value"]["trial"],
+            "cancellationFeeType": "none",
+            "cancellationFeeValue": "",
+            "isAutoRenewPeriod": False,
+            "afterRefundPeriod": "no_refund",
+            "fullRefundPeriod": entry["value"]["fullRefundPeriod"],
+        }
+        for index, entry in enumerate(plan["subscriptionPeriods"])
+    ]
+    return {
+        "aps": {
+            "id": ident,
+            "type": PLAN_TYPE,
+            "status": "aps:ready",
+            "revision": revision,
+            "modified": now,
+        },
+        "bssServicePlanId": bss,
+        "serviceTemplateId": SERVICE_TEMPLATE_ID,
+        "name": {"en_US": plan["name"]["en"]},
+        "description": {"en_US": plan["description"]["en"]},
+        "billingPeriod": plan.get("billingPeriod"),
+        "billingPeriodType": plan.get("billingPeriodType"),
+        "pricePeriodType": plan["pricePeriodType"],
+        "planCategory": plan["planCategory"],
+        "serviceTerms": plan["serviceTerms"],
+        "isPublished": plan["isPublished"],
+        "subscriptionPeriods": periods,
+    }

@@ -1,0 +1,543 @@
+"""Push product lines into Commerce PLM: a run of the one lifecycle, one line at a time.
+
+For each line: refuse it when the last sync left it in error or held; send nothing when its
+catalog is what was last pushed; check the product in PLM (`appDetails`), export its
+workbook in memory, `parseConfig`; with a dry run stop there and say what PLM would change;
+else `applyConfig` the parse answer unchanged and poll the PLM task until it is done or the
+task timeout. A successful push is remembered with the line's content hash and task id.
+
+The CLI runs the lines in one process (`push_lines`); the workers run one task per line
+between `open_push`/`plan_push` and `close_push`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from plm_sync.commerce.answers import PlanChanges, TaskState, plan_changes
+from plm_sync.commerce.client import CommerceClient
+from plm_sync.config import Settings
+from plm_sync.domain.digests import content_hash
+from plm_sync.domain.events import Event, Level
+from plm_sync.domain.rules import PlmRules
+from plm_sync.domain.runs import RunStatus
+from plm_sync.errors import (
+    CommerceAuthError,
+    CommerceError,
+    CommerceRefusedError,
+    CommerceServiceError,
+    CommerceUnknownOutcomeError,
+    PlmSyncError,
+    RunFailedError,
+    UsageError,
+)
+from plm_sync.mappings import load_plm_rules
+from plm_sync.ppr.export import workbook_bytes
+from plm_sync.runlog import RunLog, RunOutcome, utcnow
+from plm_sync.store.catalog import CatalogRepository
+from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.pushes import PUSH_TRIGGER, PushRepository
+from plm_sync.store.runs import RunRepository, RunStart
+from plm_sync.sync_request import check_product_id
+
+log = structlog.get_logger(__name__)
+Factory = sessionmaker[Session]
+
+# event codes of a push
+APPLIED = "commerce_applied"
+UNCHANGED = "commerce_unchanged"
+WOULD_APPLY = "commerce_dry_run"
+PLAN_NEW = "commerce_plan_new"
+PLAN_CHANGED = "commerce_plan_changed"
+TASK_FAILED = "commerce_task_failed"
+TASK_TIMEOUT = "commerce_task_timeout"
+NOT_INSTALLED = "commerce_not_installed"
+UPDATE_AVAILABLE = "commerce_update_available"
+UPGRADED = "commerce_product_upgraded"
+PARSE_FAILED = "commerce_parse_failed"
+PUSH_FAILED = "commerce_push_failed"
+UNKNOWN_OUTCOME = "commerce_unknown_outcome"
+NOT_CLEAN = "commerce_line_not_clean"
+NO_LINE = "commerce_no_line"
+
+
+@dataclass(frozen=True)
+class PushRequest:
+    """What to push: named lines, or the lines changed since their last push (or both)."""
+
+    product_ids: tuple[str, ...] = ()
+    changed: bool = False  # only lines whose catalog differs from what was last pushed
+    dry_run: bool = False
+    upgrade_product: bool = False
+    trigger: str = PUSH_TRIGGER
+
+    def __post_init__(self) -> None:
+        if not self.product_ids and not self.changed:
+            msg = "name the product lines to push (PRD-…) or pass --changed"
+            raise UsageError(msg)
+
+    @property
+    def scope(self) -> str:
+        """The run's scope: `push PRD-1 PRD-2`, `push --changed`."""
+        parts = ["push"]
+        if self.changed:
+            parts.append("--changed")
+        if self.product_ids:
+            shown = list(self.product_ids[:5])
+            more = len(self.product_ids) - len(shown)
+            parts += shown + ([f"(+{more} more)"] if more else [])
+        return " ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON for a task's arguments."""
+        return {
+            "product_ids": list(self.product_ids),
+            "changed": self.changed,
+            "dry_run": self.dry_run,
+            "upgrade_product": self.upgrade_product,
+            "trigger": self.trigger,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PushRequest:
+        """Inverse of `as_dict`."""
+        return cls(
+            tuple(data.get("product_ids") or ()),
+            changed=bool(data.get("changed")),
+            dry_run=bool(data.get("dry_run")),
+            upgrade_product=bool(data.get("upgrade_product")),
+            trigger=str(data.get("trigger") or PUSH_TRIGGER),
+        )
+
+
+@dataclass
+class PushTally:
+    """What the lines of a push came to (the run's counts)."""
+
+    products: int = 0
+    updated: int = 0  # lines applied (or, in a dry run, that PLM would change)
+    unchanged: int = 0
+    errors: int = 0
+    retries: int = 0
+    seen: list[str] = field(default_factory=list)
+
+    def merge(self, other: dict[str, Any]) -> None:
+        """Add a line task's tally."""
+        self.products += int(other.get("products", 0))
+        self.updated += int(other.get("updated", 0))
+        self.unchanged += int(other.get("unchanged", 0))
+        self.errors += int(other.get("errors", 0))
+        self.retries += int(other.get("retries", 0))
+        self.seen += list(other.get("seen", []))
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON for the closing task."""
+        return {
+            "products": self.products,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "errors": self.errors,
+            "retries": self.retries,
+            "seen": self.seen,
+        }
+
+
+def line_content_hash(line: dict[str, Any], rules: PlmRules) -> str:
+    """The digest of what a push of the line delivers: its catalog and the workbook rules."""
+    return content_hash([json.dumps(line, sort_keys=True, default=str), repr(rules)])
+
+
+@contextmanager
+def _database(settings: Settings, factory: Factory | None) -> Iterator[Factory]:
+    if factory is not None:
+        yield factory
+    else:
+        with open_database(settings.database_url) as own:
+            yield own
+
+
+def open_push(
+    settings: Settings, request: PushRequest, *, owner: str | None = None, queued: bool = False
+) -> int:
+    """Check the settings and rules, record the push run; refused while another run is open."""
+    CommerceClient.from_settings(settings).close()  # every Commerce setting is there
+    load_plm_rules(settings.mappings)  # the workbook rules are valid
+    for product_id in request.product_ids:
+        check_product_id(product_id)
+    with open_database(settings.database_url) as factory:
+        runlog = RunLog.open(
+            factory,
+            settings,
+            RunStart(
+                request.trigger, request.scope, full=False, dry_run=request.dry_run, queued=queued
+            ),
+            owner=owner,
+            brake=False,
+        )
+    return runlog.run_id
+
+
+@dataclass(frozen=True)
+class PushPlan:
+    """The lines a push sends, in product order, and those it leaves out."""
+
+    wanted: list[str]
+    unchanged: int  # lines of `--changed` whose catalog is what was last pushed
+    missing: list[str]  # named lines the catalog does not hold (each has an error event)
+
+
+class LinePusher:
+    """Pushes the lines of one run, with one Commerce client and the workbook rules."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        request: PushRequest,
+        runlog: RunLog,
+        client: CommerceClient,
+        *,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.request = request
+        self.runlog = runlog
+        self.client = client
+        self.rules = load_plm_rules(settings.mappings)
+        self._sleep = sleep
+
+    def plan(self) -> PushPlan:
+        """The lines to push (in product order), and those left out as unchanged or missing.
+
+        Credentials are checked first (a refusal fails the run, exit 2); a named line that is
+        not in the catalog gets an error event.
+        """
+        self.client.check_credentials()
+        with unit_of_work(self.runlog.factory) as session:
+            stored = PushRepository(session).lines(self.request.product_ids)
+            found = {line.connect_product_id for line in stored}
+            missing = sorted(set(self.request.product_ids) - found)
+            self.runlog.replace_events(
+                session,
+                [
+                    Event(
+                        Level.ERROR,
+                        NO_LINE,
+                        f"no product line {product_id} in the catalog: run `plm-sync import "
+                        f"{product_id}` first; nothing was pushed for it",
+                        product_id,
+                    )
+                    for product_id in missing
+                ],
+            )
+            if not self.request.changed:
+                return PushPlan([line.connect_product_id for line in stored], 0, missing)
+            catalog = CatalogRepository(session)
+            wanted, unchanged = [], 0
+            for line in stored:
+                lines = catalog.catalog((line.connect_product_id,))["product_lines"]
+                if lines and line_content_hash(lines[0], self.rules) == line.pushed_hash:
+                    unchanged += 1
+                else:
+                    wanted.append(line.connect_product_id)
+            return PushPlan(wanted, unchanged, missing)
+
+    def unplanned(self, plan: PushPlan) -> PushTally:
+        """The tally of the lines a plan leaves out (unchanged, or not in the catalog)."""
+        return PushTally(
+            products=plan.unchanged + len(plan.missing),
+            unchanged=plan.unchanged,
+            errors=len(plan.missing),
+            seen=list(plan.missing),
+        )
+
+    def push(self, product_id: str) -> PushTally:
+        """Push one line; its events are recorded, replacing any of an earlier attempt."""
+        tally = PushTally(products=1, seen=[product_id])
+        events: list[Event] = []
+        try:
+            self._push(product_id, tally, events)
+        except (CommerceAuthError, CommerceServiceError):
+            raise  # the hub as a whole refuses: the run fails
+        except CommerceUnknownOutcomeError as error:
+            events.append(Event(Level.ERROR, UNKNOWN_OUTCOME, str(error), product_id))
+        except CommerceRefusedError as error:
+            events.append(
+                Event(
+                    Level.ERROR,
+                    PARSE_FAILED,
+                    f"{error}; fix the product line (or plm.yaml) and push again",
+                    product_id,
+                )
+            )
+        except CommerceError as error:
+            events.append(Event(Level.ERROR, PUSH_FAILED, f"{error}", product_id))
+        tally.errors += sum(1 for event in events if event.level is Level.ERROR)
+        tally.retries = self.client.retries
+        self.runlog.record(events, product_id)
+        self.runlog.heartbeat()
+        return tally
+
+    def _line(self, product_id: str) -> tuple[dict[str, Any] | None, str | None, list[str]]:
+        """The line's catalog, its last pushed hash, and the errors its last sync left."""
+        with unit_of_work(self.runlog.factory) as session:
+            repository = PushRepository(session)
+            stored = repository.lines((product_id,))
+            lines = CatalogRepository(session).catalog((product_id,))["product_lines"]
+            verdict = repository.last_syncs((product_id,)).get(product_id)
+        problems = []
+        if verdict is not None and verdict.codes:
+            problems.append(
+                f"the last sync that read {product_id} (run {verdict.run_id}) left it with "
+                f"errors ({', '.join(verdict.codes)}); fix them and sync it again "
+                f"(`plm-sync report {verdict.run_id}` lists them; `plm-sync sync --product "
+                f"{product_id}`), then push; nothing was sent"
+            )
+        pushed = stored[0].pushed_hash if stored else None
+        return (lines[0] if lines else None), pushed, problems
+
+    def _push(self, product_id: str, tally: PushTally, events: list[Event]) -> None:
+        line, pushed, problems = self._line(product_id)
+        if line is None:
+            events.append(
+                Event(
+                    Level.ERROR, NO_LINE, f"no product line {product_id} in the catalog", product_id
+                )
+            )
+            return
+        if problems:
+            events += [Event(Level.ERROR, NOT_CLEAN, text, product_id) for text in problems]
+            return
+        content = line_content_hash(line, self.rules)
+        if content == pushed:
+            tally.unchanged += 1
+            events.append(
+                Event(
+                    Level.INFO,
+                    UNCHANGED,
+                    f"{product_id} is as it was last pushed; nothing was sent",
+                    product_id,
+                )
+            )
+            return
+        if not self._ready(product_id, events):
+            return
+        parsed = self.client.parse_config(workbook_bytes(line, self.rules))
+        changes = plan_changes(parsed)
+        if self.request.dry_run:
+            if changes.new or changes.changed:
+                tally.updated += 1
+            else:
+                tally.unchanged += 1
+            events += _plan_events(product_id, changes)
+            events.append(
+                Event(
+                    Level.INFO,
+                    WOULD_APPLY,
+                    f"PLM would apply the workbook of {product_id}: plans {changes.summary()} "
+                    "(dry run: nothing was applied)",
+                    product_id,
+                )
+            )
+            return
+        tracking = self.client.apply_config(parsed)
+        self.runlog.heartbeat(force=True)
+        result = self.client.wait_for_task(
+            tracking,
+            poll_seconds=self.settings.commerce_poll_seconds,
+            timeout=self.settings.commerce_task_timeout,
+            on_poll=lambda _: self.runlog.heartbeat(),
+        )
+        if result.state is TaskState.SUCCEEDED:
+            with unit_of_work(self.runlog.factory) as session:
+                PushRepository(session).record(
+                    product_id, content, result.task_id or tracking, self.runlog.run_id, utcnow()
+                )
+            tally.updated += 1
+            events += _plan_events(product_id, changes)
+            events.append(
+                Event(
+                    Level.INFO,
+                    APPLIED,
+                    f"PLM applied the workbook of {product_id} (task {result.task_id}, request "
+                    f"{tracking}): plans {changes.summary()}",
+                    product_id,
+                )
+            )
+        elif result.state.finished:
+            output = result.output or "(the task log shows no output)"
+            shown = "failed" if result.state is TaskState.FAILED else "ended in an unknown state"
+            events.append(
+                Event(
+                    Level.ERROR,
+                    TASK_FAILED,
+                    f"the PLM task {result.task_id} (request {tracking}) {shown}: {output}",
+                    product_id,
+                )
+            )
+        else:
+            events.append(
+                Event(
+                    Level.ERROR,
+                    TASK_TIMEOUT,
+                    f"the PLM task of request {tracking} was still "
+                    f"{'running' if result.state is TaskState.RUNNING else 'not started'} after "
+                    f"{self.settings.commerce_task_timeout:.0f} s "
+                    "(PLM_SYNC_COMMERCE_TASK_TIMEOUT); check the hub's task log before pushing "
+                    "again",
+                    product_id,
+                )
+            )
+
+    def _ready(self, product_id: str, events: list[Event]) -> bool:
+        """Whether PLM has the product installed (upgraded first when asked and needed)."""
+        details = self.client.app_details(product_id)
+        if details is None or not details.installed:
+            state = "is not known to" if details is None else "is not installed in"
+            if details is not None and details.importing:
+                state = "is still being imported into"
+            events.append(
+                Event(
+                    Level.ERROR,
+                    NOT_INSTALLED,
+                    f"{product_id} {state} Commerce PLM on this hub: import it first (in the "
+                    "provider control panel, the Connect product's import, or the Connect "
+                    "extension's deployment), then push again; nothing was sent",
+                    product_id,
+                )
+            )
+            return False
+        if details.update_available:
+            if self.request.upgrade_product and not self.request.dry_run:
+                self.client.upgrade(product_id)
+                events.append(
+                    Event(
+                        Level.INFO,
+                        UPGRADED,
+                        f"{product_id} was upgraded in PLM to its latest Connect version",
+                        product_id,
+                    )
+                )
+            else:
+                events.append(
+                    Event(
+                        Level.WARNING,
+                        UPDATE_AVAILABLE,
+                        f"PLM has an update of {product_id} (installed version "
+                        f"{details.version}); `plm-sync push {product_id} --upgrade-product` "
+                        "upgrades it before the push",
+                        product_id,
+                    )
+                )
+        return True
+
+
+def _plan_events(product_id: str, changes: PlanChanges) -> list[Event]:
+    return [
+        Event(Level.INFO, PLAN_NEW, f"plan {name} is new in PLM", product_id, subject=name)
+        for name in changes.new
+    ] + [
+        Event(Level.INFO, PLAN_CHANGED, f"plan {name} changes in PLM", product_id, subject=name)
+        for name in changes.changed
+    ]
+
+
+def _close(runlog: RunLog, tally: PushTally, failure: PlmSyncError | None, step: str) -> RunOutcome:
+    cancelled = runlog.cancel_requested() if failure is None else False
+    if failure is not None:
+        status = RunStatus.FAILED
+        message: str | None = f"failed while {step}: {failure}"
+    elif cancelled:
+        status = RunStatus.CANCELLED
+        message = "cancelled by an operator; the lines pushed before stay pushed"
+    else:
+        status = RunStatus.SUCCEEDED_WITH_ERRORS if tally.errors else RunStatus.SUCCEEDED
+        message = None
+    counts = {
+        "products": tally.products,
+        "items": 0,
+        "created": 0,
+        "updated": tally.updated,
+        "unchanged": tally.unchanged,
+        "deactivated": 0,
+        "errors": tally.errors,
+        "retries": tally.retries,
+    }
+    return runlog.close(status, counts=counts, message=message, product_ids=tally.seen)
+
+
+def _failed(run_id: int, step: str, error: PlmSyncError) -> RunFailedError:
+    code = (
+        error.exit_code
+        if isinstance(error, CommerceAuthError | CommerceServiceError | UsageError)
+        else 1
+    )
+    return RunFailedError(f"push run {run_id} failed while {step}: {error}", exit_code=code)
+
+
+def push_lines(
+    settings: Settings,
+    request: PushRequest,
+    *,
+    client: CommerceClient | None = None,
+) -> RunOutcome:
+    """Push in this process: open the run, push each line in product order, close it."""
+    own_client = client is None
+    client = client or CommerceClient.from_settings(settings)
+    try:
+        run_id = open_push(settings, request)
+        with open_database(settings.database_url) as factory:
+            runlog = RunLog.resume(factory, run_id)
+            with runlog.bound():
+                return _run(settings, request, runlog, client)
+    finally:
+        if own_client:
+            client.close()
+
+
+def _run(
+    settings: Settings, request: PushRequest, runlog: RunLog, client: CommerceClient
+) -> RunOutcome:
+    tally = PushTally()
+    step = "checking the Commerce credentials"
+    try:
+        pusher = LinePusher(settings, request, runlog, client)
+        plan = pusher.plan()
+        tally.merge(pusher.unplanned(plan).as_dict())
+        for product_id in plan.wanted:
+            if runlog.cancel_requested():
+                break
+            step = f"pushing {product_id}"
+            tally.merge(pusher.push(product_id).as_dict())
+    except PlmSyncError as error:
+        _close(runlog, tally, error, step)
+        raise _failed(runlog.run_id, step, error) from None
+    except BaseException as error:
+        _close(runlog, tally, PlmSyncError(f"{error.__class__.__name__}: {error}"), step)
+        raise
+    return _close(runlog, tally, None, step)
+
+
+def push_after_sync(settings: Settings, run_id: int) -> RunOutcome | None:
+    """The push that follows a successful sync with PLM_SYNC_PUSH_AFTER_SYNC.
+
+    It sends the lines the sync read whose catalog differs from what was last pushed. None
+    when the sync read no stored line.
+    """
+    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+        read = set(RunRepository(session).get(run_id).product_ids or ())
+        stored = [
+            line.connect_product_id
+            for line in PushRepository(session).lines()
+            if line.connect_product_id in read
+        ]
+    if not stored:
+        log.info("push_after_sync_nothing", sync_run_id=run_id)
+        return None
+    return push_lines(settings, PushRequest(tuple(stored), changed=True))
