@@ -153,7 +153,8 @@ def _plan_overrides(
         if plan is None:
             problems.append(
                 f"sheet ServicePlans row {edit.row}: unknown plan {edit.identity!r} (not in the "
-                "catalog of this product line); if you renamed a plan, put its old name in OldName"
+                "catalog of this product line); if you renamed a plan, put its old name in "
+                "OldName_1"
             )
             continue
         if edit.name in names:

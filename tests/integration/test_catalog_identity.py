@@ -57,12 +57,18 @@ def digest(value: Any) -> str:
 def workbook_values(path: Path) -> dict[str, list[list[Any]]]:
     book = openpyxl.load_workbook(path, read_only=True)
     try:
-        return {
+        values = {
             sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)]
             for sheet in book.worksheets
         }
     finally:
         book.close()
+    # the one intended change since the pin: the rename column has PLM's spelling, `OldName_1`
+    # (the Commerce push issue); every other cell must stay as it was
+    values["ServicePlans"][0] = [
+        "OldName" if cell == "OldName_1" else cell for cell in values["ServicePlans"][0]
+    ]
+    return values
 
 
 def report_view(report: dict[str, Any]) -> dict[str, Any]:

@@ -80,7 +80,7 @@ def test_edits_are_kept_by_the_catalog_the_next_export_and_later_syncs(
     edit(path, "ServicePlans", MONTHLY, "Published", "False")
     edit(path, "ServicePlans", MONTHLY, "Description_EN", "Monthly cloud, edited")
     edit(path, "ResourceRates", MONTHLY, "MaxUnits", 300)
-    edit(path, "ServicePlans", MONTHLY, "OldName", MONTHLY)
+    edit(path, "ServicePlans", MONTHLY, "OldName_1", MONTHLY)
     edit(path, "ServicePlans", MONTHLY, "Name_EN", "Cloud Service Monthly")
     report = run_report(settings, import_ppr(settings, path).run_id)
     assert report["counts"]["updated"] >= 1
@@ -132,7 +132,7 @@ def test_a_bad_workbook_changes_nothing(settings: Settings, tmp_path: Path) -> N
 
 def test_an_unknown_plan_is_refused(settings: Settings, tmp_path: Path) -> None:
     path = export_ppr(settings, SAMPLE, tmp_path / "ppr.xlsx")
-    edit(path, "ServicePlans", MONTHLY, "OldName", "Never Existed (NCE COM MTH)")
+    edit(path, "ServicePlans", MONTHLY, "OldName_1", "Never Existed (NCE COM MTH)")
     before = catalog(settings)
     with pytest.raises(MappingsError, match="unknown plan 'Never Existed"):
         import_ppr(settings, path)
@@ -170,6 +170,11 @@ def test_an_offer_line_round_trips_with_its_switches(settings: Settings, tmp_pat
     assert (report["counts"]["created"], report["counts"]["updated"]) == (0, 0)
     assert catalog(settings, (OFFER_PRODUCT,)) == before
     edit_rate(path, PREMIUM, "CFQ7TTC0LCHC:0002", "MaxUnits", 250)
+    # a workbook exported before plm-sync wrote PLM's `OldName_1` says `OldName`: still read
+    book = openpyxl.load_workbook(path)
+    header = [cell.value for cell in book["ServicePlans"][1]]
+    book["ServicePlans"].cell(row=1, column=header.index("OldName_1") + 1, value="OldName")
+    book.save(path)
     edit(path, "ServicePlans", PREMIUM, "OldName", PREMIUM)
     edit(path, "ServicePlans", PREMIUM, "Name_EN", "Business Premium monthly")
     import_ppr(settings, path)
@@ -192,3 +197,70 @@ def test_limits_of_an_offer_plans_other_resources_are_refused(
     with pytest.raises(WorkbookError, match="only the limits of its first resource"):
         import_ppr(settings, path)
     assert catalog(settings, (OFFER_PRODUCT,)) == before
+
+
+# The header rules CloudBlue's Connect extension checks before it sends a workbook to PLM
+# (../shared/commerce/PROTOCOL.md §9, from its PPR_SCHEMA), as data: required columns per
+# sheet, and the numbered columns that must carry their `_N`.
+XVS_REQUIRED_SHEETS = ("Resources", "ServicePlans", "PlanPeriods", "ResourceRates")
+XVS_REQUIRED_COLUMNS = {
+    "Resources": ("Name_EN", "Description_EN", "ResourceCategory", "MPN", "UOM", "Measurable"),
+    "ServicePlans": (
+        "Name_EN",
+        "Description_EN",
+        "PlanCategory",
+        "ServiceTerms",
+        "BillingPeriodDuration",
+        "BillingPeriodType",
+        "PricePeriod",
+        "RecurringType",
+    ),
+    "ResourceRates": ("ServicePlan", "Resource", "MinUnits", "MaxUnits"),
+    "PlanPeriods": ("ServicePlan", "Period", "PeriodType"),
+    "PlanSwitchPaths": (
+        "FromPlan",
+        "ToPlan",
+        "ImmediateSwitchAllowed",
+        "SubsPeriodChange",
+        "UpsizeAllowed",
+        "DownsizeAllowed",
+    ),
+    "ResourceDependencies": ("ChildResource", "ParentResource", "DependenceKind"),
+    "UpgradeResourceMapping": ("FromResource",),
+    "OpUnitServicePlans": ("OpUnit", "ServicePlanName"),
+}
+XVS_NUMBERED = {
+    "ServicePlans": ("OldName", "ResellerGroupName", "UpgradePath", "SalesCategory"),
+    "OpUnitServicePlans": ("TermsConditions", "ResellerGroupName"),
+    "UpgradeResourceMapping": ("ToResource",),
+}
+
+
+def xvs_problems(path: Path) -> list[str]:
+    """What the Connect extension's header check would refuse in a workbook."""
+    book = openpyxl.load_workbook(path, read_only=True)
+    problems = [f"sheet {name} missing" for name in XVS_REQUIRED_SHEETS if name not in book]
+    for sheet in book.worksheets:
+        header = [str(cell.value) for cell in next(sheet.iter_rows(max_row=1)) if cell.value]
+        required = XVS_REQUIRED_COLUMNS.get(sheet.title, ())
+        problems += [f"{sheet.title}: no {name}" for name in required if name not in header]
+        for base in XVS_NUMBERED.get(sheet.title, ()):
+            problems += [f"{sheet.title}: {base} without _N" for name in header if name == base]
+    book.close()
+    return problems
+
+
+def test_the_header_rules_accept_a_real_extension_workbook() -> None:
+    assert xvs_problems(ROOT / "tests/fixtures/test_PPR_apply_to_marketplaces.xlsx") == []
+
+
+@pytest.mark.parametrize("product", [SAMPLE, "PRD-900-100-200"])
+def test_every_exported_sheet_meets_the_extension_header_rules(
+    settings: Settings, tmp_path: Path, product: str
+) -> None:
+    path = export_ppr(settings, product, tmp_path / "ppr.xlsx")
+    assert xvs_problems(path) == []
+    book = openpyxl.load_workbook(path, read_only=True)
+    header = [cell.value for cell in next(book["ServicePlans"].iter_rows(max_row=1))]
+    assert "OldName_1" in header
+    book.close()

@@ -253,8 +253,8 @@ class CommerceClient:
             raise CommerceAuthError(
                 f"Commerce at {self.base} refused the credentials check (GET /aps, HTTP "
                 f"{error.status}{': ' + error.detail if error.detail else ''}): check "
-                "PLM_SYNC_COMMERCE_URL (the hub's controller URL), the OAuth key and secret, "
-                "and PLM_SYNC_COMMERCE_APP_ID"
+                "PLM_SYNC_COMMERCE_URL (the hub's controller URL), PLM_SYNC_COMMERCE_OAUTH_KEY, "
+                "PLM_SYNC_COMMERCE_OAUTH_SECRET and PLM_SYNC_COMMERCE_APP_ID"
             ) from None
 
     def service(self, aps_type: str) -> str:

@@ -74,7 +74,7 @@ def _plan_columns(
     units = sorted({unit for plan in plans for unit in plan["sharing"]["op_units"]})
     paths = max((len(plan["upgrade_paths"]) for plan in plans), default=0)
     groups = max((len(plan["sharing"]["reseller_groups"]) for plan in plans), default=0)
-    head = ["Name_EN", "OldName", "Description_EN", "Published"]
+    head = ["Name_EN", "OldName_1", "Description_EN", "Published"]  # PLM's spelling
     fixed = {"BillingPeriodDuration", "BillingPeriodType", "MPN", *head}
     middle = [name for name in plan_defaults if name not in fixed]
     structural = [
@@ -108,7 +108,7 @@ def _service_plans(book: Workbook, line: dict[str, Any], plan_defaults: dict[str
         values: dict[str, Any] = {
             **plan_defaults,
             "Name_EN": plan["name"],
-            "OldName": None,
+            "OldName_1": None,
             "Description_EN": plan.get("description") or plan["name"],
             "Published": flag(plan["published"] and plan["active"]),
             "BillingPeriodDuration": billing["duration"],

@@ -203,7 +203,9 @@ def _plans(table: _Table, problems: _Problems) -> list[PlanEdit]:
         plans.append(
             PlanEdit(
                 row=row,
-                identity=_text(table.get(values, "OldName")) or name,
+                identity=_text(table.get(values, "OldName_1"))
+                or _text(table.get(values, "OldName"))  # as workbooks exported before 0.2 say
+                or name,
                 name=name,
                 description=_text(table.get(values, "Description_EN")) or name,
                 published=_flag(table, problems, row, values, "Published", default=True),

@@ -71,7 +71,7 @@ def test_not_an_xlsx_file(tmp_path: Path) -> None:
             id="unknown-sheets-listed-once",
         ),
         pytest.param(
-            rename_header("ServicePlans", "OldName", "Description_EN"),
+            rename_header("ServicePlans", "OldName_1", "Description_EN"),
             "sheet ServicePlans: column 'Description_EN' appears twice (columns B and C)",
             id="duplicate-column",
         ),

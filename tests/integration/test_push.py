@@ -1,0 +1,285 @@
+"""Sync, then push into the Commerce sandbox over loopback: the last leg, Connect to PLM."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
+from plm_sync.config import Settings
+from plm_sync.connect.sandbox.catalog import SandboxCatalog
+from plm_sync.connect.sandbox.generate import generate_catalog
+from plm_sync.connect.sandbox.server import SandboxServer
+from plm_sync.errors import RunFailedError
+from plm_sync.pipeline import SyncRequest, run_sync
+from plm_sync.push import PushRequest, line_content_hash, push_lines
+from plm_sync.reports import catalog, run_report
+from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.pushes import PushRepository
+from tests.conftest import ROOT
+from tests.integration.conftest import API_KEY, start_sandbox
+
+pytestmark = pytest.mark.integration
+SAMPLE = "PRD-276-377-545"
+OFFER_PRODUCT = "PRD-900-100-200"
+
+
+@pytest.fixture
+def hub() -> Iterator[CommerceSandbox]:
+    server = CommerceSandbox(CommerceSandboxOptions(task_seconds=0.2)).start()
+    yield server
+    server.stop()
+
+
+def commerce_settings(settings: Settings, hub: CommerceSandbox, **extra: Any) -> Settings:
+    return settings.with_overrides(
+        commerce_url=hub.url,
+        commerce_oauth_key=hub.options.oauth_key,
+        commerce_oauth_secret=hub.options.oauth_secret,
+        commerce_app_id=hub.options.app_id,
+        commerce_poll_seconds=0.05,
+        **extra,
+    )
+
+
+@pytest.fixture
+def settings(database_url: str, sample_sandbox: SandboxServer, hub: CommerceSandbox) -> Settings:
+    base = Settings(
+        database_url=database_url,
+        connect_url=sample_sandbox.url,
+        connect_api_key=API_KEY,
+        mappings=ROOT / "mappings",
+    )
+    run_sync(base, SyncRequest(full=True))
+    return commerce_settings(base, hub)
+
+
+def state(hub: CommerceSandbox) -> dict[str, Any]:
+    answer = requests.get(f"{hub.control_url}/state", timeout=5)
+    answer.raise_for_status()
+    data: dict[str, Any] = answer.json()
+    return data
+
+
+def line(settings: Settings, product_id: str) -> dict[str, Any]:
+    (found,) = catalog(settings, (product_id,))["product_lines"]
+    return found
+
+
+def test_sync_then_push_delivers_the_lines_plans(settings: Settings, hub: CommerceSandbox) -> None:
+    outcome = push_lines(settings, PushRequest((SAMPLE, OFFER_PRODUCT)))
+    report = run_report(settings, outcome.run_id)
+    assert (report["status"], report["trigger"], outcome.exit_code) == ("succeeded", "push", 0)
+    assert report["counts"]["updated"] == 2
+    seen = state(hub)
+    # the sandbox read a workbook whose plans are the line's plans, for each line
+    parsed = {entry["product_id"]: sorted(entry["plans"]) for entry in seen["parsed"]}
+    for product_id in (SAMPLE, OFFER_PRODUCT):
+        plans = sorted(plan["name"] for plan in line(settings, product_id)["service_plans"])
+        assert parsed[product_id] == plans
+    # every applyConfig was one of its own parse answers, unchanged (else it answers 500)
+    assert seen["applies"] == len(seen["applied"]) == 2
+    codes = [event["code"] for event in report["events"]]
+    assert codes.count("commerce_applied") == 2
+    applied = next(e for e in report["events"] if e["code"] == "commerce_applied")
+    assert "task" in applied["message"]
+    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+        stored = {row.connect_product_id: row for row in PushRepository(session).lines()}
+    from plm_sync.mappings import load_plm_rules  # noqa: PLC0415
+
+    rules = load_plm_rules(settings.mappings)
+    assert stored[SAMPLE].pushed_hash == line_content_hash(line(settings, SAMPLE), rules)
+    assert stored[SAMPLE].pushed_task_id is not None
+
+
+def test_a_second_push_of_changed_lines_sends_nothing(
+    settings: Settings, hub: CommerceSandbox
+) -> None:
+    first = push_lines(settings, PushRequest(changed=True))
+    assert first.exit_code == 0
+    before = state(hub)
+    again = push_lines(settings, PushRequest(changed=True))
+    report = run_report(settings, again.run_id)
+    after = state(hub)
+    assert (after["applies"], len(after["parsed"])) == (before["applies"], len(before["parsed"]))
+    assert report["status"] == "succeeded"
+    assert report["counts"]["updated"] == 0
+    assert report["counts"]["unchanged"] == report["counts"]["products"] > 0
+    named = push_lines(settings, PushRequest((SAMPLE,)))  # named, unchanged: nothing sent
+    events = run_report(settings, named.run_id)["events"]
+    assert [event["code"] for event in events] == ["commerce_unchanged"]
+    assert state(hub)["applies"] == before["applies"]
+
+
+def test_a_dry_run_parses_and_applies_nothing(settings: Settings, hub: CommerceSandbox) -> None:
+    outcome = push_lines(settings, PushRequest((SAMPLE,), dry_run=True))
+    report = run_report(settings, outcome.run_id)
+    assert report["dry_run"] is True
+    assert state(hub)["applies"] == 0
+    codes = [event["code"] for event in report["events"]]
+    assert "commerce_dry_run" in codes
+    assert codes.count("commerce_plan_new") == len(line(settings, SAMPLE)["service_plans"])
+    push_lines(settings, PushRequest((SAMPLE,)))
+    # after the push, PLM holds the plans: a dry run says nothing would change... but the
+    # line is unchanged since its push, so nothing is even parsed
+    quiet = run_report(settings, push_lines(settings, PushRequest((SAMPLE,), dry_run=True)).run_id)
+    assert [event["code"] for event in quiet["events"]] == ["commerce_unchanged"]
+
+
+def test_a_failing_task_exits_3_with_its_output(settings: Settings, hub: CommerceSandbox) -> None:
+    hub.options.fail_task = True
+    outcome = push_lines(settings, PushRequest((SAMPLE,)))
+    report = run_report(settings, outcome.run_id)
+    assert (outcome.exit_code, report["status"]) == (3, "succeeded_with_errors")
+    (failed,) = [event for event in report["events"] if event["code"] == "commerce_task_failed"]
+    assert hub.options.failure_output in failed["message"]
+    # nothing was recorded as pushed: the next push sends it again
+    hub.options.fail_task = False
+    retried = run_report(settings, push_lines(settings, PushRequest(changed=True)).run_id)
+    assert retried["counts"]["updated"] >= 1
+
+
+def test_a_product_not_installed_is_refused_with_how_to_import_it(
+    settings: Settings, hub: CommerceSandbox
+) -> None:
+    hub.plm.not_installed.add(SAMPLE)
+    hub.plm.unknown.add(OFFER_PRODUCT)
+    outcome = push_lines(settings, PushRequest((SAMPLE, OFFER_PRODUCT)))
+    report = run_report(settings, outcome.run_id)
+    assert outcome.exit_code == 3
+    refused = {e["connect_product_id"]: e for e in report["events"] if e["level"] == "error"}
+    assert refused[SAMPLE]["code"] == refused[OFFER_PRODUCT]["code"] == "commerce_not_installed"
+    assert "import it first" in refused[SAMPLE]["message"]
+    assert state(hub)["parsed"] == []
+
+
+def test_an_update_is_applied_only_when_asked(settings: Settings, hub: CommerceSandbox) -> None:
+    hub.plm.update_available.add(SAMPLE)
+    told = run_report(settings, push_lines(settings, PushRequest((SAMPLE,), dry_run=True)).run_id)
+    assert "commerce_update_available" in [event["code"] for event in told["events"]]
+    assert state(hub)["upgrades"] == []
+    push_lines(settings, PushRequest((SAMPLE,), upgrade_product=True))
+    assert state(hub)["upgrades"] == [SAMPLE]
+
+
+def test_a_line_the_last_sync_left_in_error_is_not_pushed(
+    database_url: str, hub: CommerceSandbox
+) -> None:
+    server = start_sandbox(SandboxCatalog.from_data(generate_catalog(2, 300, seed=0)))
+    try:
+        base = Settings(
+            database_url=database_url,
+            connect_url=server.url,
+            connect_api_key=API_KEY,
+            mappings=ROOT / "mappings",
+        )
+        synced = run_sync(base, SyncRequest(full=True))
+    finally:
+        server.stop()
+    assert synced.exit_code == 3
+    settings = commerce_settings(base, hub)
+    outcome = push_lines(settings, PushRequest(changed=True))
+    report = run_report(settings, outcome.run_id)
+    refused = [event for event in report["events"] if event["code"] == "commerce_line_not_clean"]
+    assert refused
+    assert all(f"run {synced.run_id}" in event["message"] for event in refused)
+    assert state(hub)["parsed"] == [] or all(
+        entry["product_id"] not in {event["connect_product_id"] for event in refused}
+        for entry in state(hub)["parsed"]
+    )
+
+
+def test_a_wrong_secret_fails_the_run_with_exit_2(settings: Settings) -> None:
+    wrong = settings.with_overrides(commerce_oauth_secret="not-the-secret")
+    with pytest.raises(RunFailedError) as raised:
+        push_lines(wrong, PushRequest((SAMPLE,)))
+    assert raised.value.exit_code == 2
+    assert "signature" in str(raised.value)
+    assert "not-the-secret" not in str(raised.value)
+
+
+def cli(settings: Settings, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PLM_SYNC_")}
+    env |= {
+        "PLM_SYNC_DATABASE_URL": settings.database_url,
+        "PLM_SYNC_CONNECT_URL": str(settings.connect_url),
+        "PLM_SYNC_CONNECT_API_KEY": API_KEY,
+        "PLM_SYNC_MAPPINGS": str(ROOT / "mappings"),
+        "PLM_SYNC_COMMERCE_URL": str(settings.commerce_url),
+        "PLM_SYNC_COMMERCE_OAUTH_KEY": str(settings.commerce_oauth_key),
+        "PLM_SYNC_COMMERCE_APP_ID": str(settings.commerce_app_id),
+        "PLM_SYNC_COMMERCE_POLL_SECONDS": "0.05",
+    }
+    env |= {f"PLM_SYNC_{name.upper()}": value for name, value in extra.items()}
+    return subprocess.run(
+        [sys.executable, "-m", "plm_sync", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_push_command_contract(settings: Settings, tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text(str(settings.commerce_oauth_secret) + "\n", encoding="utf-8")
+    pushed = cli(
+        settings, "push", SAMPLE, "--format", "json", commerce_oauth_secret_file=str(secret)
+    )
+    assert pushed.returncode == 0, pushed.stderr
+    report = json.loads(pushed.stdout)
+    assert (report["trigger"], report["scope"], report["status"]) == (
+        "push",
+        f"push {SAMPLE}",
+        "succeeded",
+    )
+    wrong = cli(settings, "push", SAMPLE, commerce_oauth_secret="wrong-secret")
+    assert wrong.returncode == 2, wrong.stderr
+    assert "Traceback" not in wrong.stderr
+    assert len(wrong.stderr.strip().splitlines()) == 1
+    assert "wrong-secret" not in wrong.stderr + wrong.stdout
+    nothing = cli(settings, "push", commerce_oauth_secret_file=str(secret))
+    assert nothing.returncode == 2
+    assert "--changed" in nothing.stderr
+    unset = cli(settings, "push", "--changed", commerce_url="")
+    assert unset.returncode == 2
+    assert "PLM_SYNC_COMMERCE_URL" in unset.stderr
+
+
+def test_a_sync_pushes_what_it_changed_when_asked(settings: Settings, hub: CommerceSandbox) -> None:
+    secret = str(settings.commerce_oauth_secret)
+    result = cli(
+        settings,
+        "sync",
+        "--full",
+        "--format",
+        "json",
+        push_after_sync="true",
+        commerce_oauth_secret=secret,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["push"]["trigger"] == "push"
+    assert report["push"]["status"] == "succeeded"
+    assert len(state(hub)["applied"]) == len(catalog(settings)["product_lines"])
+    again = json.loads(
+        cli(
+            settings,
+            "sync",
+            "--full",
+            "--format",
+            "json",
+            push_after_sync="true",
+            commerce_oauth_secret=secret,
+        ).stdout
+    )
+    assert again["push"]["counts"]["updated"] == 0
