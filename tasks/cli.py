@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from plm_sync.config import load_settings
+from plm_sync.config import Settings, load_settings
 from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import UsageError
 from plm_sync.fanout import open_run
@@ -23,15 +24,27 @@ ALLOW_DEACTIVATIONS = click.option(
 )
 
 
-def _enqueue(request: SyncRequest) -> None:
-    from tasks.app import app  # noqa: PLC0415 - the app reads broker settings on import
-    from tasks.jobs import dispatch  # noqa: PLC0415
-
+def _settings() -> Settings:
     context = click.get_current_context().obj
-    settings = getattr(context, "settings", None) or load_settings()
+    return getattr(context, "settings", None) or load_settings()
+
+
+def _enqueue(request: SyncRequest) -> None:
+    from tasks.jobs import dispatch  # noqa: PLC0415 - the app reads broker settings on import
+
+    settings = _settings()
     run_id = open_run(settings, request, owner="celery:queued", queued=True)
+    _dispatch_and_ping(settings, run_id, request.scope, lambda: dispatch(run_id, request.as_dict()))
+
+
+def _dispatch_and_ping(
+    settings: Settings, run_id: int, scope: str, send: Callable[[], None]
+) -> None:
+    """Send a recorded run's first task and see whether a worker answers."""
+    from tasks.app import app  # noqa: PLC0415 - the app reads broker settings on import
+
     try:
-        dispatch(run_id, request.as_dict())
+        send()
         workers = app.control.ping(timeout=PING_SECONDS)
     except (KombuOperationalError, OSError) as error:
         with open_database(settings.database_url) as factory:
@@ -41,7 +54,7 @@ def _enqueue(request: SyncRequest) -> None:
         raise UsageError(
             f"run {run_id} could not be queued ({error}); check PLM_SYNC_BROKER_URL"
         ) from None
-    click.echo(f"queued run {run_id} ({request.scope}); follow it with `plm-sync report {run_id}`")
+    click.echo(f"queued run {run_id} ({scope}); follow it with `plm-sync report {run_id}`")
     if not workers:
         click.echo(
             f"warning: no worker answered within {PING_SECONDS:g} s; run {run_id} stays queued "
@@ -106,3 +119,31 @@ def enqueue_ppr_import(file: Path, dry_run: bool) -> None:
 
     result = ppr_import.apply_async(args=(str(file.resolve()), dry_run))
     click.echo(f"queued the import of {file} as task {result.id}; `plm-sync runs` shows its run")
+
+
+@enqueue.command("push")
+@click.argument("product_ids", nargs=-1)
+@click.option("--changed", is_flag=True, help="Every line changed since its last push.")
+@click.option("--dry-run", is_flag=True, help="Parse in PLM and report; apply nothing.")
+@click.option("--upgrade-product", is_flag=True, help="Upgrade products PLM has an update of.")
+def enqueue_push(
+    product_ids: tuple[str, ...], changed: bool, dry_run: bool, upgrade_product: bool
+) -> None:
+    """Queue a push of product lines into Commerce PLM (one task per line).
+
+    The workers read the Commerce credentials from PLM_SYNC_COMMERCE_* (or the _FILE
+    variants of the OAuth key and secret).
+    """
+    from plm_sync.push import PushRequest, open_push  # noqa: PLC0415 - on use
+    from tasks.jobs import dispatch_push  # noqa: PLC0415 - the app reads settings on import
+
+    for product_id in product_ids:
+        check_product_id(product_id)
+    request = PushRequest(
+        product_ids, changed=changed, dry_run=dry_run, upgrade_product=upgrade_product
+    )
+    settings = _settings()
+    run_id = open_push(settings, request, owner="celery:queued", queued=True)
+    _dispatch_and_ping(
+        settings, run_id, request.scope, lambda: dispatch_push(run_id, request.as_dict())
+    )

@@ -12,8 +12,17 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings, load_settings
+from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import PlmSyncError, RunConflictError
 from plm_sync.fanout import close_run, open_run, plan_run, sync_product
+from plm_sync.push import (
+    PushRequest,
+    close_push,
+    lines_read_by,
+    open_push,
+    plan_push,
+    push_line,
+)
 from plm_sync.runlog import prune_runs, sweep_runs
 from plm_sync.store.database import connect
 from plm_sync.sync_request import SyncRequest
@@ -135,14 +144,80 @@ def close_run_task(
     listed: list[str] | None = None,
 ) -> dict[str, Any]:
     """Add up the product tasks and close the run (cursor moves only on full success)."""
+    sync = SyncRequest.from_dict(request)
     outcome = close_run(
+        self.settings, run_id, sync, tallies, listed=listed or (), factory=self.factory
+    )
+    result: dict[str, Any] = {"run_id": outcome.run_id, "status": str(outcome.status)}
+    if self.settings.push_after_sync and outcome.status is RunStatus.SUCCEEDED and not sync.dry_run:
+        result["push_run_id"] = push_after(self.settings, run_id)
+    return result
+
+
+def push_after(settings: Settings, sync_run_id: int) -> int | None:
+    """Open and dispatch the push of the lines a successful sync read (PUSH_AFTER_SYNC)."""
+    lines = lines_read_by(settings, sync_run_id)
+    if not lines:
+        return None
+    push = PushRequest(lines, changed=True)
+    try:
+        run_id = open_push(settings, push, owner="celery:queued", queued=True)
+    except PlmSyncError as error:  # another run got in first, or Commerce is not set up
+        log.warning("push_after_sync_skipped", sync_run_id=sync_run_id, reason=str(error))
+        return None
+    dispatch_push(run_id, push.as_dict())
+    return run_id
+
+
+def dispatch_push(run_id: int, request: dict[str, Any]) -> None:
+    """Queue the planning task of an opened push run."""
+    plan_push_task.apply_async(args=(run_id, request))
+
+
+@app.task(name="plm_sync.plan_push", bind=True, base=PlmSyncTask)
+def plan_push_task(self: PlmSyncTask, run_id: int, request: dict[str, Any]) -> dict[str, Any]:
+    """Take the push run, check the credentials, fan out one task per line, then the close."""
+    planned = plan_push(
         self.settings,
         run_id,
-        SyncRequest.from_dict(request),
-        tallies,
-        listed=listed or (),
+        PushRequest.from_dict(request),
+        owner=f"celery:{self.request.id}",
         factory=self.factory,
     )
+    if planned is None:
+        return {"run_id": run_id, "skipped": True}
+    header = [push_line_task.s(run_id, request, product_id) for product_id in planned.product_ids]
+    callback = close_push_task.s(run_id, planned.unplanned)
+    if header:
+        chord(header)(callback)
+    else:
+        callback.delay([])
+    return {"run_id": run_id, "lines": len(planned.product_ids)}
+
+
+@app.task(
+    name="plm_sync.push_line",
+    bind=True,
+    base=PlmSyncTask,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 3},
+)
+def push_line_task(
+    self: PlmSyncTask, run_id: int, request: dict[str, Any], product_id: str
+) -> dict[str, Any]:
+    """Push one product line into Commerce PLM (an unchanged line sends nothing)."""
+    return push_line(
+        self.settings, run_id, PushRequest.from_dict(request), product_id, factory=self.factory
+    )
+
+
+@app.task(name="plm_sync.close_push", bind=True, base=PlmSyncTask)
+def close_push_task(
+    self: PlmSyncTask, tallies: list[dict[str, Any]], run_id: int, unplanned: dict[str, Any]
+) -> dict[str, Any]:
+    """Add up the line tasks and close the push run."""
+    outcome = close_push(self.settings, run_id, [unplanned, *tallies], factory=self.factory)
     return {"run_id": outcome.run_id, "status": str(outcome.status)}
 
 

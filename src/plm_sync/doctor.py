@@ -14,6 +14,13 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from plm_sync.commerce.client import (
+    ADAPTER_TYPE,
+    PLM_TYPE,
+    CommerceClient,
+    CommerceRetry,
+    missing_settings,
+)
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient, RetryPolicy
 from plm_sync.errors import ConnectNotFoundError, PlmSyncError
@@ -57,6 +64,7 @@ def diagnose(settings: Settings | None, settings_error: PlmSyncError | None) -> 
     checks += _rules(settings)
     checks.append(_database(settings))
     checks += _connect(settings)
+    checks += _commerce(settings)
     for entry in entry_points(group="plm_sync.doctor"):
         extra: ExtraChecks = entry.load()
         try:
@@ -173,6 +181,60 @@ def _connect(settings: Settings) -> Iterator[Check]:
             yield Check("connect: offers", Outcome.FAIL, str(error))
         else:
             yield Check("connect: offers", Outcome.OK, "Offers module present")
+
+
+def _commerce(settings: Settings) -> Iterator[Check]:
+    if not settings.commerce_configured:
+        if settings.push_after_sync:
+            yield Check(
+                "commerce",
+                Outcome.FAIL,
+                "PLM_SYNC_PUSH_AFTER_SYNC is on but no Commerce hub is set: set "
+                "PLM_SYNC_COMMERCE_URL, _OAUTH_KEY, _OAUTH_SECRET and _APP_ID",
+            )
+        else:
+            yield Check("commerce", Outcome.OK, "not configured (`plm-sync push` is off)")
+        return
+    missing = missing_settings(settings)
+    if missing:
+        yield Check("commerce", Outcome.FAIL, f"incomplete: set {', '.join(missing)}")
+        return
+    assert settings.commerce_url is not None  # noqa: S101 - checked by missing_settings
+    assert settings.commerce_oauth_key is not None  # noqa: S101
+    assert settings.commerce_oauth_secret is not None  # noqa: S101
+    assert settings.commerce_app_id is not None  # noqa: S101
+    client = CommerceClient(
+        settings.commerce_url,
+        settings.commerce_oauth_key,
+        settings.commerce_oauth_secret,
+        settings.commerce_app_id,
+        verify_tls=settings.commerce_verify_tls,
+        connect_timeout=PROBE_TIMEOUT[0],
+        read_timeout=PROBE_TIMEOUT[1],
+        retry=CommerceRetry(max_attempts=2, max_total_wait=10.0),
+    )
+    try:
+        client.check_credentials()
+        client.service(PLM_TYPE)
+        client.service(ADAPTER_TYPE)
+    except PlmSyncError as error:
+        yield Check("commerce", Outcome.FAIL, str(error))
+        return
+    finally:
+        client.close()
+    yield Check(
+        "commerce",
+        Outcome.OK,
+        f"{settings.commerce_url}: credentials accepted; PLM and task-log services found; "
+        f"push after sync {'on' if settings.push_after_sync else 'off'}",
+    )
+    if not settings.commerce_verify_tls:
+        yield Check(
+            "commerce: tls",
+            Outcome.WARN,
+            "TLS certificates are not verified (PLM_SYNC_COMMERCE_VERIFY_TLS=false): for a "
+            "test hub only",
+        )
 
 
 def healthy(checks: list[Check]) -> bool:

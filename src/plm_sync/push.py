@@ -13,7 +13,7 @@ between `open_push`/`plan_push` and `close_push`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -202,15 +202,12 @@ class LinePusher:
         request: PushRequest,
         runlog: RunLog,
         client: CommerceClient,
-        *,
-        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.settings = settings
         self.request = request
         self.runlog = runlog
         self.client = client
         self.rules = load_plm_rules(settings.mappings)
-        self._sleep = sleep
 
     def plan(self) -> PushPlan:
         """The lines to push (in product order), and those left out as unchanged or missing.
@@ -530,14 +527,106 @@ def push_after_sync(settings: Settings, run_id: int) -> RunOutcome | None:
     It sends the lines the sync read whose catalog differs from what was last pushed. None
     when the sync read no stored line.
     """
+    lines = lines_read_by(settings, run_id)
+    if not lines:
+        log.info("push_after_sync_nothing", sync_run_id=run_id)
+        return None
+    return push_lines(settings, PushRequest(lines, changed=True))
+
+
+# -- the workers' fan-out: plan (one task), a task per line, close (one task) -----------------
+
+
+@dataclass(frozen=True)
+class PlannedPush:
+    """What the planning task hands on: the lines to push and the tally of the rest."""
+
+    product_ids: list[str]
+    unplanned: dict[str, Any]
+
+
+def plan_push(
+    settings: Settings,
+    run_id: int,
+    request: PushRequest,
+    *,
+    owner: str,
+    factory: Factory | None = None,
+) -> PlannedPush | None:
+    """Take the push run, check the credentials and list its lines (None: not open).
+
+    A refusal of the credentials or a missing service closes the run failed.
+    """
+    with _database(settings, factory) as database:
+        runlog = RunLog.resume(database, run_id)
+        with runlog.bound():
+            if not runlog.take(owner):
+                return None
+            client = CommerceClient.from_settings(settings)
+            try:
+                pusher = LinePusher(settings, request, runlog, client)
+                plan = pusher.plan()
+            except PlmSyncError as error:
+                _close(runlog, PushTally(), error, "checking the Commerce credentials")
+                raise _failed(run_id, "checking the Commerce credentials", error) from None
+            finally:
+                client.close()
+            runlog.heartbeat(force=True)
+            return PlannedPush(plan.wanted, pusher.unplanned(plan).as_dict())
+
+
+def push_line(
+    settings: Settings,
+    run_id: int,
+    request: PushRequest,
+    product_id: str,
+    *,
+    factory: Factory | None = None,
+) -> dict[str, Any]:
+    """Push one line of a run (a cancelled run's lines do nothing); its tally.
+
+    A redelivered task pushes again only if the line is not recorded as pushed with its
+    current content; its events replace those of the earlier attempt.
+    """
+    with _database(settings, factory) as database:
+        runlog = RunLog.resume(database, run_id)
+        with runlog.bound():
+            if runlog.cancel_requested():
+                return PushTally().as_dict()
+            client = CommerceClient.from_settings(settings)
+            try:
+                return LinePusher(settings, request, runlog, client).push(product_id).as_dict()
+            except PlmSyncError as error:  # the hub refused as a whole: this line failed
+                event = Event(Level.ERROR, PUSH_FAILED, str(error), product_id)
+                runlog.record([event], product_id)
+                return PushTally(products=1, errors=1, seen=[product_id]).as_dict()
+            finally:
+                client.close()
+
+
+def close_push(
+    settings: Settings,
+    run_id: int,
+    tallies: Sequence[dict[str, Any]],
+    *,
+    factory: Factory | None = None,
+) -> RunOutcome:
+    """Add up the line tasks and close the push run."""
+    with _database(settings, factory) as database:
+        runlog = RunLog.resume(database, run_id)
+        with runlog.bound():
+            tally = PushTally()
+            for part in tallies:
+                tally.merge(part)
+            return _close(runlog, tally, None, "closing")
+
+
+def lines_read_by(settings: Settings, run_id: int) -> tuple[str, ...]:
+    """The stored lines a (sync) run read: what a push after it considers."""
     with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
         read = set(RunRepository(session).get(run_id).product_ids or ())
-        stored = [
+        return tuple(
             line.connect_product_id
             for line in PushRepository(session).lines()
             if line.connect_product_id in read
-        ]
-    if not stored:
-        log.info("push_after_sync_nothing", sync_run_id=run_id)
-        return None
-    return push_lines(settings, PushRequest(tuple(stored), changed=True))
+        )

@@ -283,3 +283,28 @@ def test_a_sync_pushes_what_it_changed_when_asked(settings: Settings, hub: Comme
         ).stdout
     )
     assert again["push"]["counts"]["updated"] == 0
+
+
+def test_doctor_checks_the_commerce_hub(settings: Settings) -> None:
+    secret = str(settings.commerce_oauth_secret)
+
+    def commerce_check(**extra: str) -> tuple[int, list[dict[str, str]]]:
+        result = cli(settings, "doctor", "--format", "json", **extra)
+        found = json.loads(result.stdout)["checks"]
+        checks = [c for c in found if c["name"].startswith("commerce")]
+        return result.returncode, checks
+
+    code, checks = commerce_check(commerce_oauth_secret=secret)
+    assert (code, [c["outcome"] for c in checks]) == (0, ["ok"])
+    assert "credentials accepted" in checks[0]["detail"]
+    code, checks = commerce_check(commerce_oauth_secret="wrong-secret")
+    assert (code, checks[0]["outcome"]) == (2, "fail")
+    assert "signature" in checks[0]["detail"]
+    assert "wrong-secret" not in json.dumps(checks)
+    code, checks = commerce_check(commerce_oauth_secret=secret, commerce_verify_tls="false")
+    assert [c["outcome"] for c in checks] == ["ok", "warn"]
+    code, checks = commerce_check(commerce_url="", commerce_app_id="", commerce_oauth_key="")
+    assert (checks[0]["outcome"], checks[0]["detail"]) == (
+        "ok",
+        "not configured (`plm-sync push` is off)",
+    )

@@ -350,3 +350,55 @@ def test_every_log_line_of_a_run_carries_that_run_id_and_none_leaks(
         assert all(line.get("run_id") in {run_id, None} for line in run_lines)
     # the lines of product tasks outside any run (none here) would carry no id: none leaked
     assert all(line.get("run_id") != first["id"] for line in runs[second["id"]])
+
+
+def test_workers_push_after_a_sync_when_asked(postgres_url: str, broker_url: str) -> None:
+    from plm_sync.commerce.sandbox.server import (  # noqa: PLC0415
+        CommerceSandbox,
+        CommerceSandboxOptions,
+    )
+    from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG  # noqa: PLC0415
+
+    server = start_sandbox(SandboxCatalog.load(SAMPLE_CATALOG))
+    hub = CommerceSandbox(CommerceSandboxOptions(task_seconds=0.2)).start()
+    settings = settings_for(postgres_url, server.url, broker_url)
+    commerce = {
+        "commerce_url": hub.url,
+        "commerce_oauth_key": hub.options.oauth_key,
+        "commerce_oauth_secret": hub.options.oauth_secret,
+        "commerce_app_id": hub.options.app_id,
+        "commerce_poll_seconds": "0.05",
+    }
+    try:
+        with worker(settings, "pusher", push_after_sync="true", **commerce):
+            sync_id = enqueue(settings, "sync", "--full")
+            assert wait_for(settings, sync_id)["status"] == "succeeded"
+            deadline = time.monotonic() + 60
+            pushes: list[dict[str, Any]] = []
+            while not pushes and time.monotonic() < deadline:
+                pushes = [r for r in list_runs(settings, limit=10) if r["trigger"] == "push"]
+                time.sleep(0.2)
+            assert pushes, "no push run followed the sync"
+            push = wait_for(settings, pushes[0]["id"])
+            lines = catalog(settings)["product_lines"]
+            assert (push["status"], push["counts"]["updated"]) == ("succeeded", len(lines))
+            applied = {item.product_id for item in hub.plm.applied}
+            assert applied == {line["connect_product_id"] for line in lines}
+            # an operator's push of the changed lines finds nothing to send
+            queued = subprocess.run(
+                [sys.executable, "-m", "plm_sync", "enqueue", "push", "--changed"],
+                env=environment(settings, **commerce),
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=60,
+                cwd=ROOT,
+            )
+            assert queued.returncode == 0, queued.stderr
+            again = wait_for(settings, int(queued.stdout.split()[2]))
+            assert (again["trigger"], again["status"]) == ("push", "succeeded")
+            assert again["counts"]["updated"] == 0
+            assert len(hub.plm.applied) == len(lines)
+    finally:
+        hub.stop()
+        server.stop()

@@ -273,12 +273,17 @@ class SandboxPlm:
             "status": "installed",
         }
 
-    def parse(self, data: bytes) -> dict[str, Any]:
-        """A parse answer for a workbook (WorkbookRefused when PLM could not read it)."""
+    def parse(self, data: bytes, product_id: str | None = None) -> dict[str, Any]:
+        """A parse answer for a workbook (WorkbookRefused when PLM could not read it).
+
+        The workbook does not name its product: `appInfo.appId` is the product whose
+        `appDetails` the same client (connection) asked for last, as a push does first.
+        """
         sheets = read_sheets(data)
         config = excel_config(sheets)
         names = {str(entry["value"]["name"]["en"]).casefold() for entry in config["servicePlans"]}
         with self.lock:
+            product_id = product_id or self.last_product
             answer = {
                 "owner": {"accountId": 1, "memberId": 1},
                 "serviceTemplateId": SERVICE_TEMPLATE_ID,
@@ -296,7 +301,7 @@ class SandboxPlm:
                 },
                 "excelConfig": config,
                 "appInfo": {
-                    "appId": self.last_product,
+                    "appId": product_id,
                     "appCustomIconUrl": None,
                     "impersonationUid": str(uuid.uuid5(uuid.NAMESPACE_URL, "plm-sync-sandbox")),
                 },
@@ -304,7 +309,7 @@ class SandboxPlm:
             self.answers[canonical(answer)] = answer
             self.parsed.append(
                 {
-                    "product_id": self.last_product,
+                    "product_id": product_id,
                     "plans": [entry["value"]["name"]["en"] for entry in config["servicePlans"]],
                     "sheets": sorted(sheets),
                 }

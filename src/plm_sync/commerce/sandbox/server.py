@@ -149,6 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+    product_id: str | None = None  # the last appDetails asked on this connection
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002, ANN401 - stdlib signature
         log.debug("commerce_sandbox_request", line=format % args)
@@ -233,6 +234,7 @@ class _Handler(BaseHTTPRequestHandler):
             match method, operation:
                 case "GET", ["appDetails", product_id]:
                     details = plm.app_details(product_id)
+                    self.product_id = product_id
                     if details is None:
                         message = (
                             "404 Not Found ConnectError(error_code=CNCT_001, errors=[Not found.], "
@@ -276,7 +278,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             encoded = json.loads(raw)["excelConfig"]
             data = base64.b64decode(encoded, validate=True)
-            answer = self.server.plm.parse(data)
+            answer = self.server.plm.parse(data, self.product_id)
         except (ValueError, KeyError, TypeError, binascii.Error) as error:
             message = str(error) if isinstance(error, WorkbookRefused) else "bad excelConfig"
             self._send(200, {"error": "ParseConfigError", "message": message})
