@@ -33,7 +33,15 @@ def procfile() -> dict[str, list[str]]:
 
 def test_compose_has_the_stack() -> None:
     services = compose()["services"]
-    assert set(services) == {"redis", "postgres", "migrate", "worker", "beat", "sandbox"}
+    assert set(services) == {
+        "redis",
+        "postgres",
+        "migrate",
+        "worker",
+        "beat",
+        "sandbox",
+        "commerce",
+    }
     assert services["migrate"]["command"] == ["plm-sync", "migrate"]
     assert services["beat"]["deploy"]["replicas"] == 1
 
@@ -94,4 +102,22 @@ def test_compose_passes_the_api_key_as_a_secret_file() -> None:
         assert service["environment"]["PLM_SYNC_CONNECT_API_KEY_FILE"] == (
             "/run/secrets/connect_api_key"
         )
-        assert service["secrets"] == ["connect_api_key"]
+        assert service["secrets"] == ["connect_api_key", "commerce_oauth_secret"]
+        assert "PLM_SYNC_COMMERCE_OAUTH_SECRET" not in service["environment"]
+
+
+def test_compose_pushes_into_the_commerce_sandbox_with_its_credentials() -> None:
+    from plm_sync.commerce.sandbox.server import (  # noqa: PLC0415
+        SANDBOX_APP_ID,
+        SANDBOX_OAUTH_KEY,
+        SANDBOX_OAUTH_SECRET,
+    )
+
+    data = compose()
+    environment = data["services"]["worker"]["environment"]
+    port = data["services"]["commerce"]["command"][-1]
+    assert environment["PLM_SYNC_COMMERCE_URL"] == f"http://commerce:{port}"
+    assert environment["PLM_SYNC_COMMERCE_OAUTH_KEY"] == SANDBOX_OAUTH_KEY
+    assert environment["PLM_SYNC_COMMERCE_APP_ID"] == SANDBOX_APP_ID
+    secret = ROOT / data["secrets"]["commerce_oauth_secret"]["file"]
+    assert secret.read_text(encoding="utf-8").strip() == SANDBOX_OAUTH_SECRET
