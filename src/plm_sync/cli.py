@@ -154,6 +154,8 @@ DEMO_WORKBOOK = Path("plm_sync_demo_PPR.xlsx")
 DEMO_PRODUCT = "PRD-276-377-545"
 DEMO_OFFER_PRODUCT = "PRD-900-100-200"
 DEMO_OFFER_WORKBOOK = Path("plm_sync_demo_offer_PPR.xlsx")
+DEMO_ADDON_PRODUCT = "PRD-300-000-600"
+DEMO_ADDON_WORKBOOK = Path("plm_sync_demo_addons_PPR.xlsx")
 
 
 class _RichProgress:
@@ -792,6 +794,7 @@ def demo(context: _Context) -> None:
         )
         workbook = export_ppr(settings, DEMO_PRODUCT, DEMO_WORKBOOK)
         offer_workbook = export_ppr(settings, DEMO_OFFER_PRODUCT, DEMO_OFFER_WORKBOOK)
+        addon_workbook = export_ppr(settings, DEMO_ADDON_PRODUCT, DEMO_ADDON_WORKBOOK)
         click.echo(f"Commerce sandbox (PLM) on {hub.url}: pushing every product line")
         lines = tuple(line["connect_product_id"] for line in catalog(settings)["product_lines"])
         pushed = push_lines(settings, PushRequest(lines, changed=True))
@@ -814,6 +817,11 @@ def demo(context: _Context) -> None:
     click.echo(
         f"PLM workbook of {DEMO_OFFER_PRODUCT} (plans from its Connect offer, with switch "
         f"paths) written to {offer_workbook.resolve()}"
+    )
+    click.echo(
+        f"PLM workbook of {DEMO_ADDON_PRODUCT} (an add-on as optional rates of its base plans, "
+        f"ResourceDependencies, end-of-sale replacement switches) written to "
+        f"{addon_workbook.resolve()}"
     )
     sys.exit(max(code, pushed.exit_code))
 

@@ -69,7 +69,7 @@ def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
 
 
 def _diff(events: Iterable[Event]) -> dict[str, list[str]]:
-    """Which plans appeared, changed, were deactivated or re-shared; which switch paths too.
+    """What changed: plans, sharing, switch paths, add-on rates and resource dependencies.
 
     Grouped on the change events' code and subject (events recorded before subjects were
     stored name their plan in the message, which is shown whole).
@@ -92,6 +92,12 @@ _DIFF_KEYS: dict[str, str] = {
     ChangeKind.SWITCH_CREATED.value: "switches_created",
     ChangeKind.SWITCH_UPDATED.value: "switches_updated",
     ChangeKind.SWITCH_DEACTIVATED.value: "switches_deactivated",
+    ChangeKind.ADDON_RATE_CREATED.value: "addon_rates_created",
+    ChangeKind.ADDON_RATE_UPDATED.value: "addon_rates_updated",
+    ChangeKind.ADDON_RATE_DEACTIVATED.value: "addon_rates_deactivated",
+    ChangeKind.DEPENDENCY_CREATED.value: "dependencies_created",
+    ChangeKind.DEPENDENCY_UPDATED.value: "dependencies_updated",
+    ChangeKind.DEPENDENCY_DEACTIVATED.value: "dependencies_deactivated",
 }
 
 

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from tests.conftest import ROOT
@@ -47,10 +48,16 @@ def test_make_demo_on_a_clean_clone(tmp_path: Path) -> None:
     assert "run 1: succeeded" in result.stdout
     assert (clone / "plm_sync_demo.db").is_file()
     data = json.loads((clone / "plm_sync_demo_catalog.json").read_text(encoding="utf-8"))
-    assert len(data["product_lines"]) == 4
+    assert len(data["product_lines"]) == 5
     offer_line = next(line for line in data["product_lines"] if line["plan_source"] == "offer")
     assert offer_line["plan_switches"]
     assert (clone / "plm_sync_demo_offer_PPR.xlsx").is_file()
+    addons = openpyxl.load_workbook(clone / "plm_sync_demo_addons_PPR.xlsx", read_only=True)
+    assert len(list(addons["ResourceDependencies"].iter_rows())) == 2
+    addons.close()
+    # the last leg: every line pushed into the Commerce sandbox, and what PLM applied
+    assert "pushed 5, unchanged 0" in result.stdout
+    assert result.stdout.count("PLM applied") == 5
     shown = subprocess.run(
         [
             str(clone / ".venv" / "bin" / "plm-sync"),
@@ -78,3 +85,4 @@ def test_make_demo_on_a_clean_clone(tmp_path: Path) -> None:
     )
     assert again.returncode == 0
     assert "created 0, updated 0" in again.stdout
+    assert "pushed 0, unchanged 5" in again.stdout  # nothing changed: nothing sent

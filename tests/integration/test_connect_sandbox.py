@@ -34,7 +34,7 @@ def everything(client_url: str, **kwargs: object) -> tuple[list[object], list[ob
 
 def test_streams_the_sample_catalog_completely(sample_sandbox: SandboxServer) -> None:
     products, items, retries = everything(sample_sandbox.url, page_size=7)
-    assert len(products) == 6  # four published, one draft, one end of sale
+    assert len(products) == 7  # five published, one draft, one end of sale
     assert len(items) == sample_sandbox.catalog.item_count()
     assert retries == 0
     ids = [row.id for row in items if isinstance(row, SourceItem | InvalidRecord)]
@@ -175,7 +175,7 @@ def test_cli_sandbox_serves_over_loopback() -> None:
             url = first.split()[2]
             assert url.startswith("http://127.0.0.1:")
             assert "integration-secret" not in first
-            assert len(list(fast_client(url).products())) == 4
+            assert len(list(fast_client(url).products())) == 5
         finally:
             process.terminate()
             process.wait(timeout=10)
@@ -197,9 +197,9 @@ def test_cli_sandbox_refuses_a_public_address() -> None:
 @pytest.mark.parametrize(
     ("query", "rows", "content_range"),
     [
-        pytest.param("limit=2&offset=1", 2, "items 1-2/6", id="a-page"),
-        pytest.param("limit=5&offset=25", 0, "items 25-25/6", id="past-the-end"),
-        pytest.param("limit=0", 0, "items 0-0/6", id="limit-zero-counts"),
+        pytest.param("limit=2&offset=1", 2, "items 1-2/7", id="a-page"),
+        pytest.param("limit=5&offset=25", 0, "items 25-25/7", id="past-the-end"),
+        pytest.param("limit=0", 0, "items 0-0/7", id="limit-zero-counts"),
         pytest.param("limit=5&eq(id,PRD-0)", 0, "items 0-0/0", id="nothing-found"),
     ],
 )

@@ -80,7 +80,7 @@ def test_full_sync_builds_the_catalog(settings: Settings) -> None:
     assert report["status"] == "succeeded"
     assert report["exit_code"] == 0
     counts = report["counts"]
-    assert (counts["products"], counts["items"], counts["skipped"]) == (4, 103, 2)
+    assert (counts["products"], counts["items"], counts["skipped"]) == (5, 114, 2)
     assert counts["created"] > 0
     assert counts["updated"] == counts["deactivated"] == counts["errors"] == 0
     assert report["cursor_after"] == "2026-10-02T09:00:00+00:00"

@@ -133,7 +133,8 @@ def parse_item(raw: Any, product_id: str) -> SourceItem | InvalidRecord:  # noqa
     """A `dp.UIItem` row; needs `id`, `mpn`, `type` and `status`.
 
     `name` falls back to `display_name`; `period` is read case-insensitively; a missing
-    `commitment` means none (count 1); the unit is the unit's title, name, or id.
+    `commitment` means none (count 1); the unit is the unit's title, name, or id; `parent`
+    and `replacement` (item references) give their ids.
     """
     if not isinstance(raw, dict):
         return InvalidRecord("item", None, product_id, None, "row is not a JSON object")
@@ -152,6 +153,16 @@ def parse_item(raw: Any, product_id: str) -> SourceItem | InvalidRecord:  # noqa
             unit=_unit(raw),
             status=_text(raw, "status").casefold(),
             updated_at=_updated_at(raw),
+            parent_id=_reference(raw, "parent"),
+            replacement_id=_reference(raw, "replacement"),
         )
     except _MissingFieldError as problem:
         return InvalidRecord("item", ident, product_id, mpn, str(problem))
+
+
+def _reference(raw: dict[str, Any], key: str) -> str | None:
+    """The id of an item reference (`parent`, `replacement`: `{id, name, status}`), if any."""
+    value = raw.get(key)
+    if isinstance(value, dict) and isinstance(value.get("id"), str) and value["id"].strip():
+        return str(value["id"]).strip()
+    return None

@@ -75,14 +75,42 @@ class ResourceRate:
     min_units: int
     max_units: int
     periods: tuple[RatePeriod, ...]
+    addon: bool = False  # an add-on's optional rate in a base plan
 
     def as_dict(self) -> JsonDict:
-        """JSON shape of `catalog`."""
-        return {
+        """JSON shape of `catalog` (`addon: true` on add-on rates only)."""
+        shown: JsonDict = {
             "resource_mpn": self.resource_mpn,
             "min_units": self.min_units,
             "max_units": self.max_units,
             "periods": [period.as_dict() for period in self.periods],
+        }
+        if self.addon:
+            shown["addon"] = True
+        return shown
+
+
+@dataclass(frozen=True)
+class ResourceDependency:
+    """A resource that depends on another in PLM: an add-on (child) requires its base."""
+
+    child_mpn: str
+    parent_mpn: str
+    kind: str
+    multiplier: int
+
+    @property
+    def key(self) -> str:
+        """Its identity in the line: the resource pair."""
+        return f"{self.child_mpn}>{self.parent_mpn}"
+
+    def as_dict(self) -> JsonDict:
+        """JSON shape of `catalog`."""
+        return {
+            "child_mpn": self.child_mpn,
+            "parent_mpn": self.parent_mpn,
+            "kind": self.kind,
+            "multiplier": self.multiplier,
         }
 
 
@@ -254,6 +282,10 @@ class ProductLine:
     plan_source: str = "mpn"  # `offer`: plans follow the Connect offer `offer_id`
     offer_id: str = ""
     offer_name: str = ""
+    resource_dependencies: tuple[ResourceDependency, ...] = ()
+    # end-of-sale Connect items and the published items replacing them (item ids): they
+    # become `eos` switches once the plans have their final names
+    replacements: tuple[tuple[str, str], ...] = ()
 
     def as_dict(self) -> JsonDict:
         """JSON shape of `catalog` (DESIGN §6)."""
@@ -266,4 +298,5 @@ class ProductLine:
             "resources": [resource.as_dict() for resource in self.resources],
             "service_plans": [plan.as_dict() for plan in self.service_plans],
             "plan_switches": [switch.as_dict() for switch in self.plan_switches],
+            "resource_dependencies": [dep.as_dict() for dep in self.resource_dependencies],
         }

@@ -26,6 +26,12 @@ class ChangeKind(StrEnum):
     SWITCH_CREATED = "plan_switch_created"
     SWITCH_UPDATED = "plan_switch_updated"
     SWITCH_DEACTIVATED = "plan_switch_deactivated"
+    ADDON_RATE_CREATED = "addon_rate_created"
+    ADDON_RATE_UPDATED = "addon_rate_updated"
+    ADDON_RATE_DEACTIVATED = "addon_rate_deactivated"
+    DEPENDENCY_CREATED = "resource_dependency_created"
+    DEPENDENCY_UPDATED = "resource_dependency_updated"
+    DEPENDENCY_DEACTIVATED = "resource_dependency_deactivated"
 
 
 _ORDER = {kind: position for position, kind in enumerate(ChangeKind)}  # events in this order
@@ -36,6 +42,17 @@ _WORDS = {
     ChangeKind.SWITCH_CREATED: "created",
     ChangeKind.SWITCH_UPDATED: "updated",
     ChangeKind.SWITCH_DEACTIVATED: "deactivated",
+    ChangeKind.ADDON_RATE_CREATED: "created",
+    ChangeKind.ADDON_RATE_UPDATED: "updated",
+    ChangeKind.ADDON_RATE_DEACTIVATED: "deactivated",
+    ChangeKind.DEPENDENCY_CREATED: "created",
+    ChangeKind.DEPENDENCY_UPDATED: "updated",
+    ChangeKind.DEPENDENCY_DEACTIVATED: "deactivated",
+}
+_WHAT = {
+    "plan_switch": "switch path",
+    "addon_rate": "add-on rate",
+    "resource_dependency": ("resource dependency"),
 }
 
 
@@ -49,7 +66,9 @@ class Change:
     """One plan or switch path that appeared, changed, went inactive or was (un)shared."""
 
     kind: ChangeKind
-    subject: str  # the plan's name, or the switch path `source -> target`
+    # the plan's name, the switch path `source -> target`, the add-on rate `resource in
+    # plan`, or the dependency `child requires parent`
+    subject: str
     shared: tuple[str, ...] = ()  # sharing changes only: units and groups added
     unshared: tuple[str, ...] = ()  # and taken away
 
@@ -62,8 +81,11 @@ class Change:
                 f"unshared from {', '.join(self.unshared)}" if self.unshared else "",
             )
             return f"service plan {self.subject!r} {verb}" + "; ".join(p for p in parts if p)
-        what = "switch path" if self.kind.value.startswith("plan_switch") else "service plan"
-        subject = self.subject if what == "switch path" else repr(self.subject)
+        what = next(
+            (text for prefix, text in _WHAT.items() if self.kind.value.startswith(prefix)),
+            "service plan",
+        )
+        subject = repr(self.subject) if what == "service plan" else self.subject
         return f"{what} {subject} {verb}{_WORDS[self.kind]}"
 
 

@@ -91,3 +91,9 @@ OVERRIDE_CLEARED = "override_cleared"
 # The run as a whole
 DEACTIVATION_LIMIT = "deactivation_limit"
 PRODUCT_LINE_DEACTIVATED = "product_line_deactivated"
+# Add-ons and end-of-sale replacements
+ADDON_ATTACHED = "addon_attached"
+ADDON_PERIOD_MISSING = "addon_period_missing"
+ADDON_BASE_MISSING = "addon_base_missing"
+REPLACEMENT_UNKNOWN = "replacement_unknown"
+REPLACEMENT_NO_PLAN = "replacement_no_plan"

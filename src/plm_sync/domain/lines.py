@@ -7,8 +7,10 @@ its inputs give.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from plm_sync.domain import events as codes
+from plm_sync.domain.addons import apply_addons
 from plm_sync.domain.catalog import ProductLine
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.events import Event, Level
@@ -17,18 +19,32 @@ from plm_sync.domain.offer_plans import group_offer
 from plm_sync.domain.offers import SourceOffer, choose_offer
 from plm_sync.domain.operator_rules import OperatorRules
 from plm_sync.domain.overrides import Override, apply_overrides
+from plm_sync.domain.replacements import add_replacement_switches, replacement_pairs
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.domain.switches import resolve_switches
 
 SYNCED_ITEM_STATUSES = frozenset({"published", "endofsale"})
 
 
+def _row(i: SourceItem) -> tuple[str | int | None, ...]:
+    row: tuple[str | int | None, ...] = (
+        i.id,
+        i.name,
+        i.mpn,
+        i.type.value,
+        i.period,
+        i.commitment_count,
+        i.unit,
+        i.status,
+    )
+    if i.parent_id or i.replacement_id:  # only then: other items keep their digests
+        row += (i.parent_id, i.replacement_id)
+    return row
+
+
 def source_hash(product: SourceProduct, items: Sequence[SourceItem], rules_hash: str) -> str:
     """Digest of everything a line is computed from: product, items and the rules."""
-    rows = sorted(
-        (i.id, i.name, i.mpn, i.type.value, i.period, i.commitment_count, i.unit, i.status)
-        for i in items
-    )
+    rows = sorted(_row(i) for i in items)
     return content_hash([product.id, product.name, product.vendor, rows, rules_hash])
 
 
@@ -68,7 +84,11 @@ def group_product(
         grouped = group_items(product, items, rules.plm)
     else:
         grouped = group_offer(product, items, offer, rules.plm)
-    return GroupedProduct(grouped.product_line, (*ignored, *grouped.events)), offer
+    line, addon_events = apply_addons(grouped.product_line, items, rules.addons, rules.plm)
+    pairs, replacement_events = replacement_pairs(product.id, items)
+    line = replace(line, replacements=pairs)
+    found = (*ignored, *grouped.events, *addon_events, *replacement_events)
+    return GroupedProduct(line, found), offer
 
 
 def build_line(
@@ -84,4 +104,5 @@ def build_line(
     """
     line, events = apply_overrides(rules.share(grouped), overrides)
     line, switch_events = resolve_switches(line, offer, rules.switches)
-    return line, events + switch_events
+    line, replacement_events = add_replacement_switches(line, rules.switches.presets)
+    return line, events + switch_events + replacement_events

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from plm_sync.domain.addons import AddonRules
 from plm_sync.domain.catalog import ProductLine
 from plm_sync.domain.digests import content_hash
-from plm_sync.domain.rules import PlmRules
+from plm_sync.domain.rules import Dependence, PlmRules
 from plm_sync.domain.sharing import SharingRules, apply_sharing
 from plm_sync.domain.switches import SwitchRules
 
@@ -15,6 +16,8 @@ from plm_sync.domain.switches import SwitchRules
 class OperatorRules:
     """Everything the operator's files say, validated; loaded once per run (or per process).
 
+    `addons` come from `addons.yaml` (optional).
+
     `fingerprint` changes whenever any of the three does: a line stored under another
     fingerprint is recomputed even when Connect did not change.
     """
@@ -22,10 +25,14 @@ class OperatorRules:
     plm: PlmRules = field(default_factory=PlmRules)
     sharing: SharingRules = field(default_factory=SharingRules)
     switches: SwitchRules = field(default_factory=SwitchRules)
+    addons: AddonRules = field(default_factory=AddonRules)
     fingerprint: str = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         parts = [repr(self.plm), repr(self.sharing), repr(self.switches)]
+        if self.addons.rules or self.plm.dependence != Dependence():
+            # only then: without add-on rules, fingerprints stay what they were before them
+            parts += [repr(self.addons.rules), repr(self.plm.dependence)]
         object.__setattr__(self, "fingerprint", content_hash(parts))
 
     def share(self, line: ProductLine) -> ProductLine:

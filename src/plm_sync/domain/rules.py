@@ -55,6 +55,21 @@ class WorkbookRules:
     downsize_policies: tuple[Mapping[str, str | int], ...] = ()
 
 
+DEFAULT_DEPENDENCE_KIND = "Requires"
+
+
+@dataclass(frozen=True)
+class Dependence:
+    """How an add-on depends on its base in PLM's ResourceDependencies sheet.
+
+    PLM documents the kinds Requires, Provided by and two Conflicts kinds; their exact
+    workbook spelling is a setting (`ppr.dependence` in plm.yaml).
+    """
+
+    kind: str = DEFAULT_DEPENDENCE_KIND
+    multiplier: int = 1
+
+
 @dataclass(frozen=True)
 class PlmRules:
     """Everything the grouping rules take from the operator.
@@ -71,6 +86,9 @@ class PlmRules:
     max_units: int = -1
     plan_defaults: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     workbook: WorkbookRules = field(default_factory=WorkbookRules)
+    # left out of `repr` (which the rules' fingerprint hashes) so adding it changed no
+    # fingerprint; OperatorRules adds it to the fingerprint when it is not the default
+    dependence: Dependence = field(default_factory=Dependence, repr=False)
 
     def __post_init__(self) -> None:
         unknown = template_fields(self.plan_name_template) - PLAN_NAME_FIELDS

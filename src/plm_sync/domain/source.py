@@ -45,6 +45,8 @@ class SourceItem:
     unit: str
     status: str
     updated_at: str | None = None
+    parent_id: str | None = None  # Connect `parent`: this item is an add-on of that item
+    replacement_id: str | None = None  # Connect `replacement`: the item replacing this one
 
     @property
     def is_active(self) -> bool:

@@ -1,8 +1,8 @@
-"""Operator files in `mappings/`: one module per file, and the loader of all three at once.
+"""Operator files in `mappings/`: one module per file, and the loader of all of them at once.
 
-`plm.yaml` (required), `sharing.yaml` and `switches.yaml` (optional) are read and validated
-together; `load_rules` gives them as one value with one fingerprint, `cached_rules` keeps that
-value for a worker process until a file's content changes.
+`plm.yaml` (required), `sharing.yaml`, `switches.yaml` and `addons.yaml` (optional) are read
+and validated together; `load_rules` gives them as one value with one fingerprint,
+`cached_rules` keeps that value for a worker process until a file's content changes.
 """
 
 from __future__ import annotations
@@ -11,26 +11,31 @@ import hashlib
 from pathlib import Path
 
 from plm_sync.domain.operator_rules import OperatorRules
+from plm_sync.mappings.addons import ADDONS_FILE, load_addon_rules
 from plm_sync.mappings.plm import PLM_FILE, load_plm_rules
 from plm_sync.mappings.sharing import SHARING_FILE, load_sharing_rules
 from plm_sync.mappings.switches import SWITCHES_FILE, load_switch_rules
 
 __all__ = [
     "cached_rules",
+    "load_addon_rules",
     "load_plm_rules",
     "load_rules",
     "load_sharing_rules",
     "load_switch_rules",
 ]
 
-_FILES = (PLM_FILE, SHARING_FILE, SWITCHES_FILE)
+_FILES = (PLM_FILE, SHARING_FILE, SWITCHES_FILE, ADDONS_FILE)
 _cache: dict[Path, tuple[str, OperatorRules]] = {}
 
 
 def load_rules(folder: Path) -> OperatorRules:
     """Read and validate every operator file of `folder`: MappingsError lists every problem."""
     return OperatorRules(
-        load_plm_rules(folder), load_sharing_rules(folder), load_switch_rules(folder)
+        load_plm_rules(folder),
+        load_sharing_rules(folder),
+        load_switch_rules(folder),
+        load_addon_rules(folder),
     )
 
 

@@ -16,8 +16,10 @@ from plm_sync.domain.periods import (
     Unit,
 )
 from plm_sync.domain.rules import (
+    DEFAULT_DEPENDENCE_KIND,
     DEFAULT_PLAN_NAME_TEMPLATE,
     PLAN_NAME_FIELDS,
+    Dependence,
     PlmRules,
     UpgradeMode,
     WorkbookRules,
@@ -35,6 +37,7 @@ _PPR_KEYS = {
     "resource_rates",
     "cancellation_policies",
     "downsize_policies",
+    "dependence",
 }
 _POLICY_KEYS = {"Action", "ActionPeriod", "ActionPeriodTimezone", "ApplicableTo"}
 _BILLING_KEYS = {"trial_label", "words"}
@@ -197,6 +200,23 @@ def _columns(problems: Problems, key: str, value: Any) -> dict[str, str | int]:
     return dict(value)
 
 
+def read_dependence(problems: Problems, key: str, raw: Any) -> Dependence:
+    """`{kind: Requires, multiplier: 1}`: PLM's DependenceKind spelling and multiplier."""
+    if not isinstance(raw, dict):
+        problems.add(key, "must be a mapping such as {kind: Requires, multiplier: 1}")
+        return Dependence()
+    problems.unknown_keys(key, raw, {"kind", "multiplier"})
+    kind = raw.get("kind", DEFAULT_DEPENDENCE_KIND)
+    if not isinstance(kind, str) or not kind.strip():
+        problems.add(f"{key}.kind", "must be PLM's DependenceKind text, e.g. Requires")
+        kind = DEFAULT_DEPENDENCE_KIND
+    multiplier = raw.get("multiplier", 1)
+    if isinstance(multiplier, bool) or not isinstance(multiplier, int) or multiplier < 1:
+        problems.add(f"{key}.multiplier", "must be a whole number of at least 1")
+        multiplier = 1
+    return Dependence(kind.strip(), multiplier)
+
+
 def _workbook_rules(problems: Problems, data: Any) -> WorkbookRules:
     if data is None:
         return WorkbookRules()
@@ -295,6 +315,9 @@ def load_plm_rules(folder: Path) -> PlmRules:
     vocabulary = _vocabulary(problems, data.get("billing"))
     values = _plan_rules(problems, data.get("plans"))
     values["workbook"] = _workbook_rules(problems, data.get("ppr"))
+    ppr = data.get("ppr")
+    if isinstance(ppr, dict) and "dependence" in ppr:
+        values["dependence"] = read_dependence(problems, "ppr.dependence", ppr["dependence"])
     if problems.items:
         raise MappingsError(problems.items)
     try:

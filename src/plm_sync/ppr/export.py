@@ -280,6 +280,37 @@ def _resource_mapping(book: Workbook, line: dict[str, Any]) -> None:
         writer.row([names.get(source, source), *found])
 
 
+DEPENDENCY_COLUMNS = (
+    "ChildResource",
+    "ParentResource",
+    "DependenceKind",
+    "DependenceMultiplier",
+    "MPN",
+)
+
+
+def _dependencies(book: Workbook, line: dict[str, Any]) -> None:
+    """ResourceDependencies: each add-on requires its base (written for lines that have any).
+
+    Resources by name, as ResourceRates names them; MPN is the child's.
+    """
+    active = [dep for dep in line.get("resource_dependencies", []) if dep.get("active", True)]
+    if not active:
+        return
+    names = {resource["mpn"]: resource["name"] for resource in line["resources"]}
+    writer = _sheet(book, "ResourceDependencies", DEPENDENCY_COLUMNS)
+    for dependency in active:
+        writer.row(
+            [
+                names.get(dependency["child_mpn"], dependency["child_mpn"]),
+                names.get(dependency["parent_mpn"], dependency["parent_mpn"]),
+                dependency["kind"],
+                dependency["multiplier"],
+                dependency["child_mpn"],
+            ]
+        )
+
+
 def _policies(book: Workbook, name: str, line: dict[str, Any], rows: Sequence[Any]) -> None:
     writer = _sheet(book, name, POLICY_COLUMNS)
     for plan in line["service_plans"]:
@@ -313,7 +344,8 @@ def write_workbook(line: dict[str, Any], rules: PlmRules, path: Path | BinaryIO)
     """Write the workbook of one product line (catalog JSON shape) to `path`.
 
     Sheets: StructureRequirements, ServicePlans, Resources, PlanPeriods, ResourceRates,
-    OpUnitServicePlans, PlanSwitchPaths, UpgradeResourceMapping and the two policy sheets,
+    OpUnitServicePlans, PlanSwitchPaths, UpgradeResourceMapping, ResourceDependencies (lines
+    with add-ons) and the two policy sheets,
     with PLM's column names, value spellings (`Month(s)`, `True`) and defaults. Text that
     starts with `=`, `+`, `-` or `@` is written as text, never as a formula. Prices are not
     part of it.
@@ -328,6 +360,7 @@ def write_workbook(line: dict[str, Any], rules: PlmRules, path: Path | BinaryIO)
     _op_unit_plans(book, line)
     _switches(book, line)
     _resource_mapping(book, line)
+    _dependencies(book, line)
     _policies(book, rules.workbook.cancellation_sheet, line, rules.workbook.cancellation_policies)
     _policies(book, "DownsizePolicies", line, rules.workbook.downsize_policies)
     if isinstance(path, Path):

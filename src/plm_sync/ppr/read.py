@@ -276,12 +276,90 @@ def _references(tables: dict[str, _Table], problems: _Problems, plan_names: set[
                 )
 
 
+def _dependencies(tables: dict[str, _Table], problems: _Problems) -> None:
+    """ResourceDependencies must name resources of the Resources sheet and make no cycle."""
+    table = tables.get("ResourceDependencies")
+    if table is None:
+        return
+    resources = tables.get("Resources")
+    known = (
+        {
+            name
+            for _, values in resources.rows
+            for name in (
+                _text(resources.get(values, "Name_EN")),
+                _text(resources.get(values, "Name")),
+            )
+            if name
+        }
+        if resources is not None
+        else set()
+    )
+    edges: dict[str, set[str]] = {}
+    first_row: dict[tuple[str, str], int] = {}
+    for row, values in table.rows:
+        child = _text(table.get(values, "ChildResource"))
+        parent = _text(table.get(values, "ParentResource"))
+        for column, name in (("ChildResource", child), ("ParentResource", parent)):
+            if name and name not in known:
+                problems.at(
+                    table.sheet,
+                    row,
+                    column,
+                    f"unknown resource {name!r}: it is not on the Resources sheet",
+                )
+        if child and parent:
+            if child == parent:
+                problems.at(table.sheet, row, "ParentResource", f"{child!r} depends on itself")
+                continue
+            edges.setdefault(child, set()).add(parent)
+            first_row.setdefault((child, parent), row)
+    cycle = _cycle(edges)
+    if cycle:
+        row = first_row[(cycle[0], cycle[1])]
+        problems.at(
+            table.sheet,
+            row,
+            "ChildResource",
+            f"dependency cycle {' -> '.join(repr(name) for name in cycle)}: a resource cannot "
+            "(indirectly) require itself",
+        )
+
+
+def _cycle(edges: dict[str, set[str]]) -> list[str]:
+    """A dependency cycle as its resources (first repeated at the end), or []."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        path.append(node)
+        for parent in sorted(edges.get(node, ())):
+            if state.get(parent) == 1:
+                return [*path[path.index(parent) :], parent]
+            if parent not in state:
+                found = visit(parent)
+                if found:
+                    return found
+        path.pop()
+        state[node] = 2
+        return []
+
+    for node in sorted(edges):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return []
+
+
 def read_workbook(path: Path) -> WorkbookEdits:
     """Validate a workbook whole and return its editable content.
 
     Every problem is reported at once, with sheet, row and column and what is expected:
     not an xlsx file, unknown or missing mandatory sheets, unknown or duplicate columns,
-    formulas, values of the wrong type, references to plans the workbook does not define.
+    formulas, values of the wrong type, references to plans the workbook does not define,
+    dependencies on unknown resources or in a cycle.
     """
     book = _open(path)
     problems = _Problems()
@@ -313,6 +391,7 @@ def read_workbook(path: Path) -> WorkbookEdits:
     names = {plan.name for plan in plans} | {plan.identity for plan in plans}
     rates = _rates(tables["ResourceRates"], problems, names) if "ResourceRates" in tables else []
     _references(tables, problems, names)
+    _dependencies(tables, problems)
     if problems:
         raise WorkbookError([f"{path}: {problem}" for problem in problems])
     return WorkbookEdits(tuple(plans), tuple(rates))

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import case, func, insert, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain import catalog as domain
@@ -30,7 +30,7 @@ Desired = dict[type[CatalogRow], dict[str, Values]]
 
 # Columns added after rows were first hashed: left out of the digest while empty, so rows
 # stored before them keep their digest (no round of "updated" rows after an upgrade).
-_LATER_COLUMNS = ("offer_plan_id", "features")
+_LATER_COLUMNS = ("offer_plan_id", "features", "addon")
 
 
 def row_digest(values: Values) -> str:
@@ -90,6 +90,7 @@ def flatten(line: domain.ProductLine) -> Desired:
                 "resource_mpn": rate.resource_mpn,
                 "min_units": rate.min_units,
                 "max_units": rate.max_units,
+                "addon": True if rate.addon else None,
                 "active": plan.active,
             }
             for position, rate_period in enumerate(rate.periods):
@@ -122,6 +123,14 @@ def flatten(line: domain.ProductLine) -> Desired:
             "origin": switch.origin,
             "connect_switch_id": switch.connect_switch_id or None,
             "active": switch.active,
+        }
+    for dependency in line.resource_dependencies:
+        desired[models.ResourceDependency][dependency.key] = {
+            "child_mpn": dependency.child_mpn,
+            "parent_mpn": dependency.parent_mpn,
+            "kind": dependency.kind,
+            "multiplier": dependency.multiplier,
+            "active": True,
         }
     return desired
 
@@ -185,7 +194,7 @@ class CatalogRepository:
         for table, rows in desired.items():
             table_changes = self._diff_table(table, row.id, rows, run_id, now, read=not new_line)
             changes.add(table_changes)
-            if table in _RECORDED:  # plans and switch paths are named in the run's events
+            if table in _RECORDED:  # plans, switch paths, add-on rates, dependencies: named
                 changes.records += table_changes.records
             total += table_changes.created + table_changes.updated + table_changes.unchanged
             total += table_changes.deactivated
@@ -415,6 +424,10 @@ class CatalogRepository:
         switches = sorted(
             self._rows(models.PlanSwitch, line.id), key=lambda s: (s.source_plan, s.target_plan)
         )
+        dependencies = sorted(
+            self._rows(models.ResourceDependency, line.id),
+            key=lambda d: (d.child_mpn, d.parent_mpn),
+        )
         return {
             "connect_product_id": line.connect_product_id,
             "name": line.name,
@@ -438,6 +451,16 @@ class CatalogRepository:
                 for plan in sorted(plans, key=lambda p: p.name)
             ],
             "plan_switches": [_switch_json(switch) for switch in switches],
+            "resource_dependencies": [
+                {
+                    "child_mpn": d.child_mpn,
+                    "parent_mpn": d.parent_mpn,
+                    "kind": d.kind,
+                    "multiplier": d.multiplier,
+                    "active": d.active,
+                }
+                for d in dependencies
+            ],
         }
 
 
@@ -459,15 +482,36 @@ def _switch_json(switch: models.PlanSwitch) -> dict[str, Any]:
 
 
 def _label(table: type[CatalogRow]) -> Any:  # noqa: ANN401 - a column expression
-    """What change events call a row: its name, `source -> target` for a switch, else its key."""
+    """What change events call a row: its name, `source -> target` for a switch, else its key.
+
+    A rate that is not an add-on's has no label: its changes are only counted.
+    """
     if table is models.PlanSwitch:
         return models.PlanSwitch.source_plan + SWITCH_ARROW + models.PlanSwitch.target_plan
+    if table is models.ResourceRate:
+        rate = models.ResourceRate
+        return case(
+            (rate.addon.is_(True), rate.resource_mpn + ADDON_IN + rate.plan_key), else_=null()
+        )
+    if table is models.ResourceDependency:
+        dependency = models.ResourceDependency
+        return dependency.child_mpn + REQUIRES + dependency.parent_mpn
     return getattr(table, "name", table.key)
 
 
-def _value_label(values: Values, key: str) -> str:
+ADDON_IN = " in "  # an add-on rate is named `<add-on resource> in <plan key>`
+REQUIRES = " requires "  # a dependency `<child> requires <parent>`
+
+
+def _value_label(values: Values, key: str) -> str | None:
     if "source_plan" in values:
         return switch_path(values["source_plan"], values["target_plan"])
+    if "child_mpn" in values:
+        return f"{values['child_mpn']}{REQUIRES}{values['parent_mpn']}"
+    if "min_units" in values:
+        return (
+            f"{values['resource_mpn']}{ADDON_IN}{values['plan_key']}" if values["addon"] else None
+        )
     return str(values.get("name", key))
 
 
@@ -483,14 +527,25 @@ _RECORDED: dict[type[CatalogRow], dict[str, ChangeKind]] = {
         "updated": ChangeKind.SWITCH_UPDATED,
         "deactivated": ChangeKind.SWITCH_DEACTIVATED,
     },
+    models.ResourceRate: {  # add-on rates only (other rates have no label)
+        "created": ChangeKind.ADDON_RATE_CREATED,
+        "updated": ChangeKind.ADDON_RATE_UPDATED,
+        "deactivated": ChangeKind.ADDON_RATE_DEACTIVATED,
+    },
+    models.ResourceDependency: {
+        "created": ChangeKind.DEPENDENCY_CREATED,
+        "updated": ChangeKind.DEPENDENCY_UPDATED,
+        "deactivated": ChangeKind.DEPENDENCY_DEACTIVATED,
+    },
 }
 
 
 def _note(changes: Changes, table: type[CatalogRow], what: str, values: Values, key: str) -> None:
-    """Record a plan's or switch path's change (rows of other tables are only counted)."""
+    """Record the change of a plan, switch path, add-on rate or dependency (others: counted)."""
     kinds = _RECORDED.get(table)
-    if kinds is not None:
-        changes.records.append(Change(kinds[what], _value_label(values, key)))
+    label = _value_label(values, key) if kinds is not None else None
+    if kinds is not None and label is not None:
+        changes.records.append(Change(kinds[what], label))
 
 
 def _deactivate_missing(
@@ -520,7 +575,7 @@ def _deactivate_missing(
         )
         changes.deactivated += 1
         kinds = _RECORDED.get(table)
-        if kinds is not None:
+        if kinds is not None and name is not None:
             changes.records.append(Change(kinds["deactivated"], str(name)))
     return updates
 
@@ -577,6 +632,7 @@ def _plan_json(
                     )
                 ],
             }
+            | ({"addon": True} if rate.addon else {})
             for rate in sorted(rates.get(plan.key, []), key=lambda r: r.resource_mpn)
         ],
         "upgrade_paths": sorted(

@@ -156,6 +156,8 @@ class ConnectItem(Base):
     updated_at: Mapped[str | None] = mapped_column(String(64))
     content_hash: Mapped[str] = mapped_column(String(64))
     present: Mapped[bool] = mapped_column(Boolean, default=True)
+    parent_id: Mapped[str | None] = mapped_column(String(64))  # an add-on's base item
+    replacement_id: Mapped[str | None] = mapped_column(String(64))  # replaces this eos item
 
 
 class ConnectOffer(Base):
@@ -277,6 +279,7 @@ class ResourceRate(CatalogRow, Base):
     resource_mpn: Mapped[str] = mapped_column(String(255))
     min_units: Mapped[int] = mapped_column(Integer)
     max_units: Mapped[int] = mapped_column(Integer)
+    addon: Mapped[bool | None] = mapped_column(Boolean)  # True: an add-on's rate in a base plan
 
 
 class ResourceRatePeriod(CatalogRow, Base):
@@ -339,6 +342,18 @@ class OperatorOverride(Base):
     created_at: Mapped[datetime]
 
 
+class ResourceDependency(CatalogRow, Base):
+    """A resource of a line that depends on another: an add-on requires its base."""
+
+    __tablename__ = "resource_dependencies"
+    __table_args__ = (UniqueConstraint("product_line_id", "key"),)
+
+    child_mpn: Mapped[str] = mapped_column(String(255))
+    parent_mpn: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(64))
+    multiplier: Mapped[int] = mapped_column(Integer)
+
+
 CATALOG_TABLES: tuple[type[CatalogRow], ...] = (
     Resource,
     ServicePlan,
@@ -347,4 +362,5 @@ CATALOG_TABLES: tuple[type[CatalogRow], ...] = (
     ResourceRatePeriod,
     UpgradePath,
     PlanSwitch,
+    ResourceDependency,
 )

@@ -66,7 +66,10 @@ class SnapshotRepository:
                 "status": item.status,
                 "updated_at": item.updated_at,
             }
-            item_digest = content_hash(row)
+            references = {"parent_id": item.parent_id, "replacement_id": item.replacement_id}
+            # in the digest only when set: rows stored before these columns keep theirs
+            item_digest = content_hash(row | references if any(references.values()) else row)
+            row |= references
             previous = known.pop(item.id, None)
             if previous is None:
                 inserts.append({**row, "id": item.id, "content_hash": item_digest, "present": True})
@@ -135,6 +138,8 @@ class SnapshotRepository:
                     unit=item.unit,
                     status=item.status,
                     updated_at=item.updated_at,
+                    parent_id=item.parent_id,
+                    replacement_id=item.replacement_id,
                 )
                 for item in items
             ],

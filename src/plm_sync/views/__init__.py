@@ -11,6 +11,12 @@ CHANGE_ROWS = (
     ("switch paths appeared", "switches_created"),
     ("switch paths changed", "switches_updated"),
     ("switch paths deactivated", "switches_deactivated"),
+    ("add-on rates appeared", "addon_rates_created"),
+    ("add-on rates changed", "addon_rates_updated"),
+    ("add-on rates went", "addon_rates_deactivated"),
+    ("dependencies appeared", "dependencies_created"),
+    ("dependencies changed", "dependencies_updated"),
+    ("dependencies went", "dependencies_deactivated"),
 )
 
 

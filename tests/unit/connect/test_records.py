@@ -153,3 +153,26 @@ json_values = st.recursive(
 def test_parsers_never_raise_on_any_json(value: Any) -> None:
     assert isinstance(parse_item(value, "PRD"), SourceItem | InvalidRecord)
     assert isinstance(parse_product(value), SourceProduct | InvalidRecord)
+
+
+@pytest.mark.parametrize(
+    ("change", "parent", "replacement"),
+    [
+        ({}, None, None),  # the real fixture row has neither
+        ({"parent": None, "replacement": None}, None, None),
+        (
+            {"parent": {"id": "PRD-1-0001", "name": "Base", "status": "published"}},
+            "PRD-1-0001",
+            None,
+        ),
+        ({"replacement": {"id": "PRD-1-0009", "status": "published"}}, None, "PRD-1-0009"),
+        ({"parent": {"name": "no id"}, "replacement": "PRD-1-0009"}, None, None),
+    ],
+)
+def test_item_references_give_their_ids(
+    change: dict[str, Any], parent: str | None, replacement: str | None
+) -> None:
+    row = {**load("connect-cli__items_response.json")[0], **change}
+    parsed = parse_item(row, "PRD-1")
+    assert isinstance(parsed, SourceItem)
+    assert (parsed.parent_id, parsed.replacement_id) == (parent, replacement)

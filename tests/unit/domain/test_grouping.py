@@ -370,6 +370,7 @@ def test_catalog_json_shape() -> None:
             }
         ],
         "plan_switches": [],
+        "resource_dependencies": [],
     }
 
 

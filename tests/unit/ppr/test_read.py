@@ -139,3 +139,40 @@ def test_every_problem_is_listed(tmp_path: Path) -> None:
     with pytest.raises(WorkbookError) as raised:
         read_workbook(edited(tmp_path, change))
     assert len(raised.value.problems) == 3
+
+
+def with_dependencies(*rows: tuple[str, str]) -> Edit:
+    def change(book: openpyxl.Workbook) -> None:
+        sheet = book.create_sheet("ResourceDependencies")
+        sheet.append(["ChildResource", "ParentResource", "DependenceKind", "DependenceMultiplier"])
+        for child, parent in rows:
+            sheet.append([child, parent, "Requires", 1])
+
+    return change
+
+
+def resource_names(path: Path) -> list[str]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    rows = list(book["Resources"].iter_rows(values_only=True))
+    book.close()
+    column = list(rows[0]).index("Name_EN")
+    return [str(row[column]) for row in rows[1:]]
+
+
+def test_dependencies_between_known_resources_are_accepted(tmp_path: Path) -> None:
+    good = tmp_path / "plain.xlsx"
+    write_workbook(line(), RULES, good)
+    first, second, *_ = resource_names(good)
+    read_workbook(edited(tmp_path, with_dependencies((first, second))))
+
+
+def test_dependencies_on_unknown_resources_or_in_a_cycle_are_refused(tmp_path: Path) -> None:
+    good = tmp_path / "plain.xlsx"
+    write_workbook(line(), RULES, good)
+    first, second, *_ = resource_names(good)
+    path = edited(tmp_path, with_dependencies((first, "Nothing"), (first, second), (second, first)))
+    with pytest.raises(WorkbookError) as raised:
+        read_workbook(path)
+    text = "\n".join(raised.value.problems)
+    assert "ResourceDependencies row 2 column ParentResource: unknown resource 'Nothing'" in text
+    assert "dependency cycle" in text

@@ -332,6 +332,90 @@ def _other_statuses(products: list[Row], items: dict[str, list[Row]]) -> None:
         ]
 
 
+ADDON_TERMS = ("P1M:Monthly", "P1Y:Monthly", "P1Y:Annual", "P3Y:Annual")  # not P3Y:Triennial
+LEGACY_TERMS = ("P1M:Monthly", "P1Y:Annual")
+
+
+def _reference(row: Row) -> Row:
+    return {"id": row["id"], "name": row["name"], "status": row["status"]}
+
+
+def _variant_rows(original: list[Row]) -> list[Row] | None:
+    """The items of the first SKU of a product sold in all five NCE variants, if any."""
+    skus: dict[str, list[Row]] = {}
+    for row in original:
+        if row.get("type") == "reservation" and row["status"] == "published":
+            skus.setdefault(row["mpn"].rpartition("_")[0], []).append(row)
+    return next((rows for rows in skus.values() if len(rows) == len(NCE_VARIANTS)), None)
+
+
+def addon_product(product: Row, base: list[Row], pid: str, name: str) -> tuple[Row, list[Row]]:
+    """A product with a base SKU, an add-on SKU and a legacy end-of-sale SKU.
+
+    The add-on's items name the base item of the same variant as Connect `parent` (it has
+    no triennial variant, so the base's triennial plan lacks it); the legacy items are end
+    of sale and name the base item of the same variant as their `replacement`. Built from
+    `base` (the five variant rows of a SKU) without random draws.
+    """
+    added = copy.deepcopy(product) | {"id": pid, "name": name}
+    rows: list[Row] = []
+
+    def copy_row(row: Row, mpn: str, item_name: str, **fields: Any) -> Row:  # noqa: ANN401
+        number = len(rows) + 1
+        made = copy.deepcopy(row) | {
+            "id": f"{pid}-{number:04d}",
+            "local_id": f"{pid.replace('-', '_')}_{number:04d}",
+            "position": number * 10,
+            "mpn": mpn,
+            "name": item_name,
+            "display_name": item_name,
+            "description": f"{item_name}: Microsoft NCE licence",
+        }
+        made.update(fields)
+        rows.append(made)
+        return made
+
+    family = base[0]["name"].rpartition(" (")[0]
+    vendor = base[0]["mpn"].rpartition("_")[0]
+    bases = {}
+    for row in base:
+        term = row["mpn"].rpartition("_")[2]
+        bases[term] = copy_row(row, row["mpn"], row["name"])
+    # (vendor id prefix, terms, name, fields given the base item of the same variant)
+    kinds: tuple[tuple[str, tuple[str, ...], str, Any], ...] = (
+        ("CFQ7TTA0", ADDON_TERMS, "Storage Add-On", lambda b: {"parent": b, "depth": 1}),
+        ("CFQ7TTL0", LEGACY_TERMS, "Legacy", lambda b: {"status": "endofsale", "replacement": b}),
+    )
+    for prefix, terms, suffix, fields in kinds:
+        other = vendor.replace("CFQ7TTC0", prefix, 1)
+        for row in base:
+            term = row["mpn"].rpartition("_")[2]
+            if term in terms:
+                label = row["name"].rpartition(" (")[2]
+                copy_row(
+                    row,
+                    f"{other}_{term}",
+                    f"{family} {suffix} ({label}",
+                    **fields(_reference(bases[term])),
+                )
+    return added, rows
+
+
+ADDON_PRODUCTS_EVERY = 10  # one product in ten more: base, add-on and legacy SKUs
+
+
+def _addon_products(originals: list[Row], products: list[Row], items: dict[str, list[Row]]) -> None:
+    """One product in ten more, with add-ons (Connect `parent`) and end-of-sale replacements."""
+    for index, original in enumerate(originals[: len(originals) // ADDON_PRODUCTS_EVERY]):
+        base = _variant_rows(items[original["id"]])
+        if base is None:
+            continue
+        pid = f"PRD-{800 + index % 100:03d}-{index // 100:03d}-888"
+        product, rows = addon_product(original, base, pid, f"{original['name']} with add-ons")
+        products.append(product)
+        items[pid] = rows
+
+
 def generate_catalog(
     products: int, items_per_product: int, seed: int = 0, *, offers: bool = False
 ) -> dict[str, Any]:
@@ -341,7 +425,9 @@ def generate_catalog(
     of SKUs are trials, 3 % pay-as-you-go, 2 % legacy as-is MPNs and 1 % malformed (no
     `type`); about 2 % of items are end-of-sale and 1 % drafts. Same seed, same catalog.
     Rows have the shapes real Connect serves (see `_real_shapes`), and one product in ten
-    more sits in another status (draft, in development, end of sale). With `offers`, every
+    more sits in another status (draft, in development, end of sale); one in ten more has an
+    add-on SKU (items with a Connect `parent`) and a legacy end-of-sale SKU whose items name
+    their `replacement` (see `addon_product`). With `offers`, every
     product gets a listed offer (see `_offer`) and the catalog the switch preset it uses.
     """
     if products < 0 or items_per_product < 0:
@@ -359,7 +445,9 @@ def generate_catalog(
         catalog_products.append(product)
         items[product["id"]] = rows
     _real_shapes(catalog_products, items)
+    originals = list(catalog_products)
     _other_statuses(catalog_products, items)
+    _addon_products(originals, catalog_products, items)
     catalog: dict[str, Any] = {"products": catalog_products, "items": items}
     if offers:
         catalog["offers"] = {
