@@ -52,6 +52,8 @@ class Settings:
     mappings: Path = Path(DEFAULT_MAPPINGS)
     mappings_packaged: bool = False  # no folder named and no ./mappings/: the shipped files
     page_size: int = 500
+    # products whose items are fetched ahead while a line is written (1: one at a time)
+    fetch_concurrency: int = 4
     connect_timeout: float = 15.0
     read_timeout: float = 180.0
     max_attempts: int = 6
@@ -114,6 +116,7 @@ class Settings:
 
 _CONVERTERS: dict[str, type] = {
     "page_size": int,
+    "fetch_concurrency": int,
     "connect_timeout": float,
     "read_timeout": float,
     "max_attempts": int,
@@ -193,6 +196,8 @@ def _validate(settings: Settings) -> None:
     """Checks of values whose mistakes would only show deep inside a run."""
     if settings.page_size < 1:
         raise UsageError("page size must be at least 1 (PLM_SYNC_PAGE_SIZE)")
+    if not 1 <= settings.fetch_concurrency <= 64:  # noqa: PLR2004 - a sane bound
+        raise UsageError("PLM_SYNC_FETCH_CONCURRENCY must be between 1 and 64")
     _check_url(
         settings.connect_url,
         "Connect URL",

@@ -7,6 +7,7 @@ deactivation brake, which judges the run as a whole.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient, RetryPolicy
+from plm_sync.connect.prefetch import Prefetched, prefetched
 from plm_sync.connect.records import InvalidRecord
 from plm_sync.domain import events as codes
 from plm_sync.domain.changes import Changes, change_events
@@ -30,6 +32,7 @@ from plm_sync.domain.lines import (
 )
 from plm_sync.domain.offers import SourceOffer, choose_offer
 from plm_sync.domain.operator_rules import OperatorRules
+from plm_sync.domain.overrides import Override
 from plm_sync.domain.runs import RunStatus
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.domain.switches import SwitchError, switch_error_events
@@ -43,10 +46,11 @@ from plm_sync.errors import (
 )
 from plm_sync.mappings import load_rules
 from plm_sync.runlog import RunLog, RunOutcome, utcnow
-from plm_sync.store.catalog import CatalogRepository
+from plm_sync.store.catalog import CatalogRepository, LineState
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import ProductLine as StoredLine
 from plm_sync.store.overrides import OverrideRepository
+from plm_sync.store.runs import RunRepository
 from plm_sync.store.snapshot import SnapshotRepository
 from plm_sync.sync_request import SyncRequest
 
@@ -186,6 +190,9 @@ def _select_items(
     return items, events
 
 
+FLUSH_LINES = 500  # unchanged lines whose events are written together
+
+
 class SyncRun:
     """Carries one sync run through its stages; owns the transactions of its product lines."""
 
@@ -222,6 +229,15 @@ class SyncRun:
         # cannot be indexed, each product lists its own)
         self.offer_rows: dict[str, list[Any]] | None = None
         self.offers_read = False
+        # the stored lines' states and overrides, read once at the start of a run in this
+        # process (None: asked per line, as the workers' product tasks do); an unchanged line
+        # then costs its fetch and a hash, and its events are written in batches
+        self.known: dict[str, LineState] | None = None
+        self.known_overrides: dict[int, list[Override]] = {}
+        self._pending_events: list[Event] = []
+        self._pending_signatures: dict[str, str] = {}
+        self._pending_lines = 0
+        self._flushed_at = time.monotonic()
 
     @property
     def client(self) -> ConnectClient:
@@ -240,15 +256,89 @@ class SyncRun:
         """Every product line in scope, then reconciliation of lines gone from Connect.
 
         A cancellation asked for with `plm-sync runs cancel` stops the run before its next
-        product line: the lines written so far are whole, nothing else is touched.
+        product line: the lines written so far are whole, nothing else is touched. The items
+        of the next products are fetched ahead (`PLM_SYNC_FETCH_CONCURRENCY`) while a line is
+        written; lines are still written in product order.
         """
-        for product in self.list_products():
-            if self.tally.cancelled:  # seen by the last line's transaction
-                return
-            self.product(product)
-            self.runlog.heartbeat()
+        self.preload()
+        fetches = prefetched(
+            self.list_products(), self._fetch_rows, self.settings.fetch_concurrency
+        )
+        try:
+            for product, rows in fetches:
+                if self.tally.cancelled:  # seen by the last line's transaction
+                    return
+                self.product(product, rows)
+                self.flush_unchanged()
+                self.runlog.heartbeat()
+        finally:
+            fetches.close()  # fetches not started are cancelled
+            self.flush_unchanged(force=True)
         if not self.cancel_requested():
             self.reconcile()
+
+    def preload(self) -> None:
+        """Read every stored line's state and overrides at once (one transaction)."""
+        with unit_of_work(self.factory) as session:
+            self.known = CatalogRepository(session).line_states()
+            self.known_overrides = OverrideRepository(session).by_line()
+
+    def unchanged(
+        self, product: SourceProduct, items: list[SourceItem], offers: list[SourceOffer]
+    ) -> LineState | None:
+        """The preloaded state of the product's line when the line is current, else None."""
+        state = self.known.get(product.id) if self.known is not None else None
+        if state is None:
+            return None
+        offer, _ = choose_offer(offers)
+        overrides = self.known_overrides.get(state.line_id, [])
+        source = line_source_hash(product, items, self.rules.fingerprint, overrides, offer)
+        return state if state.current(source) else None
+
+    def record_unchanged(
+        self,
+        product: SourceProduct,
+        items: list[SourceItem],
+        offers: list[SourceOffer],
+        events: list[Event],
+    ) -> tuple[Changes, list[Event]] | None:
+        """An unchanged line (by its preloaded state): its events go in the next batch.
+
+        None: the line must be computed (`write_line`).
+        """
+        state = self.unchanged(product, items, offers)
+        if state is None:
+            return None
+        events = [*events, *state.finding_events()]
+        moved = product.signature and state.connect_signature != product.signature
+        if moved and not self.request.dry_run:
+            self._pending_signatures[product.id] = product.signature
+        self._pending_events += events
+        self._pending_lines += 1
+        return Changes(unchanged=state.row_count), events
+
+    def flush_unchanged(self, *, force: bool = False) -> None:
+        """Write the events and signatures of unchanged lines: every 500 lines or second.
+
+        The flush's transaction also sees a cancellation (before the next line).
+        """
+        if not self._pending_lines:
+            return
+        due = self._pending_lines >= FLUSH_LINES or time.monotonic() - self._flushed_at >= 1
+        if not (force or due):
+            return
+        with unit_of_work(self.factory) as session:
+            if self.runlog.cancel_requested(session):
+                self.tally.cancelled = True
+            RunRepository(session).add_events(self.run_id, self._pending_events)
+            CatalogRepository(session).set_signatures(self._pending_signatures)
+        self._pending_events, self._pending_signatures = [], {}
+        self._pending_lines = 0
+        self._flushed_at = time.monotonic()
+
+    def _fetch_rows(self, product: SourceProduct) -> list[Any]:
+        """A product's raw item rows (runs on the fetch-ahead pool)."""
+        return list(self.client.items(product.id))
 
     def cancel_requested(self) -> bool:
         """Whether an operator cancelled this run."""
@@ -393,8 +483,8 @@ class SyncRun:
             self.tally.errors += sum(1 for event in events if event.level is Level.ERROR)
         self.tally.deferred = []
 
-    def product(self, product: SourceProduct) -> None:
-        """Fetch, group and store one product line, all or nothing."""
+    def product(self, product: SourceProduct, rows: Prefetched[list[Any]] | None = None) -> None:
+        """Fetch (unless fetched ahead), group and store one product line, all or nothing."""
         tally = self.tally
         tally.products += 1
         tally.seen.add(product.id)
@@ -402,18 +492,23 @@ class SyncRun:
         if updated and (tally.newest is None or updated > tally.newest):
             tally.newest = updated
         items_before = tally.items
-        fetched = self.fetch_line(product, count=True)
+        fetched = self.fetch_line(product, count=True, rows=rows)
         if fetched is None:
             return
         items, offers, events = fetched
-        changes, events = self.write_line(product, items, offers, events)
+        known = self.record_unchanged(product, items, offers, events)
+        changes, events = known or self.write_line(product, items, offers, events)
         tally.changes.add(changes)
         tally.errors += sum(1 for event in events if event.level is Level.ERROR)
         if self.progress is not None:
             self.progress.product(product.id, tally.items - items_before)
 
     def fetch_line(
-        self, product: SourceProduct, *, count: bool = False
+        self,
+        product: SourceProduct,
+        *,
+        count: bool = False,
+        rows: Prefetched[list[Any]] | None = None,
     ) -> tuple[list[SourceItem], list[SourceOffer], list[Event]] | None:
         """A product's items and offers, with the events reading them gave; None: failed.
 
@@ -423,7 +518,7 @@ class SyncRun:
         tally = self.tally
         self.step = f"fetching items of {product.id}"
         try:
-            rows = list(self.client.items(product.id))
+            raw = self._fetch_rows(product) if rows is None else rows.get()
         except ConnectAuthError:
             raise
         except ConnectError as error:
@@ -440,8 +535,8 @@ class SyncRun:
             )
             return None
         if count:
-            tally.items += len(rows)
-        items, events = _select_items(product.id, rows, tally if count else Tally())
+            tally.items += len(raw)
+        items, events = _select_items(product.id, raw, tally if count else Tally())
         offers = self.fetch_offers(product.id, events)
         if offers is None:
             return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -169,6 +170,7 @@ class ConnectClient:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.retries = 0
+        self._lock = threading.Lock()
         self._sleep = sleep
         self._session = session or requests.Session()
         self._presets: tuple[ConnectPreset, ...] | None = None
@@ -215,7 +217,8 @@ class ConnectClient:
         return wait
 
     def _before_sleep(self, state: RetryCallState) -> None:
-        self.retries += 1
+        with self._lock:  # items are fetched ahead on several threads
+            self.retries += 1
         error = state.outcome.exception() if state.outcome else None
         log.warning(
             "connect_retry",

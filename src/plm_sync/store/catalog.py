@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, null, or_, select, update
+from sqlalchemy import bindparam, case, func, insert, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain import catalog as domain
@@ -133,6 +134,26 @@ def flatten(line: domain.ProductLine) -> Desired:
             "active": True,
         }
     return desired
+
+
+@dataclass(frozen=True)
+class LineState:
+    """What a run needs to know of a stored line to tell whether it is still current."""
+
+    line_id: int
+    active: bool
+    source_hash: str
+    row_count: int
+    findings: list[Any] | None
+    connect_signature: str | None
+
+    def current(self, source: str) -> bool:
+        """Active, computed from inputs that hash as `source`, with its findings kept."""
+        return self.active and self.source_hash == source and self.findings is not None
+
+    def finding_events(self) -> list[Event]:
+        """The warnings and errors stored with the line when it was last computed."""
+        return [Event.from_dict(data) for data in self.findings or []]
 
 
 class CatalogRepository:
@@ -335,6 +356,36 @@ class CatalogRepository:
             line.source_hash = ""
             line.updated_at = now
         return changes, [line.connect_product_id for line in gone]
+
+    def line_states(self) -> dict[str, LineState]:
+        """Every stored line's state, by Connect product id, in one query."""
+        line = models.ProductLine
+        rows = self.session.execute(
+            select(
+                line.connect_product_id,
+                line.id,
+                line.active,
+                line.source_hash,
+                line.row_count,
+                line.findings,
+                line.connect_signature,
+            )
+        )
+        return {row[0]: LineState(*row[1:]) for row in rows}
+
+    def set_signatures(self, signatures: dict[str, str]) -> None:
+        """Record the Connect signatures several lines now reflect, in one statement."""
+        if not signatures:
+            return
+        statement = (
+            update(models.ProductLine)
+            .where(models.ProductLine.connect_product_id == bindparam("pid"))
+            .values(connect_signature=bindparam("signature"))
+        )
+        self.session.connection().execute(
+            statement,
+            [{"pid": pid, "signature": signature} for pid, signature in signatures.items()],
+        )
 
     def signatures(self) -> dict[str, tuple[str | None, bool]]:
         """Per stored line: the Connect signature it was synced from, and whether it is active."""

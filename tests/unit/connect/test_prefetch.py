@@ -1,0 +1,63 @@
+"""Fetching ahead: product order kept, errors where they belong, a bounded window, context."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import time
+
+import pytest
+
+from plm_sync.connect.prefetch import prefetched
+
+RUN = contextvars.ContextVar("run", default="none")
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_results_come_in_key_order_whatever_finishes_first(workers: int) -> None:
+    def fetch(key: int) -> int:
+        time.sleep(0.01 * (5 - key))  # later keys finish first
+        return key * 10
+
+    got = [(key, result.get()) for key, result in prefetched(range(5), fetch, workers)]
+    assert got == [(key, key * 10) for key in range(5)]
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_a_failed_fetch_raises_when_its_key_is_reached(workers: int) -> None:
+    def fetch(key: int) -> int:
+        if key == 2:
+            raise ValueError("boom")
+        return key
+
+    results = list(prefetched(range(4), fetch, workers))
+    assert [key for key, _ in results] == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="boom"):
+        results[2][1].get()
+    assert results[3][1].get() == 3
+
+
+def test_no_more_than_the_window_is_fetched_ahead() -> None:
+    started: list[int] = []
+    lock = threading.Lock()
+
+    def fetch(key: int) -> int:
+        with lock:
+            started.append(key)
+        return key
+
+    fetches = prefetched(range(100), fetch, 3)
+    key, result = next(fetches)
+    result.get()
+    time.sleep(0.05)
+    assert key == 0
+    assert len(started) <= 4
+    fetches.close()
+    time.sleep(0.05)
+    assert len(started) <= 4
+
+
+def test_fetches_see_the_callers_context() -> None:
+    RUN.set("run-7")
+    seen = [result.get() for _, result in prefetched(range(3), lambda _: RUN.get(), 2)]
+    assert seen == ["run-7"] * 3
