@@ -23,7 +23,7 @@ from plm_sync.domain.changes import (
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.events import Event
 from plm_sync.store import models
-from plm_sync.store.models import CATALOG_TABLES, CatalogRow
+from plm_sync.store.models import CATALOG_TABLES, CatalogRow, table_of
 
 Values = dict[str, Any]
 Desired = dict[type[CatalogRow], dict[str, Values]]
@@ -326,7 +326,8 @@ class CatalogRepository:
                 changes.unchanged += 1
         updates += _deactivate_missing(table, stored, desired, changes, run_id=run_id, now=now)
         if inserts:
-            self.session.execute(insert(table), inserts)
+            # Core, not the ORM bulk path: no per-row ORM bookkeeping for rows never read back
+            self.session.connection().execute(insert(table_of(table)), inserts)
         if updates:
             self.session.execute(update(table), updates)
         return changes

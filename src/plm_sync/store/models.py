@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -352,6 +353,11 @@ class ResourceDependency(CatalogRow, Base):
     parent_mpn: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(64))
     multiplier: Mapped[int] = mapped_column(Integer)
+
+
+def table_of(model: type[Any]) -> Table:
+    """The Core table of a mapped class (for Core statements that skip ORM bookkeeping)."""
+    return cast("Table", model.__table__)
 
 
 CATALOG_TABLES: tuple[type[CatalogRow], ...] = (

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.runs import OPEN_STATUSES, RunStatus
 from plm_sync.errors import RunConflictError, UsageError
-from plm_sync.store.models import Run, RunEvent, ServicePlan, SyncState
+from plm_sync.store.models import Run, RunEvent, ServicePlan, SyncState, table_of
 
 CURSOR = "products_updated_at"
 QUEUED_OWNER = "celery:queued"  # the owner of a run no worker has taken yet
@@ -242,7 +242,7 @@ class RunRepository:
         """Store events in one statement; returns how many."""
         rows = [{**event.as_row(), "run_id": run_id} for event in events]
         if rows:
-            self.session.execute(insert(RunEvent), rows)
+            self.session.connection().execute(insert(table_of(RunEvent)), rows)
         return len(rows)
 
     def replace_product_events(self, run_id: int, product_id: str, events: Iterable[Event]) -> int:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.offers import SourceOffer
 from plm_sync.domain.source import ItemType, SourceItem, SourceProduct
-from plm_sync.store.models import ConnectItem, ConnectOffer, ConnectProduct
+from plm_sync.store.models import ConnectItem, ConnectOffer, ConnectProduct, table_of
 
 
 class SnapshotRepository:
@@ -79,7 +79,7 @@ class SnapshotRepository:
             {"id": ident, "present": False} for ident, (_, present) in known.items() if present
         ]
         if inserts:
-            self.session.execute(insert(ConnectItem), inserts)
+            self.session.connection().execute(insert(table_of(ConnectItem)), inserts)
         if updates:
             self.session.execute(update(ConnectItem), updates)
         return written + len(inserts) + len(updates)
