@@ -308,3 +308,59 @@ def test_doctor_checks_the_commerce_hub(settings: Settings) -> None:
         "ok",
         "not configured (`plm-sync push` is off)",
     )
+
+
+def test_faults_never_make_an_apply_twice_and_a_second_push_converges(
+    settings: Settings,
+) -> None:
+    from plm_sync.commerce.client import CommerceClient, CommerceRetry  # noqa: PLC0415
+    from plm_sync.connect.sandbox.faults import FaultSpec  # noqa: PLC0415
+
+    options = CommerceSandboxOptions(
+        task_seconds=0.1,
+        faults=FaultSpec.parse("503:0.15,reset:0.1,truncate:0.1"),
+        seed=3,
+        retry_after=0,
+    )
+    faulty = CommerceSandbox(options).start()
+    try:
+        pushing = commerce_settings(settings, faulty)
+        client = CommerceClient(
+            faulty.url,
+            options.oauth_key,
+            options.oauth_secret,
+            options.app_id,
+            retry=CommerceRetry(max_attempts=8, initial_backoff=0.01, max_backoff=0.05),
+        )
+        lines = [line["connect_product_id"] for line in catalog(settings)["product_lines"]]
+        try:
+            outcome = push_lines(pushing, PushRequest(changed=True), client=client)
+        except RunFailedError:  # the credentials check itself ran out of retries
+            outcome = None
+        seen = state(faulty)
+        # applyConfig is never sent twice for a line, whatever was lost on the way
+        assert seen["applies"] <= len(lines)
+        if outcome is not None:
+            report = run_report(settings, outcome.run_id)
+            finals = {
+                event["connect_product_id"]
+                for event in report["events"]
+                if event["code"]
+                in {
+                    "commerce_applied",
+                    "commerce_unknown_outcome",
+                    "commerce_push_failed",
+                    "commerce_parse_failed",
+                    "commerce_task_failed",
+                }
+            }
+            assert finals == set(lines)  # every line ends in a stated outcome
+        options.faults = FaultSpec()
+        faulty._server.faults = type(faulty._server.faults)(FaultSpec())
+        again = push_lines(pushing, PushRequest(changed=True), client=client)
+        assert again.exit_code == 0
+        pushed = {item["product_id"] for item in state(faulty)["applied"]}
+        assert pushed == set(lines)
+        client.close()
+    finally:
+        faulty.stop()

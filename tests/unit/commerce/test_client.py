@@ -338,3 +338,33 @@ def test_tls_is_verified_unless_opted_out() -> None:
     assert verified._session.verify is True
     assert unverified._session.verify is False
     assert [entry["event"] for entry in logs] == ["commerce_tls_unverified"]
+
+
+@responses.activate
+def test_upgrade_uses_the_provider_subscription_and_is_not_retried(
+    client: CommerceClient,
+) -> None:
+    from plm_sync.commerce.client import SUBSCRIPTION_TYPE  # noqa: PLC0415
+
+    lookup(responses.mock, PLM_TYPE, PLM_ID)
+    responses.get(
+        f"{BASE}/aps/2/resources/?implementing({SUBSCRIPTION_TYPE})&subscriptionId=1",
+        json=[{"aps": {"id": "sub-uuid"}}],
+    )
+    responses.post(f"{PLM}/appDetails/PRD-1/upgrade", status=502)
+    with pytest.raises(CommerceUnknownOutcomeError):
+        client.upgrade("PRD-1")
+    upgrades = [c for c in responses.calls if c.request.url.endswith("/upgrade")]
+    assert len(upgrades) == 1
+    assert json.loads(upgrades[0].request.body or b"{}") == {
+        "subscriptionId": "sub-uuid",
+        "fulfillmentSystem": "connect",
+    }
+
+
+@responses.activate
+def test_an_app_details_error_body_is_a_refusal(client: CommerceClient) -> None:
+    lookup(responses.mock, PLM_TYPE, PLM_ID)
+    responses.get(f"{PLM}/appDetails/PRD-1", json={"error": "X", "message": "product locked"})
+    with pytest.raises(CommerceRefusedError, match="product locked"):
+        client.app_details("PRD-1")

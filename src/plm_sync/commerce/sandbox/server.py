@@ -68,6 +68,7 @@ class CommerceSandboxOptions:
     faults: FaultSpec = field(default_factory=FaultSpec)
     seed: int | None = None
     retry_after: float = 1.0
+    slow_seconds: float = 5.0
 
 
 class _Validator(RequestValidator):
@@ -150,6 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     product_id: str | None = None  # the last appDetails asked on this connection
+    _silent = False  # a `truncate` fault: the work is done, no answer is sent
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002, ANN401 - stdlib signature
         log.debug("commerce_sandbox_request", line=format % args)
@@ -160,6 +162,8 @@ class _Handler(BaseHTTPRequestHandler):
         body: Any,  # noqa: ANN401 - JSON
         headers: dict[str, str] | None = None,
     ) -> None:
+        if self._silent:
+            return
         data = b"" if body is None else json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -203,19 +207,40 @@ class _Handler(BaseHTTPRequestHandler):
         if refused is not None:
             self._send(401, _aps_error(refused, method, url.path))
             return
-        fault = self.server.faults.draw()
-        if fault is not None and fault.isdigit():
-            headers = {"Retry-After": f"{self.server.options.retry_after:g}"}
-            self._send(int(fault), _aps_error(f"injected {fault}", method, url.path), headers)
-            return
-        if fault == "reset":
-            self.close_connection = True
-            self.connection.close()
+        if self._fault(method, url.path, unquote(url.query), raw):
             return
         try:
             self._api(method, url.path, unquote(url.query), raw)
         except (KeyError, TypeError, ValueError) as error:
             self._send(500, _aps_error(f"bad request: {error}", method, url.path))
+
+    def _fault(self, method: str, path: str, query: str, raw: bytes) -> bool:
+        """Inject the drawn fault; True when it took the place of the answer.
+
+        `reset` drops the connection before any work; `truncate` does the work (an
+        `applyConfig` starts its task) and drops the connection instead of answering: the
+        answer is lost after the request was taken.
+        """
+        fault = self.server.faults.draw()
+        if fault is not None and fault.isdigit():
+            headers = {"Retry-After": f"{self.server.options.retry_after:g}"}
+            self._send(int(fault), _aps_error(f"injected {fault}", method, path), headers)
+            return True
+        if fault == "slow":
+            time.sleep(self.server.options.slow_seconds)
+        if fault not in {"reset", "truncate"}:
+            return False
+        if fault == "truncate":
+            self._silent = True
+            try:
+                self._api(method, path, query, raw)
+            except (KeyError, TypeError, ValueError):
+                pass
+            finally:
+                self._silent = False
+        self.close_connection = True
+        self.connection.close()
+        return True
 
     def _api(self, method: str, path: str, query: str, raw: bytes) -> None:  # noqa: C901, PLR0911
         plm = self.server.plm
