@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sync_bench import (  # noqa: E402 - the sibling script, importable once on the path
+from sync_bench import (
     KEY,
     ROOT,
     PeakWatcher,
