@@ -17,8 +17,10 @@ process (peak RSS from wait4), on SQLite and PostgreSQL:
                offer: a plan per full SKU, features, an upgrade switch between neighbours
 
 Run: `.venv/bin/python bench/sync_bench.py --sizes 10000 100000`. Prints a table and writes
-JSON to bench/results/. `BENCH_ITEMS_PER_PRODUCT=50` gives the many-small-products shape (the
-default, 1000, is few large products). Nothing here runs in the test suite.
+JSON to bench/results/. `--shape many` (2,000 products x 50 items at 100k), `few` (100 x
+1,000) or `both` (the default). After each full sync the latest run's report is written in
+each format (`report-json|html|xlsx`: wall time, peak RSS, size). Nothing here runs in the
+test suite; `bench/compare.py` times two versions side by side.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ POSTGRES = os.environ.get(
 )
 REDIS = os.environ.get("PLM_SYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 ITEMS_PER_PRODUCT = 1000
+# catalog shapes: items per product (100k items: 2,000 x 50 and 100 x 1,000)
+SHAPES = {"many": 50, "few": 1000}
 PAGE_SIZE = 1000
 
 
@@ -63,6 +67,7 @@ class Figure:
     items: int
     peak_rss_mb: float
     note: str = ""
+    shape: str = "few"
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -354,11 +359,13 @@ def worker_sync(env: dict[str, str], broker: str) -> tuple[float, float]:
     return seconds, peak
 
 
-def generate(size: int, folder: Path, *, offers: bool = False) -> Path:
+def generate(
+    size: int, folder: Path, *, offers: bool = False, per_product: int | None = None
+) -> Path:
     """A generated catalog file of `size` items (with a listed offer per product if asked)."""
-    per_product = int(os.environ.get("BENCH_ITEMS_PER_PRODUCT", ITEMS_PER_PRODUCT))
+    per_product = per_product or int(os.environ.get("BENCH_ITEMS_PER_PRODUCT", ITEMS_PER_PRODUCT))
     products = max(1, size // per_product)
-    catalog = folder / f"catalog-{size}{'-offers' if offers else ''}.json"
+    catalog = folder / f"catalog-{size}-{per_product}{'-offers' if offers else ''}.json"
     subprocess.run(
         [
             sys.executable,
@@ -410,11 +417,43 @@ def bench_offers(size: int, databases: list[str], folder: Path) -> list[Figure]:
     return figures
 
 
+def report_modes(size: int, kind: str, items: int, env: dict[str, str]) -> list[Figure]:
+    """Peak RSS (and time) of the latest run's report in each format."""
+    figures = []
+    with tempfile.TemporaryDirectory() as out:
+        for output in ("json", "html", "xlsx"):
+            target = Path(out) / f"report.{output}"
+            command = [sys.executable, "-m", "plm_sync", "report", "latest", "--format", output]
+            if output != "json":
+                command += ["-o", str(target)]
+            seconds, rss, text = timed(command, env)
+            written = target.stat().st_size if target.exists() else len(text.encode())
+            figures.append(
+                Figure(size, kind, f"report-{output}", seconds, items, rss, f"{written // 1024} kB")
+            )
+    return figures
+
+
 def bench_size(
-    size: int, databases: list[str], folder: Path, *, worker: bool, peer: bool
+    size: int,
+    databases: list[str],
+    folder: Path,
+    *,
+    worker: bool,
+    peer: bool,
+    shape: str = "few",
 ) -> list[Figure]:
-    """Every mode for one catalog size."""
-    catalog = generate(size, folder)
+    """Every mode for one catalog size and shape."""
+    figures = _bench_size(size, databases, folder, worker=worker, peer=peer, shape=shape)
+    for figure in figures:
+        figure.shape = shape
+    return figures
+
+
+def _bench_size(
+    size: int, databases: list[str], folder: Path, *, worker: bool, peer: bool, shape: str
+) -> list[Figure]:
+    catalog = generate(size, folder, per_product=SHAPES[shape])
     data = json.loads(catalog.read_text(encoding="utf-8"))
     items = sum(len(rows) for rows in data["items"].values())
     figures: list[Figure] = []
@@ -427,6 +466,7 @@ def bench_size(
             command = [sys.executable, "-m", "plm_sync", "sync", "--full", "--format", "json"]
             seconds, rss, _ = timed(command, env)
             figures.append(Figure(size, kind, "full", seconds, items, rss))
+            figures += report_modes(size, kind, items, env)
             seconds, rss, _ = timed(command, env)
             counts = last_run(env)["counts"]
             writes = counts["created"] + counts["updated"] + counts["deactivated"]
@@ -477,19 +517,20 @@ def bench_size(
 
 
 def report(figures: list[Figure]) -> None:
-    """The table: wall time, items/s, ratio to the raw fetch, peak RSS."""
-    raw = {f.size: f.seconds for f in figures if f.mode == "raw"}
+    """The table: wall time, items/s, ratio to the raw fetch of that shape, peak RSS."""
+    raw = {(f.size, f.shape): f.seconds for f in figures if f.mode == "raw"}
     for f in figures:
-        raw.setdefault(f.size, f.seconds)  # --only-offers: ratios to the first figure
+        raw.setdefault((f.size, f.shape), f.seconds)  # --only-offers: ratios to the first
     print(
-        f"{'items':>7} {'db':>10} {'mode':>12} {'wall s':>8} {'items/s':>9} {'x raw':>6} "
-        f"{'RSS MB':>7}  note"
+        f"{'items':>7} {'shape':>5} {'db':>10} {'mode':>12} {'wall s':>8} {'items/s':>9} "
+        f"{'x raw':>6} {'RSS MB':>7}  note"
     )
     for f in figures:
         rate = f.items / f.seconds if f.seconds else 0
         print(
-            f"{f.size:>7} {f.database:>10} {f.mode:>12} {f.seconds:>8.2f} {rate:>9.0f} "
-            f"{f.seconds / raw[f.size]:>6.2f} {f.peak_rss_mb:>7.1f}  {f.note}"
+            f"{f.size:>7} {f.shape:>5} {f.database:>10} {f.mode:>12} {f.seconds:>8.2f} "
+            f"{rate:>9.0f} {f.seconds / raw[(f.size, f.shape)]:>6.2f} {f.peak_rss_mb:>7.1f}  "
+            f"{f.note}"
         )
 
 
@@ -504,6 +545,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument(
+        "--shape",
+        choices=["many", "few", "both"],
+        default="both",
+        help="many small products (50 items each), few large ones (1,000 each), or both",
+    )
     parser.add_argument("--skip-worker", action="store_true")
     parser.add_argument("--skip-dlt", action="store_true")
     parser.add_argument(
@@ -517,13 +564,15 @@ def main() -> None:
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory() as folder:
         for size in args.sizes:
-            if not args.only_offers:
+            shapes = ["many", "few"] if args.shape == "both" else [args.shape]
+            for shape in [] if args.only_offers else shapes:
                 figures += bench_size(
                     size,
                     args.databases,
                     Path(folder),
                     worker=not args.skip_worker,
                     peer=not args.skip_dlt,
+                    shape=shape,
                 )
             if args.offers or args.only_offers:
                 figures += bench_offers(size, args.databases, Path(folder))
