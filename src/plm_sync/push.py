@@ -251,6 +251,7 @@ class LinePusher:
             products=plan.unchanged + len(plan.missing),
             unchanged=plan.unchanged,
             errors=len(plan.missing),
+            retries=self.client.retries,  # the credentials check's and the lookups'
             seen=list(plan.missing),
         )
 
@@ -258,6 +259,7 @@ class LinePusher:
         """Push one line; its events are recorded, replacing any of an earlier attempt."""
         tally = PushTally(products=1, seen=[product_id])
         events: list[Event] = []
+        retries_before = self.client.retries  # one client may push several lines
         try:
             self._push(product_id, tally, events)
         except (CommerceAuthError, CommerceServiceError):
@@ -276,7 +278,7 @@ class LinePusher:
         except CommerceError as error:
             events.append(Event(Level.ERROR, PUSH_FAILED, f"{error}", product_id))
         tally.errors += sum(1 for event in events if event.level is Level.ERROR)
-        tally.retries = self.client.retries
+        tally.retries = self.client.retries - retries_before
         self.runlog.record(events, product_id)
         self.runlog.heartbeat()
         return tally
