@@ -277,3 +277,31 @@ def test_a_person_sees_the_runs_in_a_real_browser(settings: Settings, tmp_path: 
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def test_a_big_runs_page_lists_a_bounded_number_of_events(tmp_path: Path) -> None:
+    from plm_sync.connect.sandbox.generate import generate_catalog  # noqa: PLC0415
+    from plm_sync.views.html import PAGE_EVENTS  # noqa: PLC0415
+    from tests.conftest import ROOT  # noqa: PLC0415
+    from tests.integration.conftest import API_KEY, start_sandbox  # noqa: PLC0415
+
+    server = start_sandbox(SandboxCatalog.from_data(generate_catalog(12, 250, seed=4)))
+    try:
+        settings = Settings(
+            database_url=f"sqlite:///{tmp_path / 'big.db'}",
+            connect_url=server.url,
+            connect_api_key=API_KEY,
+            mappings=ROOT / "mappings",
+        )
+        report = run_report(settings, run_sync(settings, SyncRequest(full=True)).run_id)
+    finally:
+        server.stop()
+    total = len(report["events"])
+    assert total > PAGE_EVENTS
+    page = render_report(report, [])
+    assert page.count("<tr data-level=") == PAGE_EVENTS
+    assert f"Listed: {PAGE_EVENTS} of {total} events" in page
+    assert f"plm-sync report {report['id']} --format json" in page
+    errors = sum(1 for event in report["events"] if event["level"] == "error")
+    assert page.count('data-level="error"') == errors  # every error is on the page
+    assert "Events by code" in page

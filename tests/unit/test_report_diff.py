@@ -42,3 +42,14 @@ def test_switch_paths_keep_their_plan_names_whatever_they_contain(dry_run: bool)
 def test_events_recorded_before_subjects_show_their_message() -> None:
     legacy = Event(Level.INFO, "plan_created", "service plan 'X' created", "PRD-1")
     assert _diff([legacy])["plans_created"] == ["PRD-1: service plan 'X' created"]
+
+
+def test_a_page_lists_problems_first_in_line_and_keeps_run_order() -> None:
+    from plm_sync.views.html import page_events  # noqa: PLC0415
+
+    events = [{"level": "info", "n": n} for n in range(5)]
+    events.insert(3, {"level": "error", "n": "e"})
+    events.append({"level": "warning", "n": "w"})
+    shown = page_events(events, limit=4)
+    assert [event["n"] for event in shown] == [0, 1, "e", "w"]
+    assert page_events(events, limit=100) == events

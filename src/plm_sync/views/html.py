@@ -82,15 +82,39 @@ def render_runs(runs: list[dict[str, Any]], link: Callable[[int], str], root: st
     )
 
 
+PAGE_EVENTS = 1000  # events listed on a report page; the JSON report has every one
+
+
+def page_events(events: list[dict[str, Any]], limit: int = PAGE_EVENTS) -> list[dict[str, Any]]:
+    """The events a page lists, in run order, at most `limit` of them.
+
+    Errors and warnings come first in line, then info events: a run of 100,000 changes
+    stays a readable page.
+    """
+    problems = [index for index, event in enumerate(events) if event["level"] != "info"]
+    chosen = set(problems[:limit])
+    for index, event in enumerate(events):
+        if len(chosen) >= limit:
+            break
+        if event["level"] == "info":
+            chosen.add(index)
+    return [event for index, event in enumerate(events) if index in chosen]
+
+
 def render_report(
     report: dict[str, Any], history: list[dict[str, Any]], root: str | None = "/"
 ) -> str:
-    """One run: summary, changes, products, filterable events, recent-run chart.
+    """One run: summary, changes, products, events by code, filterable events, chart.
 
-    `root` links back to the runs list when served; None (a file) shows no such link.
+    At most PAGE_EVENTS events are listed (errors and warnings first in line); the page
+    says how many more there are and that the JSON report holds them all. `root` links back
+    to the runs list when served; None (a file) shows no such link.
     """
+    shown = page_events(report["events"])
     return _environment.get_template("report.html").render(
         run=report,
+        events=shown,
+        hidden=len(report["events"]) - len(shown),
         change_rows=CHANGE_ROWS,
         history=history,
         chart=chart(history),
