@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, null, or_, select, update
+from sqlalchemy import bindparam, case, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain import catalog as domain
@@ -23,6 +23,7 @@ from plm_sync.domain.changes import (
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.events import Event
 from plm_sync.store import models
+from plm_sync.store.bulk import insert_rows
 from plm_sync.store.models import CATALOG_TABLES, CatalogRow, table_of
 
 Values = dict[str, Any]
@@ -327,7 +328,7 @@ class CatalogRepository:
         updates += _deactivate_missing(table, stored, desired, changes, run_id=run_id, now=now)
         if inserts:
             # Core, not the ORM bulk path: no per-row ORM bookkeeping for rows never read back
-            self.session.connection().execute(insert(table_of(table)), inserts)
+            insert_rows(self.session, table_of(table), inserts)
         if updates:
             self.session.execute(update(table), updates)
         return changes

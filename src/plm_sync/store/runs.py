@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.runs import OPEN_STATUSES, RunStatus
 from plm_sync.errors import RunConflictError, UsageError
+from plm_sync.store.bulk import insert_rows
 from plm_sync.store.models import Run, RunEvent, ServicePlan, SyncState, table_of
 
 CURSOR = "products_updated_at"
@@ -242,7 +243,7 @@ class RunRepository:
         """Store events in one statement; returns how many."""
         rows = [{**event.as_row(), "run_id": run_id} for event in events]
         if rows:
-            self.session.connection().execute(insert(table_of(RunEvent)), rows)
+            insert_rows(self.session, table_of(RunEvent), rows)
         return len(rows)
 
     def replace_product_events(self, run_id: int, product_id: str, events: Iterable[Event]) -> int:

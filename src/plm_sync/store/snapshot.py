@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.offers import SourceOffer
 from plm_sync.domain.source import ItemType, SourceItem, SourceProduct
+from plm_sync.store.bulk import insert_rows
 from plm_sync.store.models import ConnectItem, ConnectOffer, ConnectProduct, table_of
 
 
@@ -79,7 +80,7 @@ class SnapshotRepository:
             {"id": ident, "present": False} for ident, (_, present) in known.items() if present
         ]
         if inserts:
-            self.session.connection().execute(insert(table_of(ConnectItem)), inserts)
+            insert_rows(self.session, table_of(ConnectItem), inserts)
         if updates:
             self.session.execute(update(ConnectItem), updates)
         return written + len(inserts) + len(updates)

@@ -1,0 +1,41 @@
+"""Bulk inserts of many rows: COPY on PostgreSQL, Core executemany elsewhere.
+
+psycopg's executemany sends each row as a statement of its own (pipelined); for the dozens to
+thousands of catalog rows of one product line, COPY moves them in one stream. SQLAlchemy's
+multi-row VALUES batching without RETURNING measured 1.6 x slower than executemany here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import JSON, Table, insert
+from sqlalchemy.orm import Session
+
+COPY_MIN_ROWS = 20  # below this, one executemany is as quick as opening a COPY
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `rows` (dicts with the same keys) into `table` inside the session's transaction."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or len(rows) < COPY_MIN_ROWS:
+        connection.execute(insert(table), list(rows))
+        return
+    from psycopg.types.json import Json  # noqa: PLC0415 - PostgreSQL only
+
+    columns = list(rows[0])
+    json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    quoted = ", ".join(f'"{name}"' for name in columns)
+    raw = connection.connection.driver_connection
+    assert raw is not None  # noqa: S101 - an open connection has its driver connection
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    Json(row[name]) if name in json_columns and row[name] is not None else row[name]
+                    for name in columns
+                ]
+            )
