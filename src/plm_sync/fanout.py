@@ -8,8 +8,7 @@ long-lived session factory, other callers let each call open the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,7 +19,7 @@ from plm_sync.domain.source import SourceProduct
 from plm_sync.mappings import cached_rules, load_rules
 from plm_sync.pipeline import SyncRun
 from plm_sync.runlog import RunLog, RunOutcome
-from plm_sync.store.database import open_database
+from plm_sync.store.database import given_or_opened, open_database
 from plm_sync.sync_request import SyncRequest
 
 Factory = sessionmaker[Session]
@@ -38,15 +37,6 @@ class RunPlan:
     listed: list[str]
     # each product's offer rows, read once for the whole run; None: each task lists its own
     offers: dict[str, list[Any]] | None
-
-
-@contextmanager
-def _database(settings: Settings, factory: Factory | None) -> Iterator[Factory]:
-    if factory is not None:
-        yield factory
-        return
-    with open_database(settings.database_url) as opened:
-        yield opened
 
 
 def _sync_run(settings: Settings, request: SyncRequest, runlog: RunLog) -> SyncRun:
@@ -88,7 +78,7 @@ def plan_run(
     None when the run is no longer open (cancelled, or failed by the sweep, before a worker
     took it): there is nothing to do. A failure to list closes the run failed.
     """
-    with _database(settings, factory) as database:
+    with given_or_opened(settings.database_url, factory) as database:
         runlog = RunLog.resume(database, run_id)
         with runlog.bound():
             if not runlog.take(owner):
@@ -125,7 +115,7 @@ def sync_product(
     Idempotent (content diff, events replaced): a redelivered or retried task gives the same
     catalog. A cancelled run's remaining product tasks do nothing.
     """
-    with _database(settings, factory) as database:
+    with given_or_opened(settings.database_url, factory) as database:
         runlog = RunLog.resume(database, run_id)
         with runlog.bound():
             run = _sync_run(settings, request, runlog)
@@ -152,7 +142,7 @@ def close_run(
     factory: Factory | None = None,
 ) -> RunOutcome:
     """Add up the product tasks, judge the brake, reconcile, close; the cursor moves on success."""
-    with _database(settings, factory) as database:
+    with given_or_opened(settings.database_url, factory) as database:
         runlog = RunLog.resume(database, run_id)
         with runlog.bound():
             run = _sync_run(settings, request, runlog)

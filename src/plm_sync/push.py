@@ -13,8 +13,7 @@ between `open_push`/`plan_push` and `close_push`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +41,7 @@ from plm_sync.mappings import load_plm_rules
 from plm_sync.ppr.export import workbook_bytes
 from plm_sync.runlog import RunLog, RunOutcome, utcnow
 from plm_sync.store.catalog import CatalogRepository
-from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.database import given_or_opened, open_database, unit_of_work
 from plm_sync.store.pushes import PUSH_TRIGGER, PushRepository
 from plm_sync.store.runs import RunRepository, RunStart
 from plm_sync.sync_request import check_product_id
@@ -152,15 +151,6 @@ class PushTally:
 def line_content_hash(line: dict[str, Any], rules: PlmRules) -> str:
     """The digest of what a push of the line delivers: its catalog and the workbook rules."""
     return content_hash([json.dumps(line, sort_keys=True, default=str), repr(rules)])
-
-
-@contextmanager
-def _database(settings: Settings, factory: Factory | None) -> Iterator[Factory]:
-    if factory is not None:
-        yield factory
-    else:
-        with open_database(settings.database_url) as own:
-            yield own
 
 
 def open_push(
@@ -559,7 +549,7 @@ def plan_push(
 
     A refusal of the credentials or a missing service closes the run failed.
     """
-    with _database(settings, factory) as database:
+    with given_or_opened(settings.database_url, factory) as database:
         runlog = RunLog.resume(database, run_id)
         with runlog.bound():
             if not runlog.take(owner):
@@ -590,7 +580,7 @@ def push_line(
     A redelivered task pushes again only if the line is not recorded as pushed with its
     current content; its events replace those of the earlier attempt.
     """
-    with _database(settings, factory) as database:
+    with given_or_opened(settings.database_url, factory) as database:
         runlog = RunLog.resume(database, run_id)
         with runlog.bound():
             if runlog.cancel_requested():
@@ -614,7 +604,7 @@ def close_push(
     factory: Factory | None = None,
 ) -> RunOutcome:
     """Add up the line tasks and close the push run."""
-    with _database(settings, factory) as database:
+    with given_or_opened(settings.database_url, factory) as database:
         runlog = RunLog.resume(database, run_id)
         with runlog.bound():
             tally = PushTally()

@@ -198,6 +198,18 @@ def open_database(url: str, *, migrate: bool = True) -> Iterator[sessionmaker[Se
         engine.dispose()
 
 
+@contextmanager
+def given_or_opened(
+    url: str, factory: sessionmaker[Session] | None
+) -> Iterator[sessionmaker[Session]]:
+    """The session factory a worker task was given, else a database opened for this call."""
+    if factory is not None:
+        yield factory
+        return
+    with open_database(url) as opened:
+        yield opened
+
+
 def connect(url: str) -> sessionmaker[Session]:
     """A session factory for a long-lived process (a worker), schema upgraded once.
 
