@@ -8,7 +8,7 @@ package registers, so plm_sync itself never imports Celery.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -16,9 +16,9 @@ from typing import Any
 
 from plm_sync.commerce.client import (
     ADAPTER_TYPE,
+    COMMERCE_RETRY,
     PLM_TYPE,
     CommerceClient,
-    CommerceRetry,
     missing_settings,
 )
 from plm_sync.config import Settings
@@ -199,19 +199,10 @@ def _commerce(settings: Settings) -> Iterator[Check]:
     if missing:
         yield Check("commerce", Outcome.FAIL, f"incomplete: set {', '.join(missing)}")
         return
-    assert settings.commerce_url is not None  # noqa: S101 - checked by missing_settings
-    assert settings.commerce_oauth_key is not None  # noqa: S101
-    assert settings.commerce_oauth_secret is not None  # noqa: S101
-    assert settings.commerce_app_id is not None  # noqa: S101
-    client = CommerceClient(
-        settings.commerce_url,
-        settings.commerce_oauth_key,
-        settings.commerce_oauth_secret,
-        settings.commerce_app_id,
-        verify_tls=settings.commerce_verify_tls,
-        connect_timeout=PROBE_TIMEOUT[0],
-        read_timeout=PROBE_TIMEOUT[1],
-        retry=CommerceRetry(max_attempts=2, max_total_wait=10.0),
+    client = CommerceClient.from_settings(
+        settings,
+        timeout=PROBE_TIMEOUT,
+        retry=replace(COMMERCE_RETRY, max_attempts=2, max_total_wait=10.0),
     )
     try:
         client.check_credentials()

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -313,7 +314,7 @@ def test_doctor_checks_the_commerce_hub(settings: Settings) -> None:
 def test_faults_never_make_an_apply_twice_and_a_second_push_converges(
     settings: Settings,
 ) -> None:
-    from plm_sync.commerce.client import CommerceClient, CommerceRetry  # noqa: PLC0415
+    from plm_sync.commerce.client import COMMERCE_RETRY, CommerceClient  # noqa: PLC0415
     from plm_sync.connect.sandbox.faults import FaultSpec  # noqa: PLC0415
 
     options = CommerceSandboxOptions(
@@ -330,7 +331,7 @@ def test_faults_never_make_an_apply_twice_and_a_second_push_converges(
             options.oauth_key,
             options.oauth_secret,
             options.app_id,
-            retry=CommerceRetry(max_attempts=8, initial_backoff=0.01, max_backoff=0.05),
+            retry=replace(COMMERCE_RETRY, max_attempts=8, initial_backoff=0.01, max_backoff=0.05),
         )
         lines = [line["connect_product_id"] for line in catalog(settings)["product_lines"]]
         try:

@@ -8,7 +8,6 @@ not retried once it may have reached the hub: a lost answer is an unknown outcom
 from __future__ import annotations
 
 import base64
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from tenacity import (
 
 from plm_sync.commerce.answers import TaskResult, refusal, task_result, tracking_id
 from plm_sync.config import Settings
-from plm_sync.connect.client import parse_retry_after
+from plm_sync.connect.client import RetryPolicy, parse_retry_after
 from plm_sync.errors import (
     CommerceApiError,
     CommerceAuthError,
@@ -55,14 +54,10 @@ SETTING_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class CommerceRetry:
-    """Bounded retries of the calls that may be repeated."""
-
-    max_attempts: int = 5
-    max_total_wait: float = 120.0
-    initial_backoff: float = 1.0
-    max_backoff: float = 20.0
+# bounded retries of the calls that may be repeated
+COMMERCE_RETRY = RetryPolicy(
+    max_attempts=5, max_total_wait=120.0, initial_backoff=1.0, max_backoff=20.0
+)
 
 
 @dataclass(frozen=True)
@@ -112,7 +107,7 @@ class CommerceClient:
         verify_tls: bool = True,
         connect_timeout: float = 10.0,
         read_timeout: float = 120.0,
-        retry: CommerceRetry | None = None,
+        retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
     ) -> None:
@@ -121,7 +116,7 @@ class CommerceClient:
             raise UsageError(msg)
         self.base = url.rstrip("/")
         self.app_id = app_id
-        self.retry = retry or CommerceRetry()
+        self.retry = retry or COMMERCE_RETRY
         self.timeout = (connect_timeout, read_timeout)
         self.retries = 0
         self._sleep = sleep
@@ -136,8 +131,18 @@ class CommerceClient:
             log.warning("commerce_tls_unverified", url=self.base)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> CommerceClient:
-        """The client the settings describe; a missing setting is a usage error naming it."""
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        timeout: tuple[float, float] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> CommerceClient:
+        """The client the settings describe; a missing setting is a usage error naming it.
+
+        `timeout` (connect, read) and `retry` replace the settings' timeouts and the default
+        retries (a quick probe, say).
+        """
         missing = missing_settings(settings)
         if missing:
             raise UsageError(
@@ -148,14 +153,16 @@ class CommerceClient:
         assert settings.commerce_oauth_key is not None  # noqa: S101
         assert settings.commerce_oauth_secret is not None  # noqa: S101
         assert settings.commerce_app_id is not None  # noqa: S101
+        connect_timeout, read_timeout = timeout or (settings.connect_timeout, settings.read_timeout)
         return cls(
             settings.commerce_url,
             settings.commerce_oauth_key,
             settings.commerce_oauth_secret,
             settings.commerce_app_id,
             verify_tls=settings.commerce_verify_tls,
-            connect_timeout=settings.connect_timeout,
-            read_timeout=settings.read_timeout,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retry=retry,
         )
 
     def close(self) -> None:
@@ -207,12 +214,9 @@ class CommerceClient:
         )
 
     def _wait(self, state: RetryCallState) -> float:
-        exponent = max(state.attempt_number - 1, 0)
-        base = min(self.retry.max_backoff, self.retry.initial_backoff * float(2**exponent))
-        backoff = base + random.uniform(0, base)  # noqa: S311 - jitter, not cryptography
         error = state.outcome.exception() if state.outcome else None
         retry_after = error.retry_after if isinstance(error, CommerceTransientError) else None
-        return backoff if retry_after is None else max(retry_after, backoff)
+        return self.retry.wait(state.attempt_number, retry_after)
 
     def _before_sleep(self, state: RetryCallState) -> None:
         self.retries += 1

@@ -136,6 +136,16 @@ class RetryPolicy:
     initial_backoff: float = 0.5
     max_backoff: float = 30.0
 
+    def wait(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds before retry number `attempt` (from 1): backoff with jitter.
+
+        Exponential, capped at `max_backoff`; a `Retry-After` is a floor the jitter never
+        shortens.
+        """
+        base = min(self.max_backoff, self.initial_backoff * float(2 ** max(attempt - 1, 0)))
+        backoff = base + random.uniform(0, base)  # noqa: S311 - jitter, not cryptography
+        return backoff if retry_after is None else max(retry_after, backoff)
+
 
 @dataclass
 class OfferFetch:
@@ -201,12 +211,9 @@ class ConnectClient:
 
     def _wait(self, state: RetryCallState) -> float:
         """Exponential backoff with jitter; a `Retry-After` is a floor jitter never shortens."""
-        exponent = max(state.attempt_number - 1, 0)
-        base = min(self.retry.max_backoff, self.retry.initial_backoff * float(2**exponent))
-        backoff = base + random.uniform(0, base)  # noqa: S311 - jitter, not cryptography
         error = state.outcome.exception() if state.outcome else None
         retry_after = error.retry_after if isinstance(error, ConnectTransientError) else None
-        wait = backoff if retry_after is None else max(retry_after, backoff)
+        wait = self.retry.wait(state.attempt_number, retry_after)
         elapsed = state.seconds_since_start or 0.0
         if elapsed + wait > self.retry.max_total_wait:
             msg = (

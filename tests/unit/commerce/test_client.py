@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import requests
@@ -14,9 +15,9 @@ from structlog.testing import capture_logs
 from plm_sync.commerce.answers import TaskState
 from plm_sync.commerce.client import (
     ADAPTER_TYPE,
+    COMMERCE_RETRY,
     PLM_TYPE,
     CommerceClient,
-    CommerceRetry,
 )
 from plm_sync.config import Settings
 from plm_sync.errors import (
@@ -53,7 +54,7 @@ def client() -> Iterator[CommerceClient]:
         KEY,
         SECRET,
         APP,
-        retry=CommerceRetry(max_attempts=3, initial_backoff=0.01, max_backoff=0.02),
+        retry=replace(COMMERCE_RETRY, max_attempts=3, initial_backoff=0.01, max_backoff=0.02),
         sleep=sleeps.append,
     )
     yield commerce
