@@ -58,6 +58,17 @@ class PlmSyncTask(Task):  # type: ignore[misc] # Celery ships no type hints
         return self._factory
 
 
+def fan_out(header: list[Any], callback: Any) -> None:  # noqa: ANN401 - Celery signatures
+    """The tasks of `header` in parallel, then `callback` with their results (a chord).
+
+    With no task, `callback` runs at once with none.
+    """
+    if header:
+        chord(header)(callback)
+    else:
+        callback.delay([])
+
+
 def dispatch(run_id: int, request: dict[str, Any]) -> None:
     """Queue the planning task of an opened run."""
     plan.apply_async(args=(run_id, request))
@@ -95,11 +106,7 @@ def plan(self: PlmSyncTask, run_id: int, request: dict[str, Any]) -> dict[str, A
         )
         for product in planned.products
     ]
-    callback = close_run_task.s(run_id, request, listed=planned.listed)
-    if header:
-        chord(header)(callback)
-    else:
-        callback.delay([])
+    fan_out(header, close_run_task.s(run_id, request, listed=planned.listed))
     return {"run_id": run_id, "products": len(planned.products)}
 
 
@@ -187,11 +194,7 @@ def plan_push_task(self: PlmSyncTask, run_id: int, request: dict[str, Any]) -> d
     if planned is None:
         return {"run_id": run_id, "skipped": True}
     header = [push_line_task.s(run_id, request, product_id) for product_id in planned.product_ids]
-    callback = close_push_task.s(run_id, planned.unplanned)
-    if header:
-        chord(header)(callback)
-    else:
-        callback.delay([])
+    fan_out(header, close_push_task.s(run_id, planned.unplanned))
     return {"run_id": run_id, "lines": len(planned.product_ids)}
 
 
