@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient, RetryPolicy
-from plm_sync.connect.prefetch import Prefetched, prefetched
+from plm_sync.connect.prefetch import prefetched
 from plm_sync.connect.records import InvalidRecord
 from plm_sync.domain import events as codes
 from plm_sync.domain.changes import Changes, change_events
@@ -359,7 +360,9 @@ class SyncRun:
         with, or whose line is inactive: Connect does not always stamp `events.updated`.
         """
         stored: dict[str, tuple[str | None, bool]] = {}
-        if self.incremental:
+        if self.incremental and self.known is not None:  # read at the run's start already
+            stored = {pid: (s.connect_signature, s.active) for pid, s in self.known.items()}
+        elif self.incremental:
             with unit_of_work(self.factory) as session:
                 stored = CatalogRepository(session).signatures()
         self.step = "fetching products"
@@ -483,7 +486,7 @@ class SyncRun:
             self.tally.errors += sum(1 for event in events if event.level is Level.ERROR)
         self.tally.deferred = []
 
-    def product(self, product: SourceProduct, rows: Prefetched[list[Any]] | None = None) -> None:
+    def product(self, product: SourceProduct, rows: Future[list[Any]] | None = None) -> None:
         """Fetch (unless fetched ahead), group and store one product line, all or nothing."""
         tally = self.tally
         tally.products += 1
@@ -508,7 +511,7 @@ class SyncRun:
         product: SourceProduct,
         *,
         count: bool = False,
-        rows: Prefetched[list[Any]] | None = None,
+        rows: Future[list[Any]] | None = None,
     ) -> tuple[list[SourceItem], list[SourceOffer], list[Event]] | None:
         """A product's items and offers, with the events reading them gave; None: failed.
 
@@ -518,7 +521,7 @@ class SyncRun:
         tally = self.tally
         self.step = f"fetching items of {product.id}"
         try:
-            raw = self._fetch_rows(product) if rows is None else rows.get()
+            raw = self._fetch_rows(product) if rows is None else rows.result()
         except ConnectAuthError:
             raise
         except ConnectError as error:

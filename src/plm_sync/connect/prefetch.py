@@ -10,30 +10,18 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
-class Prefetched(Generic[_V]):
-    """What a fetch gave: its value, or the exception it raised (re-raised by `get`)."""
-
-    def __init__(self, future: Future[_V] | None, value: _V | None = None) -> None:
-        self._future = future
-        self._value = value
-
-    def get(self) -> _V:
-        """The fetched value; raises what the fetch raised."""
-        if self._future is None:
-            return self._value  # type: ignore[return-value] # fetched in this thread
-        return self._future.result()
-
-
 def prefetched(
     keys: Iterable[_K], fetch: Callable[[_K], _V], workers: int
-) -> Generator[tuple[_K, Prefetched[_V]], None, None]:
-    """`(key, fetch(key))` in the order of `keys`, up to `workers` fetches running ahead.
+) -> Generator[tuple[_K, Future[_V]], None, None]:
+    """`(key, future of fetch(key))` in the order of `keys`, up to `workers` running ahead.
+
+    `future.result()` gives the fetched value or raises what the fetch raised.
 
     `workers` below 2 fetches each key when it is reached (no thread). Each fetch runs in a
     copy of the caller's context, so its log lines carry the run's bound values. Closing the
@@ -41,14 +29,12 @@ def prefetched(
     """
     if workers < 2:  # noqa: PLR2004 - one worker is no pool
         for key in keys:
+            done: Future[_V] = Future()
             try:
-                value = fetch(key)
-            except Exception as error:  # noqa: BLE001 - handed to the consumer, as a future would
-                failed: Future[_V] = Future()
-                failed.set_exception(error)
-                yield key, Prefetched(failed)
-            else:
-                yield key, Prefetched(None, value)
+                done.set_result(fetch(key))
+            except Exception as error:  # noqa: BLE001 - handed to the consumer, as a pool would
+                done.set_exception(error)
+            yield key, done
         return
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plm-sync-fetch")
     window: deque[tuple[_K, Future[_V]]] = deque()
@@ -63,6 +49,6 @@ def prefetched(
                 stopped_early = False
                 return
             key, future = window.popleft()
-            yield key, Prefetched(future)
+            yield key, future
     finally:  # on an early stop, fetches not started are cancelled
         pool.shutdown(wait=True, cancel_futures=stopped_early)

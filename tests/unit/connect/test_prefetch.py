@@ -19,7 +19,7 @@ def test_results_come_in_key_order_whatever_finishes_first(workers: int) -> None
         time.sleep(0.01 * (5 - key))  # later keys finish first
         return key * 10
 
-    got = [(key, result.get()) for key, result in prefetched(range(5), fetch, workers)]
+    got = [(key, result.result()) for key, result in prefetched(range(5), fetch, workers)]
     assert got == [(key, key * 10) for key in range(5)]
 
 
@@ -33,8 +33,8 @@ def test_a_failed_fetch_raises_when_its_key_is_reached(workers: int) -> None:
     results = list(prefetched(range(4), fetch, workers))
     assert [key for key, _ in results] == [0, 1, 2, 3]
     with pytest.raises(ValueError, match="boom"):
-        results[2][1].get()
-    assert results[3][1].get() == 3
+        results[2][1].result()
+    assert results[3][1].result() == 3
 
 
 def test_no_more_than_the_window_is_fetched_ahead() -> None:
@@ -48,7 +48,7 @@ def test_no_more_than_the_window_is_fetched_ahead() -> None:
 
     fetches = prefetched(range(100), fetch, 3)
     key, result = next(fetches)
-    result.get()
+    result.result()
     time.sleep(0.05)
     assert key == 0
     assert len(started) <= 4
@@ -59,5 +59,5 @@ def test_no_more_than_the_window_is_fetched_ahead() -> None:
 
 def test_fetches_see_the_callers_context() -> None:
     RUN.set("run-7")
-    seen = [result.get() for _, result in prefetched(range(3), lambda _: RUN.get(), 2)]
+    seen = [result.result() for _, result in prefetched(range(3), lambda _: RUN.get(), 2)]
     assert seen == ["run-7"] * 3
