@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -27,7 +27,7 @@ from plm_sync.commerce.client import ADAPTER_TYPE, PLM_TYPE, SUBSCRIPTION_TYPE
 from plm_sync.commerce.sandbox.plm import SandboxPlm, WorkbookRefused
 from plm_sync.connect.sandbox.faults import FaultPlan, FaultSpec
 from plm_sync.connect.sandbox.server import SandboxBindError, is_loopback
-from plm_sync.serving import BackgroundServer
+from plm_sync.serving import BackgroundServer, JsonHandler
 
 log = structlog.get_logger(__name__)
 
@@ -146,10 +146,8 @@ class _Task:
     applied: bool = False
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
     product_id: str | None = None  # the last appDetails asked on this connection
     _silent = False  # a `truncate` fault: the work is done, no answer is sent
 
@@ -161,21 +159,11 @@ class _Handler(BaseHTTPRequestHandler):
         status: int,
         body: Any,  # noqa: ANN401 - JSON
         headers: dict[str, str] | None = None,
+        *,
+        cut: bool = False,
     ) -> None:
-        if self._silent:
-            return
-        data = b"" if body is None else json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+        if not self._silent:
+            super()._send(status, body, headers, cut=cut)
 
     def _signed(self, method: str) -> str | None:
         """None when the request is signed by the consumer and names the app; else why not."""

@@ -8,7 +8,7 @@ import socket
 import struct
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -17,7 +17,7 @@ import structlog
 from plm_sync.connect.sandbox.catalog import OFFER_PARTS, CatalogError, SandboxCatalog
 from plm_sync.connect.sandbox.faults import FaultPlan, FaultSpec
 from plm_sync.connect.sandbox.rql_eval import RqlSyntaxError, load_schemas, parse_query
-from plm_sync.serving import BackgroundServer
+from plm_sync.serving import BackgroundServer, JsonHandler
 
 log = structlog.get_logger(__name__)
 
@@ -56,32 +56,13 @@ def _error(code: str, message: str) -> dict[str, Any]:
     return {"error_code": code, "errors": [message]}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes: with Nagle on, a small answer waits for the
-    # client's delayed ACK (~40 ms per request on Linux loopback).
-    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002, ANN401 - stdlib signature
         log.debug("sandbox_request", line=format % args)
 
     # -- responses --------------------------------------------------------------------
-
-    def _send(
-        self,
-        status: int,
-        body: Any,  # noqa: ANN401 - any JSON value
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
 
     def _reset(self) -> None:
         # SO_LINGER 0 makes close() send RST: the client sees a connection reset.
@@ -90,14 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.close()
 
     def _truncated(self, status: int, body: Any, headers: dict[str, str]) -> None:  # noqa: ANN401
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data[: len(data) // 2])
+        self._send(status, body, headers, cut=True)
         self.wfile.flush()
         self._reset()
 
@@ -107,14 +81,6 @@ class _Handler(BaseHTTPRequestHandler):
         given = self.headers.get("Authorization", "")
         key = self.server.options.api_key
         return given in {key, f"ApiKey {key}"}
-
-    def _read_body(self) -> bytes:
-        """The request's body, read whole.
-
-        A body left unread would stay in the keep-alive connection and spoil the next request.
-        """
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
 
     def do_GET(self) -> None:  # noqa: PLR0911 - one return per kind of answer
         url = urlsplit(self.path)
