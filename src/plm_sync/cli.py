@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TextIO
 
 import click
 from rich.console import Console
@@ -27,10 +27,11 @@ from plm_sync.errors import EXIT_OK, EXIT_USAGE, PlmSyncError, UsageError
 from plm_sync.logging import configure_logging
 from plm_sync.mappings import load_plm_rules
 from plm_sync.pipeline import run_sync
-from plm_sync.reports import catalog, health, list_runs, run_report
+from plm_sync.reports import RunReport, catalog, health, list_runs, read_report, run_report
 from plm_sync.runlog import cancel_run, prune_runs
 from plm_sync.store.database import open_database, safe_url
 from plm_sync.store.runs import COUNT_FIELDS
+from plm_sync.streamed_json import write_json
 from plm_sync.sync_request import SyncRequest, check_product_id
 from plm_sync.views import when
 
@@ -204,10 +205,10 @@ def _run_and_report(
 
         pushed = push_after_sync(settings, outcome.run_id)
     if output == "json":  # one JSON document: the sync's report, with its push inside
-        report = run_report(settings, outcome.run_id)
+        report = read_report(settings, outcome.run_id).streamed()
         if pushed is not None:
             report["push"] = run_report(settings, pushed.run_id)
-        _print_json(report)
+        _print_json_streamed(report)
     else:
         _show_run(settings, outcome.run_id, output)
         if pushed is not None:
@@ -216,10 +217,10 @@ def _run_and_report(
 
 
 def _show_run(settings: Settings, run_id: int, output: str) -> None:
-    """Print a run's report: JSON, or the summary tables."""
-    report = run_report(settings, run_id)
+    """Print a run's report: JSON (its events streamed), or the summary tables."""
+    report = read_report(settings, run_id)
     if output == "json":
-        _print_json(report)
+        _print_json_streamed(report.streamed())
     else:
         _print_report(report)
 
@@ -273,8 +274,17 @@ def _run_table(report: dict[str, Any]) -> Table:
     return table
 
 
-def _print_report(report: dict[str, Any]) -> None:
+def _print_json_streamed(document: dict[str, Any]) -> None:
+    """Like `_print_json`, for a document whose long lists are iterators (bounded memory)."""
+    out: TextIO = sys.stdout
+    write_json(document, out.write)
+    out.write("\n")
+    out.flush()
+
+
+def _print_report(run: RunReport) -> None:
     console = _console()
+    report = run.document
     console.print(_run_table(report))
     if report["event_summary"]:
         summary = Table(title="events", show_lines=False)
@@ -283,7 +293,10 @@ def _print_report(report: dict[str, Any]) -> None:
         for row in report["event_summary"]:
             summary.add_row(row["level"], row["code"], str(row["count"]))
         console.print(summary)
-    problems = [e for e in report["events"] if e["level"] in {"error", "warning"}]
+    problems = [e for e in run.shown if e["level"] in {"error", "warning"}]
+    problem_count = sum(
+        row["count"] for row in report["event_summary"] if row["level"] in {"error", "warning"}
+    )
     if problems:
         detail = Table(title="errors and warnings")
         for column in ("level", "code", "product", "item", "mpn", "message"):
@@ -298,9 +311,9 @@ def _print_report(report: dict[str, Any]) -> None:
                 event["message"],
             )
         console.print(detail)
-        if len(problems) > 50:  # noqa: PLR2004 - a screenful; the JSON report has all
+        if problem_count > 50:  # noqa: PLR2004 - a screenful; the JSON report has all
             console.print(
-                f"... {len(problems) - 50} more: `plm-sync report {report['id']} --format json`"
+                f"... {problem_count - 50} more: `plm-sync report {report['id']} --format json`"
             )
 
 
@@ -576,25 +589,26 @@ def runs_prune(context: _Context, older_than: str) -> None:
 @pass_context
 def report(context: _Context, run_id: str, output: str, output_file: Path | None) -> None:
     """One run's status, counts, changes and events (RUN_ID or `latest`)."""
-    data = run_report(context.settings, run_id)
+    data = read_report(context.settings, run_id)
     if output == "json":
-        _print_json(data)
+        _print_json_streamed(data.streamed())
     elif output == "table":
         _print_report(data)
     else:
-        path = output_file or Path(f"plm_sync_run_{data['id']}.{output}")
+        path = output_file or Path(f"plm_sync_run_{data.run_id}.{output}")
         try:
             if output == "html":
                 from plm_sync.views.html import render_report  # noqa: PLC0415 - Jinja2 on use
 
                 history = list_runs(context.settings, limit=30)
-                path.write_text(render_report(data, history, root=None), encoding="utf-8")
+                page = render_report(data.document, data.shown, data.total, history, root=None)
+                path.write_text(page, encoding="utf-8")
             else:
                 from plm_sync.views.workbook import (  # noqa: PLC0415 - openpyxl on use
                     write_report_workbook,
                 )
 
-                write_report_workbook(data, path)
+                write_report_workbook(data.document, data.events(), path)
         except OSError as error:
             raise UsageError(f"{path}: cannot write: {error.strerror}") from None
         click.echo(f"wrote {path}")
@@ -798,7 +812,7 @@ def demo(context: _Context) -> None:
         click.echo(f"Commerce sandbox (PLM) on {hub.url}: pushing every product line")
         lines = tuple(line["connect_product_id"] for line in catalog(settings)["product_lines"])
         pushed = push_lines(settings, PushRequest(lines, changed=True))
-        _print_report(run_report(settings, pushed.run_id))
+        _print_report(read_report(settings, pushed.run_id))
         applied = hub.plm.state()["applied"]
     finally:
         hub.stop()

@@ -63,8 +63,10 @@ class Settings:
     incremental_minutes: float = 15.0
     full_sync_cron: str = "30 2 * * *"
     task_time_limit: int = 3600
-    visibility_timeout: int | None = None
-    redelivery_check_seconds: int = 60
+    # Redis: a held task's lease, renewed by its live worker every quarter of it; the tasks of
+    # a dead worker go back to the queue once it ran out
+    visibility_timeout: int = 30
+    redelivery_check_seconds: int = 10
     offers: bool = True  # read Connect Offers (plans, switches); false for accounts without
     deactivation_limit: str = DEFAULT_DEACTIVATION_LIMIT  # `N` plans or `N%` (brake)
     queued_run_timeout: float = 3600.0  # a queued run no worker took by then is failed
@@ -212,6 +214,16 @@ def _validate(settings: Settings) -> None:
     _check_url(
         settings.commerce_url, "Commerce URL", "the hub's controller URL (PLM_SYNC_COMMERCE_URL)"
     )
+    if settings.broker_url.startswith(("amqp", "pyamqp")) and not settings.result_backend:
+        raise UsageError(
+            "with a RabbitMQ broker PLM_SYNC_RESULT_BACKEND must name a result backend"
+            " (runs wait for their product tasks through it), e.g. redis://localhost:6379/0"
+        )
+    if settings.visibility_timeout < 4 or settings.redelivery_check_seconds < 1:  # noqa: PLR2004
+        raise UsageError(
+            "PLM_SYNC_VISIBILITY_TIMEOUT must be at least 4 seconds (a worker renews the lease"
+            " of its tasks every quarter of it) and PLM_SYNC_REDELIVERY_CHECK_SECONDS at least 1"
+        )
     if settings.commerce_poll_seconds <= 0 or settings.commerce_task_timeout <= 0:
         raise UsageError(
             "PLM_SYNC_COMMERCE_POLL_SECONDS and PLM_SYNC_COMMERCE_TASK_TIMEOUT must be above 0"

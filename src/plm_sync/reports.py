@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,8 @@ from plm_sync.domain.events import Event
 from plm_sync.domain.runs import RunStatus
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
-from plm_sync.store.runs import RunRepository, event_of, run_json
+from plm_sync.store.runs import RunRepository, run_json
+from plm_sync.views import PageEvents
 
 
 def _with_seconds(run: dict[str, Any]) -> dict[str, Any]:
@@ -40,32 +42,96 @@ def list_runs(
         ]
 
 
-def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
-    """One run with its events (`latest` for the newest) and a summary of events by code."""
+@dataclass
+class RunReport:
+    """One run's report, read in one streamed pass over its events (memory stays bounded).
+
+    `document` is the JSON report (DESIGN §7 run fields, `seconds`, then `events`,
+    `event_summary`, `codes`, `diff`, `products`) with the events left out: `events()` reads
+    them from the database again, up to the last one this pass saw, so a JSON or workbook
+    writer streams them; `shown` are the at most PAGE_EVENTS a page lists, `total` how many.
+    """
+
+    settings: Settings
+    run_id: int
+    document: dict[str, Any]
+    shown: list[dict[str, Any]]
+    total: int
+    last_event_id: int | None
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """The run's events in recorded order, streamed from the database."""
+        if self.last_event_id is None:
+            return
+        with (
+            open_database(self.settings.database_url, migrate=False) as factory,
+            unit_of_work(factory) as session,
+        ):
+            for _, event in RunRepository(session).stream_events(self.run_id, self.last_event_id):
+                yield event.as_dict()
+
+    def streamed(self) -> dict[str, Any]:
+        """The JSON report with its events as an iterator (for `streamed_json.write_json`)."""
+        return {
+            key: (self.events() if key == "events" else value)
+            for key, value in self.document.items()
+        }
+
+    def materialised(self) -> dict[str, Any]:
+        """The JSON report with every event in a list."""
+        return {
+            key: (list(self.events()) if key == "events" else value)
+            for key, value in self.document.items()
+        }
+
+
+def read_report(settings: Settings, run_id: int | str) -> RunReport:
+    """One run's report (`latest` for the newest): summary, changes, products, page events."""
     with (
         open_database(settings.database_url, migrate=False) as factory,
         unit_of_work(factory) as session,
     ):
         runs = RunRepository(session)
         run = runs.get(run_id)
-        rows = [event_of(row) for row in runs.events(run.id)]
-        events = [event.as_dict() for event in rows]
+        ident = run.id
+        page = PageEvents()
+        levels_codes: Counter[tuple[str, str]] = Counter()
+        diff: dict[str, list[str]] = {key: [] for key in _DIFF_KEYS.values()}
+        products = _ProductTally(run.product_ids or ())
+        last = None
+        total = 0
+        for ident_of_event, event in runs.stream_events(ident):
+            last = ident_of_event
+            shown = event.as_dict()
+            page.add(total, shown)
+            total += 1
+            levels_codes[(event.level.value, event.code)] += 1
+            _add_to_diff(diff, event)
+            products.add(shown)
+        rows = products.rows()
         sources = CatalogRepository(session).plan_sources(
-            {event["connect_product_id"] for event in events if event["connect_product_id"]}
-            | set(run.product_ids or ())
+            {row["connect_product_id"] for row in rows if row["connect_product_id"]}
         )
-    report = _with_seconds(run_json(run))
-    report["events"] = events
-    report["event_summary"] = [
+        document = _with_seconds(run_json(run))
+    document["events"] = None  # streamed by RunReport.events
+    document["event_summary"] = [
         {"level": level, "code": code, "count": count}
-        for (level, code), count in sorted(Counter((e["level"], e["code"]) for e in events).items())
+        for (level, code), count in sorted(levels_codes.items())
     ]
-    report["codes"] = sorted({event["code"] for event in events})
-    report["diff"] = _diff(rows)
-    report["products"] = _products(events, run.product_ids or ())
-    for product in report["products"]:
-        product["plans_from"] = sources.get(product["connect_product_id"] or "", "")
-    return report
+    document["codes"] = sorted({code for _, code in levels_codes})
+    document["diff"] = diff
+    for row in rows:
+        row["plans_from"] = sources.get(row["connect_product_id"] or "", "")
+    document["products"] = rows
+    return RunReport(settings, ident, document, page.shown(), total, last)
+
+
+def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
+    """One run with every event (`latest` for the newest) and a summary of events by code.
+
+    Holds all events in memory: commands stream them through `read_report` instead.
+    """
+    return read_report(settings, run_id).materialised()
 
 
 def _diff(events: Iterable[Event]) -> dict[str, list[str]]:
@@ -76,12 +142,15 @@ def _diff(events: Iterable[Event]) -> dict[str, list[str]]:
     """
     diff: dict[str, list[str]] = {key: [] for key in _DIFF_KEYS.values()}
     for event in events:
-        key = _DIFF_KEYS.get(event.code)
-        if key is None:
-            continue
+        _add_to_diff(diff, event)
+    return diff
+
+
+def _add_to_diff(diff: dict[str, list[str]], event: Event) -> None:
+    key = _DIFF_KEYS.get(event.code)
+    if key is not None:
         prefix = f"{event.connect_product_id}: " if event.connect_product_id else ""
         diff[key].append(prefix + (event.subject or event.message))
-    return diff
 
 
 _DIFF_KEYS: dict[str, str] = {
@@ -101,40 +170,43 @@ _DIFF_KEYS: dict[str, str] = {
 }
 
 
-def _products(events: list[dict[str, Any]], seen: Iterable[str] = ()) -> list[dict[str, Any]]:
-    """Events grouped by Connect product: counts per level and the codes seen.
+class _ProductTally:
+    """Events counted by Connect product: counts per level and the codes seen.
 
     Products the run read without any event are listed too, with zero counts.
     """
-    grouped: dict[str, dict[str, Any]] = {
-        product_id: {
-            "connect_product_id": product_id,
-            "error": 0,
-            "warning": 0,
-            "info": 0,
-            "codes": set(),
-        }
-        for product_id in seen
-    }
-    for event in events:
-        product = grouped.setdefault(
-            event["connect_product_id"] or "",
-            {
-                "connect_product_id": event["connect_product_id"],
+
+    def __init__(self, seen: Iterable[str] = ()) -> None:
+        self.grouped: dict[str, dict[str, Any]] = {}
+        for product_id in seen:
+            self._row(product_id)
+
+    def _row(self, product_id: str | None) -> dict[str, Any]:
+        row = self.grouped.get(product_id or "")
+        if row is None:
+            row = self.grouped[product_id or ""] = {
+                "connect_product_id": product_id,
                 "error": 0,
                 "warning": 0,
                 "info": 0,
                 "codes": set(),
-            },
+            }
+        return row
+
+    def add(self, event: dict[str, Any]) -> None:
+        row = self._row(event["connect_product_id"])
+        row[event["level"]] += 1
+        row["codes"].add(event["code"])
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Most errors first, then most warnings, then by product id."""
+        rows = sorted(
+            self.grouped.values(),
+            key=lambda p: (-p["error"], -p["warning"], p["connect_product_id"] or ""),
         )
-        product[event["level"]] += 1
-        product["codes"].add(event["code"])
-    rows = sorted(
-        grouped.values(), key=lambda p: (-p["error"], -p["warning"], p["connect_product_id"] or "")
-    )
-    for row in rows:
-        row["codes"] = sorted(row["codes"])
-    return rows
+        for row in rows:
+            row["codes"] = sorted(row["codes"])
+        return rows
 
 
 def health(settings: Settings, max_age_hours: float) -> dict[str, Any]:

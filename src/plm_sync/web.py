@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,14 +13,29 @@ import structlog
 
 from plm_sync.config import Settings
 from plm_sync.errors import UsageError
-from plm_sync.reports import health, list_runs, run_report
+from plm_sync.reports import health, list_runs, read_report
 from plm_sync.serving import BackgroundServer
+from plm_sync.streamed_json import write_json
 from plm_sync.views.html import render_report, render_runs
 
 log = structlog.get_logger(__name__)
 RUN_PAGE = re.compile(r"/runs/(\d+)(\.json)?")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 HISTORY = 30
+
+
+class _Unclosed(io.RawIOBase):
+    """The handler's socket file as a raw stream the text wrapper may close (it stays open)."""
+
+    def __init__(self, target: Any) -> None:  # noqa: ANN401 - the handler's wfile
+        self.target = target
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:  # noqa: ANN401 - bytes-like
+        self.target.write(data)
+        return len(data)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -42,6 +58,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _send_json_streamed(self, document: dict[str, Any]) -> None:
+        """A JSON answer written as it is read (HTTP/1.0: its end is the connection's)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        with io.TextIOWrapper(
+            io.BufferedWriter(_Unclosed(self.wfile), buffer_size=1 << 16), encoding="utf-8"
+        ) as out:
+            write_json(document, out.write, indent=None)
+
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
         settings = self.server.settings
@@ -56,12 +83,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             match = RUN_PAGE.fullmatch(path)
             if match:
-                report = run_report(settings, int(match.group(1)))
+                report = read_report(settings, int(match.group(1)))
                 if match.group(2):
-                    self._send(200, json.dumps(report), "application/json")
+                    self._send_json_streamed(report.streamed())
                 else:
                     history = list_runs(settings, limit=HISTORY)
-                    self._send(200, render_report(report, history), "text/html")
+                    page = render_report(report.document, report.shown, report.total, history)
+                    self._send(200, page, "text/html")
                 return
             self._send(404, "not found", "text/plain")
         except UsageError as error:

@@ -20,7 +20,7 @@ from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.errors import RunFailedError, UsageError
 from plm_sync.pipeline import SyncRequest, run_sync
-from plm_sync.reports import health, list_runs, run_report
+from plm_sync.reports import health, list_runs, read_report, run_report
 from plm_sync.views.html import render_report, render_runs
 from plm_sync.views.workbook import write_report_workbook
 from plm_sync.web import WebServer
@@ -101,7 +101,8 @@ def test_report_json_has_diff_products_and_the_events(settings: Settings) -> Non
 
 
 def test_html_escapes_every_connect_text(settings: Settings) -> None:
-    page = render_report(run_report(settings, "latest"), list_runs(settings))
+    report = read_report(settings, "latest")
+    page = render_report(report.document, report.shown, report.total, list_runs(settings))
     assert SCRIPT not in page
     assert "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" in page
     assert "<img src=x" not in page
@@ -113,7 +114,8 @@ def test_html_escapes_every_connect_text(settings: Settings) -> None:
 
 def test_xlsx_report_is_formula_safe(settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "report.xlsx"
-    write_report_workbook(run_report(settings, "latest"), path)
+    report = read_report(settings, "latest")
+    write_report_workbook(report.document, report.events(), path)
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["Summary", "Changes", "Products", "Events"]
     cells = [cell for row in book["Events"].iter_rows() for cell in row if cell.value == FORMULA]
@@ -281,7 +283,7 @@ def test_a_person_sees_the_runs_in_a_real_browser(settings: Settings, tmp_path: 
 
 def test_a_big_runs_page_lists_a_bounded_number_of_events(tmp_path: Path) -> None:
     from plm_sync.connect.sandbox.generate import generate_catalog  # noqa: PLC0415
-    from plm_sync.views.html import PAGE_EVENTS  # noqa: PLC0415
+    from plm_sync.views.html import PAGE_EVENTS, page_events  # noqa: PLC0415
     from tests.conftest import ROOT  # noqa: PLC0415
     from tests.integration.conftest import API_KEY, start_sandbox  # noqa: PLC0415
 
@@ -293,12 +295,25 @@ def test_a_big_runs_page_lists_a_bounded_number_of_events(tmp_path: Path) -> Non
             connect_api_key=API_KEY,
             mappings=ROOT / "mappings",
         )
-        report = run_report(settings, run_sync(settings, SyncRequest(full=True)).run_id)
+        run_id = run_sync(settings, SyncRequest(full=True)).run_id
     finally:
         server.stop()
+    report = run_report(settings, run_id)
+    streamed = read_report(settings, run_id)
     total = len(report["events"])
     assert total > PAGE_EVENTS
-    page = render_report(report, [])
+    assert streamed.total == total
+    assert streamed.shown == page_events(report["events"])
+    assert streamed.document == {**report, "events": None}
+    printed = subprocess.run(
+        [sys.executable, "-m", "plm_sync", "report", str(run_id), "--format", "json"],
+        env={**os.environ, "PLM_SYNC_DATABASE_URL": settings.database_url},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert printed == json.dumps(report, indent=2, ensure_ascii=False) + "\n"  # streamed
+    page = render_report(streamed.document, streamed.shown, streamed.total, [])
     assert page.count("<tr data-level=") == PAGE_EVENTS
     assert f"Listed: {PAGE_EVENTS} of {total} events" in page
     assert f"plm-sync report {report['id']} --format json" in page

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,6 +20,9 @@ from typing import Any
 import openpyxl
 import pytest
 import redis
+from amqp.exceptions import ChannelError
+from kombu import Connection
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SandboxCatalog
@@ -50,13 +55,36 @@ def broker_url() -> Iterator[str]:
     client.close()
 
 
-def settings_for(database_url: str, connect_url: str, broker: str = "") -> Settings:
+@pytest.fixture
+def rabbitmq_url() -> Iterator[str]:
+    """The machine's RabbitMQ, with the plm_sync queue emptied before and after."""
+    url = os.environ.get("PLM_SYNC_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+    def purge() -> None:
+        with Connection(url, connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1)
+            channel = connection.channel()
+            with contextlib.suppress(ChannelError):  # no such queue yet
+                channel.queue_purge("plm_sync")
+
+    try:
+        purge()
+    except (OSError, ChannelError, KombuOperationalError) as error:
+        unavailable("RabbitMQ", str(error))
+    yield url
+    purge()
+
+
+def settings_for(
+    database_url: str, connect_url: str, broker: str = "", result_backend: str | None = None
+) -> Settings:
     return Settings(
         database_url=database_url,
         connect_url=connect_url,
         connect_api_key=API_KEY,
         mappings=ROOT / "mappings",
         broker_url=broker or "redis://unused",
+        result_backend=result_backend,
         page_size=50,
     )
 
@@ -71,6 +99,8 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
         "PLM_SYNC_MAPPINGS": str(settings.mappings),
         "PLM_SYNC_PAGE_SIZE": str(settings.page_size),
     }
+    if settings.result_backend:
+        env["PLM_SYNC_RESULT_BACKEND"] = settings.result_backend
     env |= {f"PLM_SYNC_{name.upper()}": value for name, value in extra.items()}
     return env
 
@@ -281,6 +311,88 @@ def test_a_killed_worker_leaves_no_half_line_and_the_run_completes(
         assert catalog(settings) == reference
     for line in catalog(settings)["product_lines"]:
         assert line == by_id[line["connect_product_id"]]
+
+
+def received_task_ids(*logs: Path) -> list[str]:
+    """The ids of the tasks the workers writing these logs received (Celery's own lines)."""
+    pattern = re.compile(r"Task plm_sync\.\w+\[([0-9a-f-]+)\] received")
+    return [
+        found.group(1)
+        for log in logs
+        for found in pattern.finditer(log.read_text(errors="replace"))
+    ]
+
+
+def test_a_task_longer_than_the_visibility_timeout_runs_once(
+    postgres_url: str, broker_url: str, reference: dict[str, Any], tmp_path: Path
+) -> None:
+    # every request takes 1.5 s, so each product task runs ~8 s: twice the 4 s timeout
+    server = start_sandbox(
+        SandboxCatalog.from_data(DATA), faults="slow:1.0", seed=4, slow_seconds=1.5
+    )
+    settings = settings_for(postgres_url, server.url, broker_url)
+    lease = {"visibility_timeout": "4", "redelivery_check_seconds": "1"}
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    try:
+        with (
+            worker(settings, "lease-a", concurrency=1, log=logs[0], **lease),
+            worker(settings, "lease-b", concurrency=1, log=logs[1], **lease),
+        ):
+            run = wait_for(settings, enqueue(settings, "sync", "--full"), timeout=180)
+    finally:
+        server.stop()
+    received = received_task_ids(*logs)
+    assert len(received) == len(set(received)), "a running task was handed to a second worker"
+    assert len(received) >= len(DATA["products"]) + 2  # plan, products, close
+    assert run["status"] == "succeeded_with_errors"
+    assert catalog(settings) == reference
+
+
+@pytest.mark.parametrize("broker", ["redis", "rabbitmq"])
+def test_a_whole_worker_killed_mid_run_costs_one_lease_not_the_run(
+    broker: str, postgres_url: str, broker_url: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Default broker settings: the survivor takes the dead worker's task.
+
+    Redis: once the dead worker's lease ran out (30 s); RabbitMQ: as soon as its connection
+    dropped (Redis then keeps the results only).
+    """
+    data = generate_catalog(24, 60, seed=23)
+    server = start_sandbox(SandboxCatalog.from_data(data))
+    try:
+        cli = settings_for(f"sqlite:///{tmp_path / 'cli.db'}", server.url)
+        expected = run_sync(cli, SyncRequest(full=True)).status
+        wanted = catalog(cli)
+    finally:
+        server.stop()
+    server = start_sandbox(
+        SandboxCatalog.from_data(data), faults="slow:0.5", seed=8, slow_seconds=0.3
+    )
+    if broker == "redis":
+        settings = settings_for(postgres_url, server.url, broker_url)
+    else:
+        amqp = request.getfixturevalue("rabbitmq_url")
+        settings = settings_for(postgres_url, server.url, amqp, result_backend=broker_url)
+    try:
+        with worker(settings, "survivor", concurrency=1):
+            with worker(settings, "doomed", concurrency=1) as doomed:
+                run_id = enqueue(settings, "sync", "--full")
+                deadline = time.monotonic() + 60
+                while len(catalog(settings)["product_lines"]) < 3:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.1)
+                os.killpg(doomed.pid, signal.SIGKILL)  # main process and its children
+                doomed.wait(timeout=10)
+                killed_at = time.monotonic()
+            assert next(r for r in list_runs(settings) if r["id"] == run_id)["status"] == "running"
+            run = wait_for(settings, run_id, timeout=180)
+            took = time.monotonic() - killed_at
+    finally:
+        server.stop()
+    assert run["status"] == expected.value
+    assert run["counts"]["failed_products"] == 0
+    assert catalog(settings) == wanted
+    assert took < (90 if broker == "redis" else 45), f"the run ended {took:.0f} s after the kill"
 
 
 def test_a_queued_run_without_a_worker_is_reported_and_can_be_cancelled(

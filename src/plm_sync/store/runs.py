@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from plm_sync.store.models import Run, RunEvent, ServicePlan, SyncState, table_o
 CURSOR = "products_updated_at"
 QUEUED_OWNER = "celery:queued"  # the owner of a run no worker has taken yet
 START_LOCK = 0x504C4D52  # "PLMR": PostgreSQL advisory lock around opening a run
+EVENT_BATCH = 2000  # events read per round trip when a report streams them
 COUNT_FIELDS = ("products", "items", "created", "updated", "unchanged", "deactivated", "errors")
 
 
@@ -302,6 +303,31 @@ class RunRepository:
         return self.session.scalars(
             select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.id)
         ).all()
+
+    def stream_events(self, run_id: int, up_to: int | None = None) -> Iterator[tuple[int, Event]]:
+        """A run's events (id, event) in recorded order, up to id `up_to` when given.
+
+        Read in batches (a server-side cursor on PostgreSQL): memory stays bounded.
+        """
+        query = (
+            select(
+                RunEvent.id,
+                RunEvent.level,
+                RunEvent.code,
+                RunEvent.message,
+                RunEvent.connect_product_id,
+                RunEvent.connect_item_id,
+                RunEvent.mpn,
+                RunEvent.subject,
+            )
+            .where(RunEvent.run_id == run_id)
+            .order_by(RunEvent.id)
+            .execution_options(yield_per=EVENT_BATCH)
+        )
+        if up_to is not None:
+            query = query.where(RunEvent.id <= up_to)
+        for ident, level, code, message, product, item, mpn, subject in self.session.execute(query):
+            yield ident, Event(Level(level), code, message, product, item, mpn, subject)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -1,6 +1,7 @@
 """Run reports for people: HTML pages (Jinja2, autoescaped) and Excel workbooks (openpyxl)."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 # The report's "Changes" table: label and key of the report's `diff`, in the order shown.
 CHANGE_ROWS = (
@@ -27,3 +28,30 @@ def when(moment: str | None) -> str:
     parsed = datetime.fromisoformat(moment)
     parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+PAGE_EVENTS = 1000  # events a report page lists; the JSON report has every one
+
+
+class PageEvents:
+    """The events a page lists, chosen while the events stream past: at most `limit`.
+
+    Errors and warnings come first in line, then info events, each in run order; the page
+    shows them in run order. A run of 100,000 changes stays a readable page.
+    """
+
+    def __init__(self, limit: int = PAGE_EVENTS) -> None:
+        self.limit = limit
+        self.problems: list[tuple[int, dict[str, Any]]] = []
+        self.info: list[tuple[int, dict[str, Any]]] = []
+
+    def add(self, index: int, event: dict[str, Any]) -> None:
+        """Offer the event at `index` of the run's events."""
+        kept = self.info if event["level"] == "info" else self.problems
+        if len(kept) < self.limit:
+            kept.append((index, event))
+
+    def shown(self) -> list[dict[str, Any]]:
+        """The chosen events in run order."""
+        chosen = self.problems + self.info[: self.limit - len(self.problems)]
+        return [event for _, event in sorted(chosen, key=lambda pair: pair[0])]

@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from plm_sync.views import CHANGE_ROWS, when
+from plm_sync.views import CHANGE_ROWS, PAGE_EVENTS, PageEvents, when
 
 CHART_HEIGHT = 120
 BAR_WIDTH = 18
@@ -82,39 +82,33 @@ def render_runs(runs: list[dict[str, Any]], link: Callable[[int], str], root: st
     )
 
 
-PAGE_EVENTS = 1000  # events listed on a report page; the JSON report has every one
-
-
 def page_events(events: list[dict[str, Any]], limit: int = PAGE_EVENTS) -> list[dict[str, Any]]:
-    """The events a page lists, in run order, at most `limit` of them.
-
-    Errors and warnings come first in line, then info events: a run of 100,000 changes
-    stays a readable page.
-    """
-    problems = [index for index, event in enumerate(events) if event["level"] != "info"]
-    chosen = set(problems[:limit])
+    """The events a page lists, in run order, at most `limit` of them (errors first in line)."""
+    page = PageEvents(limit)
     for index, event in enumerate(events):
-        if len(chosen) >= limit:
-            break
-        if event["level"] == "info":
-            chosen.add(index)
-    return [event for index, event in enumerate(events) if index in chosen]
+        page.add(index, event)
+    return page.shown()
 
 
 def render_report(
-    report: dict[str, Any], history: list[dict[str, Any]], root: str | None = "/"
+    report: dict[str, Any],
+    shown: list[dict[str, Any]],
+    total: int,
+    history: list[dict[str, Any]],
+    root: str | None = "/",
 ) -> str:
     """One run: summary, changes, products, events by code, filterable events, chart.
 
-    At most PAGE_EVENTS events are listed (errors and warnings first in line); the page
-    says how many more there are and that the JSON report holds them all. `root` links back
-    to the runs list when served; None (a file) shows no such link.
+    `report` is the JSON report (its events are not read), `shown` the at most PAGE_EVENTS
+    events listed (errors and warnings first in line) of `total`: the page says how many more
+    there are and that the JSON report holds them all. `root` links back to the runs list
+    when served; None (a file) shows no such link.
     """
-    shown = page_events(report["events"])
     return _environment.get_template("report.html").render(
         run=report,
         events=shown,
-        hidden=len(report["events"]) - len(shown),
+        total=total,
+        hidden=total - len(shown),
         change_rows=CHANGE_ROWS,
         history=history,
         chart=chart(history),

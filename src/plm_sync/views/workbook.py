@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,14 @@ from plm_sync.views import CHANGE_ROWS
 from plm_sync.xlsx_cells import append_row
 
 
-def write_report_workbook(report: dict[str, Any], path: Path) -> None:
-    """Sheets Summary, Changes, Products and Events."""
+def write_report_workbook(
+    report: dict[str, Any], events: Iterable[dict[str, Any]], path: Path
+) -> None:
+    """Sheets Summary, Changes, Products and Events.
+
+    The events are streamed in and written out in openpyxl's write-only mode: memory stays
+    bounded however many there are.
+    """
     book = Workbook(write_only=True)
     summary = book.create_sheet("Summary")
     append_row(summary, ["Field", "Value"])
@@ -52,11 +59,11 @@ def write_report_workbook(report: dict[str, Any], path: Path) -> None:
                 ", ".join(product["codes"]),
             ],
         )
-    events = book.create_sheet("Events")
-    append_row(events, ["Level", "Code", "Connect product", "Connect item", "MPN", "Message"])
-    for event in report["events"]:
+    sheet = book.create_sheet("Events")
+    append_row(sheet, ["Level", "Code", "Connect product", "Connect item", "MPN", "Message"])
+    for event in events:
         append_row(
-            events,
+            sheet,
             [
                 event["level"],
                 event["code"],

@@ -9,6 +9,7 @@ import pytest
 from plm_sync.config import Settings, load_settings
 from plm_sync.errors import UsageError
 from tasks.app import make_app
+from tasks.leases import RenewLeases, held_tags
 from tasks.schedule import beat_schedule, full_sync_crontab
 
 
@@ -22,7 +23,9 @@ def test_app_is_json_only_with_late_acks_and_prefetch_one() -> None:
     assert conf.task_reject_on_worker_lost is True
     assert conf.worker_prefetch_multiplier == 1
     assert (conf.task_time_limit, conf.task_soft_time_limit) == (600, 570)
-    assert conf.broker_transport_options["visibility_timeout"] == 1200
+    assert conf.broker_transport_options["visibility_timeout"] == 30  # a lease, renewed
+    assert conf.plm_sync_lease_renew_seconds == 7.5
+    assert conf.broker_transport_options["unacked_restore_interval"] == 10
 
 
 def test_settings_come_from_the_environment() -> None:
@@ -70,6 +73,10 @@ def test_runs_are_pruned_by_beat_only_when_retention_is_set() -> None:
         pytest.param({"PLM_SYNC_RETENTION_DAYS": "0"}, "PLM_SYNC_RETENTION_DAYS", id="retention"),
         pytest.param({"PLM_SYNC_QUEUED_RUN_TIMEOUT": "soon"}, "QUEUED_RUN_TIMEOUT", id="timeout"),
         pytest.param({"PLM_SYNC_DEACTIVATION_LIMIT": "-3"}, "DEACTIVATION_LIMIT", id="limit"),
+        pytest.param({"PLM_SYNC_VISIBILITY_TIMEOUT": "2"}, "VISIBILITY_TIMEOUT", id="lease"),
+        pytest.param(
+            {"PLM_SYNC_BROKER_URL": "amqp://guest:guest@rabbit//"}, "RESULT_BACKEND", id="rabbit"
+        ),
         pytest.param(
             {"PLM_SYNC_CONNECT_URL": "ftp://connect/public/v1"}, "must start with", id="scheme"
         ),
@@ -83,3 +90,17 @@ def test_bad_operator_settings_name_the_variable(environ: dict[str, str], fragme
 def test_queued_run_timeout_takes_durations() -> None:
     assert load_settings({"PLM_SYNC_QUEUED_RUN_TIMEOUT": "30m"}).queued_run_timeout == 1800
     assert load_settings({"PLM_SYNC_QUEUED_RUN_TIMEOUT": "7200"}).queued_run_timeout == 7200
+
+
+def test_a_worker_renews_the_leases_of_the_tasks_it_holds() -> None:
+    class Message:
+        def __init__(self, tag: str | None) -> None:
+            self.delivery_tag = tag
+
+    class Request:
+        def __init__(self, tag: str | None) -> None:
+            self.message = Message(tag)
+
+    held = {"a": Request("tag-1"), "b": Request(None), "c": Request("tag-2")}
+    assert held_tags(held) == ["tag-1", "tag-2"]
+    assert RenewLeases in make_app(Settings()).steps["consumer"]
