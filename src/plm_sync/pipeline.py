@@ -571,7 +571,7 @@ class SyncRun:
                 self.tally.cancelled = True
                 return Changes(), []
             catalog = CatalogRepository(session)
-            existing = catalog.line(product.id)
+            existing = self._stored_line(catalog, product.id)
             overrides = OverrideRepository(session).for_line(existing.id) if existing else []
             source = line_source_hash(product, items, self.rules.fingerprint, overrides, offer)
             changes = Changes()
@@ -599,18 +599,25 @@ class SyncRun:
                         if event.level is not Level.INFO
                     ]
                     self._snapshot(session, product, items, offer, new_line=existing is None)
-                    changes = catalog.save_line(line, source, self.run_id, self.clock(), findings)
+                    changes = catalog.save_line(
+                        line,
+                        source,
+                        self.run_id,
+                        self.clock(),
+                        findings,
+                        signature=product.signature,
+                        stored=existing,
+                    )
                     if changes.plans_deactivated and not release and self.brake_engaged():
                         held_back = len(changes.plans_deactivated)
                         events = [*before, *grouped.events, *line_events]
                         session.rollback()  # the line stays as stored until the run's total
-                    else:
+                    else:  # the line's row took the product's signature with the rest
                         events += change_events(product.id, changes, dry)
-                        signature_due = True
             if signature_due and product.signature:
                 catalog.set_signature(product.id, product.signature)
             if not dry and not held_back:
-                self.runlog.replace_events(session, events, product.id)
+                self._store_events(session, events, product.id)
         if held_back:
             self.tally.deferred.append({"product": asdict(product), "plans": held_back})
             self.held[product.id] = (product, items, offers, before)
@@ -619,6 +626,27 @@ class SyncRun:
         if dry:
             self.runlog.record(events, product.id)
         return changes, events
+
+    def _stored_line(self, catalog: CatalogRepository, product_id: str) -> StoredLine | None:
+        """The product's stored line, if any.
+
+        A run that read every line's state at its start knows a new line without asking.
+        """
+        if self.known is not None and product_id not in self.known:
+            return None
+        return catalog.line(product_id)
+
+    def _store_events(self, session: Session, events: list[Event], product_id: str) -> None:
+        """A written line's events, in its transaction.
+
+        A product task may run again (a worker died): its events replace the earlier ones. A
+        run in one process (which read every line's state at its start) writes a line once:
+        there is nothing to replace, and no delete is sent.
+        """
+        if self.known is None:
+            self.runlog.replace_events(session, events, product_id)
+        else:
+            RunRepository(session).add_events(self.run_id, events)
 
     def _snapshot(
         self,

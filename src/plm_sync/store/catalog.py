@@ -27,6 +27,13 @@ from plm_sync.store.bulk import insert_rows
 from plm_sync.store.models import CATALOG_TABLES, CatalogRow, table_of
 
 Values = dict[str, Any]
+
+
+class Unread:
+    """The stored row was not read yet (`save_line` reads it)."""
+
+
+UNREAD = Unread()
 Desired = dict[type[CatalogRow], dict[str, Values]]
 
 
@@ -183,32 +190,47 @@ class CatalogRepository:
         run_id: int,
         now: datetime,
         findings: list[Event] | None = None,
+        *,
+        signature: str | None = None,
+        stored: models.ProductLine | Unread | None = UNREAD,
     ) -> Changes:
         """Store a line by diff: insert new rows, update changed ones, deactivate missing ones.
 
         Rows whose content hash is unchanged are not touched (no write, same timestamps);
         nothing is ever deleted. `findings` (the rules' warnings and errors for this line)
-        replace the stored ones; None keeps them.
+        replace the stored ones; None keeps them. `signature`: the Connect signature the line
+        now reflects (None keeps the stored one). `stored`: the line's row when the caller
+        read it already (None: there is none), so it is not read again.
         """
-        row = self.line(line.connect_product_id)
+        row = self.line(line.connect_product_id) if isinstance(stored, Unread) else stored
         new_line = row is None
+        desired = flatten(line)
+        header: Values = {
+            "name": line.name,
+            "vendor": line.vendor,
+            "active": True,
+            "source_hash": source,
+            "plan_source": line.plan_source,
+            "offer_id": line.offer_id or None,
+            "offer_name": line.offer_name or None,
+            # a new line's rows are all created: its header is complete before they are
+            "row_count": sum(map(len, desired.values())) if new_line else None,
+        }
+        if findings is not None:
+            header["findings"] = [event.as_dict() for event in findings]
+        if signature:
+            header["connect_signature"] = signature
         if row is None:
             row = models.ProductLine(
                 connect_product_id=line.connect_product_id,
-                name=line.name,
-                vendor=line.vendor,
-                active=True,
-                source_hash=source,
-                row_count=0,
-                plan_source=line.plan_source,
                 created_at=now,
                 updated_at=now,
+                **header,
             )
             self.session.add(row)
             self.session.flush()  # the new line's id keys its catalog rows below
         changes = Changes()
         total = 0
-        desired = flatten(line)
         # a new line has no stored rows: nothing to read back
         changes.records = self._sharing_changes(
             row.id, desired[models.ServicePlan], read=not new_line
@@ -220,18 +242,7 @@ class CatalogRepository:
                 changes.records += table_changes.records
             total += table_changes.created + table_changes.updated + table_changes.unchanged
             total += table_changes.deactivated
-        header: Values = {
-            "name": line.name,
-            "vendor": line.vendor,
-            "active": True,
-            "source_hash": source,
-            "plan_source": line.plan_source,
-            "offer_id": line.offer_id or None,
-            "offer_name": line.offer_name or None,
-            "row_count": total,
-        }
-        if findings is not None:
-            header["findings"] = [event.as_dict() for event in findings]
+        header["row_count"] = total
         if any(getattr(row, name) != value for name, value in header.items()):
             for name, value in header.items():
                 setattr(row, name, value)

@@ -46,14 +46,19 @@ class SnapshotRepository:
                 setattr(stored, key, value)
             stored.content_hash, stored.last_seen_run_id = digest, run_id
             written += 1
-        known = {
-            ident: (digest, present)
-            for ident, digest, present in self.session.execute(
-                select(ConnectItem.id, ConnectItem.content_hash, ConnectItem.present).where(
-                    ConnectItem.product_id == product.id
+        # items are written with their product's row: a product never stored has none
+        known = (
+            {}
+            if stored is None
+            else {
+                ident: (digest, present)
+                for ident, digest, present in self.session.execute(
+                    select(ConnectItem.id, ConnectItem.content_hash, ConnectItem.present).where(
+                        ConnectItem.product_id == product.id
+                    )
                 )
-            )
-        }
+            }
+        )
         inserts, updates = [], []
         for item in items:
             row = {
