@@ -99,9 +99,11 @@ class RunEvent(Base):
     """Something a run noticed about a product or item."""
 
     __tablename__ = "run_events"
+    # a run's events, and one product's events of a run (a product task replaces them)
+    __table_args__ = (Index("ix_run_events_run_id_product", "run_id", "connect_product_id"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
     level: Mapped[str] = mapped_column(String(16))
     code: Mapped[str] = mapped_column(String(64))
     connect_product_id: Mapped[str | None] = mapped_column(String(64))
