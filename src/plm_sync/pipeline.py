@@ -235,9 +235,10 @@ class SyncRun:
         # then costs its fetch and a hash, and its events are written in batches
         self.known: dict[str, LineState] | None = None
         self.known_overrides: dict[int, list[Override]] = {}
-        self._pending_events: list[Event] = []
+        # unchanged lines not written yet: product id and the events reading it gave (its
+        # stored findings are read at the flush, a batch at a time)
+        self._pending: list[tuple[str, list[Event]]] = []
         self._pending_signatures: dict[str, str] = {}
-        self._pending_lines = 0
         self._flushed_at = time.monotonic()
 
     @property
@@ -305,17 +306,17 @@ class SyncRun:
     ) -> tuple[Changes, list[Event]] | None:
         """An unchanged line (by its preloaded state): its events go in the next batch.
 
-        None: the line must be computed (`write_line`).
+        The events returned are those reading the line gave; its stored findings join them
+        when the batch is written (and count then). None: the line must be computed
+        (`write_line`).
         """
         state = self.unchanged(product, items, offers)
         if state is None:
             return None
-        events = [*events, *state.finding_events()]
         moved = product.signature and state.connect_signature != product.signature
         if moved and not self.request.dry_run:
             self._pending_signatures[product.id] = product.signature
-        self._pending_events += events
-        self._pending_lines += 1
+        self._pending.append((product.id, events))
         return Changes(unchanged=state.row_count), events
 
     def flush_unchanged(self, *, force: bool = False) -> None:
@@ -323,18 +324,25 @@ class SyncRun:
 
         The flush's transaction also sees a cancellation (before the next line).
         """
-        if not self._pending_lines:
+        if not self._pending:
             return
-        due = self._pending_lines >= FLUSH_LINES or time.monotonic() - self._flushed_at >= 1
+        due = len(self._pending) >= FLUSH_LINES or time.monotonic() - self._flushed_at >= 1
         if not (force or due):
             return
         with unit_of_work(self.factory) as session:
             if self.runlog.cancel_requested(session):
                 self.tally.cancelled = True
-            RunRepository(session).add_events(self.run_id, self._pending_events)
-            CatalogRepository(session).set_signatures(self._pending_signatures)
-        self._pending_events, self._pending_signatures = [], {}
-        self._pending_lines = 0
+            catalog = CatalogRepository(session)
+            findings = catalog.findings_of([product_id for product_id, _ in self._pending])
+            events: list[Event] = []
+            for product_id, read in self._pending:
+                found = findings.get(product_id, [])
+                self.tally.errors += sum(1 for event in found if event.level is Level.ERROR)
+                events += read
+                events += found
+            RunRepository(session).add_events(self.run_id, events)
+            catalog.set_signatures(self._pending_signatures)
+        self._pending, self._pending_signatures = [], {}
         self._flushed_at = time.monotonic()
 
     def _fetch_rows(self, product: SourceProduct) -> list[Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -152,16 +152,12 @@ class LineState:
     active: bool
     source_hash: str
     row_count: int
-    findings: list[Any] | None
+    has_findings: bool  # the findings themselves are read when needed (`findings_of`)
     connect_signature: str | None
 
     def current(self, source: str) -> bool:
         """Active, computed from inputs that hash as `source`, with its findings kept."""
-        return self.active and self.source_hash == source and self.findings is not None
-
-    def finding_events(self) -> list[Event]:
-        """The warnings and errors stored with the line when it was last computed."""
-        return [Event.from_dict(data) for data in self.findings or []]
+        return self.active and self.source_hash == source and self.has_findings
 
 
 class CatalogRepository:
@@ -380,11 +376,26 @@ class CatalogRepository:
                 line.active,
                 line.source_hash,
                 line.row_count,
-                line.findings,
+                line.findings.is_not(None),
                 line.connect_signature,
             )
         )
         return {row[0]: LineState(*row[1:]) for row in rows}
+
+    def findings_of(self, product_ids: Collection[str]) -> dict[str, list[Event]]:
+        """The stored findings of these lines (warnings and errors), by Connect product id.
+
+        Read for a batch of unchanged lines at a time, not with every line's state: they
+        grow with the catalog.
+        """
+        if not product_ids:
+            return {}
+        rows = self.session.execute(
+            select(models.ProductLine.connect_product_id, models.ProductLine.findings).where(
+                models.ProductLine.connect_product_id.in_(product_ids)
+            )
+        )
+        return {pid: [Event.from_dict(data) for data in found or []] for pid, found in rows}
 
     def set_signatures(self, signatures: dict[str, str]) -> None:
         """Record the Connect signatures several lines now reflect, in one statement."""
