@@ -601,14 +601,16 @@ def report(context: _Context, run_id: str, output: str, output_file: Path | None
                 from plm_sync.views.html import render_report  # noqa: PLC0415 - Jinja2 on use
 
                 history = list_runs(context.settings, limit=30)
-                page = render_report(data.document, data.shown, data.total, history, root=None)
+                page = render_report(
+                    data.document, data.shown, data.total, data.changes, history=history, root=None
+                )
                 path.write_text(page, encoding="utf-8")
             else:
                 from plm_sync.views.workbook import (  # noqa: PLC0415 - openpyxl on use
                     write_report_workbook,
                 )
 
-                write_report_workbook(data.document, data.events(), path)
+                write_report_workbook(data.document, data.diff(), data.events(), path)
         except OSError as error:
             raise UsageError(f"{path}: cannot write: {error.strerror}") from None
         click.echo(f"wrote {path}")

@@ -47,9 +47,11 @@ class RunReport:
     """One run's report, read in one streamed pass over its events (memory stays bounded).
 
     `document` is the JSON report (DESIGN §7 run fields, `seconds`, then `events`,
-    `event_summary`, `codes`, `diff`, `products`) with the events left out: `events()` reads
-    them from the database again, up to the last one this pass saw, so a JSON or workbook
-    writer streams them; `shown` are the at most PAGE_EVENTS a page lists, `total` how many.
+    `event_summary`, `codes`, `diff`, `products`) with the events and the names of the diff
+    left out: `events()` and `diff_names()` read them from the database again, up to the last
+    event this pass saw, so a JSON or workbook writer streams them. `shown` are the at most
+    PAGE_EVENTS a page lists, `total` how many; `changes` the count and first CHANGE_NAMES
+    names of each diff key (what a page shows).
     """
 
     settings: Settings
@@ -58,29 +60,46 @@ class RunReport:
     shown: list[dict[str, Any]]
     total: int
     last_event_id: int | None
+    changes: dict[str, dict[str, Any]]
 
-    def events(self) -> Iterator[dict[str, Any]]:
-        """The run's events in recorded order, streamed from the database."""
+    def _stream(self, code: str | None = None) -> Iterator[Event]:
         if self.last_event_id is None:
             return
         with (
             open_database(self.settings.database_url, migrate=False) as factory,
             unit_of_work(factory) as session,
         ):
-            for _, event in RunRepository(session).stream_events(self.run_id, self.last_event_id):
-                yield event.as_dict()
+            runs = RunRepository(session)
+            for _, event in runs.stream_events(self.run_id, self.last_event_id, code):
+                yield event
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """The run's events in recorded order, streamed from the database."""
+        return (event.as_dict() for event in self._stream())
+
+    def diff_names(self, key: str) -> Iterator[str]:
+        """The names under one key of the report's `diff`, streamed from the database."""
+        return (_diff_name(event) for event in self._stream(_DIFF_CODES[key]))
+
+    def diff(self) -> dict[str, Iterator[str]]:
+        """The report's `diff`, each key's names as an iterator."""
+        return {key: self.diff_names(key) for key in _DIFF_KEYS.values()}
 
     def streamed(self) -> dict[str, Any]:
-        """The JSON report with its events as an iterator (for `streamed_json.write_json`)."""
+        """The JSON report with its events and diff names as iterators (for `write_json`)."""
         return {
-            key: (self.events() if key == "events" else value)
+            key: self.events() if key == "events" else self.diff() if key == "diff" else value
             for key, value in self.document.items()
         }
 
     def materialised(self) -> dict[str, Any]:
-        """The JSON report with every event in a list."""
+        """The JSON report with every event and diff name in lists."""
         return {
-            key: (list(self.events()) if key == "events" else value)
+            key: list(self.events())
+            if key == "events"
+            else {name: list(names) for name, names in self.diff().items()}
+            if key == "diff"
+            else value
             for key, value in self.document.items()
         }
 
@@ -96,7 +115,9 @@ def read_report(settings: Settings, run_id: int | str) -> RunReport:
         ident = run.id
         page = PageEvents()
         levels_codes: Counter[tuple[str, str]] = Counter()
-        diff: dict[str, list[str]] = {key: [] for key in _DIFF_KEYS.values()}
+        changes: dict[str, dict[str, Any]] = {
+            key: {"count": 0, "names": []} for key in _DIFF_KEYS.values()
+        }
         products = _ProductTally(run.product_ids or ())
         last = None
         total = 0
@@ -106,7 +127,7 @@ def read_report(settings: Settings, run_id: int | str) -> RunReport:
             page.add(total, shown)
             total += 1
             levels_codes[(event.level.value, event.code)] += 1
-            _add_to_diff(diff, event)
+            _count_change(changes, event)
             products.add(shown)
         rows = products.rows()
         sources = CatalogRepository(session).plan_sources(
@@ -119,11 +140,11 @@ def read_report(settings: Settings, run_id: int | str) -> RunReport:
         for (level, code), count in sorted(levels_codes.items())
     ]
     document["codes"] = sorted({code for _, code in levels_codes})
-    document["diff"] = diff
+    document["diff"] = None  # streamed by RunReport.diff
     for row in rows:
         row["plans_from"] = sources.get(row["connect_product_id"] or "", "")
     document["products"] = rows
-    return RunReport(settings, ident, document, page.shown(), total, last)
+    return RunReport(settings, ident, document, page.shown(), total, last, changes)
 
 
 def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
@@ -149,8 +170,25 @@ def _diff(events: Iterable[Event]) -> dict[str, list[str]]:
 def _add_to_diff(diff: dict[str, list[str]], event: Event) -> None:
     key = _DIFF_KEYS.get(event.code)
     if key is not None:
-        prefix = f"{event.connect_product_id}: " if event.connect_product_id else ""
-        diff[key].append(prefix + (event.subject or event.message))
+        diff[key].append(_diff_name(event))
+
+
+def _diff_name(event: Event) -> str:
+    """How a change event is named in the report's `diff`: product, then plan or path."""
+    prefix = f"{event.connect_product_id}: " if event.connect_product_id else ""
+    return prefix + (event.subject or event.message)
+
+
+CHANGE_NAMES = 20  # names of each kind of change a report page shows
+
+
+def _count_change(changes: dict[str, dict[str, Any]], event: Event) -> None:
+    key = _DIFF_KEYS.get(event.code)
+    if key is not None:
+        change = changes[key]
+        change["count"] += 1
+        if len(change["names"]) < CHANGE_NAMES:
+            change["names"].append(_diff_name(event))
 
 
 _DIFF_KEYS: dict[str, str] = {
@@ -168,6 +206,7 @@ _DIFF_KEYS: dict[str, str] = {
     ChangeKind.DEPENDENCY_UPDATED.value: "dependencies_updated",
     ChangeKind.DEPENDENCY_DEACTIVATED.value: "dependencies_deactivated",
 }
+_DIFF_CODES = {key: code for code, key in _DIFF_KEYS.items()}
 
 
 class _ProductTally:

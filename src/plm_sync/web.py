@@ -88,7 +88,13 @@ class _Handler(BaseHTTPRequestHandler):
                     self._send_json_streamed(report.streamed())
                 else:
                     history = list_runs(settings, limit=HISTORY)
-                    page = render_report(report.document, report.shown, report.total, history)
+                    page = render_report(
+                        report.document,
+                        report.shown,
+                        report.total,
+                        report.changes,
+                        history=history,
+                    )
                     self._send(200, page, "text/html")
                 return
             self._send(404, "not found", "text/plain")

@@ -19,8 +19,8 @@ from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import MappingsError
 from plm_sync.pipeline import SyncRequest, run_sync
-from plm_sync.reports import catalog, run_report
-from plm_sync.views.html import page_events, render_report
+from plm_sync.reports import catalog, read_report, run_report
+from plm_sync.views.html import render_report
 from plm_sync.workbooks import export_ppr
 from tests.conftest import ROOT
 from tests.integration.conftest import API_KEY
@@ -205,7 +205,8 @@ def test_a_switch_change_in_connect_is_seen_by_an_incremental_sync(
     assert {"connect_product_id": PID, "plans_from": f"offer {OFFER_ID}"}.items() <= next(
         row for row in report["products"] if row["connect_product_id"] == PID
     ).items()
-    page = render_report(report, page_events(report["events"]), len(report["events"]), [])
+    run = read_report(settings, report["id"])
+    page = render_report(run.document, run.shown, run.total, run.changes, history=[])
     assert "switch paths deactivated" in page
     switches = {(s["source_plan"], s["target_plan"]): s for s in line_of(settings)["plan_switches"]}
     assert (

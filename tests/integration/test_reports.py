@@ -102,7 +102,9 @@ def test_report_json_has_diff_products_and_the_events(settings: Settings) -> Non
 
 def test_html_escapes_every_connect_text(settings: Settings) -> None:
     report = read_report(settings, "latest")
-    page = render_report(report.document, report.shown, report.total, list_runs(settings))
+    page = render_report(
+        report.document, report.shown, report.total, report.changes, history=list_runs(settings)
+    )
     assert SCRIPT not in page
     assert "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" in page
     assert "<img src=x" not in page
@@ -115,7 +117,7 @@ def test_html_escapes_every_connect_text(settings: Settings) -> None:
 def test_xlsx_report_is_formula_safe(settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "report.xlsx"
     report = read_report(settings, "latest")
-    write_report_workbook(report.document, report.events(), path)
+    write_report_workbook(report.document, report.diff(), report.events(), path)
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["Summary", "Changes", "Products", "Events"]
     cells = [cell for row in book["Events"].iter_rows() for cell in row if cell.value == FORMULA]
@@ -304,7 +306,9 @@ def test_a_big_runs_page_lists_a_bounded_number_of_events(tmp_path: Path) -> Non
     assert total > PAGE_EVENTS
     assert streamed.total == total
     assert streamed.shown == page_events(report["events"])
-    assert streamed.document == {**report, "events": None}
+    assert streamed.document == {**report, "events": None, "diff": None}
+    for key, names in report["diff"].items():
+        assert streamed.changes[key] == {"count": len(names), "names": names[:20]}
     printed = subprocess.run(
         [sys.executable, "-m", "plm_sync", "report", str(run_id), "--format", "json"],
         env={**os.environ, "PLM_SYNC_DATABASE_URL": settings.database_url},
@@ -313,7 +317,9 @@ def test_a_big_runs_page_lists_a_bounded_number_of_events(tmp_path: Path) -> Non
         check=True,
     ).stdout
     assert printed == json.dumps(report, indent=2, ensure_ascii=False) + "\n"  # streamed
-    page = render_report(streamed.document, streamed.shown, streamed.total, [])
+    page = render_report(
+        streamed.document, streamed.shown, streamed.total, streamed.changes, history=[]
+    )
     assert page.count("<tr data-level=") == PAGE_EVENTS
     assert f"Listed: {PAGE_EVENTS} of {total} events" in page
     assert f"plm-sync report {report['id']} --format json" in page

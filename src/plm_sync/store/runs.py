@@ -304,8 +304,10 @@ class RunRepository:
             select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.id)
         ).all()
 
-    def stream_events(self, run_id: int, up_to: int | None = None) -> Iterator[tuple[int, Event]]:
-        """A run's events (id, event) in recorded order, up to id `up_to` when given.
+    def stream_events(
+        self, run_id: int, up_to: int | None = None, code: str | None = None
+    ) -> Iterator[tuple[int, Event]]:
+        """A run's events (id, event) in recorded order; up to id `up_to`, of `code`, if given.
 
         Read in batches (a server-side cursor on PostgreSQL): memory stays bounded.
         """
@@ -326,8 +328,10 @@ class RunRepository:
         )
         if up_to is not None:
             query = query.where(RunEvent.id <= up_to)
-        for ident, level, code, message, product, item, mpn, subject in self.session.execute(query):
-            yield ident, Event(Level(level), code, message, product, item, mpn, subject)
+        if code is not None:
+            query = query.where(RunEvent.code == code)
+        for ident, level, kind, message, product, item, mpn, subject in self.session.execute(query):
+            yield ident, Event(Level(level), kind, message, product, item, mpn, subject)
 
 
 def _aware(moment: datetime) -> datetime:

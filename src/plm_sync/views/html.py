@@ -94,20 +94,24 @@ def render_report(
     report: dict[str, Any],
     shown: list[dict[str, Any]],
     total: int,
+    changes: dict[str, dict[str, Any]],
+    *,
     history: list[dict[str, Any]],
     root: str | None = "/",
 ) -> str:
     """One run: summary, changes, products, events by code, filterable events, chart.
 
-    `report` is the JSON report (its events are not read), `shown` the at most PAGE_EVENTS
-    events listed (errors and warnings first in line) of `total`: the page says how many more
-    there are and that the JSON report holds them all. `root` links back to the runs list
-    when served; None (a file) shows no such link.
+    `report` is the JSON report (its events and diff are not read), `shown` the at most
+    PAGE_EVENTS events listed (errors and warnings first in line) of `total`: the page says
+    how many more there are and that the JSON report holds them all; `changes` the count and
+    first names of each kind of change. `root` links back to the runs list when served; None
+    (a file) shows no such link.
     """
     return _environment.get_template("report.html").render(
         run=report,
         events=shown,
         total=total,
+        changes=changes,
         hidden=total - len(shown),
         change_rows=CHANGE_ROWS,
         history=history,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +13,15 @@ from plm_sync.xlsx_cells import append_row
 
 
 def write_report_workbook(
-    report: dict[str, Any], events: Iterable[dict[str, Any]], path: Path
+    report: dict[str, Any],
+    diff: Mapping[str, Iterable[str]],
+    events: Iterable[dict[str, Any]],
+    path: Path,
 ) -> None:
     """Sheets Summary, Changes, Products and Events.
 
-    The events are streamed in and written out in openpyxl's write-only mode: memory stays
-    bounded however many there are.
+    The diff's names and the events are streamed in and written out in openpyxl's
+    write-only mode: memory stays bounded however many there are.
     """
     book = Workbook(write_only=True)
     summary = book.create_sheet("Summary")
@@ -43,7 +46,7 @@ def write_report_workbook(
     changes = book.create_sheet("Changes")
     append_row(changes, ["Change", "Plan or switch path"])
     for label, key in CHANGE_ROWS:
-        for name in report["diff"][key]:
+        for name in diff[key]:
             append_row(changes, [label, name])
     products = book.create_sheet("Products")
     append_row(products, ["Connect product", "Plans from", "Errors", "Warnings", "Info", "Codes"])
