@@ -343,28 +343,34 @@ class CatalogRepository:
     def deactivate_lines_except(
         self, seen: Iterable[str], run_id: int, now: datetime
     ) -> tuple[Changes, list[str]]:
-        """Deactivate every active line whose Connect product was not seen (after a full sync)."""
+        """Deactivate every active line whose Connect product was not seen (after a full sync).
+
+        Reads the active lines' ids only (not their rows, whose findings grow with the catalog).
+        """
         keep = set(seen)
+        line = models.ProductLine
         gone = [
-            line
-            for line in self.session.scalars(
-                select(models.ProductLine).where(models.ProductLine.active.is_(True))
+            (ident, product_id)
+            for ident, product_id in self.session.execute(
+                select(line.id, line.connect_product_id).where(line.active.is_(True))
             )
-            if line.connect_product_id not in keep
+            if product_id not in keep
         ]
         changes = Changes()
-        for line in gone:
+        for ident, _ in gone:
             for table in CATALOG_TABLES:
                 result = self.session.execute(
                     update(table)
-                    .where(table.product_line_id == line.id, table.active.is_(True))
+                    .where(table.product_line_id == ident, table.active.is_(True))
                     .values(active=False, content_hash="", changed_run_id=run_id, updated_at=now)
                 )
                 changes.deactivated += int(getattr(result, "rowcount", 0) or 0)
-            line.active = False
-            line.source_hash = ""
-            line.updated_at = now
-        return changes, [line.connect_product_id for line in gone]
+            self.session.execute(
+                update(line)
+                .where(line.id == ident)
+                .values(active=False, source_hash="", updated_at=now)
+            )
+        return changes, [product_id for _, product_id in gone]
 
     def line_states(self) -> dict[str, LineState]:
         """Every stored line's state, by Connect product id, in one query."""
