@@ -205,10 +205,12 @@ def _run_and_report(
 
         pushed = push_after_sync(settings, outcome.run_id)
     if output == "json":  # one JSON document: the sync's report, with its push inside
-        report = read_report(settings, outcome.run_id).streamed()
+        read = read_report(settings, outcome.run_id)
+        report = read.streamed()
         if pushed is not None:
             report["push"] = run_report(settings, pushed.run_id)
-        _print_json_streamed(report)
+        with read.opened():
+            _print_json_streamed(report)
     else:
         _show_run(settings, outcome.run_id, output)
         if pushed is not None:
@@ -220,7 +222,8 @@ def _show_run(settings: Settings, run_id: int, output: str) -> None:
     """Print a run's report: JSON (its events streamed), or the summary tables."""
     report = read_report(settings, run_id)
     if output == "json":
-        _print_json_streamed(report.streamed())
+        with report.opened():
+            _print_json_streamed(report.streamed())
     else:
         _print_report(report)
 
@@ -591,7 +594,8 @@ def report(context: _Context, run_id: str, output: str, output_file: Path | None
     """One run's status, counts, changes and events (RUN_ID or `latest`)."""
     data = read_report(context.settings, run_id)
     if output == "json":
-        _print_json_streamed(data.streamed())
+        with data.opened():
+            _print_json_streamed(data.streamed())
     elif output == "table":
         _print_report(data)
     else:
@@ -610,7 +614,8 @@ def report(context: _Context, run_id: str, output: str, output_file: Path | None
                     write_report_workbook,
                 )
 
-                write_report_workbook(data.document, data.diff(), data.events(), path)
+                with data.opened():
+                    write_report_workbook(data.document, data.diff(), data.events(), path)
         except OSError as error:
             raise UsageError(f"{path}: cannot write: {error.strerror}") from None
         click.echo(f"wrote {path}")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
 from plm_sync.domain.changes import ChangeKind
@@ -62,13 +65,29 @@ class RunReport:
     last_event_id: int | None
     changes: dict[str, dict[str, Any]]
 
+    _factory: sessionmaker[Session] | None = field(default=None, init=False, repr=False)
+
+    @contextmanager
+    def opened(self) -> Iterator[None]:
+        """One database for every stream read inside, not one opened per stream.
+
+        A writer reads the events and the thirteen kinds of diff names: one connection.
+        """
+        with open_database(self.settings.database_url, migrate=False) as factory:
+            self._factory = factory
+            try:
+                yield
+            finally:
+                self._factory = None
+
     def _stream(self, code: str | None = None) -> Iterator[Event]:
         if self.last_event_id is None:
             return
-        with (
-            open_database(self.settings.database_url, migrate=False) as factory,
-            unit_of_work(factory) as session,
-        ):
+        with ExitStack() as stack:
+            factory = self._factory or stack.enter_context(
+                open_database(self.settings.database_url, migrate=False)
+            )
+            session = stack.enter_context(unit_of_work(factory))
             runs = RunRepository(session)
             for _, event in runs.stream_events(self.run_id, self.last_event_id, code):
                 yield event
@@ -94,14 +113,15 @@ class RunReport:
 
     def materialised(self) -> dict[str, Any]:
         """The JSON report with every event and diff name in lists."""
-        return {
-            key: list(self.events())
-            if key == "events"
-            else {name: list(names) for name, names in self.diff().items()}
-            if key == "diff"
-            else value
-            for key, value in self.document.items()
-        }
+        with self.opened():
+            return {
+                key: list(self.events())
+                if key == "events"
+                else {name: list(names) for name, names in self.diff().items()}
+                if key == "diff"
+                else value
+                for key, value in self.document.items()
+            }
 
 
 def read_report(settings: Settings, run_id: int | str) -> RunReport:
@@ -163,14 +183,10 @@ def _diff(events: Iterable[Event]) -> dict[str, list[str]]:
     """
     diff: dict[str, list[str]] = {key: [] for key in _DIFF_KEYS.values()}
     for event in events:
-        _add_to_diff(diff, event)
+        key = _DIFF_KEYS.get(event.code)
+        if key is not None:
+            diff[key].append(_diff_name(event))
     return diff
-
-
-def _add_to_diff(diff: dict[str, list[str]], event: Event) -> None:
-    key = _DIFF_KEYS.get(event.code)
-    if key is not None:
-        diff[key].append(_diff_name(event))
 
 
 def _diff_name(event: Event) -> str:

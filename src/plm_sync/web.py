@@ -85,7 +85,8 @@ class _Handler(BaseHTTPRequestHandler):
             if match:
                 report = read_report(settings, int(match.group(1)))
                 if match.group(2):
-                    self._send_json_streamed(report.streamed())
+                    with report.opened():
+                        self._send_json_streamed(report.streamed())
                 else:
                     history = list_runs(settings, limit=HISTORY)
                     page = render_report(

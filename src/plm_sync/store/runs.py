@@ -298,12 +298,6 @@ class RunRepository:
             raise UsageError(f"no run {ident}: `plm-sync runs` lists them")
         return found
 
-    def events(self, run_id: int) -> Sequence[RunEvent]:
-        """A run's events in the order they were recorded."""
-        return self.session.scalars(
-            select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.id)
-        ).all()
-
     def stream_events(
         self, run_id: int, up_to: int | None = None, code: str | None = None
     ) -> Iterator[tuple[int, Event]]:
@@ -357,16 +351,3 @@ def run_json(run: Run) -> dict[str, Any]:
         "cursor_after": run.cursor_after,
         "message": run.message,
     }
-
-
-def event_of(row: RunEvent) -> Event:
-    """A stored event as the domain value it was recorded from."""
-    return Event(
-        Level(row.level),
-        row.code,
-        row.message,
-        row.connect_product_id,
-        row.connect_item_id,
-        row.mpn,
-        row.subject,
-    )
