@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 
 from plm_sync.config import Settings, load_settings, parse_duration
 from plm_sync.connect.client import ConnectClient
@@ -112,6 +113,11 @@ def cli(
         ctx.obj = _Context(None, error)
     else:
         ctx.obj = _Context(settings)
+        _IN_USE["database_url"] = settings.database_url
+
+
+# the database this command uses, for a refusal the database gives outside a run
+_IN_USE: dict[str, str] = {}
 
 
 def _console() -> Console:
@@ -1054,3 +1060,9 @@ def main() -> None:
         sys.exit(error.exit_code)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
+    except SQLAlchemyDatabaseError as error:  # a database that refused us mid-command
+        from plm_sync.store.database import refused  # noqa: PLC0415 - on failure only
+
+        failure = refused(_IN_USE.get("database_url", ""), error)
+        click.echo(f"plm-sync: error: {failure}", err=True)
+        sys.exit(failure.exit_code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -196,6 +197,20 @@ def _check_url(url: str | None, what: str, hint: str) -> None:
 
 def _validate(settings: Settings) -> None:
     """Checks of values whose mistakes would only show deep inside a run."""
+    for name, kind in _CONVERTERS.items():
+        value = getattr(settings, name)
+        if kind is float and value is not None and not math.isfinite(value):
+            raise UsageError(f"{ENV_PREFIX}{name.upper()} must be a finite number, got {value}")
+    for name in ("connect_timeout", "read_timeout"):
+        if getattr(settings, name) <= 0:
+            raise UsageError(
+                f"{ENV_PREFIX}{name.upper()} must be above 0 seconds (the longest wait for "
+                "Connect to answer), e.g. 180"
+            )
+    if settings.max_attempts < 1 or settings.max_retry_wait < 0:
+        raise UsageError(
+            "PLM_SYNC_MAX_ATTEMPTS must be at least 1 and PLM_SYNC_MAX_RETRY_WAIT at least 0"
+        )
     if settings.page_size < 1:
         raise UsageError("page size must be at least 1 (PLM_SYNC_PAGE_SIZE)")
     if not 1 <= settings.fetch_concurrency <= 64:  # noqa: PLR2004 - a sane bound

@@ -23,10 +23,23 @@ class UsageError(PlmSyncError):
 class MappingsError(UsageError):
     """An operator file in `mappings/` is invalid; lists every problem with file and key."""
 
+    SHOWN = 20  # problems the message lists; the rest are counted
+    PROBLEM_MAX = 300  # characters of one problem in the message
+
     def __init__(self, problems: list[str] | str) -> None:
         # a str when re-created from its message (e.g. by Celery's result backend)
         self.problems = [problems] if isinstance(problems, str) else problems
-        super().__init__("; ".join(self.problems))
+        if isinstance(problems, str):
+            super().__init__(problems)
+            return
+        shown = [
+            problem if len(problem) <= self.PROBLEM_MAX else problem[: self.PROBLEM_MAX] + "…"
+            for problem in self.problems[: self.SHOWN]
+        ]
+        more = len(self.problems) - len(shown)
+        if more:
+            shown.append(f"and {more} more problem(s) like these")
+        super().__init__("; ".join(shown))
 
 
 class ConnectError(PlmSyncError):
@@ -63,8 +76,19 @@ class ConnectTransientError(ConnectError):
         super().__init__(message)
 
 
+class ConnectListingUnstableError(ConnectError):
+    """A paged listing kept changing while it was read: nothing read from it is used."""
+
+
 class ConnectProtocolError(ConnectError):
     """The answer is not what the Connect API promises (not JSON, wrong shape, truncated)."""
+
+
+class LineWriteError(PlmSyncError):
+    """One product line cannot be stored: a value its column cannot hold.
+
+    That line fails with an error event and stays as it was; the run goes on.
+    """
 
 
 class RunFailedError(PlmSyncError):

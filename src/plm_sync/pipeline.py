@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient, RetryPolicy
 from plm_sync.connect.prefetch import prefetched
-from plm_sync.connect.records import InvalidRecord
+from plm_sync.connect.records import DuplicateRecord, InvalidRecord
 from plm_sync.domain import events as codes
 from plm_sync.domain.changes import Changes, change_events
 from plm_sync.domain.events import Event, Level
@@ -37,10 +38,12 @@ from plm_sync.domain.overrides import Override
 from plm_sync.domain.runs import RunStatus
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.domain.switches import SwitchError, switch_error_events
+from plm_sync.domain.text import shorten
 from plm_sync.errors import (
     EXIT_RUN_FAILED,
     ConnectAuthError,
     ConnectError,
+    LineWriteError,
     PlmSyncError,
     RunFailedError,
     UsageError,
@@ -167,13 +170,15 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 def _select_items(
-    product_id: str, rows: Sequence[SourceItem | InvalidRecord], tally: Tally
+    product_id: str, rows: Sequence[SourceItem | InvalidRecord | DuplicateRecord], tally: Tally
 ) -> tuple[list[SourceItem], list[Event]]:
     """Keep published and end-of-sale items; drafts are counted, bad rows become errors."""
     items: list[SourceItem] = []
     events: list[Event] = []
     for row in rows:
-        if isinstance(row, InvalidRecord):
+        if isinstance(row, DuplicateRecord):
+            events.append(_duplicate_event(row))
+        elif isinstance(row, InvalidRecord):
             events.append(
                 Event(
                     Level.ERROR,
@@ -184,11 +189,40 @@ def _select_items(
                     row.mpn,
                 )
             )
-        elif row.status in SYNCED_ITEM_STATUSES:
-            items.append(row)
         else:
-            tally.skipped += 1
+            if row.cleaned:
+                events.append(_cleaned_event(row.cleaned, product_id, row.id, row.mpn))
+            if row.status in SYNCED_ITEM_STATUSES:
+                items.append(row)
+            else:
+                tally.skipped += 1
     return items, events
+
+
+def _duplicate_event(row: DuplicateRecord) -> Event:
+    return Event(
+        Level.WARNING,
+        codes.LISTING_DUPLICATE,
+        f"Connect served the {row.kind} id {row.id} twice in one listing (on two reads in a "
+        "row); it was taken once",
+        row.product_id,
+        row.id if row.kind == "item" else None,
+    )
+
+
+def _cleaned_event(
+    fields: Sequence[str], product_id: str, item_id: str | None = None, mpn: str | None = None
+) -> Event:
+    what = "item" if item_id else "product"
+    return Event(
+        Level.INFO,
+        codes.TEXT_CLEANED,
+        f"control characters (line breaks, tabs, escapes, NUL) removed from the {what}'s "
+        f"{', '.join(fields)} as read from Connect; fix the text in Connect to silence this",
+        product_id,
+        item_id,
+        mpn,
+    )
 
 
 FLUSH_LINES = 500  # unchanged lines whose events are written together
@@ -376,6 +410,9 @@ class SyncRun:
         self.step = "fetching products"
         products = self.client.products(ids=list(self.request.product_ids) or None)
         for record in products:
+            if isinstance(record, DuplicateRecord):
+                self.runlog.record([_duplicate_event(record)])
+                continue
             if record.id:
                 self.tally.listed.add(record.id)
             if isinstance(record, InvalidRecord):
@@ -548,6 +585,8 @@ class SyncRun:
         if count:
             tally.items += len(raw)
         items, events = _select_items(product.id, raw, tally if count else Tally())
+        if product.cleaned:
+            events.insert(0, _cleaned_event(product.cleaned, product.id))
         offers = self.fetch_offers(product.id, events)
         if offers is None:
             return None
@@ -569,6 +608,35 @@ class SyncRun:
         Under the deactivation brake (unless `release`), a line that would deactivate plans
         is rolled back and deferred until the run's total is known.
         """
+        before = list(events)
+        try:
+            return self._write_line(product, items, offers, events, release=release)
+        except (LineWriteError, DataError, IntegrityError) as error:
+            # the database refused this line (its transaction rolled back): the line stays
+            # as it was, the run goes on with the next
+            self.tally.failed_products += 1
+            failed = [
+                *before,
+                Event(
+                    Level.ERROR,
+                    codes.LINE_WRITE_FAILED,
+                    f"product line left as it was: {describe_failure(error)}",
+                    product.id,
+                ),
+            ]
+            log.warning("line_write_failed", product=product.id, error=describe_failure(error))
+            self.runlog.record(failed, product.id)
+            return Changes(), failed
+
+    def _write_line(
+        self,
+        product: SourceProduct,
+        items: list[SourceItem],
+        offers: list[SourceOffer],
+        events: list[Event],
+        *,
+        release: bool,
+    ) -> tuple[Changes, list[Event]]:
         dry = self.request.dry_run
         held_back = 0
         signature_due = False  # the line is now what this product row gives: record its signals
@@ -808,7 +876,7 @@ class SyncRun:
                 cursor_after = tally.newest.isoformat()
         message = self.brake_message or self._incremental_note()
         if failure is not None:
-            message = f"failed while {self.step}: {failure}"
+            message = f"failed while {self.step}: {describe_failure(failure)}"
         elif tally.cancelled:
             message = (
                 f"cancelled by an operator while {self.step}; the product lines written before "
@@ -822,6 +890,16 @@ class SyncRun:
             message=message,
             product_ids=tally.seen,
         )
+
+
+def describe_failure(error: BaseException) -> str:
+    """An error in one short line: a database error without its SQL statement or values."""
+    if isinstance(error, StatementError) and error.orig is not None:
+        cause = str(error.orig).strip().splitlines()
+        text = f"the database refused it ({type(error.orig).__name__}: {cause[0] if cause else ''})"
+    else:
+        text = str(error)
+    return shorten(" ".join(text.split()), 500)
 
 
 def _is_current(existing: StoredLine, source: str) -> bool:

@@ -7,7 +7,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Self, TypeVar
@@ -34,7 +34,7 @@ from plm_sync.connect.offers import (
     parse_switch,
 )
 from plm_sync.connect.paging import PageCursor, parse_content_range
-from plm_sync.connect.records import InvalidRecord, parse_item, parse_product
+from plm_sync.connect.records import DuplicateRecord, InvalidRecord, parse_item, parse_product
 from plm_sync.connect.rql import Rql, and_, eq, in_, ordering, query_string
 from plm_sync.domain.offers import (
     PUBLISHED_OFFER_STATUSES,
@@ -50,6 +50,7 @@ from plm_sync.errors import (
     ConnectApiError,
     ConnectAuthError,
     ConnectError,
+    ConnectListingUnstableError,
     ConnectNotFoundError,
     ConnectProtocolError,
     ConnectTransientError,
@@ -148,6 +149,25 @@ class RetryPolicy:
 
 
 @dataclass
+class _Read:
+    """One read of a paged listing: where it got to, its rows, the ids it served twice."""
+
+    cursor: PageCursor = field(default_factory=PageCursor)
+    rows: list[Any] = field(default_factory=list)
+    twice: list[str] = field(default_factory=list)
+
+
+def _first_time(row: Any, handed: set[str]) -> bool:  # noqa: ANN401 - a JSON row
+    """Whether `row` was not handed out yet (by id; a row without one by its content)."""
+    ident = row.get("id") if isinstance(row, dict) else None
+    key = ident if isinstance(ident, str) else "row:" + json.dumps(row, sort_keys=True, default=str)
+    if key in handed:
+        return False
+    handed.add(key)
+    return True
+
+
+@dataclass
 class OfferFetch:
     """The offers of one product, and notes on rows that could not be read."""
 
@@ -240,9 +260,17 @@ class ConnectClient:
             response = self._session.get(
                 f"{self.base_url}{path}" + (f"?{query}" if query else ""),
                 timeout=self.timeout,
+                stream=True,
             )
+            # read the whole body inside the retry (cut bodies retry), never more than the cap
+            _read_capped(response, where)
             classify_response(response, where)
-            _ = response.content  # read the whole body inside the retry: cut bodies retry
+        except requests.exceptions.ReadTimeout:
+            raise ConnectTransientError(
+                f"Connect at {self.host} did not answer {where} within {self.timeout[1]:g} s "
+                "(PLM_SYNC_READ_TIMEOUT: raise it if Connect is slow for large pages, or lower "
+                "PLM_SYNC_PAGE_SIZE)"
+            ) from None
         except _TRANSPORT_ERRORS as error:
             kind = type(error).__name__
             raise ConnectTransientError(
@@ -266,10 +294,59 @@ class ConnectClient:
 
     # -- paged streams --------------------------------------------------------------------
 
-    def pages(self, path: str, filters: list[Rql]) -> Iterator[list[Any]]:
-        """Every page of a collection as a list of raw JSON rows, de-duplicated by `id`."""
-        cursor = PageCursor()
-        seen: set[str] = set()
+    def pages(
+        self,
+        path: str,
+        filters: list[Rql],
+        *,
+        whole: bool = False,
+        duplicates: list[str] | None = None,
+    ) -> Iterator[list[Any]]:
+        """Every row of a collection, page by page, each id once.
+
+        A listing whose total changes while it is read (a row removed or added between two
+        page reads shifts the rest, so another row is skipped or served twice) is read again
+        from the start, up to the retry policy's attempts; one that never holds still raises
+        ConnectListingUnstableError. Streamed (the default), rows handed out by an earlier read
+        are not handed out again; `whole=True` hands out one list: the rows of the read that
+        held still. An id served twice is a sign of rows moving too: it is read again, and
+        only an id served twice by two reads in a row is a real duplicate (added to
+        `duplicates`, served once).
+        """
+        handed: set[str] | None = None if whole else set()
+        previous: list[str] | None = None
+        totals: list[str] = []
+        for attempt in range(1, self.retry.max_attempts + 1):
+            read = _Read()
+            yield from self._read_once(path, filters, read, handed)
+            if not read.cursor.shifted and (not read.twice or read.twice == previous):
+                if duplicates is not None:
+                    duplicates.extend(read.twice)
+                if whole and read.rows:
+                    yield read.rows
+                return
+            previous = read.twice
+            totals.append(f"{read.cursor.first_total} then {read.cursor.total}")
+            if attempt < self.retry.max_attempts:
+                with self._lock:
+                    self.retries += 1
+                log.warning("connect_listing_moved", path=path, attempt=attempt)
+                self._sleep(self.retry.wait(attempt))
+        raise ConnectListingUnstableError(
+            f"GET {path}: the listing changed while it was read, {len(totals)} reads in a row "
+            f"(totals {'; '.join(totals)}); nothing from it was used, the next run reads it "
+            "again"
+        )
+
+    def _read_once(
+        self, path: str, filters: list[Rql], read: _Read, handed: set[str] | None
+    ) -> Iterator[list[Any]]:
+        """One read of a listing from its start; stops early once its rows are seen to move.
+
+        With `handed`, new rows are streamed page by page (and their keys added to it);
+        without, they are kept in `read.rows`.
+        """
+        cursor, seen = read.cursor, set[str]()
         while not cursor.done:
             query = query_string(filters, limit=self.page_size, offset=cursor.offset)
             response = self.get(path, query)
@@ -279,13 +356,21 @@ class ConnectClient:
                 ident = row.get("id") if isinstance(row, dict) else None
                 if isinstance(ident, str):
                     if ident in seen:
+                        read.twice.append(ident)
                         continue
                     seen.add(ident)
                 fresh.append(row)
-            content_range = parse_content_range(response.headers.get("Content-Range"))
-            cursor.advance(len(rows), len(fresh), content_range)
-            if fresh:
-                yield fresh
+            cursor.advance(
+                len(rows), len(fresh), parse_content_range(response.headers.get("Content-Range"))
+            )
+            if cursor.shifted:
+                return
+            if handed is None:
+                read.rows += fresh
+                continue
+            new = [row for row in fresh if _first_time(row, handed)]
+            if new:
+                yield new
 
     def products(
         self,
@@ -293,8 +378,11 @@ class ConnectClient:
         ids: list[str] | None = None,
         statuses: tuple[str, ...] = ("published",),
         extra: Rql | None = None,
-    ) -> Iterator[SourceProduct | InvalidRecord]:
-        """Products (default: published), optionally by id and by a further RQL filter."""
+    ) -> Iterator[SourceProduct | InvalidRecord | DuplicateRecord]:
+        """Products (default: published), optionally by id and by a further RQL filter.
+
+        Ids served twice follow the products as DuplicateRecords.
+        """
         filters = (
             [in_("status", statuses) if len(statuses) > 1 else eq("status", statuses[0])]
             if statuses
@@ -305,9 +393,13 @@ class ConnectClient:
         if extra is not None:
             filters.append(extra)
         expression = [and_(*filters)] if filters else []
+        twice: list[str] = []
         try:
-            for page in self.pages("/products", [*expression, ordering("events.created.at")]):
+            for page in self.pages(
+                "/products", [*expression, ordering("events.created.at")], duplicates=twice
+            ):
                 yield from (parse_product(row) for row in page)
+            yield from (DuplicateRecord("product", ident, ident) for ident in twice)
         except ConnectNotFoundError as error:
             raise ConnectNotFoundError(
                 f"{error}: check that PLM_SYNC_CONNECT_URL ({self.base_url}) is the API's base "
@@ -379,11 +471,18 @@ class ConnectClient:
 
     def items(
         self, product_id: str, *, statuses: tuple[str, ...] = ()
-    ) -> Iterator[SourceItem | InvalidRecord]:
-        """Items of one product (all statuses unless narrowed); the spec gives no ordering."""
+    ) -> Iterator[SourceItem | InvalidRecord | DuplicateRecord]:
+        """Items of one product (all statuses unless narrowed); the spec gives no ordering.
+
+        Read whole and from a listing that held still while it was read (`pages`); ids it
+        served twice follow the items as DuplicateRecords.
+        """
         filters = [in_("status", statuses)] if statuses else []
-        for page in self.pages(f"/products/{product_id}/items", filters):
+        twice: list[str] = []
+        path = f"/products/{product_id}/items"
+        for page in self.pages(path, filters, whole=True, duplicates=twice):
             yield from (parse_item(row, product_id) for row in page)
+        yield from (DuplicateRecord("item", ident, product_id) for ident in twice)
 
 
 class _OfferReader:
@@ -437,6 +536,31 @@ class _OfferReader:
             presets=self.client.switch_presets(),
             updated_at=updated,
         )
+
+
+MAX_ANSWER_BYTES = 64 * 1024 * 1024  # one decoded answer; a page of 500 real items is ~1 MB
+
+
+def _read_capped(response: requests.Response, where: str) -> None:
+    """Read the (decompressed) body, refusing one larger than MAX_ANSWER_BYTES.
+
+    A small gzip answer can unpack to gigabytes: the body is read in chunks as it is
+    decoded and the read stops at the cap.
+    """
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(chunk_size=1 << 16):
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise ConnectProtocolError(
+                    f"{where}: the answer is larger than {MAX_ANSWER_BYTES // (1024 * 1024)} MiB "
+                    "once decompressed; refused (check PLM_SYNC_CONNECT_URL points at the "
+                    "Connect API, or lower PLM_SYNC_PAGE_SIZE)"
+                )
+            chunks.append(chunk)
+    finally:
+        response.close()
+    response._content = b"".join(chunks)  # noqa: SLF001 - requests keeps the body here
 
 
 def _json_list(response: requests.Response, path: str, offset: int) -> list[Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from plm_sync.domain import text
 from plm_sync.domain.offers import (
     ConnectPreset,
     OfferFeature,
@@ -30,6 +31,15 @@ def _text(raw: dict[str, Any], key: str, where: str, *, required: bool = True) -
         return ""
     if not isinstance(value, str):
         raise OfferRecordError(f"{where}: field '{key}' should be text")
+    if key == "id":
+        return _checked_id(value, key, where)
+    return text.clean_text(value)
+
+
+def _checked_id(value: str, key: str, where: str) -> str:
+    problem = text.identifier_problem(key, value, text.ID_MAX)
+    if problem is not None:
+        raise OfferRecordError(f"{where}: {problem}")
     return value
 
 
@@ -46,7 +56,7 @@ def _ref_id(raw: dict[str, Any], key: str, where: str) -> str:
         value = value.get("id")
     if not isinstance(value, str) or not value:
         raise OfferRecordError(f"{where}: field '{key}' has no id")
-    return value
+    return _checked_id(value, f"{key}.id", where)
 
 
 def _position(raw: dict[str, Any]) -> int:
@@ -68,7 +78,8 @@ def updated_at(raw: dict[str, Any]) -> str | None:
     events = raw.get("events")
     updated = events.get("updated") if isinstance(events, dict) else None
     at = updated.get("at") if isinstance(updated, dict) else None
-    return at if isinstance(at, str) else None
+    fit = isinstance(at, str) and len(at) <= text.STAMP_MAX and not text.has_control(at)
+    return at if fit else None
 
 
 def parse_offer_header(raw: Any) -> tuple[str, str, str, str | None]:  # noqa: ANN401 - JSON
@@ -168,13 +179,18 @@ def parse_feature(raw: Any, groups: dict[str, tuple[str, int]]) -> OfferFeature:
     name, position = groups.get(group_id, ("", 0))
     if isinstance(group_raw, dict):
         given = group_raw.get("name")
-        name = given if isinstance(given, str) and given else name
+        name = text.clean_text(given) if isinstance(given, str) and given else name
         position = _position(group_raw) or position
     values = []
     for index, value in enumerate(row.get("plans") or []):
         entry = _row(value, f"{where} plan value {index + 1}")
-        text = entry.get("value")
-        values.append((_ref_id(entry, "id", where), "" if text is None else str(text)))
+        value_text = entry.get("value")
+        values.append(
+            (
+                _ref_id(entry, "id", where),
+                "" if value_text is None else text.clean_text(str(value_text)),
+            )
+        )
     return OfferFeature(
         id=ident,
         name=_text(row, "name", where),
@@ -198,7 +214,7 @@ def parse_switch(raw: Any) -> OfferSwitch:  # noqa: ANN401 - JSON
         source_plan_id=_ref_id(row, "from", where),
         target_plan_id=_ref_id(row, "to", where),
         preset_id=_ref_id(row, "preset", where),
-        preset_name=preset_name if isinstance(preset_name, str) else "",
+        preset_name=text.clean_text(preset_name) if isinstance(preset_name, str) else "",
         active=_text(row, "status", where, required=False).casefold() != "endofsale",
     )
 

@@ -35,18 +35,25 @@ class PageCursor:
     Rules (from Connect's paging pitfalls): advance by the rows actually returned (a server
     may cut an oversized `limit`); stop at the latest total, or on an empty page when there
     is no total; stop when a whole page holds only ids already seen (a server that ignores
-    `offset` must not make us loop forever).
+    `offset` must not make us loop forever). A total that differs from the first page's means
+    rows moved between pages while they were read (`shifted`): the read must start again.
     """
 
     offset: int = 0
     total: int | None = None
     pages: int = 0
     done: bool = False
+    first_total: int | None = None  # the total the first page gave
+    shifted: bool = False  # a later page gave another total: the listing changed under us
 
     def advance(self, rows: int, fresh: int, content_range: ContentRange | None) -> None:
         """Account for one page of `rows` rows, `fresh` of them with ids not seen before."""
         self.pages += 1
         if content_range is not None and content_range.total is not None:
+            if self.first_total is None:
+                self.first_total = content_range.total
+            elif content_range.total != self.first_total:
+                self.shifted = True
             self.total = content_range.total
         self.offset += rows
         exhausted = self.total is not None and self.offset >= self.total

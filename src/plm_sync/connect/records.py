@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from plm_sync.domain import text
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.source import ItemType, SourceItem, SourceProduct
 
@@ -18,6 +19,15 @@ class InvalidRecord:
     product_id: str | None
     mpn: str | None
     problem: str
+
+
+@dataclass(frozen=True)
+class DuplicateRecord:
+    """An id a listing served twice (on two reads in a row): the row is taken once."""
+
+    kind: str
+    id: str
+    product_id: str | None
 
 
 class _MissingFieldError(ValueError):
@@ -35,6 +45,33 @@ def _text(raw: dict[str, Any], key: str, *, required: bool = True) -> str:
     return value
 
 
+def _identifier(raw: dict[str, Any], key: str, limit: int, *, required: bool = True) -> str:
+    """An identifier field (id, MPN, status, period): refused, never changed, when unfit."""
+    value = _text(raw, key, required=required)
+    problem = text.identifier_problem(key, value, limit)
+    if problem is not None:
+        raise _MissingFieldError(problem)
+    return value
+
+
+class _Prose:
+    """Reads free-text fields (names, units): controls removed and noted, length checked."""
+
+    def __init__(self) -> None:
+        self.cleaned: list[str] = []
+
+    def __call__(self, key: str, value: str, limit: int) -> str:
+        clean = text.clean_text(value)
+        if clean != value:
+            self.cleaned.append(key)
+        if len(clean) > limit:
+            raise _MissingFieldError(
+                f"field '{key}' is {len(clean)} characters long, the limit is {limit}; "
+                "shorten it in Connect"
+            )
+        return clean
+
+
 def _event_at(raw: dict[str, Any], name: str) -> str | None:
     """`events.<name>.at`, when the row has it (real rows often lack `updated`)."""
     events = raw.get("events")
@@ -44,7 +81,9 @@ def _event_at(raw: dict[str, Any], name: str) -> str | None:
     if not isinstance(event, dict):
         return None
     at = event.get("at")
-    return at if isinstance(at, str) else None
+    # a change signal only: one that is not a plain short stamp is as good as none
+    fit = isinstance(at, str) and len(at) <= text.STAMP_MAX and not text.has_control(at)
+    return at if fit else None
 
 
 def _updated_at(raw: dict[str, Any]) -> str | None:
@@ -79,17 +118,19 @@ def parse_product(raw: Any) -> SourceProduct | InvalidRecord:  # noqa: ANN401 - 
     if not isinstance(raw, dict):
         return InvalidRecord("product", None, None, None, "row is not a JSON object")
     ident = raw.get("id") if isinstance(raw.get("id"), str) else None
+    prose = _Prose()
     try:
-        product_id = _text(raw, "id")
+        product_id = _identifier(raw, "id", text.ID_MAX)
         owner = raw.get("owner")
         vendor = (owner.get("name") or owner.get("id") or "") if isinstance(owner, dict) else ""
         return SourceProduct(
             id=product_id,
-            name=_text(raw, "name"),
-            vendor=str(vendor),
-            status=_text(raw, "status").casefold(),
+            name=prose("name", _text(raw, "name"), text.NAME_MAX),
+            vendor=prose("owner.name", str(vendor), text.NAME_MAX),
+            status=_identifier(raw, "status", text.SHORT_MAX).casefold(),
             updated_at=_updated_at(raw),
             signature=product_signature(raw),
+            cleaned=tuple(prose.cleaned),
         )
     except _MissingFieldError as problem:
         return InvalidRecord("product", ident, ident, None, str(problem))
@@ -101,7 +142,7 @@ def _item_type(raw: dict[str, Any]) -> ItemType:
         return ItemType(value)
     except ValueError:
         raise _MissingFieldError(
-            f"field 'type' is {value!r}, expected reservation or ppu"
+            f"field 'type' is {text.shorten(repr(value), 40)}, expected reservation or ppu"
         ) from None
 
 
@@ -110,9 +151,15 @@ def _commitment_count(raw: dict[str, Any]) -> int:
     if not isinstance(commitment, dict):
         return 1
     count = commitment.get("count", 1)
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+    if (
+        isinstance(count, bool)
+        or not isinstance(count, int)
+        or not 1 <= count <= text.COMMITMENT_MAX
+    ):
+        shown = text.shorten(repr(count), 40)
         raise _MissingFieldError(
-            f"field 'commitment.count' is {count!r}, expected a whole number >= 1"
+            f"field 'commitment.count' is {shown}, expected a whole number from 1 to "
+            f"{text.COMMITMENT_MAX}"
         )
     return count
 
@@ -122,9 +169,9 @@ def _unit(raw: dict[str, Any]) -> str:
     if isinstance(unit, dict):
         for key in ("title", "name", "unit", "id"):
             value = unit.get(key)
-            if isinstance(value, str) and value:
+            if isinstance(value, str) and text.clean_text(value).strip():
                 return value
-    if isinstance(unit, str) and unit:
+    if isinstance(unit, str) and text.clean_text(unit).strip():
         return unit
     return "unit"
 
@@ -140,21 +187,23 @@ def parse_item(raw: Any, product_id: str) -> SourceItem | InvalidRecord:  # noqa
         return InvalidRecord("item", None, product_id, None, "row is not a JSON object")
     ident = raw.get("id") if isinstance(raw.get("id"), str) else None
     mpn = raw.get("mpn") if isinstance(raw.get("mpn"), str) else None
+    prose = _Prose()
     try:
-        name = _text(raw, "name", required=False) or _text(raw, "display_name", required=False)
+        name_key = "name" if _text(raw, "name", required=False) else "display_name"
         return SourceItem(
-            id=_text(raw, "id"),
+            id=_identifier(raw, "id", text.ID_MAX),
             product_id=product_id,
-            name=name,
-            mpn=_text(raw, "mpn"),
+            name=prose(name_key, _text(raw, name_key, required=False), text.NAME_MAX),
+            mpn=_identifier(raw, "mpn", text.MPN_MAX),
             type=_item_type(raw),
-            period=_text(raw, "period", required=False).casefold(),
+            period=_identifier(raw, "period", text.SHORT_MAX, required=False).casefold(),
             commitment_count=_commitment_count(raw),
-            unit=_unit(raw),
-            status=_text(raw, "status").casefold(),
+            unit=prose("unit", _unit(raw), text.UNIT_MAX),
+            status=_identifier(raw, "status", text.SHORT_MAX).casefold(),
             updated_at=_updated_at(raw),
             parent_id=_reference(raw, "parent"),
             replacement_id=_reference(raw, "replacement"),
+            cleaned=tuple(prose.cleaned),
         )
     except _MissingFieldError as problem:
         return InvalidRecord("item", ident, product_id, mpn, str(problem))
@@ -164,5 +213,9 @@ def _reference(raw: dict[str, Any], key: str) -> str | None:
     """The id of an item reference (`parent`, `replacement`: `{id, name, status}`), if any."""
     value = raw.get(key)
     if isinstance(value, dict) and isinstance(value.get("id"), str) and value["id"].strip():
-        return str(value["id"]).strip()
+        ident = str(value["id"]).strip()
+        problem = text.identifier_problem(f"{key}.id", ident, text.ID_MAX)
+        if problem is not None:
+            raise _MissingFieldError(problem)
+        return ident
     return None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from plm_sync.domain import text
+
 
 class Level(StrEnum):
     """How much an event matters: errors make the run end with exit code 3."""
@@ -41,17 +43,22 @@ class Event:
 
     def as_row(self) -> dict[str, str | None]:
         """What the run log stores: the report's shape and the change's subject."""
-        return self.as_dict() | {"subject": self.subject}
+        subject = self.subject
+        return self.as_dict() | {"subject": None if subject is None else text.storable(subject)}
 
     def as_dict(self) -> dict[str, str | None]:
-        """The JSON shape of run reports (and of a line's stored findings)."""
+        """The JSON shape of run reports (and of a line's stored findings).
+
+        What came from Connect fits the run log's columns whatever Connect sent: an over-long
+        or control-laden id or MPN (the reason of an `item_invalid`) is cleaned and cut.
+        """
         return {
             "level": self.level.value,
             "code": self.code,
-            "connect_product_id": self.connect_product_id,
-            "connect_item_id": self.connect_item_id,
-            "mpn": self.mpn,
-            "message": self.message,
+            "connect_product_id": text.clipped(self.connect_product_id, text.ID_MAX),
+            "connect_item_id": text.clipped(self.connect_item_id, text.ID_MAX),
+            "mpn": text.clipped(self.mpn, text.MPN_MAX),
+            "message": text.storable(self.message),
         }
 
 
@@ -85,6 +92,9 @@ PRODUCT_NOT_FOUND = "product_not_found"
 PRODUCT_FETCH_FAILED = "product_fetch_failed"
 OFFER_FETCH_FAILED = "offer_fetch_failed"
 OFFER_INVALID = "offer_invalid"
+TEXT_CLEANED = "text_cleaned"  # control characters removed from a name where it was read
+LISTING_DUPLICATE = "listing_duplicate"  # one id twice in one Connect listing
+LINE_WRITE_FAILED = "line_write_failed"  # the database refused a line: left as it was
 # Operator overrides from a PLM workbook
 OVERRIDE_SET = "override_set"
 OVERRIDE_CLEARED = "override_cleared"

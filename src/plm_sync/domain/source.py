@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -25,6 +25,9 @@ class SourceProduct:
     # digest of the row's change signals (version, status, events); an incremental run syncs
     # the products whose signature differs from the one their line was stored with
     signature: str = ""
+    # fields whose control characters were removed when read (an `info` event says so); not
+    # part of the product's identity or digest
+    cleaned: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class SourceItem:
     updated_at: str | None = None
     parent_id: str | None = None  # Connect `parent`: this item is an add-on of that item
     replacement_id: str | None = None  # Connect `replacement`: the item replacing this one
+    # fields whose control characters were removed when read (an `info` event says so)
+    cleaned: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def is_active(self) -> bool:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Table, insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 COPY_MIN_ROWS = 20  # below this, one executemany is as quick as opening a COPY
@@ -24,18 +25,25 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     if connection.dialect.name != "postgresql" or len(rows) < COPY_MIN_ROWS:
         connection.execute(insert(table), list(rows))
         return
-    from psycopg.types.json import Json  # noqa: PLC0415 - PostgreSQL only
+    import psycopg  # noqa: PLC0415 - PostgreSQL only
+    from psycopg.types.json import Json  # noqa: PLC0415
 
     columns = list(rows[0])
     json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
     quoted = ", ".join(f'"{name}"' for name in columns)
     raw = connection.connection.driver_connection
     assert raw is not None  # noqa: S101 - an open connection has its driver connection
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row(
-                [
-                    Json(row[name]) if name in json_columns and row[name] is not None else row[name]
-                    for name in columns
-                ]
-            )
+    statement = f'COPY "{table.name}" ({quoted}) FROM STDIN'
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        Json(row[name])
+                        if name in json_columns and row[name] is not None
+                        else row[name]
+                        for name in columns
+                    ]
+                )
+    except psycopg.Error as error:  # typed as SQLAlchemy types the statements it sends
+        raise DBAPIError.instance(statement, None, error, psycopg.Error) from error

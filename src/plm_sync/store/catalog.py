@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, null, or_, select, update
+from sqlalchemy import Table, bindparam, case, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain import catalog as domain
@@ -22,6 +22,8 @@ from plm_sync.domain.changes import (
 )
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.events import Event
+from plm_sync.domain.text import shorten, storable
+from plm_sync.errors import LineWriteError
 from plm_sync.store import models
 from plm_sync.store.bulk import insert_rows
 from plm_sync.store.models import CATALOG_TABLES, CatalogRow, table_of
@@ -51,6 +53,36 @@ def row_digest(values: Values) -> str:
             if not (key in _LATER_COLUMNS and value is None)
         }
     return content_hash(values)
+
+
+def _check_fits(product_id: str, desired: Desired, header: Values) -> None:
+    """Refuse a line with a value its column cannot hold, before anything is written.
+
+    Names built from Connect text (a plan name is the resource's name and a label) can
+    outgrow their column; SQLite would store them and PostgreSQL refuse them: both refuse
+    them here, with the table, column and limit named.
+    """
+    tables: list[tuple[Table, Iterable[tuple[str, Values]]]] = [
+        (table_of(models.ProductLine), [(product_id, header)])
+    ]
+    tables += [(table_of(kind), rows.items()) for kind, rows in desired.items()]
+    for table, rows in tables:
+        for key, values in rows:
+            for name, value in (("key", key), *values.items()):
+                if not isinstance(value, str) or name not in table.c:
+                    continue
+                length = getattr(table.c[name].type, "length", None)
+                if length is not None and len(value) > length:
+                    raise LineWriteError(
+                        f"{table.name}.{name} would be {len(value)} characters long, the limit "
+                        f"is {length} ({shorten(value, 60)!r}); shorten the Connect name or the "
+                        "plan name template"
+                    )
+                if storable(value) != value:
+                    raise LineWriteError(
+                        f"{table.name}.{name} holds a NUL or invalid character "
+                        f"({shorten(value, 60)!r})"
+                    )
 
 
 def flatten(line: domain.ProductLine) -> Desired:
@@ -212,6 +244,7 @@ class CatalogRepository:
             # a new line's rows are all created: its header is complete before they are
             "row_count": sum(map(len, desired.values())) if new_line else None,
         }
+        _check_fits(line.connect_product_id, desired, header)
         if findings is not None:
             header["findings"] = [event.as_dict() for event in findings]
         if signature:

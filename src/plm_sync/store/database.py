@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.errors import PlmSyncError, UsageError
@@ -65,6 +66,14 @@ def make_engine(url: str) -> Engine:
             "postgresql+psycopg://user@host/db (PLM_SYNC_DATABASE_URL)"
         ) from None
     if parsed.get_backend_name() == "sqlite":
+        file = parsed.database
+        if file and file != ":memory:" and not parsed.query.get("uri"):
+            folder = Path(file).parent
+            if not folder.is_dir():
+                raise UsageError(
+                    f"the folder {folder} of the SQLite database {file} does not exist: create "
+                    f"it, or point {_SETTING} at a file in an existing folder"
+                )
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -117,13 +126,47 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _unreachable(engine: Engine, error: OperationalError) -> DatabaseError:
+def _unreachable(engine: Engine, error: SQLAlchemyDatabaseError) -> PlmSyncError:
     """One line naming the database (no password) and the setting, not the driver's essay."""
-    detail = str(error.orig or error).strip().splitlines()[0]
-    return DatabaseError(
-        f"cannot open database {safe_url(str(engine.url))} (PLM_SYNC_DATABASE_URL or "
-        f"--database-url): {detail}"
-    )
+    return refused(str(engine.url), error)
+
+
+# What SQLite says when the file itself is the problem, and what the operator should do.
+_NOT_SQLITE = "is not a SQLite database: point {setting} at a plm-sync database or a new file"
+_SQLITE_FILE_PROBLEMS = (
+    ("file is not a database", _NOT_SQLITE),
+    ("file is encrypted", _NOT_SQLITE),
+    (
+        "readonly database",
+        (
+            "is read-only (the file, its folder or the file system): make them writable for "
+            "the user that runs plm-sync, or point {setting} at a writable file"
+        ),
+    ),
+    (
+        "unable to open database file",
+        (
+            "cannot be opened: check that its folder exists and the user that runs plm-sync "
+            "may write there, or fix {setting}"
+        ),
+    ),
+)
+_SETTING = "PLM_SYNC_DATABASE_URL (or --database-url)"
+
+
+def refused(url: str, error: SQLAlchemyDatabaseError) -> PlmSyncError:
+    """The error a database refusal means, in one line without secrets.
+
+    A SQLite file that is not one, read-only or out of reach is the operator's to fix
+    (exit 2); anything else is the database's (exit 1).
+    """
+    detail = (str(error.orig or error).strip().splitlines() or [""])[0]
+    if url.startswith("sqlite"):
+        for phrase, advice in _SQLITE_FILE_PROBLEMS:
+            if phrase in detail:
+                file = make_url(url).database or url
+                return UsageError(f"the database file {file} {advice.format(setting=_SETTING)}")
+    return DatabaseError(f"cannot open database {safe_url(url)} ({_SETTING}): {detail}")
 
 
 def head_revision() -> str:
@@ -141,7 +184,7 @@ def upgrade(engine: Engine) -> None:
         with _migration_lock(engine):
             if _current_revision(engine) != HEAD_REVISION:  # another process may have done it
                 command.upgrade(alembic_config(engine), "head")
-    except OperationalError as error:
+    except SQLAlchemyDatabaseError as error:
         raise _unreachable(engine, error) from None
 
 
@@ -160,7 +203,7 @@ def schema_state(engine: Engine) -> tuple[str | None, str | None]:
         return None, head_revision()
     try:
         return _current_revision(engine), head_revision()
-    except OperationalError as error:
+    except SQLAlchemyDatabaseError as error:
         raise _unreachable(engine, error) from None
 
 

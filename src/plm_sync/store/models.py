@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from plm_sync.domain import text as limits
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -106,9 +108,9 @@ class RunEvent(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
     level: Mapped[str] = mapped_column(String(16))
     code: Mapped[str] = mapped_column(String(64))
-    connect_product_id: Mapped[str | None] = mapped_column(String(64))
-    connect_item_id: Mapped[str | None] = mapped_column(String(64))
-    mpn: Mapped[str | None] = mapped_column(String(255))
+    connect_product_id: Mapped[str | None] = mapped_column(String(limits.ID_MAX))
+    connect_item_id: Mapped[str | None] = mapped_column(String(limits.ID_MAX))
+    mpn: Mapped[str | None] = mapped_column(String(limits.MPN_MAX))
     message: Mapped[str] = mapped_column(Text)
     # the plan or switch path a change event is about (reports group on it)
     subject: Mapped[str | None] = mapped_column(Text)
@@ -133,11 +135,11 @@ class ConnectProduct(Base):
 
     __tablename__ = "connect_products"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(1000))
-    vendor: Mapped[str] = mapped_column(String(1000))
-    status: Mapped[str] = mapped_column(String(32))
-    updated_at: Mapped[str | None] = mapped_column(String(64))
+    id: Mapped[str] = mapped_column(String(limits.ID_MAX), primary_key=True)
+    name: Mapped[str] = mapped_column(String(limits.NAME_MAX))
+    vendor: Mapped[str] = mapped_column(String(limits.NAME_MAX))
+    status: Mapped[str] = mapped_column(String(limits.SHORT_MAX))
+    updated_at: Mapped[str | None] = mapped_column(String(limits.STAMP_MAX))
     content_hash: Mapped[str] = mapped_column(String(64))
     last_seen_run_id: Mapped[int | None] = mapped_column(Integer)
 
@@ -147,20 +149,21 @@ class ConnectItem(Base):
 
     __tablename__ = "connect_items"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    product_id: Mapped[str] = mapped_column(String(64), index=True)
-    mpn: Mapped[str] = mapped_column(String(255))
-    name: Mapped[str] = mapped_column(String(1000))
+    id: Mapped[str] = mapped_column(String(limits.ID_MAX), primary_key=True)
+    product_id: Mapped[str] = mapped_column(String(limits.ID_MAX), index=True)
+    mpn: Mapped[str] = mapped_column(String(limits.MPN_MAX))
+    name: Mapped[str] = mapped_column(String(limits.NAME_MAX))
     type: Mapped[str] = mapped_column(String(16))
-    period: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(limits.SHORT_MAX))
     commitment_count: Mapped[int] = mapped_column(Integer)
-    unit: Mapped[str] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(32))
-    updated_at: Mapped[str | None] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(limits.UNIT_MAX))
+    status: Mapped[str] = mapped_column(String(limits.SHORT_MAX))
+    updated_at: Mapped[str | None] = mapped_column(String(limits.STAMP_MAX))
     content_hash: Mapped[str] = mapped_column(String(64))
     present: Mapped[bool] = mapped_column(Boolean, default=True)
-    parent_id: Mapped[str | None] = mapped_column(String(64))  # an add-on's base item
-    replacement_id: Mapped[str | None] = mapped_column(String(64))  # replaces this eos item
+    # an add-on's base item; the item replacing this end-of-sale one
+    parent_id: Mapped[str | None] = mapped_column(String(limits.ID_MAX))
+    replacement_id: Mapped[str | None] = mapped_column(String(limits.ID_MAX))
 
 
 class ConnectOffer(Base):

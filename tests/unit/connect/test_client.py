@@ -14,12 +14,13 @@ import responses
 from structlog.testing import capture_logs
 
 from plm_sync.connect.client import ConnectClient, RetryPolicy, parse_retry_after
-from plm_sync.connect.records import InvalidRecord
+from plm_sync.connect.records import DuplicateRecord, InvalidRecord
 from plm_sync.connect.rql import gt
-from plm_sync.domain.source import SourceItem
+from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.errors import (
     ConnectApiError,
     ConnectAuthError,
+    ConnectListingUnstableError,
     ConnectNotFoundError,
     ConnectProtocolError,
     ConnectTransientError,
@@ -59,6 +60,10 @@ def client(sleeps: Sleeps) -> ConnectClient:
     return ConnectClient(
         BASE, KEY, page_size=2, retry=RetryPolicy(max_attempts=4, max_total_wait=60), sleep=sleeps
     )
+
+
+def item(ident: str, mpn: str) -> dict[str, object]:
+    return {"id": ident, "mpn": mpn, "name": mpn, "type": "reservation", "status": "published"}
 
 
 def page(rows: list[dict[str, object]], first: int, total: int | None) -> dict[str, object]:
@@ -111,18 +116,94 @@ def test_empty_collection_is_one_request(client: ConnectClient) -> None:
 @responses.activate
 def test_a_server_that_ignores_offset_cannot_loop_forever(client: ConnectClient) -> None:
     responses.get(PRODUCTS, json=[product(1), product(2)])
-    assert len(list(client.products())) == 2
-    assert len(responses.calls) == 2
+    rows = list(client.products())
+    assert [row.id for row in rows if isinstance(row, SourceProduct)] == [
+        "PRD-000-000-001",
+        "PRD-000-000-002",
+    ]
+    # served twice by two reads in a row: reported, taken once
+    assert [row.id for row in rows if isinstance(row, DuplicateRecord)] == [
+        "PRD-000-000-001",
+        "PRD-000-000-002",
+    ]
+    assert len(responses.calls) == 4
+
+
+class MovingListing:
+    """A listing served from a list that a test changes between page reads."""
+
+    def __init__(self, rows: list[dict[str, object]]) -> None:
+        self.rows = rows
+        self.served = 0
+        self.on_page: dict[int, object] = {}  # request number -> what to do after it
+
+    def __call__(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        query = unquote(request.url or "")
+        offset = int(query.rpartition("offset=")[2].split("&")[0])
+        limit = int(query.rpartition("limit=")[2].split("&")[0])
+        chunk = self.rows[offset : offset + limit]
+        last = offset + len(chunk) - 1 if chunk else 0
+        headers = {"Content-Range": f"items {offset}-{last}/{len(self.rows)}"}
+        self.served += 1
+        change = self.on_page.get(self.served)
+        if callable(change):
+            change(self)
+        return 200, headers, json.dumps(chunk)
+
+
+def moving(rows: list[dict[str, object]], path: str = PRODUCTS) -> MovingListing:
+    listing = MovingListing(rows)
+    responses.add_callback(responses.GET, path, callback=listing)
+    return listing
 
 
 @responses.activate
-def test_rows_that_move_between_pages_are_yielded_once(client: ConnectClient) -> None:
-    responses.get(PRODUCTS, **page([product(1), product(2)], 0, 4))
-    # a product was inserted before them: everything shifted one row to the right
-    responses.get(PRODUCTS, **page([product(2), product(3)], 2, 5))
-    responses.get(PRODUCTS, **page([product(4)], 4, 5))
-    ids = [p.id for p in client.products() if not isinstance(p, InvalidRecord)]
-    assert ids == [f"PRD-000-000-{n:03d}" for n in (1, 2, 3, 4)]
+def test_a_listing_that_shrinks_while_read_is_read_again_and_misses_nothing(
+    client: ConnectClient,
+) -> None:
+    listing = moving([product(n) for n in range(1, 6)])
+    # product 1 goes after the first page was served: 3 would shift into the page read
+    listing.on_page[1] = lambda served: served.rows.pop(0)
+    ids = [row.id for row in client.products() if isinstance(row, SourceProduct)]
+    # 1 was handed out before it went (a streamed listing); 3, still served, is not missed
+    assert sorted(ids) == [f"PRD-000-000-{n:03d}" for n in range(1, 6)]
+    assert client.retries == 1
+
+
+@responses.activate
+def test_items_come_from_the_read_that_held_still(client: ConnectClient) -> None:
+    path = f"{PRODUCTS}/PRD-1/items"
+    rows = [item(f"PRD-1-{n:04d}", f"SKU{n}:0001_P1M:Monthly") for n in range(1, 6)]
+    listing = moving(rows, path)
+    listing.on_page[2] = lambda served: served.rows.pop(0)  # gone after page 2 was served
+    read = list(client.items("PRD-1"))
+    # the item gone is not in (it was never used), every item still served is
+    assert sorted(row.id for row in read if isinstance(row, SourceItem)) == [
+        f"PRD-1-{n:04d}" for n in range(2, 6)
+    ]
+
+
+@responses.activate
+def test_a_listing_that_never_holds_still_is_refused(client: ConnectClient) -> None:
+    listing = moving([product(n) for n in range(1, 6)])
+    for served in range(1, 40, 2):  # a product added after every second page read
+        listing.on_page[served] = lambda moved: moved.rows.append(product(len(moved.rows) + 9))
+    with pytest.raises(ConnectListingUnstableError, match="changed while it was read, 4 reads"):
+        list(client.products())
+
+
+@responses.activate
+def test_an_id_served_twice_by_two_reads_is_a_duplicate_taken_once(
+    client: ConnectClient,
+) -> None:
+    moving([product(1), product(2), product(2), product(3)])
+    rows = list(client.products())
+    assert [row.id for row in rows if isinstance(row, SourceProduct)] == [
+        "PRD-000-000-001",
+        "PRD-000-000-002",
+        "PRD-000-000-003",
+    ]
+    assert [row.id for row in rows if isinstance(row, DuplicateRecord)] == ["PRD-000-000-002"]
 
 
 @responses.activate
