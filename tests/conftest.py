@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -9,6 +13,26 @@ import pytest
 from plm_sync.logging import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def plm_sync_cli(
+    *args: str, settings: Mapping[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`plm-sync ARGS` as a user runs it: a process of its own, settings as `PLM_SYNC_*`.
+
+    `settings` are named without the prefix (`database_url`, `connect_url`, ...); the test
+    process's own `PLM_SYNC_*` variables are not passed on.
+    """
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PLM_SYNC_")}
+    env |= {f"PLM_SYNC_{name.upper()}": value for name, value in settings.items()}
+    return subprocess.run(
+        [sys.executable, "-m", "plm_sync", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 
 from plm_sync.config import Settings, load_settings, parse_duration
@@ -24,6 +25,7 @@ from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.connect.sandbox.server import SandboxBindError, SandboxOptions, SandboxServer
 from plm_sync.domain.explain import explain_mpn
 from plm_sync.domain.runs import RunStatus
+from plm_sync.domain.text import inert
 from plm_sync.errors import EXIT_OK, EXIT_USAGE, PlmSyncError, UsageError
 from plm_sync.logging import configure_logging
 from plm_sync.mappings import load_plm_rules
@@ -120,6 +122,23 @@ def cli(
 _IN_USE: dict[str, str] = {}
 
 
+class _SafeTable(Table):
+    r"""A rich table for text from outside: shown as it is, never run by rich or the terminal.
+
+    Strings (title and cells) are neither rich markup (`[inactive]` stays visible) nor
+    terminal commands: control characters, escape sequences included, show as `\xNN`.
+    """
+
+    def __init__(self, *headers: Any, title: str | Text | None = None, **options: Any) -> None:  # noqa: ANN401 - rich's options
+        shown = Text(inert(title)) if isinstance(title, str) else title
+        super().__init__(*headers, title=shown, **options)
+
+    def add_row(self, *cells: Any, **options: Any) -> None:  # noqa: ANN401 - rich's renderables
+        super().add_row(
+            *(Text(inert(cell)) if isinstance(cell, str) else cell for cell in cells), **options
+        )
+
+
 def _console() -> Console:
     """Rich output; wide enough when piped that tables do not wrap names mid-word."""
     console = Console()
@@ -146,7 +165,7 @@ def explain(context: _Context, mpn: str, name: str | None, output: str) -> None:
     if output == "json":
         _print_json(result)
         return
-    table = Table(show_header=False, box=None)
+    table = _SafeTable(show_header=False, box=None)
     for key, value in result.items():
         if isinstance(value, dict):
             value = f"{value['duration']} {value['unit']}"  # noqa: PLW2901 - display only
@@ -248,7 +267,7 @@ def _run_table(report: dict[str, Any]) -> Table:
     """A run's summary: scope, times, counts, cursor and message."""
     counts = report["counts"]
     title = f"run {report['id']}: {report['status']}" + (" (dry run)" if report["dry_run"] else "")
-    table = Table(title=title, show_header=False)
+    table = _SafeTable(title=title, show_header=False)
     is_import = report["scope"].startswith(("ppr import", "push"))
     table.add_row("trigger / scope", f"{report['trigger']} / {report['scope']}")
     table.add_row(
@@ -296,7 +315,7 @@ def _print_report(run: RunReport) -> None:
     report = run.document
     console.print(_run_table(report))
     if report["event_summary"]:
-        summary = Table(title="events", show_lines=False)
+        summary = _SafeTable(title="events", show_lines=False)
         for column in ("level", "code", "count"):
             summary.add_column(column)
         for row in report["event_summary"]:
@@ -307,7 +326,7 @@ def _print_report(run: RunReport) -> None:
         row["count"] for row in report["event_summary"] if row["level"] in {"error", "warning"}
     )
     if problems:
-        detail = Table(title="errors and warnings")
+        detail = _SafeTable(title="errors and warnings")
         for column in ("level", "code", "product", "item", "mpn", "message"):
             detail.add_column(column, overflow="fold")
         for event in problems[:50]:
@@ -459,7 +478,7 @@ def catalog_command(context: _Context, products: tuple[str, ...], output: str) -
     console = _console()
     for line in data["product_lines"]:
         offer = line.get("offer")
-        table = Table(
+        table = _SafeTable(
             title=f"{line['connect_product_id']} {line['name']} ({line['vendor']})"
             + (f", plans from offer {offer['id']}" if offer else "")
             + ("" if line["active"] else " [inactive]")
@@ -477,7 +496,7 @@ def catalog_command(context: _Context, products: tuple[str, ...], output: str) -
             )
         console.print(table)
         if line["plan_switches"]:
-            switches = Table(title="plan switches (one-way)")
+            switches = _SafeTable(title="plan switches (one-way)")
             for column in ("from", "to", "operation", "preset", "origin", "active"):
                 switches.add_column(column, overflow="fold")
             for switch in line["plan_switches"]:
@@ -530,7 +549,7 @@ def runs(
     if output == "json":
         _print_json(rows)
         return
-    table = Table(title="runs")
+    table = _SafeTable(title="runs")
     for column in ("id", "trigger", "scope", "status", "started", *COUNT_FIELDS, "retries"):
         table.add_column(column)
     for row in rows:
@@ -607,6 +626,7 @@ def report(context: _Context, run_id: str, output: str, output_file: Path | None
     else:
         path = output_file or Path(f"plm_sync_run_{data.run_id}.{output}")
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)  # as `ppr export -o` does
             if output == "html":
                 from plm_sync.views.html import render_report  # noqa: PLC0415 - Jinja2 on use
 
@@ -749,14 +769,14 @@ def doctor(ctx: click.Context, output: str) -> None:
     if output == "json":
         _print_json({"ok": ok, "checks": [check.as_dict() for check in checks]})
     else:
-        table = Table(title="plm-sync doctor: " + ("all good" if ok else "needs fixing"))
+        table = _SafeTable(title="plm-sync doctor: " + ("all good" if ok else "needs fixing"))
         for column in ("check", "result", "detail"):
             table.add_column(column, overflow="fold")
         colours = {Outcome.OK: "green", Outcome.WARN: "yellow", Outcome.FAIL: "red"}
         for check in checks:
             table.add_row(
                 check.name,
-                f"[{colours[check.outcome]}]{check.outcome}[/]",
+                Text(str(check.outcome), style=colours[check.outcome]),
                 check.detail,
                 style=None,
             )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from plm_sync.domain.runs import DEFAULT_DEACTIVATION_LIMIT, DeactivationLimit
+from plm_sync.domain.text import redact_url
 from plm_sync.errors import UsageError
 
 DEFAULT_DATABASE_URL = "sqlite:///plm_sync.db"
@@ -191,12 +192,13 @@ def _check_url(url: str | None, what: str, hint: str) -> None:
     scheme, _, rest = url.partition("://")
     if scheme not in {"http", "https"} or not rest.strip("/"):
         raise UsageError(
-            f"{what} {url!r} must start with https:// (or http:// for a local sandbox), {hint}"
+            f"{what} {redact_url(url)!r} must start with https:// (or http:// for a local "
+            f"sandbox), {hint}"
         )
 
 
-def _validate(settings: Settings) -> None:
-    """Checks of values whose mistakes would only show deep inside a run."""
+def _validate_numbers(settings: Settings) -> None:
+    """Numbers that must be finite, timeouts above zero, retries that can happen."""
     for name, kind in _CONVERTERS.items():
         value = getattr(settings, name)
         if kind is float and value is not None and not math.isfinite(value):
@@ -213,6 +215,11 @@ def _validate(settings: Settings) -> None:
         )
     if settings.page_size < 1:
         raise UsageError("page size must be at least 1 (PLM_SYNC_PAGE_SIZE)")
+
+
+def _validate(settings: Settings) -> None:
+    """Checks of values whose mistakes would only show deep inside a run."""
+    _validate_numbers(settings)
     if not 1 <= settings.fetch_concurrency <= 64:  # noqa: PLR2004 - a sane bound
         raise UsageError("PLM_SYNC_FETCH_CONCURRENCY must be between 1 and 64")
     _check_url(

@@ -23,8 +23,10 @@ from plm_sync.commerce.client import (
 )
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient, RetryPolicy
+from plm_sync.domain.text import redact_url
 from plm_sync.errors import ConnectNotFoundError, PlmSyncError
 from plm_sync.mappings import load_plm_rules, load_sharing_rules
+from plm_sync.mappings.addons import load_addon_rules
 from plm_sync.mappings.switches import load_switch_rules
 from plm_sync.store.database import make_engine, safe_url, schema_state
 
@@ -79,7 +81,8 @@ def _settings(settings: Settings) -> Check:
     return Check(
         "settings",
         Outcome.OK,
-        f"database {safe_url(settings.database_url)}; Connect {settings.connect_url or '-'}; "
+        f"database {safe_url(settings.database_url)}; "
+        f"Connect {redact_url(settings.connect_url or '-')}; "
         f"rules {where}; deactivation limit {settings.deactivation_limit}",
     )
 
@@ -96,6 +99,7 @@ def _rules(settings: Settings) -> Iterator[Check]:
     counters: tuple[tuple[str, Callable[[Path], int]], ...] = (
         ("sharing.yaml", lambda where: len(load_sharing_rules(where).rules)),
         ("switches.yaml", lambda where: len(load_switch_rules(where).switches)),
+        ("addons.yaml", lambda where: len(load_addon_rules(where).rules)),
     )
     for name, count in counters:
         path = folder / name
@@ -158,14 +162,14 @@ def _connect(settings: Settings) -> Iterator[Check]:
             yield Check(
                 "connect",
                 Outcome.FAIL,
-                f"{client.base_url}/products answered 404: PLM_SYNC_CONNECT_URL must be the "
+                f"{client.shown_url}/products answered 404: PLM_SYNC_CONNECT_URL must be the "
                 "API's base URL ending in /public/v1",
             )
             return
         except PlmSyncError as error:
             yield Check("connect", Outcome.FAIL, str(error))
             return
-        yield Check("connect", Outcome.OK, f"{client.base_url}: reachable, API key accepted")
+        yield Check("connect", Outcome.OK, f"{client.shown_url}: reachable, API key accepted")
         if not settings.offers:
             yield Check("connect: offers", Outcome.OK, "not read (PLM_SYNC_OFFERS=false)")
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, Self
 
 
@@ -44,9 +44,9 @@ class JsonHandler(BaseHTTPRequestHandler):
 
 
 class BackgroundServer:
-    """Starts, serves and stops one ThreadingHTTPServer; a context manager."""
+    """Starts, serves and stops one HTTP server; a context manager."""
 
-    def __init__(self, server: ThreadingHTTPServer, thread_name: str) -> None:
+    def __init__(self, server: HTTPServer, thread_name: str) -> None:
         self._server = server
         self._thread_name = thread_name
         self._thread: threading.Thread | None = None

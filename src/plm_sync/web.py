@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
+import socket
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,12 +19,18 @@ from plm_sync.errors import UsageError
 from plm_sync.reports import health, list_runs, read_report
 from plm_sync.serving import BackgroundServer
 from plm_sync.streamed_json import write_json
-from plm_sync.views.html import render_report, render_runs
+from plm_sync.views.html import SCRIPT_HASH, render_report, render_runs
 
 log = structlog.get_logger(__name__)
 RUN_PAGE = re.compile(r"/runs/(\d+)(\.json)?")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 HISTORY = 30
+MAX_CONNECTIONS = 64  # connections served at once
+REQUEST_SECONDS = 5.0  # the longest a connection may stay silent
+BUSY = (
+    b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 5\r\n"
+    b"Content-Length: 29\r\n\r\nplm-sync serve is busy; retry"
+)
 
 
 class _Unclosed(io.RawIOBase):
@@ -40,6 +49,9 @@ class _Unclosed(io.RawIOBase):
 
 class _Handler(BaseHTTPRequestHandler):
     server: _WebServer
+    # a connection that sends nothing (half-open, slow) gives its worker back after this
+    timeout = REQUEST_SECONDS
+    head = False  # answering HEAD: headers only
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002, ANN401 - stdlib API
         log.debug("web_request", line=format % args)
@@ -51,12 +63,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header(
             "Content-Security-Policy",
-            "default-src 'none'; style-src 'unsafe-inline'; "
-            "script-src 'unsafe-inline'; img-src 'self'",
+            f"default-src 'none'; style-src 'unsafe-inline'; script-src '{SCRIPT_HASH}'; "
+            "img-src 'self'",
         )
         self.send_header("X-Content-Type-Options", "nosniff")
         self.end_headers()
-        self.wfile.write(data)
+        if not self.head:
+            self.wfile.write(data)
 
     def _send_json_streamed(self, document: dict[str, Any]) -> None:
         """A JSON answer written as it is read (HTTP/1.0: its end is the connection's)."""
@@ -64,43 +77,62 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("X-Content-Type-Options", "nosniff")
         self.end_headers()
+        if self.head:
+            return
         with io.TextIOWrapper(
             io.BufferedWriter(_Unclosed(self.wfile), buffer_size=1 << 16), encoding="utf-8"
         ) as out:
             write_json(document, out.write, indent=None)
 
+    def do_HEAD(self) -> None:
+        self.head = True
+        self.do_GET()
+
     def do_GET(self) -> None:
-        path = urlsplit(self.path).path
-        settings = self.server.settings
         try:
-            if path == "/health":
-                data = health(settings, self.server.max_age_hours)
-                self._send(200 if data["ok"] else 503, json.dumps(data), "application/json")
-                return
-            if path in {"/", "/runs"}:
-                runs = list_runs(settings, limit=100)
-                self._send(200, render_runs(runs, lambda ident: f"/runs/{ident}"), "text/html")
-                return
-            match = RUN_PAGE.fullmatch(path)
-            if match:
-                report = read_report(settings, int(match.group(1)))
-                if match.group(2):
-                    with report.opened():
-                        self._send_json_streamed(report.streamed())
-                else:
-                    history = list_runs(settings, limit=HISTORY)
-                    page = render_report(
-                        report.document,
-                        report.shown,
-                        report.total,
-                        report.changes,
-                        history=history,
-                    )
-                    self._send(200, page, "text/html")
-                return
-            self._send(404, "not found", "text/plain")
+            self._get()
         except UsageError as error:
             self._send(404, str(error), "text/plain")
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            log.debug("web_client_gone", path=self.path)
+        except Exception as error:  # one page failing never takes the server down
+            log.exception("web_page_failed", path=self.path)
+            self._send(
+                500,
+                f"plm-sync could not answer this page ({type(error).__name__}); "
+                "see the server's log",
+                "text/plain",
+            )
+
+    def _get(self) -> None:
+        path = urlsplit(self.path).path
+        settings = self.server.settings
+        if path == "/health":
+            data = health(settings, self.server.max_age_hours)
+            self._send(200 if data["ok"] else 503, json.dumps(data), "application/json")
+            return
+        if path in {"/", "/runs"}:
+            runs = list_runs(settings, limit=100)
+            self._send(200, render_runs(runs, lambda ident: f"/runs/{ident}"), "text/html")
+            return
+        match = RUN_PAGE.fullmatch(path)
+        if match:
+            report = read_report(settings, int(match.group(1)))
+            if match.group(2):
+                with report.opened():
+                    self._send_json_streamed(report.streamed())
+            else:
+                history = list_runs(settings, limit=HISTORY)
+                page = render_report(
+                    report.document,
+                    report.shown,
+                    report.total,
+                    report.changes,
+                    history=history,
+                )
+                self._send(200, page, "text/html")
+            return
+        self._send(404, "not found", "text/plain")
 
     def _read_only(self) -> None:
         self._send(405, "plm-sync serve is read-only", "text/plain")
@@ -119,13 +151,39 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _WebServer(ThreadingHTTPServer):
+    """A thread per connection, at most MAX_CONNECTIONS at once; the rest are told 503.
+
+    A connection that sends nothing gives its thread back after REQUEST_SECONDS, so a burst of
+    half-open connections neither starves the pages asked for after it nor piles up threads.
+    """
+
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], settings: Settings, max_age_hours: float) -> None:
         self.settings = settings
         self.max_age_hours = max_age_hours
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:  # noqa: ANN401 - socketserver API
+        if not self._slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.sendall(BUSY)
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:  # noqa: ANN401
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ANN401, ARG002
+        log.debug("web_connection_failed", client=str(client_address))
 
 
 class WebServer(BackgroundServer):
@@ -151,4 +209,4 @@ class WebServer(BackgroundServer):
     def url(self) -> str:
         """Where it listens."""
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"http://[{host!s}]:{port}" if ":" in str(host) else f"http://{host!s}:{port}"

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.connect.sandbox.server import SandboxServer
-from tests.conftest import ROOT
+from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, start_sandbox
 
 pytestmark = pytest.mark.integration
@@ -33,22 +31,13 @@ def sandbox() -> Iterator[SandboxServer]:
 def cli(
     database: Path, url: str, *args: str, key: str = API_KEY, **extra: str
 ) -> subprocess.CompletedProcess[str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("PLM_SYNC_")}
-    env |= {f"PLM_SYNC_{name.upper()}": value for name, value in extra.items()}
-    env |= {
-        "PLM_SYNC_CONNECT_URL": url,
-        "PLM_SYNC_CONNECT_API_KEY": key,
-        "PLM_SYNC_DATABASE_URL": f"sqlite:///{database}",
-        "PLM_SYNC_MAPPINGS": str(ROOT / "mappings"),
+    settings = {
+        "connect_url": url,
+        "connect_api_key": key,
+        "database_url": f"sqlite:///{database}",
+        "mappings": str(ROOT / "mappings"),
     }
-    return subprocess.run(
-        [sys.executable, "-m", "plm_sync", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-        timeout=120,
-    )
+    return plm_sync_cli(*args, settings=extra | settings)
 
 
 def test_sync_runs_and_report_json_contracts(sandbox: SandboxServer, tmp_path: Path) -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +23,7 @@ from plm_sync.push import PushRequest, line_content_hash, push_lines
 from plm_sync.reports import catalog, run_report
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.pushes import PushRepository
-from tests.conftest import ROOT
+from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, start_sandbox
 
 pytestmark = pytest.mark.integration
@@ -208,26 +206,17 @@ def test_a_wrong_secret_fails_the_run_with_exit_2(settings: Settings) -> None:
 
 
 def cli(settings: Settings, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("PLM_SYNC_")}
-    env |= {
-        "PLM_SYNC_DATABASE_URL": settings.database_url,
-        "PLM_SYNC_CONNECT_URL": str(settings.connect_url),
-        "PLM_SYNC_CONNECT_API_KEY": API_KEY,
-        "PLM_SYNC_MAPPINGS": str(ROOT / "mappings"),
-        "PLM_SYNC_COMMERCE_URL": str(settings.commerce_url),
-        "PLM_SYNC_COMMERCE_OAUTH_KEY": str(settings.commerce_oauth_key),
-        "PLM_SYNC_COMMERCE_APP_ID": str(settings.commerce_app_id),
-        "PLM_SYNC_COMMERCE_POLL_SECONDS": "0.05",
+    environment = {
+        "database_url": settings.database_url,
+        "connect_url": str(settings.connect_url),
+        "connect_api_key": API_KEY,
+        "mappings": str(ROOT / "mappings"),
+        "commerce_url": str(settings.commerce_url),
+        "commerce_oauth_key": str(settings.commerce_oauth_key),
+        "commerce_app_id": str(settings.commerce_app_id),
+        "commerce_poll_seconds": "0.05",
     }
-    env |= {f"PLM_SYNC_{name.upper()}": value for name, value in extra.items()}
-    return subprocess.run(
-        [sys.executable, "-m", "plm_sync", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-        timeout=120,
-    )
+    return plm_sync_cli(*args, settings=environment | extra)
 
 
 def test_push_command_contract(settings: Settings, tmp_path: Path) -> None:

@@ -46,6 +46,7 @@ from plm_sync.domain.offers import (
     SourceOffer,
 )
 from plm_sync.domain.source import SourceItem, SourceProduct
+from plm_sync.domain.text import redact_url
 from plm_sync.errors import (
     ConnectApiError,
     ConnectAuthError,
@@ -193,7 +194,7 @@ class ConnectClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
-            msg = f"Connect URL {base_url!r} must start with http:// or https://"
+            msg = f"Connect URL {redact_url(base_url)!r} must start with http:// or https://"
             raise ConnectError(msg)
         self.base_url = base_url.rstrip("/")
         self.page_size = page_size
@@ -209,7 +210,12 @@ class ConnectClient:
         self._session.headers.update({"Authorization": key, "Accept": "application/json"})
 
     def __repr__(self) -> str:
-        return f"ConnectClient(base_url={self.base_url!r}, api_key='***')"
+        return f"ConnectClient(base_url={self.shown_url!r}, api_key='***')"
+
+    @property
+    def shown_url(self) -> str:
+        """The base URL for messages: a password in it shown as `***`."""
+        return redact_url(self.base_url)
 
     @property
     def host(self) -> str:
@@ -402,7 +408,7 @@ class ConnectClient:
             yield from (DuplicateRecord("product", ident, ident) for ident in twice)
         except ConnectNotFoundError as error:
             raise ConnectNotFoundError(
-                f"{error}: check that PLM_SYNC_CONNECT_URL ({self.base_url}) is the API's base "
+                f"{error}: check that PLM_SYNC_CONNECT_URL ({self.shown_url}) is the API's base "
                 "URL ending in /public/v1, e.g. https://api.connect.cloudblue.com/public/v1"
             ) from None
 

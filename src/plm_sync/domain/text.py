@@ -8,6 +8,7 @@ refuse the same rows.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 # Column sizes of what Connect sends (the store's models use these).
 ID_MAX = 64  # Connect ids: PRD-…, PRD-…-0001, MP-…
@@ -81,3 +82,16 @@ def identifier_problem(field: str, value: str, limit: int) -> str | None:
 def shorten(value: str, limit: int) -> str:
     """`value` cut to at most `limit` characters, an ellipsis marking the cut."""
     return value if len(value) <= limit else value[: max(limit - 1, 0)] + "…"
+
+
+def redact_url(url: str) -> str:
+    """`url` with a password (`https://user:secret@host/…`) shown as `***`, for messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<a URL that cannot be read>"
+    if parts.password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    name = user.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{name}:***@{host}"))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.runs import OPEN_STATUSES, RunStatus
+from plm_sync.domain.text import shorten
 from plm_sync.errors import RunConflictError, UsageError
 from plm_sync.store.bulk import insert_rows
 from plm_sync.store.models import Run, RunEvent, ServicePlan, SyncState, table_of
@@ -23,6 +24,7 @@ CURSOR = "products_updated_at"
 QUEUED_OWNER = "celery:queued"  # the owner of a run no worker has taken yet
 START_LOCK = 0x504C4D52  # "PLMR": PostgreSQL advisory lock around opening a run
 EVENT_BATCH = 2000  # events read per round trip when a report streams them
+RUN_ID_MAX = 2**31 - 1  # run ids are 32-bit integers on both databases
 COUNT_FIELDS = ("products", "items", "created", "updated", "unchanged", "deactivated", "errors")
 
 
@@ -292,10 +294,13 @@ class RunRepository:
         try:
             ident = int(run_id)
         except ValueError:
-            raise UsageError(f"run id {run_id!r} is not a number or 'latest'") from None
-        found = self.session.get(Run, ident)
+            raise UsageError(
+                f"run id {shorten(str(run_id), 40)!r} is not a number or 'latest'"
+            ) from None
+        # an id no run can have is asked of no database (PostgreSQL refuses integers past 2**31)
+        found = self.session.get(Run, ident) if 0 < ident <= RUN_ID_MAX else None
         if found is None:
-            raise UsageError(f"no run {ident}: `plm-sync runs` lists them")
+            raise UsageError(f"no run {shorten(str(ident), 40)}: `plm-sync runs` lists them")
         return found
 
     def stream_events(

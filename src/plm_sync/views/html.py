@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from plm_sync.views import CHANGE_ROWS, PAGE_EVENTS, PageEvents, when
 
@@ -32,6 +36,15 @@ _environment = Environment(
 
 
 _environment.filters["when"] = when
+
+# The report page's one script (filters of its events table), inline so that a saved page
+# works alone; served pages allow exactly it by its hash (no 'unsafe-inline').
+FILTER_SCRIPT = Markup(  # noqa: S704 - a file of this package, no outside text
+    (resources.files("plm_sync.views") / "templates" / "filter.js").read_text(encoding="utf-8")
+)
+SCRIPT_HASH = "sha256-" + base64.b64encode(
+    hashlib.sha256(str(FILTER_SCRIPT).encode("utf-8")).digest()
+).decode("ascii")
 
 
 def chart(history: list[dict[str, Any]]) -> dict[str, Any]:
@@ -108,6 +121,7 @@ def render_report(
     (a file) shows no such link.
     """
     return _environment.get_template("report.html").render(
+        filter_script=FILTER_SCRIPT,
         run=report,
         events=shown,
         total=total,
