@@ -583,7 +583,7 @@ class SyncRun:
             )
             return None
         if count:
-            tally.items += len(raw)
+            tally.items += sum(1 for row in raw if not isinstance(row, DuplicateRecord))
         items, events = _select_items(product.id, raw, tally if count else Tally())
         if product.cleaned:
             events.insert(0, _cleaned_event(product.cleaned, product.id))
