@@ -95,6 +95,20 @@ OFFER_INVALID = "offer_invalid"
 TEXT_CLEANED = "text_cleaned"  # control characters removed from a name where it was read
 LISTING_DUPLICATE = "listing_duplicate"  # one id twice in one Connect listing
 LINE_WRITE_FAILED = "line_write_failed"  # the database refused a line: left as it was
+# Marketplaces and prices
+MARKETPLACE_ADDED = "marketplace_added"
+MARKETPLACE_REMOVED = "marketplace_removed"
+PRICE_CREATED = "price_created"
+PRICE_CHANGED = "price_changed"
+PRICE_REMOVED = "price_removed"
+PRICE_UNKNOWN_MPN = "price_unknown_mpn"
+PRICE_MISSING = "price_missing"
+PRICE_CURRENCY_MISMATCH = "price_currency_mismatch"
+PRICE_BELOW_COST = "price_below_cost"
+PRICE_FILE_INVALID = "price_file_invalid"
+PRICE_CHANGE_LIMIT = "price_change_limit"
+PRICE_SOURCE_NONE = "price_source_none"
+PRICE_FETCH_FAILED = "price_fetch_failed"
 # Operator overrides from a PLM workbook
 OVERRIDE_SET = "override_set"
 OVERRIDE_CLEARED = "override_cleared"
