@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,7 @@ class Settings:
     redelivery_check_seconds: int = 10
     offers: bool = True  # read Connect Offers (plans, switches); false for accounts without
     deactivation_limit: str = DEFAULT_DEACTIVATION_LIMIT  # `N` plans or `N%` (brake)
+    price_change_limit: str = "25%"  # a cost or price moving more than this is held (brake)
     queued_run_timeout: float = 3600.0  # a queued run no worker took by then is failed
     retention_days: float | None = None  # beat prunes runs older than this; None: never
     # CloudBlue Commerce (push): the hub's controller URL, OAuth 1.0a consumer key and secret,
@@ -105,6 +107,14 @@ class Settings:
                 self.commerce_app_id,
             )
         )
+
+    @property
+    def price_brake(self) -> Decimal:
+        """The price-change brake as a ratio (`25%` -> 0.25)."""
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", self.price_change_limit)
+        if match is None:
+            raise ValueError(f"{self.price_change_limit!r} is not a percentage, e.g. 25%")
+        return Decimal(match.group(1)) / 100
 
     @property
     def brake(self) -> DeactivationLimit:
@@ -231,6 +241,10 @@ def _validate(settings: Settings) -> None:
         settings.brake  # noqa: B018 - parsed for its ValueError
     except ValueError as error:
         raise UsageError(f"PLM_SYNC_DEACTIVATION_LIMIT: {error}") from None
+    try:
+        settings.price_brake  # noqa: B018 - parsed for its ValueError
+    except ValueError as error:
+        raise UsageError(f"PLM_SYNC_PRICE_CHANGE_LIMIT: {error}") from None
     if settings.retention_days is not None and settings.retention_days <= 0:
         raise UsageError("PLM_SYNC_RETENTION_DAYS must be above 0 (leave it unset to keep runs)")
     _check_url(

@@ -27,6 +27,7 @@ from plm_sync.domain.text import redact_url
 from plm_sync.errors import ConnectNotFoundError, PlmSyncError
 from plm_sync.mappings import load_plm_rules, load_sharing_rules
 from plm_sync.mappings.addons import load_addon_rules
+from plm_sync.mappings.pricing import load_pricing_rules
 from plm_sync.mappings.switches import load_switch_rules
 from plm_sync.store.database import make_engine, safe_url, schema_state
 
@@ -100,6 +101,7 @@ def _rules(settings: Settings) -> Iterator[Check]:
         ("sharing.yaml", lambda where: len(load_sharing_rules(where).rules)),
         ("switches.yaml", lambda where: len(load_switch_rules(where).switches)),
         ("addons.yaml", lambda where: len(load_addon_rules(where).rules)),
+        ("pricing.yaml", lambda where: len(load_pricing_rules(where).resellers)),
     )
     for name, count in counters:
         path = folder / name

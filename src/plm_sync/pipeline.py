@@ -49,6 +49,7 @@ from plm_sync.errors import (
     UsageError,
 )
 from plm_sync.mappings import load_rules
+from plm_sync.price_sync import PriceStage
 from plm_sync.runlog import RunLog, RunOutcome, utcnow
 from plm_sync.store.catalog import CatalogRepository, LineState
 from plm_sync.store.database import open_database, unit_of_work
@@ -87,6 +88,7 @@ class Tally:
     # lines held back because they deactivate plans: {"product": {...}, "plans": n}
     deferred: list[dict[str, Any]] = field(default_factory=list)
     cancelled: bool = False
+    price_held: list[str] = field(default_factory=list)  # "PRD-… in MP-…" the price brake held
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form: what a product task returns."""
@@ -105,6 +107,7 @@ class Tally:
             "newest": self.newest.isoformat() if self.newest else None,
             "deferred": self.deferred,
             "cancelled": self.cancelled,
+            "price_held": self.price_held,
         }
 
     def counts(self) -> dict[str, int]:
@@ -136,6 +139,7 @@ class Tally:
         )
         self.seen.update(data.get("seen", ()))
         self.deferred.extend(data.get("deferred", ()))
+        self.price_held.extend(data.get("price_held", ()))
         self.cancelled = self.cancelled or bool(data.get("cancelled"))
         newest = _parse_time(data.get("newest"))
         if newest and (self.newest is None or newest > self.newest):
@@ -274,6 +278,16 @@ class SyncRun:
         self._pending: list[tuple[str, list[Event]]] = []
         self._pending_signatures: dict[str, str] = {}
         self._flushed_at = time.monotonic()
+        self.prices = PriceStage(
+            settings,
+            rules.pricing,
+            runlog,
+            lambda: self.client,
+            dry_run=request.dry_run,
+            brake=not request.allow_price_changes,
+            scope=request.product_ids or None,
+            held=self.tally.price_held,
+        )
 
     @property
     def client(self) -> ConnectClient:
@@ -318,6 +332,7 @@ class SyncRun:
         with unit_of_work(self.factory) as session:
             self.known = CatalogRepository(session).line_states()
             self.known_overrides = OverrideRepository(session).by_line()
+        self.prices.preload()
 
     def unchanged(
         self, product: SourceProduct, items: list[SourceItem], offers: list[SourceOffer]
@@ -453,6 +468,9 @@ class SyncRun:
                 ]
             )
         reconciles = not self.request.product_ids and not self.tally.failed_products
+        if self.incremental:  # new price sources touch lines the run did not read
+            self.step = "prices of lines not read"
+            self.tally.errors += self.prices.catch_up(self.tally.seen)
         if self.brake_holds(reconciles):
             return
         self.release_deferred()
@@ -529,6 +547,8 @@ class SyncRun:
             changes, events = self.write_line(product, items, offers, events, release=True)
             self.tally.changes.add(changes)
             self.tally.errors += sum(1 for event in events if event.level is Level.ERROR)
+            self.step = f"prices of {product_id}"
+            self.tally.errors += self.prices.sync(product)
         self.tally.deferred = []
 
     def product(self, product: SourceProduct, rows: Future[list[Any]] | None = None) -> None:
@@ -548,6 +568,11 @@ class SyncRun:
         changes, events = known or self.write_line(product, items, offers, events)
         tally.changes.add(changes)
         tally.errors += sum(1 for event in events if event.level is Level.ERROR)
+        if product.id not in self.held and not tally.cancelled:
+            if self.known is None:  # a product task: its own product's listings only
+                self.prices.scope = [product.id]
+            state = self.known.get(product.id) if known and self.known is not None else None
+            tally.errors += self.prices.sync(product, state.source_hash if state else None)
         if self.progress is not None:
             self.progress.product(product.id, tally.items - items_before)
 
@@ -874,7 +899,11 @@ class SyncRun:
             before = _parse_time(self.runlog.cursor_before)
             if before is None or tally.newest > before:
                 cursor_after = tally.newest.isoformat()
-        message = self.brake_message or self._incremental_note()
+        price_brake = self.prices.brake_message()
+        message = (
+            "; ".join(part for part in (self.brake_message, price_brake) if part)
+            or self._incremental_note()
+        )
         if failure is not None:
             message = f"failed while {self.step}: {describe_failure(failure)}"
         elif tally.cancelled:

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, Self
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """An answer that is not JSON: its bytes and content type (a file download)."""
+
+    data: bytes
+    content_type: str
 
 
 class JsonHandler(BaseHTTPRequestHandler):
@@ -25,9 +34,13 @@ class JsonHandler(BaseHTTPRequestHandler):
         cut: bool = False,
     ) -> None:
         """Answer `body` as JSON; `cut` sends only the first half of it (a truncated answer)."""
-        data = b"" if body is None else json.dumps(body).encode()
+        if isinstance(body, RawBody):
+            data, content_type = body.data, body.content_type
+        else:
+            data = b"" if body is None else json.dumps(body).encode()
+            content_type = "application/json"
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)

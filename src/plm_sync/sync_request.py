@@ -33,6 +33,7 @@ class SyncRequest:
     product_ids: tuple[str, ...] = ()
     dry_run: bool = False
     allow_deactivations: bool = False  # lift the deactivation brake for this one run
+    allow_price_changes: bool = False  # lift the price-change brake for this one run
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form, for task messages."""
@@ -42,6 +43,7 @@ class SyncRequest:
             "product_ids": list(self.product_ids),
             "dry_run": self.dry_run,
             "allow_deactivations": self.allow_deactivations,
+            "allow_price_changes": self.allow_price_changes,
         }
 
     @classmethod
@@ -53,6 +55,7 @@ class SyncRequest:
             product_ids=tuple(data.get("product_ids") or ()),
             dry_run=bool(data.get("dry_run")),
             allow_deactivations=bool(data.get("allow_deactivations")),
+            allow_price_changes=bool(data.get("allow_price_changes")),
         )
 
     def run_start(self, *, queued: bool = False) -> RunStart:

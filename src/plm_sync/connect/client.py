@@ -298,6 +298,10 @@ class ConnectClient:
         )
         return retrying(self._get_once, path, query)
 
+    def download(self, path: str) -> bytes:
+        """A file below the API (a pricing batch's output, say), retried, capped in size."""
+        return self.get(path).content
+
     # -- paged streams --------------------------------------------------------------------
 
     def pages(

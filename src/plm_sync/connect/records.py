@@ -130,10 +130,17 @@ def parse_product(raw: Any) -> SourceProduct | InvalidRecord:  # noqa: ANN401 - 
             status=_identifier(raw, "status", text.SHORT_MAX).casefold(),
             updated_at=_updated_at(raw),
             signature=product_signature(raw),
+            vendor_id=_owner_id(owner),
             cleaned=tuple(prose.cleaned),
         )
     except _MissingFieldError as problem:
         return InvalidRecord("product", ident, ident, None, str(problem))
+
+
+def _owner_id(owner: Any) -> str:  # noqa: ANN401 - JSON
+    ident = owner.get("id") if isinstance(owner, dict) else None
+    fit = isinstance(ident, str) and len(ident) <= text.ID_MAX and not text.has_control(ident)
+    return ident if fit and isinstance(ident, str) else ""
 
 
 def _item_type(raw: dict[str, Any]) -> ItemType:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from plm_sync.domain.addons import AddonRules
 from plm_sync.domain.catalog import ProductLine
 from plm_sync.domain.digests import content_hash
+from plm_sync.domain.prices import PricingRules
 from plm_sync.domain.rules import Dependence, PlmRules
 from plm_sync.domain.sharing import SharingRules, apply_sharing
 from plm_sync.domain.switches import SwitchRules
@@ -16,7 +17,7 @@ from plm_sync.domain.switches import SwitchRules
 class OperatorRules:
     """Everything the operator's files say, validated; loaded once per run (or per process).
 
-    `addons` come from `addons.yaml` (optional).
+    `addons` come from `addons.yaml` (optional), `pricing` from `pricing.yaml` (optional).
 
     `fingerprint` changes whenever any of the three does: a line stored under another
     fingerprint is recomputed even when Connect did not change.
@@ -26,6 +27,8 @@ class OperatorRules:
     sharing: SharingRules = field(default_factory=SharingRules)
     switches: SwitchRules = field(default_factory=SwitchRules)
     addons: AddonRules = field(default_factory=AddonRules)
+    # prices only: a line's catalog does not depend on them (not in its fingerprint)
+    pricing: PricingRules = field(default_factory=PricingRules)
     fingerprint: str = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -329,6 +329,26 @@ class PriceListRule:
     markup: Decimal | None = None  # 0.25 for 25 %
 
 
+@dataclass(frozen=True)
+class PricingRules:
+    """`pricing.yaml`: how price lists become prices, and each marketplace's reseller account."""
+
+    price_list: PriceListRule = field(default_factory=PriceListRule)
+    resellers: tuple[tuple[str, str], ...] = ()  # (marketplace id, Commerce reseller account)
+
+    @property
+    def fingerprint(self) -> str:
+        """What, of these rules, the prices of a line depend on."""
+        return repr(self.price_list)
+
+    def reseller_of(self, marketplace: Marketplace) -> str | None:
+        """The Commerce reseller account of a marketplace: named here, else its hub's."""
+        named = dict(self.resellers).get(marketplace.id)
+        if named:
+            return named
+        return next((external for _, external in marketplace.hubs if external), None)
+
+
 def read_price_points(
     source: str,
     points: Iterable[Mapping[str, object]],
@@ -472,8 +492,8 @@ def check_prices(  # noqa: C901 - one pass over the rows, a branch per check
         if earlier is None or row.effective_date >= earlier.effective_date:
             kept[row.key] = row
     checked.rows = sorted(kept.values(), key=lambda row: (row.mpn, row.scheduled))
-    for item in items:
-        if item.active and item.mpn not in priced:
+    for item in items:  # trials (no billing period) are not sold: they need no price
+        if item.active and item.billing_period and item.mpn not in priced:
             checked.events.append(
                 Event(
                     Level.WARNING,

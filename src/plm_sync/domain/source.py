@@ -25,6 +25,7 @@ class SourceProduct:
     # digest of the row's change signals (version, status, events); an incremental run syncs
     # the products whose signature differs from the one their line was stored with
     signature: str = ""
+    vendor_id: str = field(default="", compare=False, repr=False)  # Connect `owner.id`, VA-…
     # fields whose control characters were removed when read (an `info` event says so); not
     # part of the product's identity or digest
     cleaned: tuple[str, ...] = field(default=(), compare=False, repr=False)

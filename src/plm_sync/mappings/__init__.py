@@ -1,6 +1,7 @@
 """Operator files in `mappings/`: one module per file, and the loader of all of them at once.
 
-`plm.yaml` (required), `sharing.yaml`, `switches.yaml` and `addons.yaml` (optional) are read
+`plm.yaml` (required), `sharing.yaml`, `switches.yaml`, `addons.yaml` and `pricing.yaml`
+(optional) are read
 and validated together; `load_rules` gives them as one value with one fingerprint,
 `cached_rules` keeps that value for a worker process until a file's content changes.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 from plm_sync.domain.operator_rules import OperatorRules
 from plm_sync.mappings.addons import ADDONS_FILE, load_addon_rules
 from plm_sync.mappings.plm import PLM_FILE, load_plm_rules
+from plm_sync.mappings.pricing import PRICING_FILE, load_pricing_rules
 from plm_sync.mappings.sharing import SHARING_FILE, load_sharing_rules
 from plm_sync.mappings.switches import SWITCHES_FILE, load_switch_rules
 
@@ -20,12 +22,13 @@ __all__ = [
     "cached_rules",
     "load_addon_rules",
     "load_plm_rules",
+    "load_pricing_rules",
     "load_rules",
     "load_sharing_rules",
     "load_switch_rules",
 ]
 
-_FILES = (PLM_FILE, SHARING_FILE, SWITCHES_FILE, ADDONS_FILE)
+_FILES = (PLM_FILE, SHARING_FILE, SWITCHES_FILE, ADDONS_FILE, PRICING_FILE)
 _cache: dict[Path, tuple[str, OperatorRules]] = {}
 
 
@@ -36,6 +39,7 @@ def load_rules(folder: Path) -> OperatorRules:
         load_sharing_rules(folder),
         load_switch_rules(folder),
         load_addon_rules(folder),
+        load_pricing_rules(folder),
     )
 
 

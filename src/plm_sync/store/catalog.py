@@ -27,6 +27,7 @@ from plm_sync.errors import LineWriteError
 from plm_sync.store import models
 from plm_sync.store.bulk import insert_rows
 from plm_sync.store.models import CATALOG_TABLES, CatalogRow, table_of
+from plm_sync.store.prices import PriceRepository
 
 Values = dict[str, Any]
 
@@ -523,7 +524,15 @@ class CatalogRepository:
         query = select(models.ProductLine).order_by(models.ProductLine.connect_product_id)
         if product_ids:
             query = query.where(models.ProductLine.connect_product_id.in_(product_ids))
-        return {"product_lines": [self._line_json(line) for line in self.session.scalars(query)]}
+        prices = PriceRepository(self.session)
+        lines = []
+        for line in self.session.scalars(query):
+            found = self._line_json(line)
+            markets = prices.line_prices([line.id]).get(line.id, {})
+            found["marketplaces"] = markets.get("marketplaces", [])
+            found["prices"] = markets.get("prices", {})
+            lines.append(found)
+        return {"product_lines": lines}
 
     def _rows(self, table: type[CatalogRow], line_id: int) -> list[Any]:
         return list(self.session.scalars(select(table).where(table.product_line_id == line_id)))

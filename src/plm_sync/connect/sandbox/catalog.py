@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from plm_sync.connect.sandbox.markets import MarketsError, SandboxMarkets
+
 Row = dict[str, Any]
 SAMPLE_CATALOG = Path(__file__).with_name("sample_catalog.json")
 # What an offer carries beyond its header: `GET /offers/{id}/<part>` (`_` -> `-` in URLs).
@@ -64,8 +66,10 @@ class SandboxCatalog:
         items: dict[str, list[Row]],
         offers: dict[str, list[Row]] | None = None,
         presets: list[Row] | None = None,
+        markets: SandboxMarkets | None = None,
     ) -> None:
         self._lock = threading.Lock()
+        self.markets = markets or SandboxMarkets()
         self._products = {product["id"]: product for product in products}
         self._items = {pid: list(rows) for pid, rows in items.items()}
         self._offers = {
@@ -83,7 +87,8 @@ class SandboxCatalog:
         """Validate `{"products": [...], "items": {"PRD-…": [...]}}`.
 
         Optional: `"offers": {"PRD-…": [offer with plans, items, features, features_groups,
-        switches]}` and `"presets": [...]`.
+        switches]}`, `"presets": [...]`, and marketplaces, listings and price sources
+        (`sandbox.markets`).
         """
         if not isinstance(data, dict) or not isinstance(data.get("products"), list):
             msg = 'catalog must be {"products": [...], "items": {"PRD-...": [...]}}'
@@ -107,7 +112,11 @@ class SandboxCatalog:
         if not isinstance(presets, list):
             msg = "'presets' must be a list of switch presets"
             raise CatalogError(msg)
-        return cls(products, items, offers, presets)
+        try:
+            markets = SandboxMarkets(data)
+        except MarketsError as error:
+            raise CatalogError(str(error)) from None
+        return cls(products, items, offers, presets, markets)
 
     @classmethod
     def load(cls, path: Path) -> SandboxCatalog:

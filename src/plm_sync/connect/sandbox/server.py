@@ -17,7 +17,7 @@ import structlog
 from plm_sync.connect.sandbox.catalog import OFFER_PARTS, CatalogError, SandboxCatalog
 from plm_sync.connect.sandbox.faults import FaultPlan, FaultSpec
 from plm_sync.connect.sandbox.rql_eval import RqlSyntaxError, load_schemas, parse_query
-from plm_sync.serving import BackgroundServer, JsonHandler
+from plm_sync.serving import BackgroundServer, JsonHandler, RawBody
 
 log = structlog.get_logger(__name__)
 
@@ -50,6 +50,9 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _error(code: str, message: str) -> dict[str, Any]:
@@ -135,7 +138,38 @@ class _Handler(JsonHandler):
             if not found:
                 return 404, _error("CNCT_001", f"Item {parts[3]} not found."), {}
             return 200, found[0], {}
+        if parts[0] in {"marketplaces", "listings", "pricing", "media"}:
+            return self._markets_api(parts, query)
         return self._offers_api(parts, query)
+
+    def _markets_api(self, parts: list[str], query: str) -> tuple[int, Any, dict[str, str]]:  # noqa: PLR0911
+        markets = self.server.catalog.markets
+        collections = {
+            ("marketplaces",): "marketplaces",
+            ("listings",): "listings",
+            ("pricing", "batches"): "pricing_batches",
+            ("pricing", "lists"): "price_lists",
+            ("pricing", "versions"): "price_versions",
+        }
+        name = collections.get(tuple(parts))
+        if name is not None:
+            return self._collection(markets.rows(name), query, name)
+        if len(parts) == 4 and parts[:2] == ["pricing", "batches"] and parts[3] == "files":  # noqa: PLR2004
+            files = markets.batch_files(parts[2])
+            if files is None:
+                return 404, _error("PRC_001", f"Batch {parts[2]} not found."), {}
+            return self._collection(files, query, "batch_files")
+        if len(parts) == 4 and parts[:2] == ["pricing", "versions"] and parts[3] == "points":  # noqa: PLR2004
+            points = markets.points(parts[2])
+            if points is None:
+                return 404, _error("PRC_001", f"Version {parts[2]} not found."), {}
+            return self._collection(points, query, "price_points")
+        if parts[:3] == ["media", "pricing", "batches"] and len(parts) == 6:  # noqa: PLR2004
+            body = markets.output_workbook(parts[3])
+            if body is None:
+                return 404, _error("MED_001", "File not found."), {}
+            return 200, RawBody(body, XLSX), {}
+        return 404, _error("CNCT_001", f"/{'/'.join(parts)} not found"), {}
 
     def _offers_api(self, parts: list[str], query: str) -> tuple[int, Any, dict[str, str]]:  # noqa: PLR0911
         catalog = self.server.catalog

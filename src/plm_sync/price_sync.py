@@ -1,0 +1,418 @@
+"""A sync run's price stage: each product line's marketplaces and prices, after its catalog.
+
+For every marketplace a product is listed in, the prices come from its newest published
+pricing batch (and a scheduled one), else from its listing's price list; they are checked
+against the line's items, compared with the stored ones and written in one transaction with
+their events, unless the price-change brake holds them. A marketplace whose sources, catalog
+and rules hash as stored costs nothing: no download, no transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import date
+
+import structlog
+
+from plm_sync.config import Settings
+from plm_sync.connect.client import ConnectClient
+from plm_sync.connect.markets import (
+    Batch,
+    MarketData,
+    PriceVersion,
+    batch_table,
+    price_points,
+    price_versions,
+    read_market,
+)
+from plm_sync.domain import events as codes
+from plm_sync.domain import prices
+from plm_sync.domain.digests import content_hash
+from plm_sync.domain.events import Event, Level
+from plm_sync.domain.prices import Marketplace, PriceFile, PricingRules
+from plm_sync.domain.source import SourceProduct
+from plm_sync.errors import ConnectAuthError, ConnectError
+from plm_sync.runlog import RunLog
+from plm_sync.store.catalog import CatalogRepository
+from plm_sync.store.database import unit_of_work
+from plm_sync.store.prices import MarketState, PriceRepository
+from plm_sync.store.runs import RunRepository
+
+log = structlog.get_logger(__name__)
+NAMED = 5  # held lines the run's message names
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """Where a marketplace's prices come from: batches, or price list versions, or nothing."""
+
+    batches: tuple[Batch, ...] = ()
+    versions: tuple[PriceVersion, ...] = ()
+
+    @property
+    def signature(self) -> list[str]:
+        return [batch.signature for batch in self.batches] + [
+            version.signature for version in self.versions
+        ]
+
+    def ids(self) -> tuple[str | None, str | None]:
+        """(the active source's id, the scheduled one's)."""
+        found: list[tuple[str, bool]] = [(b.id, b.scheduled) for b in self.batches]
+        found += [(v.id, v.scheduled) for v in self.versions]
+        active = next((ident for ident, later in found if not later), None)
+        scheduled = next((ident for ident, later in found if later), None)
+        return active, scheduled
+
+
+class PriceStage:
+    """Prices of the product lines one run touches."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        rules: PricingRules,
+        runlog: RunLog,
+        client: Callable[[], ConnectClient],
+        *,
+        dry_run: bool,
+        brake: bool,
+        scope: Collection[str] | None,
+        held: list[str],
+    ) -> None:
+        self.settings = settings
+        self.rules = rules
+        self.runlog = runlog
+        self._client = client
+        self.dry_run = dry_run
+        self.limit = settings.price_brake if brake else None
+        self.scope = scope  # the products whose listings to read (None: every product)
+        self.market: MarketData | None = None
+        self.market_error: str | None = None
+        self.states: dict[str, dict[str, MarketState]] | None = None
+        self._versions: dict[str, tuple[PriceVersion, ...]] = {}
+        self.held = held  # "PRD-… in MP-…" the price brake held (the run's tally keeps them)
+
+    # -- what a run reads once -------------------------------------------------------------
+
+    def preload(self) -> None:
+        """Read every line's stored marketplaces (a run in one process, at its start)."""
+        with unit_of_work(self.runlog.factory) as session:
+            self.states = PriceRepository(session).states()
+
+    def _market(self) -> MarketData | None:
+        if self.market is None and self.market_error is None:
+            try:
+                self.market = read_market(self._client(), sorted(self.scope or ()))
+            except ConnectAuthError:
+                raise
+            except ConnectError as error:
+                self.market_error = str(error)
+                return None
+            if not self.dry_run and self.market.marketplaces:
+                with unit_of_work(self.runlog.factory) as session:
+                    PriceRepository(session).save_marketplaces(
+                        self.market.marketplaces.values(), self.runlog.run_id
+                    )
+        return self.market
+
+    def _sources(self, product_id: str, marketplace_id: str, pricelist: str | None) -> _Sources:
+        market = self.market
+        batches = tuple(market.batches.get((product_id, marketplace_id), ())) if market else ()
+        if batches or pricelist is None:
+            return _Sources(batches=batches)
+        if pricelist not in self._versions:
+            self._versions[pricelist] = tuple(price_versions(self._client(), pricelist))
+        return _Sources(versions=self._versions[pricelist])
+
+    def _digest(self, sources: _Sources, marketplace: Marketplace, source_hash: str) -> str:
+        return content_hash(
+            [sources.signature, source_hash, self.rules.fingerprint, repr(marketplace)]
+        )
+
+    # -- one product line --------------------------------------------------------------------
+
+    def sync(self, product: SourceProduct, source_hash: str | None = None) -> int:
+        """The prices of one product's line; returns the errors found.
+
+        `source_hash`: the line's, when the run knows it is stored unchanged; with the states
+        read at the run's start, a line whose marketplaces all hash as stored is left alone
+        without a transaction.
+        """
+        market = self._market()
+        if market is None:
+            return self._record_error(
+                product.id,
+                codes.PRICE_FETCH_FAILED,
+                f"marketplaces and listings could not be read, prices left as they were: "
+                f"{self.market_error}",
+            )
+        listed = market.listings.get(product.id, {})
+        stored = None if self.states is None else self.states.get(product.id, {})
+        if stored is not None and not listed and not any(s.listed for s in stored.values()):
+            return 0
+        try:
+            if (
+                stored is not None
+                and source_hash is not None
+                and self._current(product.id, listed, stored, source_hash)
+            ):
+                return 0
+            return self._write(product, listed)
+        except ConnectAuthError:
+            raise
+        except ConnectError as error:
+            return self._record_error(
+                product.id,
+                codes.PRICE_FETCH_FAILED,
+                f"price sources could not be read, prices left as they were: {error}",
+            )
+
+    def _current(
+        self,
+        product_id: str,
+        listed: dict[str, str | None],
+        stored: dict[str, MarketState],
+        source_hash: str,
+    ) -> bool:
+        if {mp for mp, state in stored.items() if state.listed} != set(listed):
+            return False
+        market = self.market
+        assert market is not None  # noqa: S101 - read before
+        for marketplace_id, pricelist in listed.items():
+            marketplace = market.marketplaces.get(marketplace_id)
+            if marketplace is None:
+                return False
+            sources = self._sources(product_id, marketplace_id, pricelist)
+            if stored[marketplace_id].digest != self._digest(sources, marketplace, source_hash):
+                return False
+        return True
+
+    def _write(self, product: SourceProduct, listed: dict[str, str | None]) -> int:  # noqa: C901 - one branch per marketplace state
+        market = self.market
+        assert market is not None  # noqa: S101 - read before
+        events: list[Event] = []
+        with unit_of_work(self.runlog.factory, commit=not self.dry_run) as session:
+            line = CatalogRepository(session).line(product.id)
+            if line is None or not line.active:
+                return 0
+            repo = PriceRepository(session)
+            stored = repo.states([product.id]).get(product.id, {})
+            items = None
+            for marketplace_id in sorted(set(listed) | set(stored)):
+                state = stored.get(marketplace_id)
+                if marketplace_id not in listed:
+                    if state is not None and state.listed:
+                        events += self._unlisted(repo, line.id, product.id, marketplace_id)
+                    continue
+                marketplace = market.marketplaces.get(marketplace_id)
+                if marketplace is None:
+                    events.append(
+                        Event(
+                            Level.WARNING,
+                            codes.PRICE_SOURCE_NONE,
+                            f"{marketplace_id}: the product is listed there, but the marketplace "
+                            "cannot be read with this API key; no prices for it",
+                            product.id,
+                            subject=marketplace_id,
+                        )
+                    )
+                    continue
+                if state is None or not state.listed:
+                    events.append(
+                        Event(
+                            Level.INFO,
+                            codes.MARKETPLACE_ADDED,
+                            f"listed in {marketplace_id} ({marketplace.name}, "
+                            f"{marketplace.currency})",
+                            product.id,
+                            subject=marketplace_id,
+                        )
+                    )
+                sources = self._sources(product.id, marketplace_id, listed[marketplace_id])
+                digest = self._digest(sources, marketplace, line.source_hash)
+                if state is not None and state.listed and state.digest == digest:
+                    continue
+                if items is None:
+                    items = repo.priced_items(line.id)
+                found, done = self._marketplace(
+                    product_id=product.id,
+                    marketplace=marketplace,
+                    sources=sources,
+                    items=items,
+                    repo=repo,
+                    line_id=line.id,
+                )
+                events += found
+                repo.set_market(
+                    line.id,
+                    marketplace_id,
+                    listed=True,
+                    digest=digest if done else None,
+                    sources=sources.ids(),
+                    vendor_id=product.vendor_id or None,
+                    run_id=self.runlog.run_id,
+                )
+            if not self.dry_run:
+                RunRepository(session).add_events(self.runlog.run_id, events)
+        if self.dry_run:
+            self.runlog.record(events)
+        return sum(1 for event in events if event.level is Level.ERROR)
+
+    def _unlisted(
+        self, repo: PriceRepository, line_id: int, product_id: str, marketplace_id: str
+    ) -> list[Event]:
+        removed = repo.stored(line_id, marketplace_id)
+        if not self.dry_run:
+            repo.drop_marketplace(line_id, marketplace_id, self.runlog.run_id)
+        repo.set_market(
+            line_id, marketplace_id, listed=False, digest=None, run_id=self.runlog.run_id
+        )
+        return [
+            Event(
+                Level.INFO,
+                codes.MARKETPLACE_REMOVED,
+                f"no longer listed in {marketplace_id}: its {len(removed)} price(s) "
+                + ("would be " if self.dry_run else "")
+                + "withdrawn",
+                product_id,
+                subject=marketplace_id,
+            ),
+            *prices.change_events(
+                product_id,
+                marketplace_id,
+                prices.PriceChanges(removed=removed),
+                dry_run=self.dry_run,
+            ),
+        ]
+
+    def _marketplace(
+        self,
+        *,
+        product_id: str,
+        marketplace: Marketplace,
+        sources: _Sources,
+        items: list[prices.PricedItem],
+        repo: PriceRepository,
+        line_id: int,
+    ) -> tuple[list[Event], bool]:
+        """One marketplace's new prices: (events, whether they were settled)."""
+        files = self._files(marketplace, sources, items)
+        bad = [file for file in files if file.problems]
+        if bad:
+            return [
+                prices.file_invalid_event(product_id, marketplace.id, file) for file in bad
+            ], False
+        events: list[Event] = []
+        if not files:
+            events.append(
+                Event(
+                    Level.INFO,
+                    codes.PRICE_SOURCE_NONE,
+                    f"{marketplace.id}: no published pricing batch and no price list for this "
+                    "listing: no prices in this marketplace",
+                    product_id,
+                    subject=marketplace.id,
+                )
+            )
+        checked = prices.check_prices(product_id, marketplace, files, items)
+        events += checked.events
+        stored = repo.stored(line_id, marketplace.id)
+        changes = prices.diff_prices(stored, checked.rows)
+        held = prices.held_changes(changes, self.limit) if self.limit is not None else []
+        if held:
+            self.held.append(f"{product_id} in {marketplace.id}")
+            limit = self.settings.price_change_limit
+            events += [
+                Event(
+                    Level.ERROR,
+                    codes.PRICE_CHANGE_LIMIT,
+                    f"{marketplace.id}: {what} of {new.mpn} would move {getattr(old, what)} -> "
+                    f"{getattr(new, what)}"
+                    + _percent(prices.change_ratio(getattr(old, what), getattr(new, what)))
+                    + f", beyond PLM_SYNC_PRICE_CHANGE_LIMIT={limit}: the new prices of this "
+                    "line in this marketplace are held, the stored ones stay; if the change is "
+                    "meant, run again with --allow-price-changes",
+                    product_id,
+                    None,
+                    new.mpn,
+                    subject=marketplace.id,
+                )
+                for old, new, what in held
+            ]
+            return events, False
+        if changes.any and not self.dry_run:
+            repo.apply(line_id, marketplace.id, changes, self.runlog.run_id, self.runlog.clock())
+        events += prices.change_events(product_id, marketplace.id, changes, dry_run=self.dry_run)
+        return events, True
+
+    def _files(
+        self, marketplace: Marketplace, sources: _Sources, items: list[prices.PricedItem]
+    ) -> list[PriceFile]:
+        client = self._client()
+        files = []
+        for batch in sources.batches:
+            file = prices.read_price_table(batch.id, batch_table(client, batch.id))
+            file.scheduled = batch.scheduled
+            files.append(file)
+        for version in sources.versions:
+            file = prices.read_price_points(
+                version.id,
+                price_points(client, version.id),
+                items,
+                currency=version.currency or marketplace.currency,
+                effective_date=version.start_at or date.today().isoformat(),  # noqa: DTZ011
+                precision=version.precision,
+                rule=self.rules.price_list,
+            )
+            file.scheduled = version.scheduled
+            files.append(file)
+        return files
+
+    def _record_error(self, product_id: str, code: str, message: str) -> int:
+        self.runlog.record([Event(Level.ERROR, code, message, product_id)])
+        return 1
+
+    # -- lines the run did not read ----------------------------------------------------------
+
+    def catch_up(self, seen: Collection[str]) -> int:
+        """An incremental run's prices of lines it did not sync: new batches touch them too.
+
+        Every product listed in a marketplace (or stored as listed) whose line the run did not
+        read gets its price stage; those whose sources hash as stored cost no transaction.
+        """
+        market = self._market()
+        if market is None:
+            return 0
+        if self.states is None:
+            self.preload()
+        states = self.states or {}
+        candidates = (set(market.listings) | set(states)) - set(seen)
+        if not candidates:
+            return 0
+        with unit_of_work(self.runlog.factory) as session:
+            known = CatalogRepository(session).line_states()
+        errors = 0
+        for product_id in sorted(candidates):
+            state = known.get(product_id)
+            if state is None or not state.active:
+                continue
+            errors += self.sync(SourceProduct(product_id, "", "", "published"), state.source_hash)
+        return errors
+
+    def brake_message(self) -> str | None:
+        """The run's message when the price brake held lines."""
+        held = self.held
+        if not held:
+            return None
+        return (
+            f"price brake: new prices of {len(held)} product line/marketplace(s) "
+            f"({', '.join(held[:NAMED])}{', …' if len(held) > NAMED else ''}) "
+            f"moved beyond PLM_SYNC_PRICE_CHANGE_LIMIT={self.settings.price_change_limit} and "
+            "were held as stored (events price_change_limit); if the changes are meant, run "
+            "again with --allow-price-changes"
+        )
+
+
+def _percent(ratio: object) -> str:
+    return "" if ratio is None else f" ({float(ratio) * 100:+.1f}%)"  # type: ignore[arg-type]
