@@ -22,6 +22,11 @@ ALLOW_DEACTIVATIONS = click.option(
     is_flag=True,
     help="Lift the deactivation brake (PLM_SYNC_DEACTIVATION_LIMIT) for this one run.",
 )
+ALLOW_PRICE_CHANGES = click.option(
+    "--allow-price-changes",
+    is_flag=True,
+    help="Lift the price-change brake (PLM_SYNC_PRICE_CHANGE_LIMIT) for this one run.",
+)
 
 
 def _settings() -> Settings:
@@ -73,7 +78,10 @@ def enqueue() -> None:
 @click.option("--full", is_flag=True, help="Reconcile every product.")
 @click.option("--dry-run", is_flag=True)
 @ALLOW_DEACTIVATIONS
-def enqueue_sync(full: bool, dry_run: bool, allow_deactivations: bool) -> None:
+@ALLOW_PRICE_CHANGES
+def enqueue_sync(
+    full: bool, dry_run: bool, allow_deactivations: bool, allow_price_changes: bool
+) -> None:
     """Queue a sync run.
 
     The workers read the Connect API key from PLM_SYNC_CONNECT_API_KEY or from the file
@@ -85,6 +93,7 @@ def enqueue_sync(full: bool, dry_run: bool, allow_deactivations: bool) -> None:
             full=full,
             dry_run=dry_run,
             allow_deactivations=allow_deactivations,
+            allow_price_changes=allow_price_changes,
         )
     )
 
@@ -92,7 +101,10 @@ def enqueue_sync(full: bool, dry_run: bool, allow_deactivations: bool) -> None:
 @enqueue.command("import")
 @click.argument("product_ids", nargs=-1, required=True)
 @ALLOW_DEACTIVATIONS
-def enqueue_import(product_ids: tuple[str, ...], allow_deactivations: bool) -> None:
+@ALLOW_PRICE_CHANGES
+def enqueue_import(
+    product_ids: tuple[str, ...], allow_deactivations: bool, allow_price_changes: bool
+) -> None:
     """Queue the import of one or more Connect products.
 
     The workers read the Connect API key from PLM_SYNC_CONNECT_API_KEY or from the file
@@ -106,6 +118,7 @@ def enqueue_import(product_ids: tuple[str, ...], allow_deactivations: bool) -> N
             full=True,
             product_ids=product_ids,
             allow_deactivations=allow_deactivations,
+            allow_price_changes=allow_price_changes,
         )
     )
 

@@ -355,6 +355,11 @@ ALLOW_DEACTIVATIONS = click.option(
     is_flag=True,
     help="Lift the deactivation brake (PLM_SYNC_DEACTIVATION_LIMIT) for this one run.",
 )
+ALLOW_PRICE_CHANGES = click.option(
+    "--allow-price-changes",
+    is_flag=True,
+    help="Lift the price-change brake (PLM_SYNC_PRICE_CHANGE_LIMIT) for this one run.",
+)
 
 
 @cli.command(epilog=KEY_HELP)
@@ -362,6 +367,7 @@ ALLOW_DEACTIVATIONS = click.option(
 @click.option("--product", "products", multiple=True, help="Only this Connect product (repeat).")
 @click.option("--dry-run", is_flag=True, help="Compute and report the changes, write none.")
 @ALLOW_DEACTIVATIONS
+@ALLOW_PRICE_CHANGES
 @click.option(
     "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
@@ -372,6 +378,7 @@ def sync(
     products: tuple[str, ...],
     dry_run: bool,
     allow_deactivations: bool,
+    allow_price_changes: bool,
     output: str,
 ) -> None:
     """One sync run in this process (incremental by default).
@@ -387,6 +394,7 @@ def sync(
         product_ids=products,
         dry_run=dry_run,
         allow_deactivations=allow_deactivations,
+        allow_price_changes=allow_price_changes,
     )
     sys.exit(_run_and_report(context.settings, request, output))
 
@@ -395,12 +403,18 @@ def sync(
 @click.argument("product_id")
 @click.option("--dry-run", is_flag=True)
 @ALLOW_DEACTIVATIONS
+@ALLOW_PRICE_CHANGES
 @click.option(
     "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @pass_context
 def import_product(
-    context: _Context, product_id: str, dry_run: bool, allow_deactivations: bool, output: str
+    context: _Context,
+    product_id: str,
+    dry_run: bool,
+    allow_deactivations: bool,
+    allow_price_changes: bool,
+    output: str,
 ) -> None:
     """Import one Connect product now (a full run for that product)."""
     request = SyncRequest(
@@ -409,6 +423,7 @@ def import_product(
         product_ids=(check_product_id(product_id),),
         dry_run=dry_run,
         allow_deactivations=allow_deactivations,
+        allow_price_changes=allow_price_changes,
     )
     sys.exit(_run_and_report(context.settings, request, output))
 
@@ -461,6 +476,106 @@ def push(
     outcome = push_lines(context.settings, request)
     _show_run(context.settings, outcome.run_id, output)
     sys.exit(outcome.exit_code)
+
+
+@cli.command("prices")
+@click.argument("product_id")
+@click.option("--marketplace", help="Only this Connect marketplace (MP-…).")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "json", "xlsx"]),
+    default="table",
+    show_default=True,
+    help="xlsx: the file Commerce's price-import wizard takes (sheet Price-list).",
+)
+@click.option("-o", "output_file", type=click.Path(path_type=Path, dir_okay=False))
+@pass_context
+def prices_command(
+    context: _Context,
+    product_id: str,
+    marketplace: str | None,
+    output: str,
+    output_file: Path | None,
+) -> None:
+    """A product line's prices per marketplace (as stored by the last sync)."""
+    check_product_id(product_id)
+    lines = catalog(context.settings, (product_id,))["product_lines"]
+    if not lines:
+        raise UsageError(
+            f"no stored product line for {product_id}: `plm-sync catalog` lists what is stored, "
+            f"`plm-sync import {product_id}` brings it in"
+        )
+    line = lines[0]
+    found: dict[str, Any] = line["prices"]
+    if marketplace is not None:
+        if marketplace not in line["marketplaces"] and marketplace not in found:
+            known = ", ".join(line["marketplaces"]) or "none"
+            raise UsageError(
+                f"{product_id} is not listed in marketplace {marketplace!r} (listed in: {known})"
+            )
+        found = {key: value for key, value in found.items() if key == marketplace}
+    if output == "json":
+        _print_json(
+            {
+                "connect_product_id": product_id,
+                "marketplaces": line["marketplaces"],
+                "prices": found,
+            }
+        )
+        return
+    if output == "xlsx":
+        if len(found) != 1:
+            choices = ", ".join(found) or "none with prices"
+            raise UsageError(
+                f"{product_id} has prices in {len(found)} marketplaces ({choices}): one file per "
+                "marketplace, name it with --marketplace MP-…"
+                if found
+                else f"{product_id} has no stored prices"
+                + (f" in {marketplace}" if marketplace else "")
+            )
+        from plm_sync.views.price_list import write_price_list  # noqa: PLC0415 - openpyxl on use
+
+        (chosen,) = found
+        path = output_file or Path(f"{product_id}_{chosen}_Price-list.xlsx")
+        try:
+            write_price_list(line, chosen, path)
+        except OSError as error:
+            raise UsageError(f"{path}: cannot write: {error.strerror}") from None
+        click.echo(f"wrote {path}")
+        return
+    _print_prices(line, found)
+
+
+def _print_prices(line: dict[str, Any], found: dict[str, Any]) -> None:
+    console = _console()
+    for marketplace, entry in sorted(found.items()):
+        table = _SafeTable(
+            title=f"{line['connect_product_id']} in {marketplace} ({entry['currency']}, "
+            f"from {entry['source']})"
+        )
+        for column in ("MPN", "billing", "term", "cost", "price", "MSRP", "effective"):
+            table.add_column(column, overflow="fold")
+        for row in entry["rows"]:
+            table.add_row(
+                row["mpn"],
+                row["billing_period"] or "trial",
+                row["subscription_period"],
+                _amount(row["cost"], row["cost_currency"]),
+                _amount(row["price"], row["price_currency"]),
+                _amount(row["msrp"], row["price_currency"]),
+                row["effective_date"] + (" (scheduled)" if row.get("scheduled") else ""),
+            )
+        console.print(table)
+    if not found:
+        listed = ", ".join(line["marketplaces"]) or "no marketplace"
+        console.print(
+            Text(f"no stored prices for {line['connect_product_id']} (listed in: {listed})")
+        )
+
+
+def _amount(value: float | None, currency: str | None) -> str:
+    return "" if value is None else f"{value} {currency or ''}".strip()
 
 
 @cli.command("catalog")
