@@ -39,5 +39,5 @@ test: lint $(CONTRACT_STAMP)
 clean:
 	rm -rf $(VENV) $(CONTRACT_VENV) plm_sync_demo.db plm_sync_demo.db-wal plm_sync_demo.db-shm *.migrate-lock \
 		plm_sync_demo_catalog.json plm_sync_demo_PPR.xlsx plm_sync_demo_offer_PPR.xlsx \
-		plm_sync_demo_addons_PPR.xlsx \
+		plm_sync_demo_addons_PPR.xlsx plm_sync_demo_Price-list.xlsx \
 		plm_sync_run_*.html plm_sync_run_*.xlsx test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -178,6 +178,8 @@ DEMO_DATABASE = Path("plm_sync_demo.db")
 DEMO_CATALOG_JSON = Path("plm_sync_demo_catalog.json")
 DEMO_WORKBOOK = Path("plm_sync_demo_PPR.xlsx")
 DEMO_PRODUCT = "PRD-276-377-545"
+DEMO_MARKETPLACE = "MP-91111"  # its prices come from a pricing batch
+DEMO_PRICE_LIST = Path("plm_sync_demo_Price-list.xlsx")
 DEMO_OFFER_PRODUCT = "PRD-900-100-200"
 DEMO_OFFER_WORKBOOK = Path("plm_sync_demo_offer_PPR.xlsx")
 DEMO_ADDON_PRODUCT = "PRD-300-000-600"
@@ -957,6 +959,7 @@ def demo(context: _Context) -> None:
         workbook = export_ppr(settings, DEMO_PRODUCT, DEMO_WORKBOOK)
         offer_workbook = export_ppr(settings, DEMO_OFFER_PRODUCT, DEMO_OFFER_WORKBOOK)
         addon_workbook = export_ppr(settings, DEMO_ADDON_PRODUCT, DEMO_ADDON_WORKBOOK)
+        price_list = _demo_prices(settings)
         click.echo(f"Commerce sandbox (PLM) on {hub.url}: pushing every product line")
         lines = tuple(line["connect_product_id"] for line in catalog(settings)["product_lines"])
         pushed = push_lines(settings, PushRequest(lines, changed=True))
@@ -985,7 +988,22 @@ def demo(context: _Context) -> None:
         f"ResourceDependencies, end-of-sale replacement switches) written to "
         f"{addon_workbook.resolve()}"
     )
+    click.echo(
+        f"prices of {DEMO_PRODUCT} in {DEMO_MARKETPLACE}, as Commerce's price-import wizard "
+        f"takes them, written to {price_list.resolve()}"
+    )
     sys.exit(max(code, pushed.exit_code))
+
+
+def _demo_prices(settings: Settings) -> Path:
+    """Show the demo lines' prices (one from a pricing batch, one from a price list)."""
+    from plm_sync.views.price_list import write_price_list  # noqa: PLC0415 - openpyxl on use
+
+    lines = catalog(settings, (DEMO_PRODUCT, DEMO_OFFER_PRODUCT))["product_lines"]
+    for line in lines:
+        _print_prices(line, line["prices"])
+    demo = next(line for line in lines if line["connect_product_id"] == DEMO_PRODUCT)
+    return write_price_list(demo, DEMO_MARKETPLACE, DEMO_PRICE_LIST)
 
 
 @cli.group(invoke_without_command=True)
