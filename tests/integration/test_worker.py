@@ -25,10 +25,10 @@ from kombu import Connection
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SandboxCatalog
+from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.pipeline import SyncRequest, run_sync
-from plm_sync.reports import catalog, list_runs
+from plm_sync.reports import catalog, list_runs, run_report
 from plm_sync.workbooks import export_ppr
 from tasks.app import make_app
 from tests.conftest import ROOT
@@ -469,7 +469,6 @@ def test_workers_push_after_a_sync_when_asked(postgres_url: str, broker_url: str
         CommerceSandbox,
         CommerceSandboxOptions,
     )
-    from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG  # noqa: PLC0415
 
     server = start_sandbox(SandboxCatalog.load(SAMPLE_CATALOG))
     hub = CommerceSandbox(CommerceSandboxOptions(task_seconds=0.2)).start()
@@ -513,4 +512,27 @@ def test_workers_push_after_a_sync_when_asked(postgres_url: str, broker_url: str
             assert len(hub.plm.applied) == len(lines)
     finally:
         hub.stop()
+        server.stop()
+
+
+def test_workers_read_marketplaces_and_prices_as_the_cli_does(
+    postgres_url: str, broker_url: str, tmp_path: Path
+) -> None:
+    sample = json.loads(SAMPLE_CATALOG.read_text(encoding="utf-8"))
+    server = start_sandbox(SandboxCatalog.from_data(sample))
+    try:
+        cli_settings = settings_for(f"sqlite:///{tmp_path / 'cli.db'}", server.url)
+        run_sync(cli_settings, SyncRequest(full=True))
+        expected = catalog(cli_settings)
+        assert any(line["prices"] for line in expected["product_lines"])
+        settings = settings_for(postgres_url, server.url, broker_url)
+        with worker(settings, "prices"):
+            run = wait_for(settings, enqueue(settings, "sync", "--full"))
+            assert run["status"] == "succeeded", run
+            assert catalog(settings) == expected
+            again = wait_for(settings, enqueue(settings, "sync", "--full"))
+            assert again["status"] == "succeeded"
+            codes = {event["code"] for event in run_report(settings, again["id"])["events"]}
+            assert not {code for code in codes if code.startswith("price_")}
+    finally:
         server.stop()
