@@ -12,6 +12,9 @@ process (peak RSS from wait4), on SQLite and PostgreSQL:
   worker       the same full sync through Celery with 2 workers (Redis)
   dlt          dlt's rest_api_source loading the products and items raw (merge on id) into
                the same PostgreSQL (needs `pip install -e '.[bench]'`)
+  prices-on|off-full / -nochange, prices-nochange-ratio (--only-prices)
+               no-change runs of the same catalog without and with marketplaces, listings and
+               price sources, in turns; the ratio of their medians
   offers-full / offers-nochange (with --offers or --only-offers)
                the same full sync of a catalog where every product has a listed Connect
                offer: a plan per full SKU, features, an upgrade switch between neighbours
@@ -360,12 +363,18 @@ def worker_sync(env: dict[str, str], broker: str) -> tuple[float, float]:
 
 
 def generate(
-    size: int, folder: Path, *, offers: bool = False, per_product: int | None = None
+    size: int,
+    folder: Path,
+    *,
+    offers: bool = False,
+    per_product: int | None = None,
+    prices: bool = False,
 ) -> Path:
     """A generated catalog file of `size` items (with a listed offer per product if asked)."""
     per_product = per_product or int(os.environ.get("BENCH_ITEMS_PER_PRODUCT", ITEMS_PER_PRODUCT))
     products = max(1, size // per_product)
-    catalog = folder / f"catalog-{size}-{per_product}{'-offers' if offers else ''}.json"
+    suffix = ("-offers" if offers else "") + ("-prices" if prices else "")
+    catalog = folder / f"catalog-{size}-{per_product}{suffix}.json"
     subprocess.run(
         [
             sys.executable,
@@ -380,6 +389,7 @@ def generate(
             "--seed",
             "1",
             *(["--offers"] if offers else []),
+            *(["--prices"] if prices else []),
             "-o",
             str(catalog),
         ],
@@ -413,6 +423,55 @@ def bench_offers(size: int, databases: list[str], folder: Path) -> list[Figure]:
                 Figure(
                     size, kind, "offers-nochange", seconds, items, rss, f"{writes} catalog writes"
                 )
+            )
+    return figures
+
+
+def bench_prices(size: int, databases: list[str], folder: Path, rounds: int = 3) -> list[Figure]:
+    """No-change full syncs of the same catalog without and with prices, side by side.
+
+    Every product listed in a marketplace with a pricing batch, a third in a second one with a
+    price list: a no-change run reads the listings and batches once and must download nothing.
+    The two are run in turns (`rounds` each) and compared by their medians.
+    """
+    figures: list[Figure] = []
+    plain = generate(size, folder, per_product=SHAPES["many"])
+    priced = generate(size, folder, per_product=SHAPES["many"], prices=True)
+    items = sum(
+        len(rows) for rows in json.loads(plain.read_text(encoding="utf-8"))["items"].values()
+    )
+    command = [sys.executable, "-m", "plm_sync", "sync", "--full", "--format", "json"]
+    for kind in databases:
+        with (
+            sandbox(plain) as plain_url,
+            sandbox(priced) as priced_url,
+            database(kind, folder) as plain_db,
+            database(kind, folder) as priced_db,
+        ):
+            envs = {
+                "prices-off": environment(plain_db, plain_url),
+                "prices-on": environment(priced_db, priced_url),
+            }
+            for mode, env in envs.items():
+                seconds, rss, _ = timed(command, env)
+                figures.append(Figure(size, kind, f"{mode}-full", seconds, items, rss, ""))
+            times: dict[str, list[float]] = {mode: [] for mode in envs}
+            for _ in range(rounds):
+                for mode, env in envs.items():
+                    seconds, rss, _ = timed(command, env)
+                    times[mode].append(seconds)
+                    counts = last_run(env)["counts"]
+            for mode, values in times.items():
+                median = sorted(values)[len(values) // 2]
+                figures.append(
+                    Figure(size, kind, f"{mode}-nochange", median, items, rss, f"{rounds} rounds")
+                )
+            ratio = (
+                sorted(times["prices-on"])[rounds // 2] / sorted(times["prices-off"])[rounds // 2]
+            )
+            writes = counts["created"] + counts["updated"] + counts["deactivated"]
+            figures.append(
+                Figure(size, kind, "prices-nochange-ratio", ratio, items, 0.0, f"{writes} writes")
             )
     return figures
 
@@ -558,6 +617,11 @@ def main() -> None:
     )
     parser.add_argument("--only-offers", action="store_true", help="only the offers modes")
     parser.add_argument(
+        "--only-prices",
+        action="store_true",
+        help="only no-change runs of a catalog without and with prices, side by side",
+    )
+    parser.add_argument(
         "-o", "--output", type=Path, default=ROOT / "bench" / "results" / "sync.json"
     )
     args = parser.parse_args()
@@ -565,6 +629,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for size in args.sizes:
             shapes = ["many", "few"] if args.shape == "both" else [args.shape]
+            if args.only_prices:
+                figures += bench_prices(size, args.databases, Path(folder))
+                report(figures)
+                continue
             for shape in [] if args.only_offers else shapes:
                 figures += bench_size(
                     size,

@@ -1096,12 +1096,13 @@ def sandbox(
 @click.option("--items-per-product", type=click.IntRange(0), default=50, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--offers", is_flag=True, help="Give every product a listed Connect offer.")
+@click.option("--prices", is_flag=True, help="Add two marketplaces, listings and price sources.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True)
 def sandbox_generate(
-    products: int, items_per_product: int, seed: int, offers: bool, output: Path
+    products: int, items_per_product: int, seed: int, offers: bool, prices: bool, output: Path
 ) -> None:
     """Write a realistic NCE-shaped catalog file for the sandbox."""
-    data = generate_catalog(products, items_per_product, seed, offers=offers)
+    data = generate_catalog(products, items_per_product, seed, offers=offers, prices=prices)
     try:
         output.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     except OSError as error:

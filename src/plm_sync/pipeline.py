@@ -343,8 +343,21 @@ class SyncRun:
             return None
         offer, _ = choose_offer(offers)
         overrides = self.known_overrides.get(state.line_id, [])
-        source = line_source_hash(product, items, self.rules.fingerprint, overrides, offer)
+        source = self._source(product, items, overrides, offer)
         return state if state.current(source) else None
+
+    def _source(
+        self,
+        product: SourceProduct,
+        items: list[SourceItem],
+        overrides: list[Override],
+        offer: SourceOffer | None,
+    ) -> str:
+        """What the product's line is computed from (its listings too, when sharing follows)."""
+        listed = self.prices.listed_in(product.id) if self.rules.sharing.from_listings else None
+        return line_source_hash(
+            product, items, self.rules.fingerprint, overrides, offer, marketplaces=listed
+        )
 
     def record_unchanged(
         self,
@@ -560,8 +573,25 @@ class SyncRun:
         if updated and (tally.newest is None or updated > tally.newest):
             tally.newest = updated
         items_before = tally.items
+        if self.known is None:  # a product task: its own product's listings only
+            self.prices.scope = [product.id]
         fetched = self.fetch_line(product, count=True, rows=rows)
         if fetched is None:
+            return
+        if self.rules.sharing.from_listings and self.prices.listed_in(product.id) is None:
+            tally.failed_products += 1
+            tally.errors += self.runlog.record(
+                [
+                    Event(
+                        Level.ERROR,
+                        codes.PRICE_FETCH_FAILED,
+                        "listings could not be read and sharing.yaml shares plans from them "
+                        f"(from_listings): product line left as it was "
+                        f"({self.prices.market_error})",
+                        product.id,
+                    )
+                ]
+            )
             return
         items, offers, events = fetched
         known = self.record_unchanged(product, items, offers, events)
@@ -569,8 +599,6 @@ class SyncRun:
         tally.changes.add(changes)
         tally.errors += sum(1 for event in events if event.level is Level.ERROR)
         if product.id not in self.held and not tally.cancelled:
-            if self.known is None:  # a product task: its own product's listings only
-                self.prices.scope = [product.id]
             state = self.known.get(product.id) if known and self.known is not None else None
             tally.errors += self.prices.sync(product, state.source_hash if state else None)
         if self.progress is not None:
@@ -674,7 +702,7 @@ class SyncRun:
             catalog = CatalogRepository(session)
             existing = self._stored_line(catalog, product.id)
             overrides = OverrideRepository(session).for_line(existing.id) if existing else []
-            source = line_source_hash(product, items, self.rules.fingerprint, overrides, offer)
+            source = self._source(product, items, overrides, offer)
             changes = Changes()
             if existing is not None and _is_current(existing, source):
                 changes = Changes(unchanged=existing.row_count)
@@ -687,7 +715,11 @@ class SyncRun:
                 self.step = f"writing {product.id}"
                 try:
                     line, line_events = build_line(
-                        grouped.product_line, self.rules, overrides, offer
+                        grouped.product_line,
+                        self.rules,
+                        overrides,
+                        offer,
+                        self.prices.listed_in(product.id) or (),
                     )
                 except SwitchError as error:
                     self.tally.failed_products += 1
@@ -709,8 +741,9 @@ class SyncRun:
                         signature=product.signature,
                         stored=existing,
                     )
-                    if changes.plans_deactivated and not release and self.brake_engaged():
-                        held_back = len(changes.plans_deactivated)
+                    withdrawn = self._withdrawn(changes)
+                    if withdrawn and not release and self.brake_engaged():
+                        held_back = withdrawn
                         events = [*before, *grouped.events, *line_events]
                         session.rollback()  # the line stays as stored until the run's total
                     else:  # the line's row took the product's signature with the rest
@@ -727,6 +760,16 @@ class SyncRun:
         if dry:
             self.runlog.record(events, product.id)
         return changes, events
+
+    def _withdrawn(self, changes: Changes) -> int:
+        """Plans a write takes from customers: what the deactivation brake counts.
+
+        Deactivated plans, and (sharing from listings) plans taken from an operating unit.
+        """
+        count = len(changes.plans_deactivated)
+        if self.rules.sharing.from_listings:
+            count += len(changes.plans_unshared_from_units)
+        return count
 
     def _stored_line(self, catalog: CatalogRepository, product_id: str) -> StoredLine | None:
         """The product's stored line, if any.

@@ -100,6 +100,11 @@ class PriceStage:
         with unit_of_work(self.runlog.factory) as session:
             self.states = PriceRepository(session).states()
 
+    def listed_in(self, product_id: str) -> tuple[str, ...] | None:
+        """The marketplaces a product is listed in; None when they cannot be read."""
+        market = self._market()
+        return None if market is None else tuple(sorted(market.listings.get(product_id, {})))
+
     def _market(self) -> MarketData | None:
         if self.market is None and self.market_error is None:
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -244,3 +245,36 @@ def test_the_prices_command_and_the_wizards_file(
     absent = plm_sync_cli("prices", "PRD-999-999-999", settings=env)
     assert absent.returncode == 2
     assert "PRD-999-999-999" in absent.stderr
+
+
+def test_sharing_from_listings_follows_the_marketplaces(
+    settings: Settings, sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    for source in (ROOT / "mappings").glob("*.yaml"):
+        (mappings / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    (mappings / "sharing.yaml").write_text(
+        "marketplaces: {MP-91111: US, MP-92222: DE}\nfrom_listings: true\n", encoding="utf-8"
+    )
+    shared = replace(settings, mappings=mappings, deactivation_limit="1")
+    sync(shared, full=True)
+    plans = line(shared, BATCH_PRODUCT)["service_plans"]
+    assert all(plan["sharing"]["op_units"] == ["US"] for plan in plans)
+    assert all(
+        p["sharing"]["op_units"] == ["DE"] for p in line(shared, LIST_PRODUCT)["service_plans"]
+    )
+    assert all(
+        p["sharing"]["op_units"] == [] for p in line(shared, "PRD-221-000-000")["service_plans"]
+    )
+    sandbox.catalog.markets.remove("listings", "LST-545-001")
+    held = sync(shared, full=True)  # taking plans from a unit counts like deactivating them
+    assert held["exit_code"] == 3
+    assert [e["connect_product_id"] for e in events(held, "deactivation_limit")] == [BATCH_PRODUCT]
+    assert line(shared, BATCH_PRODUCT)["service_plans"] == plans
+    allowed = sync(shared, full=True, allow_deactivations=True)
+    assert allowed["exit_code"] == 0
+    withdrawn = events(allowed, "plan_sharing_changed")
+    assert withdrawn
+    assert all("unshared from operating unit US" in e["message"] for e in withdrawn)
+    assert all(p["sharing"]["op_units"] == [] for p in line(shared, BATCH_PRODUCT)["service_plans"])

@@ -115,6 +115,16 @@ class Changes:
         """The service plans this write deactivates (what the deactivation brake counts)."""
         return self.subjects(ChangeKind.PLAN_DEACTIVATED)
 
+    @property
+    def plans_unshared_from_units(self) -> list[str]:
+        """The service plans this write takes from an operating unit they were shared with."""
+        return [
+            record.subject
+            for record in self.records
+            if record.kind is ChangeKind.PLAN_SHARING_CHANGED
+            and any(entry.startswith("operating unit") for entry in record.unshared)
+        ]
+
 
 def sharing_change(plan_name: str, before: Sharing, after: Sharing) -> Change | None:
     """The record of what a plan's new sharing adds and takes away; None when nothing."""

@@ -6,7 +6,7 @@ its inputs give.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from plm_sync.domain import events as codes
@@ -54,10 +54,17 @@ def line_source_hash(
     fingerprint: str,
     overrides: list[Override],
     offer: SourceOffer | None = None,
+    *,
+    marketplaces: Collection[str] | None = None,
 ) -> str:
-    """What a stored line was computed from; equal hashes mean nothing to write."""
+    """What a stored line was computed from; equal hashes mean nothing to write.
+
+    `marketplaces`: the product's listings, when sharing follows them (else None: they are
+    not part of what the line is computed from).
+    """
     offer_hash = content_hash(offer) if offer is not None else ""  # repr: frozen dataclasses
-    return source_hash(product, items, fingerprint + content_hash(overrides) + offer_hash)
+    listed = "" if marketplaces is None else "|".join(sorted(marketplaces))
+    return source_hash(product, items, fingerprint + content_hash(overrides) + offer_hash + listed)
 
 
 def group_product(
@@ -96,13 +103,14 @@ def build_line(
     rules: OperatorRules,
     overrides: list[Override],
     offer: SourceOffer | None = None,
+    marketplaces: Collection[str] = (),
 ) -> tuple[ProductLine, list[Event]]:
     """The line as stored: grouped, shared, the overrides (win), then its plan switches.
 
     Switches are resolved on the final plan names (what the workbook's switch paths name);
     invalid ones raise SwitchError.
     """
-    line, events = apply_overrides(rules.share(grouped), overrides)
+    line, events = apply_overrides(rules.share(grouped, marketplaces), overrides)
     line, switch_events = resolve_switches(line, offer, rules.switches)
     line, replacement_events = add_replacement_switches(line, rules.switches.presets)
     return line, events + switch_events + replacement_events

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from plm_sync.domain.addons import AddonRules
@@ -36,8 +37,10 @@ class OperatorRules:
         if self.addons.rules or self.plm.dependence != Dependence():
             # only then: without add-on rules, fingerprints stay what they were before them
             parts += [repr(self.addons.rules), repr(self.plm.dependence)]
+        if self.sharing.from_listings:  # likewise for sharing from listings
+            parts += [repr(self.sharing.marketplace_units)]
         object.__setattr__(self, "fingerprint", content_hash(parts))
 
-    def share(self, line: ProductLine) -> ProductLine:
-        """The line with every plan's sharing from the sharing rules."""
-        return apply_sharing(line, self.sharing)
+    def share(self, line: ProductLine, marketplaces: Collection[str] = ()) -> ProductLine:
+        """The line with every plan's sharing from the sharing rules (and its listings)."""
+        return apply_sharing(line, self.sharing, marketplaces)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 
 from plm_sync.domain.catalog import ProductLine, ServicePlan, Sharing
@@ -48,9 +49,22 @@ class SharingRule:
 
 @dataclass(frozen=True)
 class SharingRules:
-    """The operator's sharing file: rules applied in order, each adding to the earlier ones."""
+    """The operator's sharing file: rules applied in order, each adding to the earlier ones.
+
+    With `from_listings`, every plan of a line is also shared with the operating units of the
+    marketplaces its product is listed in (`marketplace_units`: the file's `marketplaces`).
+    Neither is in `repr` unless `from_listings` is on (see OperatorRules' fingerprint).
+    """
 
     rules: tuple[SharingRule, ...] = ()
+    from_listings: bool = field(default=False, repr=False)
+    marketplace_units: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+    def listing_units(self, marketplaces: Collection[str]) -> tuple[str, ...]:
+        """The operating units of these marketplaces (none unless `from_listings`)."""
+        if not self.from_listings:
+            return ()
+        return tuple(sorted({unit for mp, unit in self.marketplace_units if mp in marketplaces}))
 
 
 def _merge(sharing: Sharing, rule: SharingRule) -> Sharing:
@@ -68,7 +82,9 @@ def _merge(sharing: Sharing, rule: SharingRule) -> Sharing:
     )
 
 
-def apply_sharing(line: ProductLine, rules: SharingRules) -> ProductLine:
+def apply_sharing(
+    line: ProductLine, rules: SharingRules, marketplaces: Collection[str] = ()
+) -> ProductLine:
     """Set each plan's sharing and published flag from the rules.
 
     Rules:
@@ -78,11 +94,14 @@ def apply_sharing(line: ProductLine, rules: SharingRules) -> ProductLine:
       true, as PLM's default);
     - a plan no rule matches is shared with nobody;
     - consistency (groups under a unit need the unit) is checked when the file is loaded,
-      so the union of consistent rules is consistent.
+      so the union of consistent rules is consistent;
+    - with `from_listings`, every plan is also shared with the units of the marketplaces
+      (`marketplaces`) the product is listed in.
     """
+    listed = SharingRule(PlanSelector(), op_units=rules.listing_units(marketplaces))
     plans = []
     for plan in line.service_plans:
-        sharing = Sharing()
+        sharing = _merge(Sharing(), listed) if listed.op_units else Sharing()
         published = True
         for rule in rules.rules:
             if rule.selector.matches(line.connect_product_id, plan):

@@ -12,7 +12,7 @@ from plm_sync.errors import MappingsError
 from plm_sync.mappings.files import Problems, read_yaml
 
 SHARING_FILE = "sharing.yaml"
-_SHARING_KEYS = {"marketplaces", "op_units", "rules"}
+_SHARING_KEYS = {"marketplaces", "op_units", "rules", "from_listings"}
 _RULE_KEYS = {"match", "op_units", "reseller_groups", "op_unit_reseller_groups", "published"}
 _MATCH_KEYS = {"product", "mpn", "plan", "billing", "trial"}
 _UNIT_CODE = re.compile(r"[A-Za-z0-9_]+")
@@ -161,6 +161,14 @@ def load_sharing_rules(folder: Path) -> SharingRules:
         _rule(problems, index, raw, marketplaces, known)
         for index, raw in enumerate(raw_rules, start=1)
     ]
+    from_listings = data.get("from_listings", False)
+    if not isinstance(from_listings, bool):
+        problems.add("from_listings", "must be true or false")
+        from_listings = False
     if problems.items:
         raise MappingsError(problems.items)
-    return SharingRules(tuple(rule for rule in rules if rule is not None))
+    return SharingRules(
+        tuple(rule for rule in rules if rule is not None),
+        from_listings=from_listings,
+        marketplace_units=tuple(sorted(marketplaces.items())) if from_listings else (),
+    )

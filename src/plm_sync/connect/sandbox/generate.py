@@ -7,6 +7,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from plm_sync.connect.sandbox.generate_prices import add_prices
+
 Row = dict[str, Any]
 
 # (commitment term, billing word, Connect period, commitment count, name suffix)
@@ -417,7 +419,12 @@ def _addon_products(originals: list[Row], products: list[Row], items: dict[str, 
 
 
 def generate_catalog(
-    products: int, items_per_product: int, seed: int = 0, *, offers: bool = False
+    products: int,
+    items_per_product: int,
+    seed: int = 0,
+    *,
+    offers: bool = False,
+    prices: bool = False,
 ) -> dict[str, Any]:
     """A catalog file's content: `products` products of about `items_per_product` items.
 
@@ -429,6 +436,7 @@ def generate_catalog(
     add-on SKU (items with a Connect `parent`) and a legacy end-of-sale SKU whose items name
     their `replacement` (see `addon_product`). With `offers`, every
     product gets a listed offer (see `_offer`) and the catalog the switch preset it uses.
+    With `prices`, marketplaces, listings and price sources (`generate_prices`).
     """
     if products < 0 or items_per_product < 0:
         msg = "products and items per product must not be negative"
@@ -455,4 +463,4 @@ def generate_catalog(
             for product in catalog_products
         }
         catalog["presets"] = [{"id": "PRE-BENCH-1", "name": "Immediate upgrade", "type": "switch"}]
-    return catalog
+    return add_prices(catalog, seed) if prices else catalog
