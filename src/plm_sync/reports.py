@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
+from plm_sync.domain import events as codes
 from plm_sync.domain.changes import ChangeKind
 from plm_sync.domain.events import Event
 from plm_sync.domain.runs import RunStatus
@@ -139,6 +140,7 @@ def read_report(settings: Settings, run_id: int | str) -> RunReport:
             key: {"count": 0, "names": []} for key in _DIFF_KEYS.values()
         }
         products = _ProductTally(run.product_ids or ())
+        price_changes = _PriceTally()
         last = None
         total = 0
         for ident_of_event, event in runs.stream_events(ident):
@@ -149,6 +151,7 @@ def read_report(settings: Settings, run_id: int | str) -> RunReport:
             levels_codes[(event.level.value, event.code)] += 1
             _count_change(changes, event)
             products.add(shown)
+            price_changes.add(event)
         rows = products.rows()
         sources = CatalogRepository(session).plan_sources(
             {row["connect_product_id"] for row in rows if row["connect_product_id"]}
@@ -164,6 +167,7 @@ def read_report(settings: Settings, run_id: int | str) -> RunReport:
     for row in rows:
         row["plans_from"] = sources.get(row["connect_product_id"] or "", "")
     document["products"] = rows
+    document["price_changes"] = price_changes.rows()
     return RunReport(settings, ident, document, page.shown(), total, last, changes)
 
 
@@ -223,6 +227,41 @@ _DIFF_KEYS: dict[str, str] = {
     ChangeKind.DEPENDENCY_DEACTIVATED.value: "dependencies_deactivated",
 }
 _DIFF_CODES = {key: code for code, key in _DIFF_KEYS.items()}
+
+
+_PRICE_COLUMNS = {
+    codes.MARKETPLACE_ADDED: "listed",
+    codes.MARKETPLACE_REMOVED: "unlisted",
+    codes.PRICE_CREATED: "created",
+    codes.PRICE_CHANGED: "changed",
+    codes.PRICE_REMOVED: "removed",
+    codes.PRICE_CHANGE_LIMIT: "held",
+}
+
+
+class _PriceTally:
+    """Price changes counted by product line and marketplace (the events' `subject`)."""
+
+    def __init__(self) -> None:
+        self.grouped: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def add(self, event: Event) -> None:
+        column = _PRICE_COLUMNS.get(event.code)
+        if column is None or not event.subject:
+            return
+        key = (event.connect_product_id or "", event.subject)
+        row = self.grouped.get(key)
+        if row is None:
+            row = self.grouped[key] = {
+                "connect_product_id": key[0],
+                "marketplace": key[1],
+                **dict.fromkeys(_PRICE_COLUMNS.values(), 0),
+            }
+        row[column] += 1
+
+    def rows(self) -> list[dict[str, Any]]:
+        """By product line, then marketplace."""
+        return [self.grouped[key] for key in sorted(self.grouped)]
 
 
 class _ProductTally:

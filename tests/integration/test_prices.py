@@ -111,6 +111,10 @@ def test_prices_from_a_batch_and_a_price_list_land_in_the_catalog(settings: Sett
     assert (unlisted["marketplaces"], unlisted["prices"]) == ([], {})
     assert len(events(first, "price_created")) == len(usd["rows"]) + len(eur["rows"])
     assert len(events(first, "marketplace_added")) == 2
+    assert {
+        (row["connect_product_id"], row["marketplace"], row["created"])
+        for row in first["price_changes"]
+    } == {(BATCH_PRODUCT, "MP-91111", 8), (LIST_PRODUCT, "MP-92222", 9)}
 
     again = sync(settings, full=True)
     assert not [e for e in again["events"] if e["code"].startswith(("price_", "marketplace_"))]

@@ -18,7 +18,7 @@ def write_report_workbook(
     events: Iterable[dict[str, Any]],
     path: Path,
 ) -> None:
-    """Sheets Summary, Changes, Products and Events.
+    """Sheets Summary, Changes, Products, Prices (when the run changed any) and Events.
 
     The diff's names and the events are streamed in and written out in openpyxl's
     write-only mode: memory stays bounded however many there are.
@@ -62,6 +62,15 @@ def write_report_workbook(
                 ", ".join(product["codes"]),
             ],
         )
+    if report.get("price_changes"):
+        prices = book.create_sheet("Prices")
+        columns = ["listed", "unlisted", "created", "changed", "removed", "held"]
+        append_row(prices, ["Connect product", "Marketplace", *columns])
+        for row in report["price_changes"]:
+            append_row(
+                prices,
+                [row["connect_product_id"], row["marketplace"], *(row[c] for c in columns)],
+            )
     sheet = book.create_sheet("Events")
     append_row(sheet, ["Level", "Code", "Connect product", "Connect item", "MPN", "Message"])
     for event in events:
