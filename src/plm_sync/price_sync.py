@@ -23,7 +23,6 @@ from plm_sync.connect.markets import (
     PriceVersion,
     batch_table,
     price_points,
-    price_versions,
     read_market,
 )
 from plm_sync.domain import events as codes
@@ -90,7 +89,6 @@ class PriceStage:
         self.market: MarketData | None = None
         self.market_error: str | None = None
         self.states: dict[str, dict[str, MarketState]] | None = None
-        self._versions: dict[str, tuple[PriceVersion, ...]] = {}
         self.held = held  # "PRD-… in MP-…" the price brake held (the run's tally keeps them)
 
     # -- what a run reads once -------------------------------------------------------------
@@ -124,11 +122,9 @@ class PriceStage:
     def _sources(self, product_id: str, marketplace_id: str, pricelist: str | None) -> _Sources:
         market = self.market
         batches = tuple(market.batches.get((product_id, marketplace_id), ())) if market else ()
-        if batches or pricelist is None:
+        if batches or pricelist is None or market is None:
             return _Sources(batches=batches)
-        if pricelist not in self._versions:
-            self._versions[pricelist] = tuple(price_versions(self._client(), pricelist))
-        return _Sources(versions=self._versions[pricelist])
+        return _Sources(versions=tuple(market.versions.get(pricelist, ())))
 
     def _digest(self, sources: _Sources, marketplace: Marketplace, source_hash: str) -> str:
         return content_hash(

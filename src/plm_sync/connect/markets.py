@@ -1,9 +1,9 @@
 """Marketplaces, listings and price sources from Connect, read once per run.
 
 `/marketplaces`, the `listed` `/listings`, the published `/pricing/batches` whose price list
-version is active or scheduled: three paged reads per run (per product task on the workers).
-A batch's output file and a price list's versions and points are read only for a line whose
-price sources changed.
+version is active or scheduled, and the active or scheduled `/pricing/versions`: four paged
+reads per run (per product task on the workers). A batch's output file and a version's
+points are read only for a line whose price sources changed.
 """
 
 from __future__ import annotations
@@ -164,40 +164,56 @@ class MarketData:
     listings: dict[str, dict[str, str | None]] = field(default_factory=dict)
     # (product, marketplace) -> the newest active batch and the newest scheduled one
     batches: dict[tuple[str, str], list[Batch]] = field(default_factory=dict)
+    # price list id -> its active and scheduled versions
+    versions: dict[str, list[PriceVersion]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
-def read_market(client: ConnectClient, product_ids: Sequence[str] = ()) -> MarketData:  # noqa: C901 - three listings read in turn
-    """Marketplaces, listed listings and published pricing batches (of these products)."""
+def read_market(client: ConnectClient, product_ids: Sequence[str] = ()) -> MarketData:
+    """Marketplaces, listed listings, published batches and price list versions.
+
+    With `product_ids`, only those products' listings, batches and versions.
+    """
     data = MarketData()
+    _read_marketplaces(client, data)
+    _read_listings(client, data, product_ids)
+    _read_batches(client, data, product_ids)
+    _read_versions(client, data, product_ids)
+    return data
+
+
+def _read_marketplaces(client: ConnectClient, data: MarketData) -> None:
     for row in _rows(client, "/marketplaces", []):
         marketplace = parse_marketplace(row)
         if marketplace is None:
             data.notes.append("GET /marketplaces: a row without an id or a currency was ignored")
             continue
         data.marketplaces[marketplace.id] = marketplace
-    listing_filters = [eq("status", "listed")]
+
+
+def _read_listings(client: ConnectClient, data: MarketData, product_ids: Sequence[str]) -> None:
+    filters = [eq("status", "listed")]
     if product_ids:
-        listing_filters.append(in_("product.id", product_ids))
-    for row in _rows(client, "/listings", [and_(*listing_filters)]):
+        filters.append(in_("product.id", product_ids))
+    for row in _rows(client, "/listings", [and_(*filters)]):
         if not isinstance(row, dict):
             continue
         product_id = _id(row.get("product"))
-        contract = row.get("contract") if isinstance(row.get("contract"), dict) else {}
+        contract = row.get("contract")
         marketplace_id = _id(row.get("marketplace")) or _id(
             contract.get("marketplace") if isinstance(contract, dict) else None
         )
         if product_id is None or marketplace_id is None:
             continue
         data.listings.setdefault(product_id, {})[marketplace_id] = _id(row.get("pricelist"))
-    batch_filters = [
-        eq("status", "published"),
-        in_("context.pricelist_version.status", SOURCE_STATUSES),
-    ]
+
+
+def _read_batches(client: ConnectClient, data: MarketData, product_ids: Sequence[str]) -> None:
+    filters = [eq("status", "published"), in_("context.pricelist_version.status", SOURCE_STATUSES)]
     if product_ids:
-        batch_filters.append(in_("stream.context.product.id", product_ids))
+        filters.append(in_("stream.context.product.id", product_ids))
     newest: dict[tuple[str, str, bool], Batch] = {}
-    for row in _rows(client, "/pricing/batches", [and_(*batch_filters)]):
+    for row in _rows(client, "/pricing/batches", [and_(*filters)]):
         batch = parse_batch(row)
         if batch is None:
             continue
@@ -206,20 +222,21 @@ def read_market(client: ConnectClient, product_ids: Sequence[str] = ()) -> Marke
             newest[key] = batch
     for (product_id, marketplace_id, _), batch in sorted(newest.items()):
         data.batches.setdefault((product_id, marketplace_id), []).append(batch)
-    return data
+
+
+def _read_versions(client: ConnectClient, data: MarketData, product_ids: Sequence[str]) -> None:
+    filters = [in_("status", SOURCE_STATUSES)]
+    if product_ids:
+        filters.append(in_("pricelist.product.id", product_ids))
+    for row in _rows(client, "/pricing/versions", [and_(*filters)]):
+        pricelist = _id(row.get("pricelist")) if isinstance(row, dict) else None
+        version = parse_version(row, pricelist) if pricelist else None
+        if version is not None:
+            data.versions.setdefault(version.pricelist_id, []).append(version)
 
 
 def _rows(client: ConnectClient, path: str, filters: list[Any]) -> list[Any]:
     return [row for page in client.pages(path, filters) for row in page]
-
-
-def price_versions(client: ConnectClient, pricelist_id: str) -> list[PriceVersion]:
-    """The active and scheduled versions of a price list."""
-    filters = [and_(eq("pricelist.id", pricelist_id), in_("status", SOURCE_STATUSES))]
-    found = [
-        parse_version(row, pricelist_id) for row in _rows(client, "/pricing/versions", filters)
-    ]
-    return [version for version in found if version is not None]
 
 
 def price_points(client: ConnectClient, version_id: str) -> list[dict[str, Any]]:
