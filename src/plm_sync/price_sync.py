@@ -298,7 +298,7 @@ class PriceStage:
         line_id: int,
     ) -> tuple[list[Event], bool]:
         """One marketplace's new prices: (events, whether they were settled)."""
-        files = self._files(marketplace, sources, items)
+        files = self._files(product_id, marketplace, sources, items)
         bad = [file for file in files if file.problems]
         if bad:
             return [
@@ -348,7 +348,11 @@ class PriceStage:
         return events, True
 
     def _files(
-        self, marketplace: Marketplace, sources: _Sources, items: list[prices.PricedItem]
+        self,
+        product_id: str,
+        marketplace: Marketplace,
+        sources: _Sources,
+        items: list[prices.PricedItem],
     ) -> list[PriceFile]:
         client = self._client()
         files = []
@@ -359,7 +363,7 @@ class PriceStage:
         for version in sources.versions:
             file = prices.read_price_points(
                 version.id,
-                price_points(client, version.id),
+                price_points(client, version.id, product_id),
                 items,
                 currency=version.currency or marketplace.currency,
                 effective_date=version.start_at or date.today().isoformat(),  # noqa: DTZ011

@@ -239,10 +239,11 @@ def _rows(client: ConnectClient, path: str, filters: list[Any]) -> list[Any]:
     return [row for page in client.pages(path, filters) for row in page]
 
 
-def price_points(client: ConnectClient, version_id: str) -> list[dict[str, Any]]:
-    """A version's filled points as `{"mpn", "global_id", "attributes"}`."""
+def price_points(client: ConnectClient, version_id: str, product_id: str) -> list[dict[str, Any]]:
+    """A version's points of one product's items as `{"mpn", "global_id", "attributes"}`."""
     points = []
-    for row in _rows(client, f"/pricing/versions/{version_id}/points", []):
+    filters = [eq("item.product.id", product_id)]
+    for row in _rows(client, f"/pricing/versions/{version_id}/points", filters):
         if not isinstance(row, dict):
             continue
         item = row.get("item")

@@ -75,7 +75,11 @@ def add_prices(catalog: dict[str, Any], seed: int) -> dict[str, Any]:
                     {
                         "id": f"PP-{len(points) + 1:07d}",
                         "status": "filled",
-                        "item": {"global_id": item["id"], "mpn": item["mpn"]},
+                        "item": {
+                            "global_id": item["id"],
+                            "mpn": item["mpn"],
+                            "product": {"id": pid},
+                        },
                         "attributes": {"Price": cost, "Suggested T0 Price": round(cost * 1.25, 2)},
                     }
                 )
