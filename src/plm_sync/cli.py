@@ -775,16 +775,37 @@ def report(context: _Context, run_id: str, output: str, output_file: Path | None
     show_default=True,
     help="Hours after which /health calls the catalog stale.",
 )
+@click.option(
+    "--public-metrics",
+    is_flag=True,
+    help="Leave /health and /metrics open when PLM_SYNC_SERVE_TOKEN guards the pages.",
+)
 @pass_context
-def serve(context: _Context, host: str, port: int, allow_remote: bool, max_age: float) -> None:
-    """A read-only web view of the runs, with /health for monitoring."""
+def serve(
+    context: _Context,
+    host: str,
+    port: int,
+    allow_remote: bool,
+    max_age: float,
+    public_metrics: bool,
+) -> None:
+    """Read-only web pages of the runs and the catalog, /health and /metrics.
+
+    Beyond loopback (--allow-remote) the pages need PLM_SYNC_SERVE_TOKEN (or its _FILE), asked
+    for as a bearer token or an HTTP Basic password.
+    """
     with open_database(context.settings.database_url, migrate=False):
         pass  # the database holds plm-sync's schema before the first page is asked for
     from plm_sync.web import WebServer  # noqa: PLC0415 - the web pages load with `serve`
 
     try:
         server = WebServer(
-            context.settings, host=host, port=port, allow_remote=allow_remote, max_age_hours=max_age
+            context.settings,
+            host=host,
+            port=port,
+            allow_remote=allow_remote,
+            max_age_hours=max_age,
+            public_metrics=public_metrics,
         )
     except OSError as error:
         raise UsageError(f"cannot listen on {host}:{port}: {error.strerror}") from None
@@ -804,12 +825,22 @@ def serve(context: _Context, host: str, port: int, allow_remote: bool, max_age: 
     help="Hours after which the catalog counts as stale.",
 )
 @click.option(
-    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+    "--format",
+    "output",
+    type=click.Choice(["table", "json", "prometheus"]),
+    default="table",
+    show_default=True,
+    help="prometheus: the metrics of /metrics, for a node-exporter textfile collector.",
 )
 @pass_context
 def status(context: _Context, max_age: float, output: str) -> None:
     """Is the catalog in sync? Exits 1 when the last run failed or the catalog is stale."""
     data = health(context.settings, max_age)
+    if output == "prometheus":
+        from plm_sync.metrics import metrics_text  # noqa: PLC0415 - prometheus_client on use
+
+        click.echo(metrics_text(context.settings).decode(), nl=False)
+        return  # the metrics say how things are; the collector reads them, not the exit code
     if output == "json":
         _print_json(data)
     else:

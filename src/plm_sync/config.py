@@ -85,6 +85,9 @@ class Settings:
     commerce_task_timeout: float = 1800.0  # a PLM task not done by then fails its line
     commerce_verify_tls: bool = True
     push_after_sync: bool = False  # push the lines a successful sync changed
+    # `serve`: the token its pages ask for (bearer, or HTTP Basic password); required beyond
+    # loopback
+    serve_token: str | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -92,7 +95,12 @@ class Settings:
         )
         secrets = ", ".join(
             f"{name}={_mask(getattr(self, name))!r}"
-            for name in ("connect_api_key", "commerce_oauth_key", "commerce_oauth_secret")
+            for name in (
+                "connect_api_key",
+                "commerce_oauth_key",
+                "commerce_oauth_secret",
+                "serve_token",
+            )
         )
         return f"Settings({shown}, {secrets})"
 
@@ -148,6 +156,7 @@ SECRET_FILES = {
     "connect_api_key": "PLM_SYNC_CONNECT_API_KEY_FILE",
     "commerce_oauth_key": "PLM_SYNC_COMMERCE_OAUTH_KEY_FILE",
     "commerce_oauth_secret": "PLM_SYNC_COMMERCE_OAUTH_SECRET_FILE",
+    "serve_token": "PLM_SYNC_SERVE_TOKEN_FILE",
 }
 BOOLEAN_SETTINGS = frozenset({"offers", "commerce_verify_tls", "push_after_sync"})
 

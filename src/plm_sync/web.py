@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hmac
 import io
 import json
 import re
@@ -25,6 +27,8 @@ log = structlog.get_logger(__name__)
 RUN_PAGE = re.compile(r"/runs/(\d+)(\.json)?")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 HISTORY = 30
+OPEN_PATHS = frozenset({"/health", "/metrics"})  # open with --public-metrics
+METRICS_TYPE = "text/plain; version=0.0.4"  # Prometheus' text exposition format
 MAX_CONNECTIONS = 64  # connections served at once
 REQUEST_SECONDS = 5.0  # the longest a connection may stay silent
 BUSY = (
@@ -88,7 +92,36 @@ class _Handler(BaseHTTPRequestHandler):
         self.head = True
         self.do_GET()
 
+    def _allowed(self) -> bool:
+        """Whether the request may see the page: no token set, an open path, or the token."""
+        token = self.server.token
+        if token is None:
+            return True
+        if self.server.public_metrics and urlsplit(self.path).path in OPEN_PATHS:
+            return True
+        given = self.headers.get("Authorization", "")
+        scheme, _, value = given.partition(" ")
+        offered = ""
+        if scheme.casefold() == "bearer":
+            offered = value.strip()
+        elif scheme.casefold() == "basic":
+            try:
+                offered = base64.b64decode(value.strip(), validate=True).decode().partition(":")[2]
+            except (ValueError, UnicodeDecodeError):
+                offered = ""
+        return bool(offered) and hmac.compare_digest(offered.encode(), token.encode())
+
     def do_GET(self) -> None:
+        if not self._allowed():
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="plm-sync", charset="UTF-8"')
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            body = b"plm-sync serve needs its token (PLM_SYNC_SERVE_TOKEN): bearer or password"
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if not self.head:
+                self.wfile.write(body)
+            return
         try:
             self._get()
         except UsageError as error:
@@ -110,6 +143,11 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/health":
             data = health(settings, self.server.max_age_hours)
             self._send(200 if data["ok"] else 503, json.dumps(data), "application/json")
+            return
+        if path == "/metrics":
+            from plm_sync.metrics import metrics_text  # noqa: PLC0415 - loaded on first scrape
+
+            self._send(200, metrics_text(settings).decode(), METRICS_TYPE)
             return
         if path in {"/", "/runs"}:
             runs = list_runs(settings, limit=100)
@@ -161,9 +199,18 @@ class _WebServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], settings: Settings, max_age_hours: float) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        settings: Settings,
+        max_age_hours: float,
+        *,
+        public_metrics: bool = False,
+    ) -> None:
         self.settings = settings
         self.max_age_hours = max_age_hours
+        self.token = settings.serve_token
+        self.public_metrics = public_metrics
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         super().__init__(address, _Handler)
@@ -197,13 +244,21 @@ class WebServer(BackgroundServer):
         port: int = 0,
         allow_remote: bool = False,
         max_age_hours: float = 26.0,
+        public_metrics: bool = False,
     ) -> None:
         if host not in LOOPBACK and not allow_remote:
             raise UsageError(
                 f"refusing to serve reports on {host}: they show catalog data; "
                 "pass --allow-remote to listen beyond loopback"
             )
-        super().__init__(_WebServer((host, port), settings, max_age_hours), "plm-sync-web")
+        if host not in LOOPBACK and not settings.serve_token:
+            raise UsageError(
+                f"refusing to serve reports on {host} without a token: set "
+                "PLM_SYNC_SERVE_TOKEN (or PLM_SYNC_SERVE_TOKEN_FILE); pages then ask for it as a "
+                "bearer token or HTTP Basic password"
+            )
+        server = _WebServer((host, port), settings, max_age_hours, public_metrics=public_metrics)
+        super().__init__(server, "plm-sync-web")
 
     @property
     def url(self) -> str:
