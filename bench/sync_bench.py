@@ -454,7 +454,9 @@ def bench_prices(size: int, databases: list[str], folder: Path, rounds: int = 3)
             }
             for mode, env in envs.items():
                 seconds, rss, _ = timed(command, env)
-                figures.append(Figure(size, kind, f"{mode}-full", seconds, items, rss, ""))
+                figures.append(
+                    Figure(size, kind, f"{mode}-full", seconds, items, rss, "", shape="many")
+                )
             times: dict[str, list[float]] = {mode: [] for mode in envs}
             for _ in range(rounds):
                 for mode, env in envs.items():
@@ -464,14 +466,32 @@ def bench_prices(size: int, databases: list[str], folder: Path, rounds: int = 3)
             for mode, values in times.items():
                 median = sorted(values)[len(values) // 2]
                 figures.append(
-                    Figure(size, kind, f"{mode}-nochange", median, items, rss, f"{rounds} rounds")
+                    Figure(
+                        size,
+                        kind,
+                        f"{mode}-nochange",
+                        median,
+                        items,
+                        rss,
+                        f"{rounds} rounds",
+                        shape="many",
+                    )
                 )
             ratio = (
                 sorted(times["prices-on"])[rounds // 2] / sorted(times["prices-off"])[rounds // 2]
             )
             writes = counts["created"] + counts["updated"] + counts["deactivated"]
             figures.append(
-                Figure(size, kind, "prices-nochange-ratio", ratio, items, 0.0, f"{writes} writes")
+                Figure(
+                    size,
+                    kind,
+                    "prices-nochange-ratio",
+                    ratio,
+                    items,
+                    0.0,
+                    f"{writes} writes",
+                    shape="many",
+                )
             )
     return figures
 
