@@ -11,6 +11,7 @@ from celery import Task, chord
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from plm_sync.alerts import check_schedule
 from plm_sync.config import Settings, load_settings
 from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import PlmSyncError, RunConflictError
@@ -228,6 +229,12 @@ def close_push_task(
 def sweep_stale_runs(self: PlmSyncTask) -> list[int]:
     """Mark failed the runs whose heartbeat went stale (killed workers, lost tasks)."""
     return sweep_runs(self.settings)
+
+
+@app.task(name="plm_sync.check_schedule", bind=True, base=PlmSyncTask)
+def check_schedule_task(self: PlmSyncTask) -> bool:
+    """Tell PLM_SYNC_NOTIFY once when no scheduled sync succeeded for PLM_SYNC_STALE_AFTER."""
+    return check_schedule(self.settings)
 
 
 @app.task(name="plm_sync.prune_runs", bind=True, base=PlmSyncTask)

@@ -1,4 +1,4 @@
-"""The beat schedule, from settings: incremental and full syncs, sweeps, prunes of old runs."""
+"""The beat schedule, from settings: syncs, sweeps, the quiet-schedule check, prunes."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from plm_sync.config import Settings
 from plm_sync.errors import UsageError
 
 SWEEP_EVERY = timedelta(minutes=5)
+CHECK_EVERY = timedelta(minutes=15)
 CRON_FIELDS = 5
 
 
@@ -53,6 +54,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         "plm-sync-sweep-stale-runs": {
             "task": "plm_sync.sweep_stale_runs",
             "schedule": SWEEP_EVERY,
+        },
+        # tells PLM_SYNC_NOTIFY once when no scheduled sync succeeded for PLM_SYNC_STALE_AFTER
+        "plm-sync-check-schedule": {
+            "task": "plm_sync.check_schedule",
+            "schedule": CHECK_EVERY,
         },
     }
     if settings.retention_days is not None:  # off unless PLM_SYNC_RETENTION_DAYS is set

@@ -480,6 +480,38 @@ def push(
     sys.exit(outcome.exit_code)
 
 
+@cli.group()
+def notify() -> None:
+    """Alerts to people (PLM_SYNC_NOTIFY: Apprise URLs for Slack, Teams, e-mail, webhooks)."""
+
+
+@notify.command("test")
+@pass_context
+def notify_test(context: _Context) -> None:
+    """Send a test message to every PLM_SYNC_NOTIFY target."""
+    from plm_sync.notify import Message, scheme_of, send, targets  # noqa: PLC0415 - on use
+
+    urls = targets(context.settings.notify)
+    if not urls:
+        raise UsageError(
+            "PLM_SYNC_NOTIFY is not set: give one or more Apprise URLs separated by spaces, "
+            "e.g. slack://…, msteams://…, mailto://…, json://host/path"
+        )
+    schemes = ", ".join(sorted({scheme_of(url) for url in urls}))
+    message = Message(
+        "plm-sync: test message",
+        "A test message from plm-sync: alerts come here when a run fails, ends with errors, a "
+        "brake holds lines, a push fails or the scheduled sync goes quiet.",
+        "info",
+    )
+    if not send(urls, message):
+        raise PlmSyncError(
+            f"not every target took the test message ({schemes}); the log says which "
+            "(URLs are never shown: they hold tokens)"
+        )
+    click.echo(f"test message sent to {len(urls)} target(s): {schemes}")
+
+
 @cli.command("prices")
 @click.argument("product_id")
 @click.option("--marketplace", help="Only this Connect marketplace (MP-…).")

@@ -88,6 +88,11 @@ class Settings:
     # `serve`: the token its pages ask for (bearer, or HTTP Basic password); required beyond
     # loopback
     serve_token: str | None = field(default=None, repr=False)
+    # alerts: Apprise URLs (space separated), told when a run needs a person; the scheduled
+    # sync counts as stale after `stale_after` seconds without a success; links use public_url
+    notify: str | None = field(default=None, repr=False)
+    stale_after: float = 7200.0
+    public_url: str | None = None
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -100,6 +105,7 @@ class Settings:
                 "commerce_oauth_key",
                 "commerce_oauth_secret",
                 "serve_token",
+                "notify",
             )
         )
         return f"Settings({shown}, {secrets})"
@@ -281,7 +287,7 @@ _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "
 def _convert(name: str, raw: str) -> Any:  # noqa: ANN401 - depends on the field
     if name == "mappings":
         return Path(raw)
-    if name in {"queued_run_timeout", "commerce_task_timeout"}:
+    if name in {"queued_run_timeout", "commerce_task_timeout", "stale_after"}:
         return parse_duration(raw, ENV_PREFIX + name.upper())
     if name in BOOLEAN_SETTINGS:
         if raw.strip().casefold() not in _BOOLEANS:

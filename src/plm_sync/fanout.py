@@ -79,7 +79,7 @@ def plan_run(
     took it): there is nothing to do. A failure to list closes the run failed.
     """
     with given_or_opened(settings.database_url, factory) as database:
-        runlog = RunLog.resume(database, run_id)
+        runlog = RunLog.resume(database, run_id, settings=settings)
         with runlog.bound():
             if not runlog.take(owner):
                 return None
@@ -116,7 +116,7 @@ def sync_product(
     catalog. A cancelled run's remaining product tasks do nothing.
     """
     with given_or_opened(settings.database_url, factory) as database:
-        runlog = RunLog.resume(database, run_id)
+        runlog = RunLog.resume(database, run_id, settings=settings)
         with runlog.bound():
             run = _sync_run(settings, request, runlog)
             if offer_rows is not None:  # the planning task read the run's offers
@@ -143,7 +143,7 @@ def close_run(
 ) -> RunOutcome:
     """Add up the product tasks, judge the brake, reconcile, close; the cursor moves on success."""
     with given_or_opened(settings.database_url, factory) as database:
-        runlog = RunLog.resume(database, run_id)
+        runlog = RunLog.resume(database, run_id, settings=settings)
         with runlog.bound():
             run = _sync_run(settings, request, runlog)
             for tally in tallies:

@@ -482,7 +482,7 @@ def push_lines(
     try:
         run_id = open_push(settings, request)
         with open_database(settings.database_url) as factory:
-            runlog = RunLog.resume(factory, run_id)
+            runlog = RunLog.resume(factory, run_id, settings=settings)
             with runlog.bound():
                 return _run(settings, request, runlog, client)
     finally:
@@ -550,7 +550,7 @@ def plan_push(
     A refusal of the credentials or a missing service closes the run failed.
     """
     with given_or_opened(settings.database_url, factory) as database:
-        runlog = RunLog.resume(database, run_id)
+        runlog = RunLog.resume(database, run_id, settings=settings)
         with runlog.bound():
             if not runlog.take(owner):
                 return None
@@ -581,7 +581,7 @@ def push_line(
     current content; its events replace those of the earlier attempt.
     """
     with given_or_opened(settings.database_url, factory) as database:
-        runlog = RunLog.resume(database, run_id)
+        runlog = RunLog.resume(database, run_id, settings=settings)
         with runlog.bound():
             if runlog.cancel_requested():
                 return PushTally().as_dict()
@@ -605,7 +605,7 @@ def close_push(
 ) -> RunOutcome:
     """Add up the line tasks and close the push run."""
     with given_or_opened(settings.database_url, factory) as database:
-        runlog = RunLog.resume(database, run_id)
+        runlog = RunLog.resume(database, run_id, settings=settings)
         with runlog.bound():
             tally = PushTally()
             for part in tallies:

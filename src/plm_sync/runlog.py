@@ -24,8 +24,9 @@ from plm_sync.config import Settings
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import EXIT_ITEM_ERRORS, EXIT_OK, EXIT_RUN_FAILED
+from plm_sync.notify import ERRORS_SHOWN, run_message, run_needs_a_person, send, targets
 from plm_sync.store.database import open_database, unit_of_work
-from plm_sync.store.runs import RunRepository, RunStart
+from plm_sync.store.runs import RunRepository, RunStart, run_json
 
 log = structlog.get_logger(__name__)
 
@@ -66,8 +67,10 @@ class RunLog:
         cursor_before: str | None = None,
         deactivation_limit: int | None = None,
         clock: Callable[[], datetime] = utcnow,
+        settings: Settings | None = None,
     ) -> None:
         self.factory = factory
+        self.settings = settings  # PLM_SYNC_NOTIFY is told when the run needs a person
         self.run_id = run_id
         self.cursor_before = cursor_before
         self.deactivation_limit = deactivation_limit  # None: the brake is lifted
@@ -112,6 +115,7 @@ class RunLog:
                 cursor_before=run.cursor_before,
                 deactivation_limit=limit,
                 clock=clock,
+                settings=settings,
             )
         log.info(
             "run_started" if not start.queued else "run_queued",
@@ -128,6 +132,7 @@ class RunLog:
         run_id: int,
         *,
         clock: Callable[[], datetime] = utcnow,
+        settings: Settings | None = None,
     ) -> RunLog:
         """A run opened elsewhere (another task, another process), as it was opened."""
         with unit_of_work(factory) as session:
@@ -138,6 +143,7 @@ class RunLog:
                 cursor_before=run.cursor_before,
                 deactivation_limit=run.deactivation_limit,
                 clock=clock,
+                settings=settings,
             )
 
     @contextmanager
@@ -232,7 +238,23 @@ class RunLog:
             elif cursor_after and cursor_after != self.cursor_before:
                 runs.set_cursor(cursor_after, self.run_id, now)
         log.info("run_finished", run_id=self.run_id, status=str(status), **fields)
+        if closed:
+            self._notify()
         return RunOutcome(self.run_id, status, exit_code_of(status))
+
+    def _notify(self) -> None:
+        """Tell PLM_SYNC_NOTIFY about a run that needs a person (never fails the run)."""
+        settings = self.settings
+        urls = targets(settings.notify) if settings is not None else []
+        if settings is None or not urls:
+            return
+        with unit_of_work(self.factory) as session:
+            runs = RunRepository(session)
+            run = run_json(runs.get(self.run_id))
+            if not run_needs_a_person(run):
+                return
+            errors = [event.as_dict() for event in runs.first_errors(self.run_id, ERRORS_SHOWN)]
+        send(urls, run_message(run, errors, settings.public_url))
 
 
 def _sweep(runs: RunRepository, settings: Settings, now: datetime) -> list[int]:

@@ -258,6 +258,27 @@ class RunRepository:
         )
         return self.add_events(run_id, events)
 
+    def first_errors(self, run_id: int, limit: int) -> list[Event]:
+        """A run's first error events, in recorded order."""
+        query = (
+            select(RunEvent)
+            .where(RunEvent.run_id == run_id, RunEvent.level == Level.ERROR.value)
+            .order_by(RunEvent.id)
+            .limit(limit)
+        )
+        return [
+            Event(
+                Level(row.level),
+                row.code,
+                row.message,
+                row.connect_product_id,
+                row.connect_item_id,
+                row.mpn,
+                row.subject,
+            )
+            for row in self.session.scalars(query)
+        ]
+
     def cursor(self) -> str | None:
         """The incremental cursor (`events.updated.at` of the newest product synced)."""
         state = self.session.get(SyncState, CURSOR)

@@ -1,0 +1,67 @@
+"""The scheduled sync gone quiet: told once to PLM_SYNC_NOTIFY (a beat task asks every 15 min).
+
+No scheduled sync has succeeded for `PLM_SYNC_STALE_AFTER` (2 h): the message is sent once
+per quiet spell (the last success it was about is remembered in `sync_state`), and again only
+after a success and a new spell.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from plm_sync.config import Settings
+from plm_sync.domain.runs import RunStatus
+from plm_sync.notify import Message, send, targets
+from plm_sync.runlog import utcnow
+from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.models import Run, SyncState
+
+STATE = "stale_alert_for"  # the last scheduled success the alert was about ("none": never)
+SUCCESS = [str(RunStatus.SUCCEEDED), str(RunStatus.SUCCEEDED_WITH_ERRORS)]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def check_schedule(settings: Settings, now: datetime | None = None) -> bool:
+    """Send the quiet-schedule alert when it is due; True when one was sent."""
+    urls = targets(settings.notify)
+    if not urls:
+        return False
+    now = now or utcnow()
+    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+        last = session.scalar(
+            select(func.max(Run.finished_at)).where(
+                Run.trigger == "schedule", Run.status.in_(SUCCESS), Run.dry_run.is_(False)
+            )
+        )
+        since = last or session.scalar(
+            select(func.min(Run.started_at)).where(Run.trigger == "schedule")
+        )
+        if since is None or now - _aware(since) <= timedelta(seconds=settings.stale_after):
+            return False
+        about = _aware(last).isoformat() if last else "none"
+        state = session.get(SyncState, STATE)
+        if state is not None and state.value == about:
+            return False  # told already about this quiet spell
+        if state is None:
+            session.add(SyncState(name=STATE, value=about, updated_at=now))
+        else:
+            state.value, state.updated_at = about, now
+    hours = (now - _aware(since)).total_seconds() / 3600
+    body = (
+        f"No scheduled sync has succeeded for {hours:.1f} h (PLM_SYNC_STALE_AFTER="
+        f"{settings.stale_after:g} s); "
+        + (f"the last one finished at {about}." if last else "none has ever succeeded.")
+        + " Check that beat and the workers run (`plm-sync doctor`), and the latest runs "
+        + (
+            f"at {settings.public_url.rstrip('/')}/runs."
+            if settings.public_url
+            else "(`plm-sync runs`)."
+        )
+    )
+    send(urls, Message("plm-sync: the scheduled sync has gone quiet", body, "warning"))
+    return True
