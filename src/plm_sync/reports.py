@@ -16,6 +16,7 @@ from plm_sync.domain import events as codes
 from plm_sync.domain.changes import ChangeKind
 from plm_sync.domain.events import Event
 from plm_sync.domain.runs import RunStatus
+from plm_sync.store.browse import BrowseRepository
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.runs import RunRepository, run_json
@@ -301,6 +302,52 @@ class _ProductTally:
         for row in rows:
             row["codes"] = sorted(row["codes"])
         return rows
+
+
+LINE_HISTORY_CODES = (
+    *(kind.value for kind in ChangeKind),
+    codes.PRODUCT_LINE_DEACTIVATED,
+    codes.MARKETPLACE_ADDED,
+    codes.MARKETPLACE_REMOVED,
+    codes.PRICE_CREATED,
+    codes.PRICE_CHANGED,
+    codes.PRICE_REMOVED,
+    codes.PRICE_CHANGE_LIMIT,
+    codes.DEACTIVATION_LIMIT,
+    codes.OVERRIDE_SET,
+    codes.OVERRIDE_CLEARED,
+)
+BROWSE_PAGE = 100  # product lines per catalog page
+
+
+def browse_lines(settings: Settings, search: str = "", page: int = 1) -> dict[str, Any]:
+    """A page of the catalog browser: matching lines with their counts, and how many match."""
+    with (
+        open_database(settings.database_url, migrate=False) as factory,
+        unit_of_work(factory, commit=False) as session,
+    ):
+        page = max(page, 1)
+        total, rows = BrowseRepository(session).lines(search, (page - 1) * BROWSE_PAGE, BROWSE_PAGE)
+    return {
+        "search": search,
+        "page": page,
+        "pages": max(1, -(-total // BROWSE_PAGE)),
+        "total": total,
+        "lines": rows,
+    }
+
+
+def line_page(settings: Settings, product_id: str) -> dict[str, Any] | None:
+    """One product line as stored (catalog JSON) with its history of changes; None: no line."""
+    with (
+        open_database(settings.database_url, migrate=False) as factory,
+        unit_of_work(factory, commit=False) as session,
+    ):
+        found = CatalogRepository(session).catalog((product_id,))["product_lines"]
+        if not found:
+            return None
+        history = BrowseRepository(session).history(product_id, LINE_HISTORY_CODES)
+    return {"line": found[0], "history": history}
 
 
 def health(settings: Settings, max_age_hours: float) -> dict[str, Any]:

@@ -12,19 +12,26 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import structlog
 
 from plm_sync.config import Settings
 from plm_sync.errors import UsageError
-from plm_sync.reports import health, list_runs, read_report
+from plm_sync.reports import browse_lines, health, line_page, list_runs, read_report
 from plm_sync.serving import BackgroundServer
 from plm_sync.streamed_json import write_json
-from plm_sync.views.html import SCRIPT_HASH, render_report, render_runs
+from plm_sync.views.html import (
+    SCRIPT_HASH,
+    render_catalog,
+    render_line,
+    render_report,
+    render_runs,
+)
 
 log = structlog.get_logger(__name__)
 RUN_PAGE = re.compile(r"/runs/(\d+)(\.json)?")
+LINE_PAGE = re.compile(r"/catalog/(PRD-[0-9-]{1,60})")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 HISTORY = 30
 OPEN_PATHS = frozenset({"/health", "/metrics"})  # open with --public-metrics
@@ -152,6 +159,24 @@ class _Handler(BaseHTTPRequestHandler):
         if path in {"/", "/runs"}:
             runs = list_runs(settings, limit=100)
             self._send(200, render_runs(runs, lambda ident: f"/runs/{ident}"), "text/html")
+            return
+        if path == "/catalog":
+            query = parse_qs(urlsplit(self.path).query)
+            search = (query.get("q") or [""])[0][:200]
+            try:
+                number = int((query.get("page") or ["1"])[0])
+            except ValueError:
+                number = 1
+            found = browse_lines(settings, search, max(1, min(number, 1_000_000)))
+            self._send(200, render_catalog(found), "text/html")
+            return
+        line = LINE_PAGE.fullmatch(path)
+        if line:
+            shown = line_page(settings, unquote(line.group(1)))
+            if shown is None:
+                self._send(404, f"no stored product line {line.group(1)[:64]}", "text/plain")
+            else:
+                self._send(200, render_line(shown), "text/html")
             return
         match = RUN_PAGE.fullmatch(path)
         if match:

@@ -29,6 +29,7 @@ from plm_sync.store.models import ServicePlan
 from plm_sync.web import WebServer
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, start_sandbox
+from tests.integration.test_reports import browse, chromium
 
 pytestmark = pytest.mark.integration
 SAMPLE = json.loads(SAMPLE_CATALOG.read_text(encoding="utf-8"))
@@ -222,3 +223,46 @@ def test_serve_beyond_loopback_needs_its_token(settings: Settings) -> None:
         assert requests.get(public.url + "/runs", timeout=10).status_code == 401
     finally:
         public.stop()
+
+
+@pytest.mark.e2e
+def test_a_person_browses_the_catalog_in_a_real_browser(settings: Settings, tmp_path: Any) -> None:
+    browser = chromium()
+    run_sync(settings, SyncRequest(full=True))
+    server = WebServer(settings, port=0).start()
+    try:
+        listing = browse(browser, f"{server.url}/catalog", tmp_path / "c1", "--dump-dom")
+        assert "<title>plm-sync catalog</title>" in listing
+        assert 'href="/catalog/PRD-900-100-200"' in listing
+        found = browse(
+            browser, f"{server.url}/catalog?q=cfq7ttc0lh18", tmp_path / "c2", "--dump-dom"
+        )
+        assert "PRD-900-100-200" in found
+        assert "PRD-221-000-000" not in found
+        page = browse(
+            browser, f"{server.url}/catalog/PRD-900-100-200", tmp_path / "c3", "--dump-dom"
+        )
+        assert "Business Basic (NCE COM MTH)" in page  # a plan
+        assert "CFQ7TTC0LH18:0001_P1Y:Monthly" in page  # a period's flat MPN
+        assert "CFQ7TTC0LHSF:0001" in page  # a rate of another resource in the plan
+        assert page.count('class="switch"') == 6  # the switch graph's arrows
+        assert 'marker-end="url(#arrow)"' in page
+        assert 'id="prices-MP-92222"' in page
+        assert "266.76" in page
+        assert 'href="/runs/1"' in page  # history links to the run's report
+        addons = browse(
+            browser, f"{server.url}/catalog/PRD-300-000-600", tmp_path / "c4", "--dump-dom"
+        )
+        assert "add-on" in addons
+        artifacts = ROOT / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        shot = artifacts / "catalog-line.png"
+        browse(
+            browser,
+            f"{server.url}/catalog/PRD-900-100-200",
+            tmp_path / "c5",
+            f"--screenshot={shot}",
+        )
+        assert shot.stat().st_size > 10_000
+    finally:
+        server.stop()

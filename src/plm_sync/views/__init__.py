@@ -21,11 +21,11 @@ CHANGE_ROWS = (
 )
 
 
-def when(moment: str | None) -> str:
+def when(moment: str | datetime | None) -> str:
     """An ISO timestamp as people read it: `2026-11-30 08:02:24 UTC` (no microseconds)."""
     if not moment:
         return ""
-    parsed = datetime.fromisoformat(moment)
+    parsed = moment if isinstance(moment, datetime) else datetime.fromisoformat(moment)
     parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 

@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from plm_sync.views import CHANGE_ROWS, PAGE_EVENTS, PageEvents, when
+from plm_sync.views.graph import switch_graph
 
 CHART_HEIGHT = 120
 BAR_WIDTH = 18
@@ -47,11 +48,18 @@ SCRIPT_HASH = "sha256-" + base64.b64encode(
 ).decode("ascii")
 
 
+CHART_RUNS = 50  # the newest runs a chart shows
+
+
 def chart(history: list[dict[str, Any]]) -> dict[str, Any]:
-    """Bars of run durations with dots for error counts, oldest run first (inline SVG)."""
-    runs = list(reversed(history))
+    """Bars of run durations, dots for error counts, a line of items read; failed runs marked.
+
+    The newest CHART_RUNS runs, oldest first (inline SVG).
+    """
+    runs = list(reversed(history[:CHART_RUNS]))
     longest = max((run["seconds"] or 0 for run in runs), default=0) or 1
     most_errors = max((run["counts"]["errors"] for run in runs), default=0) or 1
+    most_items = max((run["counts"]["items"] for run in runs), default=0) or 1
     bars = []
     for index, run in enumerate(runs):
         seconds = run["seconds"] or 0
@@ -70,12 +78,17 @@ def chart(history: list[dict[str, Any]]) -> dict[str, Any]:
                 + CHART_HEIGHT
                 - round(run["counts"]["errors"] / most_errors * CHART_HEIGHT),
                 "colour": STATUS_COLOURS.get(run["status"], "#5f6368"),
+                "failed": run["status"] == "failed",
+                "items": run["counts"]["items"],
+                "iy": 30 + CHART_HEIGHT - round(run["counts"]["items"] / most_items * CHART_HEIGHT),
             }
         )
+    items_line = " ".join(f"{bar['x'] + BAR_WIDTH / 2},{bar['iy']}" for bar in bars)
     return {
         "width": max(len(runs) * (BAR_WIDTH + BAR_GAP), 200),
         "height": CHART_HEIGHT + 30,
         "bars": bars,
+        "items_line": items_line,
     }
 
 
@@ -90,6 +103,26 @@ def render_runs(runs: list[dict[str, Any]], link: Callable[[int], str], root: st
         history=runs,
         chart=chart(runs),
         link=link,
+        root=root,
+        generated=_generated(),
+    )
+
+
+def render_catalog(found: dict[str, Any], root: str = "/") -> str:
+    """The catalog browser: product lines, searchable by product id, name and MPN."""
+    return _environment.get_template("catalog.html").render(
+        found=found, root=root, generated=_generated()
+    )
+
+
+def render_line(page: dict[str, Any], root: str = "/") -> str:
+    """One product line as PLM will have it, with its prices, switch graph and history."""
+    line = page["line"]
+    plans = [plan["name"] for plan in line["service_plans"]]
+    return _environment.get_template("line.html").render(
+        line=line,
+        history=page["history"],
+        graph=switch_graph(plans, line["plan_switches"]),
         root=root,
         generated=_generated(),
     )
