@@ -5,6 +5,6 @@ COPY pyproject.toml README.md LICENSE ./
 COPY src ./src
 COPY tasks ./tasks
 COPY mappings ./mappings
-RUN pip install --no-cache-dir . && useradd --create-home plm
+RUN pip install --no-cache-dir '.[notify,flower]' && useradd --create-home plm
 USER plm
 ENV PLM_SYNC_MAPPINGS=/app/mappings

@@ -41,6 +41,8 @@ def test_compose_has_the_stack() -> None:
         "beat",
         "sandbox",
         "commerce",
+        "web",
+        "flower",
     }
     assert services["migrate"]["command"] == ["plm-sync", "migrate"]
     assert services["beat"]["deploy"]["replicas"] == 1
@@ -54,9 +56,22 @@ def test_compose_runs_the_procfile_commands() -> None:
 
 def test_procfile_has_worker_and_beat_of_the_tasks_app() -> None:
     entries = procfile()
-    assert set(entries) == {"worker", "beat"}
+    assert set(entries) == {"worker", "beat", "web", "flower"}
     assert entries["worker"][:4] == ["celery", "-A", "tasks.app", "worker"]
     assert entries["beat"][:4] == ["celery", "-A", "tasks.app", "beat"]
+    assert entries["flower"][:4] == ["celery", "-A", "tasks.app", "flower"]
+    assert entries["web"][:2] == ["plm-sync", "serve"]
+
+
+def test_the_web_service_serves_beyond_loopback_with_a_token() -> None:
+    data = compose()
+    web = data["services"]["web"]
+    assert "--allow-remote" in web["command"]
+    assert set(web["environment"]) <= SETTING_NAMES
+    assert web["environment"]["PLM_SYNC_SERVE_TOKEN_FILE"] == "/run/secrets/serve_token"
+    assert (ROOT / data["secrets"]["serve_token"]["file"]).read_text(encoding="utf-8").strip()
+    assert all(port.startswith("127.0.0.1:") for port in web["ports"])
+    assert all(port.startswith("127.0.0.1:") for port in data["services"]["flower"]["ports"])
 
 
 def test_every_environment_name_is_a_setting() -> None:
