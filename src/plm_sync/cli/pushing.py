@@ -1,0 +1,61 @@
+"""`push`: product lines into Commerce PLM."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from plm_sync.cli.app import (
+    COMMERCE_HELP,
+    _Context,
+    cli,
+    pass_context,
+)
+from plm_sync.cli.output import (
+    _show_run,
+)
+from plm_sync.sync_request import check_product_id
+
+
+@cli.command(epilog=COMMERCE_HELP)
+@click.argument("product_ids", nargs=-1)
+@click.option(
+    "--changed", is_flag=True, help="Push every line whose catalog differs from its last push."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Parse in PLM and show what would change; apply nothing."
+)
+@click.option(
+    "--upgrade-product",
+    is_flag=True,
+    help="Upgrade a product PLM has an update of before pushing its line.",
+)
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@pass_context
+def push(
+    context: _Context,
+    product_ids: tuple[str, ...],
+    changed: bool,
+    dry_run: bool,
+    upgrade_product: bool,
+    output: str,
+) -> None:
+    """Deliver product lines into Commerce PLM (parseConfig, applyConfig, the PLM task).
+
+    One run (trigger `push`); a line whose catalog is as it was last pushed sends nothing;
+    a line the last sync left in error or held is not pushed. Exit 0, 3 (some lines failed),
+    1 (the run failed) or 2 (settings, credentials).
+    """
+    from plm_sync.push import PushRequest, push_lines  # noqa: PLC0415 - Commerce code on use
+
+    for product_id in product_ids:
+        check_product_id(product_id)
+    request = PushRequest(
+        product_ids, changed=changed, dry_run=dry_run, upgrade_product=upgrade_product
+    )
+    outcome = push_lines(context.settings, request)
+    _show_run(context.settings, outcome.run_id, output)
+    sys.exit(outcome.exit_code)

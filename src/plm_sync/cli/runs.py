@@ -1,0 +1,199 @@
+"""`runs`, `report` and `status`: the run log and how the catalog stands."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from plm_sync.cli.app import (
+    _console,
+    _Context,
+    _print_json,
+    _print_json_streamed,
+    _SafeTable,
+    cli,
+    pass_context,
+)
+from plm_sync.cli.output import (
+    _print_report,
+)
+from plm_sync.config import parse_duration
+from plm_sync.domain.runs import RunStatus
+from plm_sync.errors import UsageError
+from plm_sync.reports import health, list_runs, read_report
+from plm_sync.runlog import cancel_run, prune_runs
+from plm_sync.store.runs import COUNT_FIELDS
+from plm_sync.views import when
+
+
+def _since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--since {value!r} is not a date like 2026-11-01") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--status", type=click.Choice([status.value for status in RunStatus]))
+@click.option("--since", help="Only runs started on or after this date (ISO 8601).")
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.pass_context
+def runs(
+    ctx: click.Context, limit: int, status: str | None, since: str | None, output: str
+) -> None:
+    """Recent runs, newest first; `runs cancel` and `runs prune` act on them."""
+    if ctx.invoked_subcommand is not None:
+        return
+    context = ctx.find_object(_Context)
+    assert context is not None  # noqa: S101 - set by the group callback
+    rows = list_runs(context.settings, limit, status, _since(since))
+    if output == "json":
+        _print_json(rows)
+        return
+    table = _SafeTable(title="runs")
+    for column in ("id", "trigger", "scope", "status", "started", *COUNT_FIELDS, "retries"):
+        table.add_column(column)
+    for row in rows:
+        counts = row["counts"]
+        table.add_row(
+            str(row["id"]),
+            row["trigger"],
+            row["scope"],
+            row["status"] + (" (dry run)" if row["dry_run"] else ""),
+            when(row["started_at"]),
+            *(str(counts[name]) for name in COUNT_FIELDS),
+            str(row["retries"]),
+        )
+    _console().print(table)
+
+
+@runs.command("cancel")
+@click.argument("run_id")
+@pass_context
+def runs_cancel(context: _Context, run_id: str) -> None:
+    """Cancel a queued run now, or a running one at its next product line (status `cancelled`).
+
+    Product lines written before stay whole; nothing is half-written and the cursor does not
+    move.
+    """
+    status = cancel_run(context.settings, run_id)
+    if status == RunStatus.CANCELLED:
+        click.echo(f"run {run_id} cancelled")
+    else:
+        click.echo(
+            f"run {run_id} is asked to stop: it ends `cancelled` after the product line it is "
+            f"writing; `plm-sync report {run_id}` shows it"
+        )
+
+
+@runs.command("prune")
+@click.option(
+    "--older-than",
+    required=True,
+    help="Age of the runs to drop, e.g. 90d, 12h, 2w (the latest successful run stays).",
+)
+@pass_context
+def runs_prune(context: _Context, older_than: str) -> None:
+    """Delete old runs and their events (never the latest successful run, nor open runs)."""
+    seconds = parse_duration(older_than, "--older-than")
+    pruned = prune_runs(context.settings, timedelta(seconds=seconds))
+    click.echo(f"pruned {len(pruned)} run(s) finished more than {older_than} ago")
+
+
+@cli.command()
+@click.argument("run_id")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "json", "html", "xlsx"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="For html/xlsx (default: plm_sync_run_<id>.<format>).",
+)
+@pass_context
+def report(context: _Context, run_id: str, output: str, output_file: Path | None) -> None:
+    """One run's status, counts, changes and events (RUN_ID or `latest`)."""
+    data = read_report(context.settings, run_id)
+    if output == "json":
+        with data.opened():
+            _print_json_streamed(data.streamed())
+    elif output == "table":
+        _print_report(data)
+    else:
+        path = output_file or Path(f"plm_sync_run_{data.run_id}.{output}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)  # as `ppr export -o` does
+            if output == "html":
+                from plm_sync.views.html import render_report  # noqa: PLC0415 - Jinja2 on use
+
+                history = list_runs(context.settings, limit=30)
+                page = render_report(
+                    data.document, data.shown, data.total, data.changes, history=history, root=None
+                )
+                path.write_text(page, encoding="utf-8")
+            else:
+                from plm_sync.views.workbook import (  # noqa: PLC0415 - openpyxl on use
+                    write_report_workbook,
+                )
+
+                with data.opened():
+                    write_report_workbook(data.document, data.diff(), data.events(), path)
+        except OSError as error:
+            raise UsageError(f"{path}: cannot write: {error.strerror}") from None
+        click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.option(
+    "--max-age",
+    type=float,
+    default=26.0,
+    show_default=True,
+    help="Hours after which the catalog counts as stale.",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "json", "prometheus"]),
+    default="table",
+    show_default=True,
+    help="prometheus: the metrics of /metrics, for a node-exporter textfile collector.",
+)
+@pass_context
+def status(context: _Context, max_age: float, output: str) -> None:
+    """Is the catalog in sync? Exits 1 when the last run failed or the catalog is stale."""
+    data = health(context.settings, max_age)
+    if output == "prometheus":
+        from plm_sync.metrics import metrics_text  # noqa: PLC0415 - prometheus_client on use
+
+        click.echo(metrics_text(context.settings).decode(), nl=False)
+        return  # the metrics say how things are; the collector reads them, not the exit code
+    if output == "json":
+        _print_json(data)
+    else:
+        last = data["last_scheduled_run"] or data["last_run"]
+        click.echo("OK" if data["ok"] else "PROBLEM: " + "; ".join(data["problems"]))
+        if last:
+            click.echo(
+                f"last {last['trigger']} run: {last['id']} {last['status']} "
+                f"(finished {last['finished_at']})"
+            )
+        if data["age_seconds"] is not None:
+            click.echo(f"catalog age: {data['age_seconds'] / 3600:.1f} h")
+        if data["running"]:
+            click.echo(f"running now: run {data['running']['id']} ({data['running']['scope']})")
+    sys.exit(0 if data["ok"] else 1)

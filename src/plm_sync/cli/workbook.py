@@ -1,0 +1,55 @@
+"""`ppr export` and `ppr import`: the PLM workbook."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from plm_sync.cli.app import (
+    _Context,
+    cli,
+    pass_context,
+)
+from plm_sync.cli.output import (
+    _show_run,
+)
+
+
+@cli.group()
+def ppr() -> None:
+    """The PLM plan workbook: export a product line, import an operator's edits."""
+
+
+@ppr.command("export")
+@click.argument("product_id")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Default: PPR_<product>_v<n>_<timestamp>.xlsx here.",
+)
+@pass_context
+def ppr_export(context: _Context, product_id: str, output: Path | None) -> None:
+    """Write the stored product line as a PLM workbook."""
+    from plm_sync.workbooks import export_ppr  # noqa: PLC0415 - openpyxl on use
+
+    path = export_ppr(context.settings, product_id, output)
+    click.echo(f"wrote {path}")
+
+
+@ppr.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Validate and report, change nothing.")
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@pass_context
+def ppr_import(context: _Context, file: Path, dry_run: bool, output: str) -> None:
+    """Validate an edited workbook and keep its edits as operator overrides."""
+    from plm_sync.workbooks import import_ppr  # noqa: PLC0415 - openpyxl on use
+
+    outcome = import_ppr(context.settings, file, dry_run=dry_run)
+    _show_run(context.settings, outcome.run_id, output)
+    sys.exit(outcome.exit_code)
