@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from kombu.exceptions import OperationalError as KombuOperationalError
 
+from plm_sync.cli.app import ALLOW_DEACTIVATIONS, ALLOW_PRICE_CHANGES
 from plm_sync.config import Settings, load_settings
 from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import UsageError
@@ -16,17 +17,6 @@ from plm_sync.runlog import RunLog
 from plm_sync.store.database import open_database
 from plm_sync.sync_request import SyncRequest, check_product_id
 from tasks.doctor import PING_SECONDS
-
-ALLOW_DEACTIVATIONS = click.option(
-    "--allow-deactivations",
-    is_flag=True,
-    help="Lift the deactivation brake (PLM_SYNC_DEACTIVATION_LIMIT) for this one run.",
-)
-ALLOW_PRICE_CHANGES = click.option(
-    "--allow-price-changes",
-    is_flag=True,
-    help="Lift the price-change brake (PLM_SYNC_PRICE_CHANGE_LIMIT) for this one run.",
-)
 
 
 def _settings() -> Settings:

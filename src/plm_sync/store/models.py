@@ -398,7 +398,24 @@ class LineMarketplace(Base):
     changed_run_id: Mapped[int | None] = mapped_column(Integer)
 
 
-class Price(Base):
+class PriceValues:
+    """What a price says, kept alike by a price and its history.
+
+    Amounts as decimal text (exact, and the same on both databases), currencies, effective
+    date, source, activity.
+    """
+
+    cost: Mapped[str | None] = mapped_column(String(limits.SHORT_MAX))
+    cost_currency: Mapped[str | None] = mapped_column(String(8))
+    price: Mapped[str | None] = mapped_column(String(limits.SHORT_MAX))
+    price_currency: Mapped[str | None] = mapped_column(String(8))
+    msrp: Mapped[str | None] = mapped_column(String(limits.SHORT_MAX))
+    effective_date: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(String(limits.ID_MAX))
+    active: Mapped[bool] = mapped_column(Boolean)
+
+
+class Price(PriceValues, Base):
     """One item's price in one marketplace (now, or scheduled); changes keep history."""
 
     __tablename__ = "prices"
@@ -412,20 +429,11 @@ class Price(Base):
     resource_mpn: Mapped[str] = mapped_column(String(limits.MPN_MAX))
     billing_period: Mapped[str] = mapped_column(String(limits.SHORT_MAX))
     subscription_period: Mapped[str] = mapped_column(String(limits.SHORT_MAX))
-    # amounts as decimal text: exact, and the same on both databases
-    cost: Mapped[str | None] = mapped_column(String(limits.SHORT_MAX))
-    cost_currency: Mapped[str | None] = mapped_column(String(8))
-    price: Mapped[str | None] = mapped_column(String(limits.SHORT_MAX))
-    price_currency: Mapped[str | None] = mapped_column(String(8))
-    msrp: Mapped[str | None] = mapped_column(String(limits.SHORT_MAX))
-    effective_date: Mapped[str] = mapped_column(String(10))
-    source: Mapped[str] = mapped_column(String(limits.ID_MAX))
-    active: Mapped[bool] = mapped_column(Boolean)
     created_run_id: Mapped[int | None] = mapped_column(Integer)
     changed_run_id: Mapped[int | None] = mapped_column(Integer)
 
 
-class PriceHistory(Base):
+class PriceHistory(PriceValues, Base):
     """A price's values before a run changed or removed it."""
 
     __tablename__ = "price_history"
@@ -434,14 +442,6 @@ class PriceHistory(Base):
     price_id: Mapped[int] = mapped_column(ForeignKey("prices.id"), index=True)
     run_id: Mapped[int | None] = mapped_column(Integer)
     changed_at: Mapped[datetime]
-    cost: Mapped[str | None] = mapped_column(String(limits.SHORT_MAX))
-    cost_currency: Mapped[str | None] = mapped_column(String(8))
-    price: Mapped[str | None] = mapped_column(String(limits.SHORT_MAX))
-    price_currency: Mapped[str | None] = mapped_column(String(8))
-    msrp: Mapped[str | None] = mapped_column(String(limits.SHORT_MAX))
-    effective_date: Mapped[str] = mapped_column(String(10))
-    source: Mapped[str] = mapped_column(String(limits.ID_MAX))
-    active: Mapped[bool] = mapped_column(Boolean)
 
 
 def table_of(model: type[Any]) -> Table:
