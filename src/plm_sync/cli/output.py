@@ -151,6 +151,16 @@ def _print_report(run: RunReport) -> None:
         for row in report["event_summary"]:
             summary.add_row(row["level"], row["code"], str(row["count"]))
         console.print(summary)
+    if report.get("price_changes"):
+        columns = ("listed", "unlisted", "created", "changed", "removed", "held")
+        prices = _SafeTable(title="prices by product line and marketplace")
+        for column in ("product", "marketplace", *columns):
+            prices.add_column(column)
+        for row in report["price_changes"]:
+            prices.add_row(
+                row["connect_product_id"], row["marketplace"], *(str(row[c]) for c in columns)
+            )
+        console.print(prices)
     problems = [e for e in run.shown if e["level"] in {"error", "warning"}]
     problem_count = sum(
         row["count"] for row in report["event_summary"] if row["level"] in {"error", "warning"}
