@@ -140,6 +140,18 @@ def _run_table(report: dict[str, Any]) -> Table:
     return table
 
 
+def _price_table(rows: list[dict[str, Any]]) -> _SafeTable:
+    columns = ("listed", "unlisted", "created", "changed", "removed", "held")
+    table = _SafeTable(title="prices by product line and marketplace")
+    for column in ("product", "marketplace", *columns):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["connect_product_id"], row["marketplace"], *(str(row[c]) for c in columns)
+        )
+    return table
+
+
 def _print_report(run: RunReport) -> None:
     console = _console()
     report = run.document
@@ -152,15 +164,7 @@ def _print_report(run: RunReport) -> None:
             summary.add_row(row["level"], row["code"], str(row["count"]))
         console.print(summary)
     if report.get("price_changes"):
-        columns = ("listed", "unlisted", "created", "changed", "removed", "held")
-        prices = _SafeTable(title="prices by product line and marketplace")
-        for column in ("product", "marketplace", *columns):
-            prices.add_column(column)
-        for row in report["price_changes"]:
-            prices.add_row(
-                row["connect_product_id"], row["marketplace"], *(str(row[c]) for c in columns)
-            )
-        console.print(prices)
+        console.print(_price_table(report["price_changes"]))
     problems = [e for e in run.shown if e["level"] in {"error", "warning"}]
     problem_count = sum(
         row["count"] for row in report["event_summary"] if row["level"] in {"error", "warning"}
