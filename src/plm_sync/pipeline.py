@@ -573,8 +573,8 @@ class SyncRun:
         if updated and (tally.newest is None or updated > tally.newest):
             tally.newest = updated
         items_before = tally.items
-        if self.known is None:  # a product task: its own product's listings only
-            self.prices.scope = [product.id]
+        if self.known is None:  # a product task: the run's listings, once per worker process
+            self.prices.per_process()
         fetched = self.fetch_line(product, count=True, rows=rows)
         if fetched is None:
             return

@@ -39,6 +39,8 @@ from plm_sync.store.prices import MarketState, PriceRepository
 from plm_sync.store.runs import RunRepository
 
 log = structlog.get_logger(__name__)
+# a worker process's market data of the run it works on (product tasks share one read)
+_PROCESS_MARKETS: dict[int, MarketData] = {}
 NAMED = 5  # held lines the run's message names
 
 
@@ -86,6 +88,7 @@ class PriceStage:
         self.dry_run = dry_run
         self.limit = settings.price_brake if brake else None
         self.scope = scope  # the products whose listings to read (None: every product)
+        self.shared = False  # read once per worker process for the run (`per_process`)
         self.market: MarketData | None = None
         self.market_error: str | None = None
         self.states: dict[str, dict[str, MarketState]] | None = None
@@ -103,7 +106,17 @@ class PriceStage:
         market = self._market()
         return None if market is None else tuple(sorted(market.listings.get(product_id, {})))
 
+    def per_process(self) -> None:
+        """A product task on a worker: market data read once per worker process and run.
+
+        Every product of the run, not once per task.
+        """
+        self.scope = None
+        self.shared = True
+
     def _market(self) -> MarketData | None:
+        if self.market is None and self.shared:
+            self.market = _PROCESS_MARKETS.get(self.runlog.run_id)
         if self.market is None and self.market_error is None:
             try:
                 self.market = read_market(self._client(), sorted(self.scope or ()))
@@ -112,6 +125,9 @@ class PriceStage:
             except ConnectError as error:
                 self.market_error = str(error)
                 return None
+            if self.shared:
+                _PROCESS_MARKETS.clear()  # one run at a time per database: keep its data only
+                _PROCESS_MARKETS[self.runlog.run_id] = self.market
             if not self.dry_run and self.market.marketplaces:
                 with unit_of_work(self.runlog.factory) as session:
                     PriceRepository(session).save_marketplaces(
