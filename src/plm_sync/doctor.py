@@ -22,13 +22,14 @@ from plm_sync.commerce.client import (
     missing_settings,
 )
 from plm_sync.config import Settings
-from plm_sync.connect.client import ConnectClient, RetryPolicy
+from plm_sync.connect.client import ConnectClient
 from plm_sync.domain.text import redact_url
 from plm_sync.errors import ConnectNotFoundError, PlmSyncError
 from plm_sync.mappings import load_plm_rules, load_sharing_rules
 from plm_sync.mappings.addons import load_addon_rules
 from plm_sync.mappings.pricing import load_pricing_rules
 from plm_sync.mappings.switches import load_switch_rules
+from plm_sync.retrying import RetryPolicy
 from plm_sync.store.database import make_engine, safe_url, schema_state
 
 PROBE_TIMEOUT = (5.0, 20.0)  # connect, read: a doctor answers quickly or says why

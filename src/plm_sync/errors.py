@@ -9,9 +9,13 @@ EXIT_ITEM_ERRORS = 3
 
 
 class PlmSyncError(Exception):
-    """Base of every expected failure; the CLI prints its message on one line."""
+    """Base of every expected failure; the CLI prints its message on one line.
+
+    `transient`: another try may succeed (retried where that is safe); terminal otherwise.
+    """
 
     exit_code = EXIT_RUN_FAILED
+    transient = False
 
 
 class UsageError(PlmSyncError):
@@ -70,6 +74,8 @@ class ConnectApiError(ConnectError):
 
 class ConnectTransientError(ConnectError):
     """429, 5xx, resets and timeouts: retried with backoff, fatal once retries run out."""
+
+    transient = True
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         self.retry_after = retry_after
@@ -142,6 +148,8 @@ class CommerceTransientError(CommerceError):
     `status` is the HTTP status (None: no answer); `sent` is False when the request surely
     never reached the hub (no connection was made).
     """
+
+    transient = True
 
     def __init__(
         self,

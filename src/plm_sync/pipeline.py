@@ -20,7 +20,7 @@ from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from plm_sync.config import Settings
-from plm_sync.connect.client import ConnectClient, RetryPolicy
+from plm_sync.connect.client import ConnectClient
 from plm_sync.connect.prefetch import prefetched
 from plm_sync.connect.records import DuplicateRecord, InvalidRecord
 from plm_sync.domain import events as codes
@@ -50,6 +50,7 @@ from plm_sync.errors import (
 )
 from plm_sync.mappings import load_rules
 from plm_sync.price_sync import PriceStage
+from plm_sync.retrying import RetryPolicy
 from plm_sync.runlog import RunLog, RunOutcome, utcnow
 from plm_sync.store.catalog import CatalogRepository, LineState
 from plm_sync.store.database import open_database, unit_of_work

@@ -128,6 +128,13 @@ class PriceStage:
             if self.shared:
                 _PROCESS_MARKETS.clear()  # one run at a time per database: keep its data only
                 _PROCESS_MARKETS[self.runlog.run_id] = self.market
+            if self.market.notes:
+                self.runlog.record(
+                    [
+                        Event(Level.INFO, codes.PRICE_SOURCE_NONE, note)
+                        for note in dict.fromkeys(self.market.notes)
+                    ]
+                )
             if not self.dry_run and self.market.marketplaces:
                 with unit_of_work(self.runlog.factory) as session:
                     PriceRepository(session).save_marketplaces(

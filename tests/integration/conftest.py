@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from plm_sync.connect.client import ConnectClient, RetryPolicy
+from plm_sync.connect.client import ConnectClient
 from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.connect.sandbox.faults import FaultSpec
 from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer
+from plm_sync.retrying import RetryPolicy
 from tests.integration.catalogs import brake_catalog
 
 API_KEY = "SU-TEST-000-000:integration-secret"

@@ -16,17 +16,9 @@ from typing import Any
 import requests
 import structlog
 from requests_oauthlib import OAuth1
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
-)
 
 from plm_sync.commerce.answers import TaskResult, refusal, task_result, tracking_id
 from plm_sync.config import Settings
-from plm_sync.connect.client import RetryPolicy, parse_retry_after
 from plm_sync.errors import (
     CommerceApiError,
     CommerceAuthError,
@@ -37,6 +29,7 @@ from plm_sync.errors import (
     CommerceUnknownOutcomeError,
     UsageError,
 )
+from plm_sync.retrying import Retrier, RetryPolicy, parse_retry_after
 
 log = structlog.get_logger(__name__)
 
@@ -118,7 +111,7 @@ class CommerceClient:
         self.app_id = app_id
         self.retry = retry or COMMERCE_RETRY
         self.timeout = (connect_timeout, read_timeout)
-        self.retries = 0
+        self._retrier = Retrier(self.retry, event="commerce_retry", sleep=sleep)
         self._sleep = sleep
         self._services: dict[str, str] = {}
         self._session = session or requests.Session()
@@ -213,32 +206,13 @@ class CommerceClient:
             f"Commerce answered HTTP {status} for {where}{detail}", status=status, detail=message
         )
 
-    def _wait(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        retry_after = error.retry_after if isinstance(error, CommerceTransientError) else None
-        return self.retry.wait(state.attempt_number, retry_after)
-
-    def _before_sleep(self, state: RetryCallState) -> None:
-        self.retries += 1
-        error = state.outcome.exception() if state.outcome else None
-        log.warning(
-            "commerce_retry",
-            attempt=state.attempt_number,
-            wait=round(state.upcoming_sleep, 3),
-            error=str(error),
-        )
+    @property
+    def retries(self) -> int:
+        """Retries made so far."""
+        return self._retrier.retries
 
     def _retried(self, method: str, path: str, *, json: Any = None) -> requests.Response:  # noqa: ANN401
-        retrying = Retrying(
-            retry=retry_if_exception_type(CommerceTransientError),
-            stop=stop_after_attempt(self.retry.max_attempts)
-            | stop_after_delay(self.retry.max_total_wait),
-            wait=self._wait,
-            before_sleep=self._before_sleep,
-            sleep=self._sleep,
-            reraise=True,
-        )
-        return retrying(self._send, method, path, json=json)
+        return self._retrier.call(self._send, method, path, json=json)
 
     @staticmethod
     def _body(response: requests.Response) -> Any:  # noqa: ANN401 - JSON

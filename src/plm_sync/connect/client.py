@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import json
-import random
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 import structlog
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
-)
 
 from plm_sync.connect.offers import (
     OfferRecordError,
@@ -56,6 +45,7 @@ from plm_sync.errors import (
     ConnectProtocolError,
     ConnectTransientError,
 )
+from plm_sync.retrying import Retrier, RetryPolicy, parse_retry_after
 
 log = structlog.get_logger(__name__)
 _T = TypeVar("_T")
@@ -66,22 +56,6 @@ _TRANSPORT_ERRORS = (
     requests.Timeout,
     requests.exceptions.ChunkedEncodingError,
 )
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """`Retry-After` as seconds to wait: delta-seconds or an HTTP date; None if absent/bad."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _error_body(response: requests.Response) -> tuple[str | None, list[str]]:
@@ -127,26 +101,6 @@ def classify_response(response: requests.Response, where: str) -> None:
         error_code=code,
         errors=errors,
     )
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded retries: attempts, total time, exponential backoff with jitter."""
-
-    max_attempts: int = 6
-    max_total_wait: float = 300.0
-    initial_backoff: float = 0.5
-    max_backoff: float = 30.0
-
-    def wait(self, attempt: int, retry_after: float | None = None) -> float:
-        """Seconds before retry number `attempt` (from 1): backoff with jitter.
-
-        Exponential, capped at `max_backoff`; a `Retry-After` is a floor the jitter never
-        shortens.
-        """
-        base = min(self.max_backoff, self.initial_backoff * float(2 ** max(attempt - 1, 0)))
-        backoff = base + random.uniform(0, base)  # noqa: S311 - jitter, not cryptography
-        return backoff if retry_after is None else max(retry_after, backoff)
 
 
 @dataclass
@@ -200,8 +154,9 @@ class ConnectClient:
         self.page_size = page_size
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self.retries = 0
-        self._lock = threading.Lock()
+        self._retrier = Retrier(
+            self.retry, event="connect_retry", over_budget=self._over_budget, sleep=sleep
+        )
         self._sleep = sleep
         self._session = session or requests.Session()
         self._presets: tuple[ConnectPreset, ...] | None = None
@@ -235,29 +190,17 @@ class ConnectClient:
 
     # -- one request, retried -------------------------------------------------------------
 
-    def _wait(self, state: RetryCallState) -> float:
-        """Exponential backoff with jitter; a `Retry-After` is a floor jitter never shortens."""
-        error = state.outcome.exception() if state.outcome else None
-        retry_after = error.retry_after if isinstance(error, ConnectTransientError) else None
-        wait = self.retry.wait(state.attempt_number, retry_after)
-        elapsed = state.seconds_since_start or 0.0
-        if elapsed + wait > self.retry.max_total_wait:
-            msg = (
-                f"{error}; the next retry would wait {wait:.0f} s, beyond the "
-                f"{self.retry.max_total_wait:.0f} s retry budget (PLM_SYNC_MAX_RETRY_WAIT)"
-            )
-            raise ConnectTransientError(msg, retry_after=retry_after)
-        return wait
+    @property
+    def retries(self) -> int:
+        """Retries made so far (every request, every listing read again)."""
+        return self._retrier.retries
 
-    def _before_sleep(self, state: RetryCallState) -> None:
-        with self._lock:  # items are fetched ahead on several threads
-            self.retries += 1
-        error = state.outcome.exception() if state.outcome else None
-        log.warning(
-            "connect_retry",
-            attempt=state.attempt_number,
-            wait=round(state.upcoming_sleep, 3),
-            error=str(error),
+    def _over_budget(self, error: BaseException, wait: float) -> BaseException:
+        retry_after = getattr(error, "retry_after", None)
+        return ConnectTransientError(
+            f"{error}; the next retry would wait {wait:.0f} s, beyond the "
+            f"{self.retry.max_total_wait:.0f} s retry budget (PLM_SYNC_MAX_RETRY_WAIT)",
+            retry_after=retry_after,
         )
 
     def _get_once(self, path: str, query: str) -> requests.Response:
@@ -287,16 +230,7 @@ class ConnectClient:
 
     def get(self, path: str, query: str = "") -> requests.Response:
         """GET `path` with retries on transient failures; other errors raise at once."""
-        retrying = Retrying(
-            retry=retry_if_exception_type(ConnectTransientError),
-            stop=stop_after_attempt(self.retry.max_attempts)
-            | stop_after_delay(self.retry.max_total_wait),
-            wait=self._wait,
-            before_sleep=self._before_sleep,
-            sleep=self._sleep,
-            reraise=True,
-        )
-        return retrying(self._get_once, path, query)
+        return self._retrier.call(self._get_once, path, query)
 
     def download(self, path: str) -> bytes:
         """A file below the API (a pricing batch's output, say), retried, capped in size."""
@@ -338,8 +272,7 @@ class ConnectClient:
             previous = read.twice
             totals.append(f"{read.cursor.first_total} then {read.cursor.total}")
             if attempt < self.retry.max_attempts:
-                with self._lock:
-                    self.retries += 1
+                self._retrier.add()
                 log.warning("connect_listing_moved", path=path, attempt=attempt)
                 self._sleep(self.retry.wait(attempt))
         raise ConnectListingUnstableError(

@@ -18,7 +18,7 @@ from plm_sync.connect.client import ConnectClient
 from plm_sync.connect.rql import and_, eq, in_
 from plm_sync.domain.prices import Marketplace, parse_date
 from plm_sync.domain.text import ID_MAX, has_control
-from plm_sync.errors import ConnectProtocolError
+from plm_sync.errors import ConnectAuthError, ConnectNotFoundError, ConnectProtocolError
 
 SOURCE_STATUSES = ("active", "scheduled")
 
@@ -183,7 +183,7 @@ def read_market(client: ConnectClient, product_ids: Sequence[str] = ()) -> Marke
 
 
 def _read_marketplaces(client: ConnectClient, data: MarketData) -> None:
-    for row in _rows(client, "/marketplaces", []):
+    for row in _market_rows(client, data, "/marketplaces", []):
         marketplace = parse_marketplace(row)
         if marketplace is None:
             data.notes.append("GET /marketplaces: a row without an id or a currency was ignored")
@@ -195,7 +195,7 @@ def _read_listings(client: ConnectClient, data: MarketData, product_ids: Sequenc
     filters = [eq("status", "listed")]
     if product_ids:
         filters.append(in_("product.id", product_ids))
-    for row in _rows(client, "/listings", [and_(*filters)]):
+    for row in _market_rows(client, data, "/listings", [and_(*filters)]):
         if not isinstance(row, dict):
             continue
         product_id = _id(row.get("product"))
@@ -213,7 +213,7 @@ def _read_batches(client: ConnectClient, data: MarketData, product_ids: Sequence
     if product_ids:
         filters.append(in_("stream.context.product.id", product_ids))
     newest: dict[tuple[str, str, bool], Batch] = {}
-    for row in _rows(client, "/pricing/batches", [and_(*filters)]):
+    for row in _market_rows(client, data, "/pricing/batches", [and_(*filters)]):
         batch = parse_batch(row)
         if batch is None:
             continue
@@ -228,7 +228,7 @@ def _read_versions(client: ConnectClient, data: MarketData, product_ids: Sequenc
     filters = [in_("status", SOURCE_STATUSES)]
     if product_ids:
         filters.append(in_("pricelist.product.id", product_ids))
-    for row in _rows(client, "/pricing/versions", [and_(*filters)]):
+    for row in _market_rows(client, data, "/pricing/versions", [and_(*filters)]):
         pricelist = _id(row.get("pricelist")) if isinstance(row, dict) else None
         version = parse_version(row, pricelist) if pricelist else None
         if version is not None:
@@ -237,6 +237,26 @@ def _read_versions(client: ConnectClient, data: MarketData, product_ids: Sequenc
 
 def _rows(client: ConnectClient, path: str, filters: list[Any]) -> list[Any]:
     return [row for page in client.pages(path, filters) for row in page]
+
+
+def _market_rows(
+    client: ConnectClient, data: MarketData, path: str, filters: list[Any]
+) -> list[Any]:
+    """A market listing's rows; none, with a note, when this account cannot read it.
+
+    A Connect account (or API key) without marketplaces, listings or pricing answers 404 or
+    refuses the path (401/403) while the products read fine: it has no such prices, which is
+    no error of any product.
+    """
+    try:
+        return _rows(client, path, filters)
+    except (ConnectNotFoundError, ConnectAuthError) as error:
+        kind = "not found" if isinstance(error, ConnectNotFoundError) else "refused"
+        data.notes.append(
+            f"GET {path} {kind} for this API key: no {path.strip('/').replace('/', ' ')} "
+            "are read (grant the key access to them to sync marketplaces and prices)"
+        )
+        return []
 
 
 def price_points(client: ConnectClient, version_id: str, product_id: str) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ import requests
 import responses
 from structlog.testing import capture_logs
 
-from plm_sync.connect.client import ConnectClient, RetryPolicy, parse_retry_after
+from plm_sync.connect.client import ConnectClient
 from plm_sync.connect.records import DuplicateRecord, InvalidRecord
 from plm_sync.connect.rql import gt
 from plm_sync.domain.source import SourceItem, SourceProduct
@@ -25,6 +25,7 @@ from plm_sync.errors import (
     ConnectProtocolError,
     ConnectTransientError,
 )
+from plm_sync.retrying import RetryPolicy, parse_retry_after
 
 BASE = "https://api.example.test/public/v1"
 KEY = "SU-111-222-333:topsecretvalue"

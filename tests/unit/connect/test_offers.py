@@ -13,7 +13,7 @@ import responses
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plm_sync.connect.client import ConnectClient, RetryPolicy
+from plm_sync.connect.client import ConnectClient
 from plm_sync.connect.offers import (
     OfferRecordError,
     parse_feature,
@@ -24,6 +24,7 @@ from plm_sync.connect.offers import (
 from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG
 from plm_sync.domain.offers import OfferItemValue, OfferSwitch
 from plm_sync.errors import ConnectAuthError
+from plm_sync.retrying import RetryPolicy
 
 BASE = "https://api.example.test/public/v1"
 PID = "PRD-900-100-200"
