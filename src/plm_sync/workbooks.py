@@ -297,7 +297,11 @@ def _apply(runlog: RunLog, plan: _Plan, *, dry_run: bool) -> RunOutcome:
             OverrideRepository(session).replace_for_line(
                 plan.line_id, plan.overrides, runlog.run_id, runlog.clock()
             )
-        runlog.record(plan.events + line_events + change_events(plan.product_id, changes, dry_run))
+            events = plan.events + line_events + change_events(plan.product_id, changes, dry_run)
+            if not dry_run:  # in the line's transaction: a line is never stored without them
+                runlog.replace_events(session, events, plan.product_id)
+        if dry_run:  # the line's transaction was rolled back: what it would do is recorded
+            runlog.record(events, plan.product_id)
     except Exception as error:
         runlog.close(
             RunStatus.FAILED,

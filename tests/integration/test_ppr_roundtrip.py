@@ -17,6 +17,7 @@ from plm_sync.errors import MappingsError
 from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.ppr.read import WorkbookError
 from plm_sync.reports import catalog, list_runs, run_report
+from plm_sync.runlog import RunLog
 from plm_sync.workbooks import export_ppr, import_ppr
 from tests.conftest import ROOT
 from tests.integration.conftest import API_KEY, start_sandbox
@@ -264,3 +265,21 @@ def test_every_exported_sheet_meets_the_extension_header_rules(
     header = [cell.value for cell in next(book["ServicePlans"].iter_rows(max_row=1))]
     assert "OldName_1" in header
     book.close()
+
+
+def test_a_failure_after_the_line_is_written_leaves_no_line_without_its_events(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = catalog(settings)
+    path = export_ppr(settings, SAMPLE, tmp_path / "ppr.xlsx")
+    edit(path, "ServicePlans", MONTHLY, "Description_EN", "Edited, then the events failed")
+
+    def fail(*_: object, **__: object) -> None:
+        raise OSError("injected: the events could not be written")
+
+    # the line's rows are written, then its events fail: the line's transaction holds both
+    monkeypatch.setattr(RunLog, "replace_events", fail)
+    with pytest.raises(OSError, match="injected"):
+        import_ppr(settings, path)
+    assert catalog(settings) == before
+    assert list_runs(settings, limit=1)[0]["status"] == "failed"
