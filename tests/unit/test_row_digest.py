@@ -40,3 +40,33 @@ def test_offer_fields_count_when_they_are_set() -> None:
         for values in plans.values()
     }
     assert digests.isdisjoint(stripped)
+
+
+# Digests stored by earlier versions, as literals: a change of the digest's form would make
+# every stored row look changed after an upgrade (measured on b7e282d; the same since).
+PINNED_MPN_PLANS = {
+    "AZURE-PLAN:0001|P1M": "1a27a51deb429bda3ef2b4e9dbe12fee",
+    "DG7GMGF0GJC2:0003|P1Y": "a9c08540de816a1f36cbcdd188102ce2",
+    "CFQ7TTC0LFLZ:0002|P1Y": "7836a36d57ec5b6472efeae8e4efad34",
+    "CFQ7TTC0LFLZ:0002|P1M": "08028007120e323a76179bc99fd90d27",
+    "CFQ7TTC0LFLZ:0002|P3Y": "2d01cd3ef3c60781e3f667dcf6d7cfe7",
+    "CFQ7TTC0LFLX:0001_ANNUAL|P1Y": "42072417d17e2868e9db35785990e4d2",
+    "CFQ7TTC0LF8R:0008|trial": "fc8ff89ab6280240461ffeea94fa3f41",
+}
+PINNED_OFFER_PLANS = {
+    "offer:PLN-1|P1Y": "13fb86e1bdc028f0eb4c0b95f660fb63",
+    "offer:PLN-1|P1M": "0f54ed828a3a92f8cb44250949050761",
+    "offer:PLN-2|P1Y": "859cecf49bf73bc238bc2937a6add0de",
+    "offer:PLN-2|P1M": "8179d018aac05efe7868f0cc6b8758de",
+}
+
+
+def test_plan_digests_are_the_pinned_literals() -> None:
+    mpn_line = group_items(PRODUCT, NCE_ITEMS, RULES).product_line
+    offer_line = group_offer(PRODUCT, ITEMS, OFFER, RULES).product_line
+    assert {
+        key: row_digest(values) for key, values in flatten(mpn_line)[models.ServicePlan].items()
+    } == PINNED_MPN_PLANS
+    assert {
+        key: row_digest(values) for key, values in flatten(offer_line)[models.ServicePlan].items()
+    } == PINNED_OFFER_PLANS

@@ -20,6 +20,7 @@ from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.errors import (
     ConnectApiError,
     ConnectAuthError,
+    ConnectError,
     ConnectListingUnstableError,
     ConnectNotFoundError,
     ConnectProtocolError,
@@ -414,5 +415,5 @@ def test_parse_retry_after(value: str | None, expected: float | None) -> None:
 
 
 def test_a_base_url_without_scheme_is_refused() -> None:
-    with pytest.raises(Exception, match="must start with http"):
+    with pytest.raises(ConnectError, match="must start with http"):
         ConnectClient("api.connect.cloudblue.com", KEY)
