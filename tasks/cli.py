@@ -16,7 +16,6 @@ from plm_sync.fanout import open_run
 from plm_sync.runlog import RunLog
 from plm_sync.store.database import open_database
 from plm_sync.sync_request import SyncRequest, check_product_id
-from tasks.doctor import PING_SECONDS
 
 
 def _settings() -> Settings:
@@ -40,7 +39,7 @@ def _dispatch_and_ping(
 
     try:
         send()
-        workers = app.control.ping(timeout=PING_SECONDS)
+        workers = app.control.ping(timeout=settings.worker_ping_seconds)
     except (KombuOperationalError, OSError) as error:
         with open_database(settings.database_url) as factory:
             RunLog.resume(factory, run_id).close(
@@ -52,7 +51,8 @@ def _dispatch_and_ping(
     click.echo(f"queued run {run_id} ({scope}); follow it with `plm-sync report {run_id}`")
     if not workers:
         click.echo(
-            f"warning: no worker answered within {PING_SECONDS:g} s; run {run_id} stays queued "
+            f"warning: no worker answered within {settings.worker_ping_seconds:g} s; run {run_id} "
+            "stays queued "
             "(and holds the database) until one starts (`celery -A tasks worker`); cancel it "
             f"with `plm-sync runs cancel {run_id}`",
             err=True,

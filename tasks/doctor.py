@@ -8,8 +8,6 @@ from plm_sync.config import DEFAULT_BROKER_URL, Settings
 from plm_sync.doctor import Check, Outcome
 from plm_sync.store.database import safe_url
 
-PING_SECONDS = 2.0
-
 
 def broker_checks(settings: Settings) -> list[Check]:
     """The broker and the workers.
@@ -21,7 +19,7 @@ def broker_checks(settings: Settings) -> list[Check]:
     app = Celery("plm_sync_doctor", broker=settings.broker_url)
     try:
         with app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, timeout=PING_SECONDS)
+            connection.ensure_connection(max_retries=1, timeout=settings.worker_ping_seconds)
     except Exception as error:  # noqa: BLE001 - any transport error means unreachable
         default = settings.broker_url == DEFAULT_BROKER_URL
         return [
@@ -37,7 +35,7 @@ def broker_checks(settings: Settings) -> list[Check]:
             )
         ]
     checks = [Check("broker", Outcome.OK, f"{where} reachable")]
-    replies = app.control.ping(timeout=PING_SECONDS)
+    replies = app.control.ping(timeout=settings.worker_ping_seconds)
     if replies:
         names = sorted(name for reply in replies for name in reply)
         checks.append(Check("workers", Outcome.OK, f"{len(names)} answered: {', '.join(names)}"))
@@ -46,7 +44,8 @@ def broker_checks(settings: Settings) -> list[Check]:
             Check(
                 "workers",
                 Outcome.WARN,
-                f"none answered within {PING_SECONDS:g} s: queued runs wait until one starts "
+                f"none answered within {settings.worker_ping_seconds:g} s "
+                "(PLM_SYNC_WORKER_PING_SECONDS): queued runs wait until one starts "
                 "(`celery -A tasks worker`)",
             )
         )

@@ -69,6 +69,7 @@ class Settings:
     # Redis: a held task's lease, renewed by its live worker every quarter of it; the tasks of
     # a dead worker go back to the queue once it ran out
     visibility_timeout: int = 30
+    worker_ping_seconds: float = 2.0  # how long doctor and enqueue wait for workers to answer
     redelivery_check_seconds: int = 10
     offers: bool = True  # read Connect Offers (plans, switches); false for accounts without
     deactivation_limit: str = DEFAULT_DEACTIVATION_LIMIT  # `N` plans or `N%` (brake)
@@ -156,6 +157,7 @@ _CONVERTERS: dict[str, type] = {
     "redelivery_check_seconds": int,
     "retention_days": float,
     "commerce_poll_seconds": float,
+    "worker_ping_seconds": float,
 }
 # settings that may be read from a file named by another variable (Docker/Kubernetes secrets)
 SECRET_FILES = {
@@ -228,11 +230,11 @@ def _validate_numbers(settings: Settings) -> None:
         value = getattr(settings, name)
         if kind is float and value is not None and not math.isfinite(value):
             raise UsageError(f"{ENV_PREFIX}{name.upper()} must be a finite number, got {value}")
-    for name in ("connect_timeout", "read_timeout"):
+    for name in ("connect_timeout", "read_timeout", "worker_ping_seconds"):
         if getattr(settings, name) <= 0:
             raise UsageError(
-                f"{ENV_PREFIX}{name.upper()} must be above 0 seconds (the longest wait for "
-                "Connect to answer), e.g. 180"
+                f"{ENV_PREFIX}{name.upper()} must be above 0 seconds (the longest wait for an "
+                "answer)"
             )
     if settings.max_attempts < 1 or settings.max_retry_wait < 0:
         raise UsageError(

@@ -45,6 +45,7 @@ def run(
         "database_url": database_url,
         "mappings": str(mappings or ROOT / "mappings"),
         "max_retry_wait": "20",
+        "worker_ping_seconds": "0.2",
     }
     return plm_sync_cli(*args, settings=settings | extra, timeout=180)
 

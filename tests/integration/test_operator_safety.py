@@ -223,6 +223,7 @@ def env_for(database: Path, url: str, **extra: str) -> dict[str, str]:
         "PLM_SYNC_DATABASE_URL": f"sqlite:///{database}",
         "PLM_SYNC_MAPPINGS": str(ROOT / "mappings"),
         "PLM_SYNC_OFFERS": "false",
+        "PLM_SYNC_WORKER_PING_SECONDS": "0.2",
     } | {f"PLM_SYNC_{name.upper()}": value for name, value in extra.items()}
 
 

@@ -279,7 +279,7 @@ def test_doctor_checks_the_commerce_hub(settings: Settings) -> None:
     secret = str(settings.commerce_oauth_secret)
 
     def commerce_check(**extra: str) -> tuple[int, list[dict[str, str]]]:
-        result = cli(settings, "doctor", "--format", "json", **extra)
+        result = cli(settings, "doctor", "--format", "json", worker_ping_seconds="0.2", **extra)
         found = json.loads(result.stdout)["checks"]
         checks = [c for c in found if c["name"].startswith("commerce")]
         return result.returncode, checks
