@@ -29,19 +29,19 @@ def sandbox() -> Iterator[SandboxServer]:
 
 
 def cli(
-    database: Path, url: str, *args: str, key: str = API_KEY, **extra: str
+    database: Path | str, url: str, *args: str, key: str = API_KEY, **extra: str
 ) -> subprocess.CompletedProcess[str]:
     settings = {
         "connect_url": url,
         "connect_api_key": key,
-        "database_url": f"sqlite:///{database}",
+        "database_url": database if isinstance(database, str) else f"sqlite:///{database}",
         "mappings": str(ROOT / "mappings"),
     }
     return plm_sync_cli(*args, settings=extra | settings)
 
 
-def test_sync_runs_and_report_json_contracts(sandbox: SandboxServer, tmp_path: Path) -> None:
-    database = tmp_path / "plm.db"
+def test_sync_runs_and_report_json_contracts(sandbox: SandboxServer, database_url: str) -> None:
+    database = database_url
     first = cli(database, sandbox.url, "sync", "--full", "--format", "json")
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
@@ -63,10 +63,10 @@ def test_sync_runs_and_report_json_contracts(sandbox: SandboxServer, tmp_path: P
     assert "Cloud Service (NCE COM MTH)" in table.stdout
 
 
-def test_item_errors_exit_3(tmp_path: Path) -> None:
+def test_item_errors_exit_3(database_url: str) -> None:
     server = start_sandbox(SandboxCatalog.from_data(generate_catalog(2, 300, seed=0)))
     try:
-        result = cli(tmp_path / "plm.db", server.url, "sync", "--full")
+        result = cli(database_url, server.url, "sync", "--full")
     finally:
         server.stop()
     assert result.returncode == 3
@@ -112,8 +112,8 @@ def test_unreachable_connect_fails_the_run_with_exit_1(tmp_path: Path) -> None:
     assert runs[0]["status"] == "failed"
 
 
-def test_ppr_commands(sandbox: SandboxServer, tmp_path: Path) -> None:
-    database = tmp_path / "plm.db"
+def test_ppr_commands(sandbox: SandboxServer, tmp_path: Path, database_url: str) -> None:
+    database = database_url
     assert cli(database, sandbox.url, "sync", "--full").returncode == 0
     exported = cli(
         database, sandbox.url, "ppr", "export", "PRD-276-377-545", "-o", str(tmp_path / "p.xlsx")

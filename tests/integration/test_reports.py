@@ -73,10 +73,11 @@ HOSTILE_CATALOG = {
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Iterator[Settings]:
+def settings(database_url: str) -> Iterator[Settings]:
+    """A synced database, on SQLite and on PostgreSQL: reports and pages read both alike."""
     server = start_sandbox(SandboxCatalog.from_data(HOSTILE_CATALOG))
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'plm.db'}",
+        database_url=database_url,
         connect_url=server.url,
         connect_api_key=API_KEY,
         mappings=ROOT / "mappings",
