@@ -6,8 +6,10 @@ switch path), so reports group on data, never on the wording of a message.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from plm_sync.domain.catalog import Sharing
 from plm_sync.domain.events import Event, Level
@@ -124,6 +126,69 @@ class Changes:
             if record.kind is ChangeKind.PLAN_SHARING_CHANGED
             and any(entry.startswith("operating unit") for entry in record.unshared)
         ]
+
+
+ADDON_IN = " in "  # an add-on rate is named `<add-on resource> in <plan key>`
+REQUIRES = " requires "  # a dependency `<child> requires <parent>`
+
+# The catalog tables whose changes are named (change records, the reports' lists), by what
+# happened to a row; the other tables' changes are only counted. A plan deactivated here is
+# what the deactivation brake counts.
+RECORDED: dict[str, dict[str, ChangeKind]] = {
+    "service_plans": {
+        "created": ChangeKind.PLAN_CREATED,
+        "updated": ChangeKind.PLAN_UPDATED,
+        "deactivated": ChangeKind.PLAN_DEACTIVATED,
+    },
+    "plan_switches": {
+        "created": ChangeKind.SWITCH_CREATED,
+        "updated": ChangeKind.SWITCH_UPDATED,
+        "deactivated": ChangeKind.SWITCH_DEACTIVATED,
+    },
+    "resource_rates": {  # add-on rates only (other rates have no label)
+        "created": ChangeKind.ADDON_RATE_CREATED,
+        "updated": ChangeKind.ADDON_RATE_UPDATED,
+        "deactivated": ChangeKind.ADDON_RATE_DEACTIVATED,
+    },
+    "resource_dependencies": {
+        "created": ChangeKind.DEPENDENCY_CREATED,
+        "updated": ChangeKind.DEPENDENCY_UPDATED,
+        "deactivated": ChangeKind.DEPENDENCY_DEACTIVATED,
+    },
+}
+# the row fields a change's label is made of, per recorded table
+LABEL_FIELDS: dict[str, tuple[str, ...]] = {
+    "service_plans": ("name",),
+    "plan_switches": ("source_plan", "target_plan"),
+    "resource_rates": ("resource_mpn", "plan_key", "addon"),
+    "resource_dependencies": ("child_mpn", "parent_mpn"),
+}
+
+
+def change_label(table: str, values: Mapping[str, Any]) -> str | None:
+    """What change events call a row; None: its changes are only counted.
+
+    A plan's name, `source -> target` for a switch path, `<add-on> in <plan>` for an add-on's
+    rate, `<child> requires <parent>` for a dependency.
+    """
+    if table == "service_plans":
+        return str(values["name"])
+    if table == "plan_switches":
+        return switch_path(values["source_plan"], values["target_plan"])
+    if table == "resource_rates":
+        return (
+            f"{values['resource_mpn']}{ADDON_IN}{values['plan_key']}" if values["addon"] else None
+        )
+    if table == "resource_dependencies":
+        return f"{values['child_mpn']}{REQUIRES}{values['parent_mpn']}"
+    return None
+
+
+def change_record(table: str, what: str, values: Mapping[str, Any]) -> Change | None:
+    """The record of a row `created`, `updated` or `deactivated`; None when it is not named."""
+    kinds = RECORDED.get(table)
+    label = change_label(table, values) if kinds is not None else None
+    return None if kinds is None or label is None else Change(kinds[what], label)
 
 
 def sharing_change(plan_name: str, before: Sharing, after: Sharing) -> Change | None:

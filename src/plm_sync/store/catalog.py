@@ -7,18 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, func, null, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain import catalog as domain
 from plm_sync.domain.catalog import Sharing
 from plm_sync.domain.changes import (
-    SWITCH_ARROW,
+    LABEL_FIELDS,
+    RECORDED,
     Change,
-    ChangeKind,
     Changes,
+    change_record,
     sharing_change,
-    switch_path,
 )
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.events import Event
@@ -268,7 +268,7 @@ class CatalogRepository:
         for table, rows in desired.items():
             table_changes = self._diff_table(table, row.id, rows, run_id, now, read=not new_line)
             changes.add(table_changes)
-            if table in _RECORDED:  # plans, switch paths, add-on rates, dependencies: named
+            if table_of(table).name in RECORDED:  # plans, switch paths, add-on rates, ...: named
                 changes.records += table_changes.records
             total += table_changes.created + table_changes.updated + table_changes.unchanged
             total += table_changes.deactivated
@@ -311,16 +311,18 @@ class CatalogRepository:
         *,
         read: bool = True,
     ) -> Changes:
+        label_columns = _label_columns(table)
+        names = LABEL_FIELDS.get(table_of(table).name, ())
         stored = (
             {
-                key: (ident, digest, active, name)
-                for ident, key, digest, active, name in self.session.execute(
+                key: (ident, digest, active, dict(zip(names, labels, strict=True)))
+                for ident, key, digest, active, *labels in self.session.execute(
                     select(
                         table.id,
                         table.key,
                         table.content_hash,
                         table.active,
-                        _label(table),
+                        *label_columns,
                     ).where(table.product_line_id == line_id)
                 )
             }
@@ -347,7 +349,7 @@ class CatalogRepository:
                     }
                 )
                 changes.created += 1
-                _note(changes, table, "created", values, key)
+                _note(changes, table, "created", values)
             elif known[1] != digest:
                 updates.append(
                     {
@@ -360,10 +362,10 @@ class CatalogRepository:
                 )
                 if known[2] and not values["active"]:
                     changes.deactivated += 1
-                    _note(changes, table, "deactivated", values, key)
+                    _note(changes, table, "deactivated", values)
                 else:
                     changes.updated += 1
-                    _note(changes, table, "updated", values, key)
+                    _note(changes, table, "updated", values)
             else:
                 changes.unchanged += 1
         updates += _deactivate_missing(table, stored, desired, changes, run_id=run_id, now=now)
@@ -604,76 +606,21 @@ def _switch_json(switch: models.PlanSwitch) -> dict[str, Any]:
     }
 
 
-def _label(table: type[CatalogRow]) -> Any:  # noqa: ANN401 - a column expression
-    """What change events call a row: its name, `source -> target` for a switch, else its key.
-
-    A rate that is not an add-on's has no label: its changes are only counted.
-    """
-    if table is models.PlanSwitch:
-        return models.PlanSwitch.source_plan + SWITCH_ARROW + models.PlanSwitch.target_plan
-    if table is models.ResourceRate:
-        rate = models.ResourceRate
-        return case(
-            (rate.addon.is_(True), rate.resource_mpn + ADDON_IN + rate.plan_key), else_=null()
-        )
-    if table is models.ResourceDependency:
-        dependency = models.ResourceDependency
-        return dependency.child_mpn + REQUIRES + dependency.parent_mpn
-    return getattr(table, "name", table.key)
-
-
-ADDON_IN = " in "  # an add-on rate is named `<add-on resource> in <plan key>`
-REQUIRES = " requires "  # a dependency `<child> requires <parent>`
-
-
-def _value_label(values: Values, key: str) -> str | None:
-    if "source_plan" in values:
-        return switch_path(values["source_plan"], values["target_plan"])
-    if "child_mpn" in values:
-        return f"{values['child_mpn']}{REQUIRES}{values['parent_mpn']}"
-    if "min_units" in values:
-        return (
-            f"{values['resource_mpn']}{ADDON_IN}{values['plan_key']}" if values["addon"] else None
-        )
-    return str(values.get("name", key))
-
-
-# the tables whose changes become change records, by what happened to a row
-_RECORDED: dict[type[CatalogRow], dict[str, ChangeKind]] = {
-    models.ServicePlan: {
-        "created": ChangeKind.PLAN_CREATED,
-        "updated": ChangeKind.PLAN_UPDATED,
-        "deactivated": ChangeKind.PLAN_DEACTIVATED,
-    },
-    models.PlanSwitch: {
-        "created": ChangeKind.SWITCH_CREATED,
-        "updated": ChangeKind.SWITCH_UPDATED,
-        "deactivated": ChangeKind.SWITCH_DEACTIVATED,
-    },
-    models.ResourceRate: {  # add-on rates only (other rates have no label)
-        "created": ChangeKind.ADDON_RATE_CREATED,
-        "updated": ChangeKind.ADDON_RATE_UPDATED,
-        "deactivated": ChangeKind.ADDON_RATE_DEACTIVATED,
-    },
-    models.ResourceDependency: {
-        "created": ChangeKind.DEPENDENCY_CREATED,
-        "updated": ChangeKind.DEPENDENCY_UPDATED,
-        "deactivated": ChangeKind.DEPENDENCY_DEACTIVATED,
-    },
-}
-
-
-def _note(changes: Changes, table: type[CatalogRow], what: str, values: Values, key: str) -> None:
+def _note(changes: Changes, table: type[CatalogRow], what: str, values: Values) -> None:
     """Record the change of a plan, switch path, add-on rate or dependency (others: counted)."""
-    kinds = _RECORDED.get(table)
-    label = _value_label(values, key) if kinds is not None else None
-    if kinds is not None and label is not None:
-        changes.records.append(Change(kinds[what], label))
+    record = change_record(table_of(table).name, what, values)
+    if record is not None:
+        changes.records.append(record)
+
+
+def _label_columns(table: type[CatalogRow]) -> list[Any]:
+    """The columns a recorded table's change labels are made of (none for the others)."""
+    return [getattr(table, name) for name in LABEL_FIELDS.get(table_of(table).name, ())]
 
 
 def _deactivate_missing(
     table: type[CatalogRow],
-    stored: dict[str, tuple[int, str, bool, str]],
+    stored: dict[str, tuple[int, str, bool, Values]],
     desired: dict[str, Values],
     changes: Changes,
     *,
@@ -681,7 +628,7 @@ def _deactivate_missing(
     now: datetime,
 ) -> list[Values]:
     updates: list[Values] = []
-    for key, (ident, _, active, name) in stored.items():
+    for key, (ident, _, active, labels) in stored.items():
         if key in desired:
             continue
         if not active:
@@ -697,9 +644,8 @@ def _deactivate_missing(
             }
         )
         changes.deactivated += 1
-        kinds = _RECORDED.get(table)
-        if kinds is not None and name is not None:
-            changes.records.append(Change(kinds["deactivated"], str(name)))
+        if labels:
+            _note(changes, table, "deactivated", labels)
     return updates
 
 
