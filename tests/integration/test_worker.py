@@ -365,9 +365,10 @@ def test_a_whole_worker_killed_mid_run_costs_one_lease_not_the_run(
         wanted = catalog(cli)
     finally:
         server.stop()
-    server = start_sandbox(
-        SandboxCatalog.from_data(data), faults="slow:0.5", seed=8, slow_seconds=0.3
-    )
+    server = start_sandbox(SandboxCatalog.from_data(data))
+    # three product lines are read, then the run waits at the sandbox until the kill landed:
+    # the run is open when the worker dies, whatever the machine's speed
+    server.catalog.hold_items_after(3)
     if broker == "redis":
         settings = settings_for(postgres_url, server.url, broker_url)
     else:
@@ -385,6 +386,7 @@ def test_a_whole_worker_killed_mid_run_costs_one_lease_not_the_run(
                 doomed.wait(timeout=10)
                 killed_at = time.monotonic()
             assert next(r for r in list_runs(settings) if r["id"] == run_id)["status"] == "running"
+            server.catalog.release()
             run = wait_for(settings, run_id, timeout=180)
             took = time.monotonic() - killed_at
     finally:

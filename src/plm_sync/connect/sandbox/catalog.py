@@ -79,6 +79,11 @@ class SandboxCatalog:
         }
         self._presets = list(presets or [])
         self.broken: set[str] = set()
+        # a test's hold: after `_open_listings` item listings, the next ones wait until released
+        self._gate = threading.Event()
+        self._gate.set()
+        self._open_listings: int | None = None
+        self._passed: set[str] = set()  # products whose items went through
         for pid in self._products:
             self._items.setdefault(pid, [])
 
@@ -277,6 +282,34 @@ class SandboxCatalog:
                 _stamp(product, at or now_iso())
             self._products[product_id] = product
             return product
+
+    def hold_items_after(self, products: int) -> None:
+        """Serve the items of `products` more products, then hold the next ones until `release`.
+
+        Keeps a run open for as long as a test needs (a worker to kill mid-run), whatever the
+        machine's speed; the pages of a product already let through are always served.
+        """
+        with self._lock:
+            self._open_listings = products
+            self._passed = set()
+            self._gate.clear()
+
+    def release(self) -> None:
+        """Let held item listings (and every later one) through."""
+        with self._lock:
+            self._open_listings = None
+            self._gate.set()
+
+    def wait_at_gate(self, product_id: str, timeout: float = 300.0) -> None:
+        """Called before a product's items are served: passes, or waits for `release`."""
+        with self._lock:
+            if self._open_listings is None or product_id in self._passed:
+                return
+            if self._open_listings > 0:
+                self._open_listings -= 1
+                self._passed.add(product_id)
+                return
+        self._gate.wait(timeout)
 
     def break_product(self, product_id: str, broken: bool = True) -> None:
         """Make a product's items endpoint answer 500 every time (or heal it)."""

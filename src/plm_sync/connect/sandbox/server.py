@@ -129,6 +129,7 @@ class _Handler(JsonHandler):
         if len(parts) == 3 and parts[0] == "products" and parts[2] == "items":  # noqa: PLR2004
             if parts[1] in catalog.broken:
                 return 500, _error("SANDBOX_BROKEN", f"items of {parts[1]} are broken"), {}
+            catalog.wait_at_gate(parts[1])
             rows = catalog.items(parts[1])
             if rows is None:
                 return 404, _error("CNCT_001", f"Product {parts[1]} not found."), {}
