@@ -82,6 +82,7 @@ class PriceRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._currencies: dict[str, str] | None = None  # read once, for `line_prices`
 
     # -- marketplaces --------------------------------------------------------------------
 
@@ -345,7 +346,10 @@ class PriceRepository:
         if not line_ids:
             return {}
         ids = list(line_ids)
-        currencies = {row.id: row.currency for row in self.session.scalars(select(Marketplace))}
+        if self._currencies is None:
+            rows = self.session.execute(select(Marketplace.id, Marketplace.currency))
+            self._currencies = {row.id: row.currency for row in rows.all()}
+        currencies = self._currencies
         found: dict[int, dict[str, Any]] = {}
         for market in self.session.scalars(
             select(LineMarketplace)
