@@ -38,7 +38,7 @@ from plm_sync.domain.overrides import Override
 from plm_sync.domain.runs import RunStatus
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.domain.switches import SwitchError, switch_error_events
-from plm_sync.domain.text import shorten
+from plm_sync.domain.text import inert, shorten
 from plm_sync.errors import (
     EXIT_RUN_FAILED,
     ConnectAuthError,
@@ -208,7 +208,7 @@ def _duplicate_event(row: DuplicateRecord) -> Event:
     return Event(
         Level.WARNING,
         codes.LISTING_DUPLICATE,
-        f"Connect served the {row.kind} id {row.id} twice in one listing (on two reads in a "
+        f"Connect served the {row.kind} id {inert(row.id)} twice in one listing (on two reads in a "
         "row); it was taken once",
         row.product_id,
         row.id if row.kind == "item" else None,

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
@@ -75,6 +75,12 @@ def served(database_url: str, connect: HostileConnect) -> Iterator[tuple[Setting
     names=st.lists(ANY_TEXT | LONG_TEXT, min_size=1, max_size=4),
     mpns=st.lists(st.tuples(ANY_TEXT | LONG_TEXT, MPN_TAILS), min_size=1, max_size=4),
     ids=st.lists(ANY_TEXT | LONG_TEXT, min_size=1, max_size=4),
+)
+# found by hypothesis: an item id of one ESC served twice, quoted in the duplicate's event
+@example(
+    names=[""],
+    mpns=[("O", "_P1M:Monthly"), ("", "_P1M:Monthly"), ("", "_P1M:Monthly")],
+    ids=["\x1b"],
 )
 @settings(
     max_examples=25,

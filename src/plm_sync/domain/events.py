@@ -44,7 +44,7 @@ class Event:
     def as_row(self) -> dict[str, str | None]:
         """What the run log stores: the report's shape and the change's subject."""
         subject = self.subject
-        return self.as_dict() | {"subject": None if subject is None else text.storable(subject)}
+        return self.as_dict() | {"subject": None if subject is None else text.message_text(subject)}
 
     def as_dict(self) -> dict[str, str | None]:
         """The JSON shape of run reports (and of a line's stored findings).
@@ -58,7 +58,7 @@ class Event:
             "connect_product_id": text.clipped(self.connect_product_id, text.ID_MAX),
             "connect_item_id": text.clipped(self.connect_item_id, text.ID_MAX),
             "mpn": text.clipped(self.mpn, text.MPN_MAX),
-            "message": text.storable(self.message),
+            "message": text.message_text(self.message),
         }
 
 

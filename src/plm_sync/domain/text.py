@@ -45,6 +45,21 @@ def storable(value: str) -> str:
     return _UNSTORABLE.sub("\ufffd", value) if _UNSTORABLE.search(value) else value
 
 
+# controls a message may keep (line breaks and tabs), and the rest it shows as \xNN
+_MESSAGE_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def message_text(value: str) -> str:
+    r"""A message fit for every output: control characters shown as `\xNN`.
+
+    Line breaks and tabs stay; a Connect value quoted in a message never reaches a page or a
+    terminal raw.
+    """
+    if not _MESSAGE_CONTROL.search(value):
+        return value
+    return _MESSAGE_CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", value)
+
+
 def clipped(value: str | None, limit: int) -> str | None:
     """A reference (id, MPN) fit for a column of `limit`: controls removed, cut if longer."""
     if value is None:
