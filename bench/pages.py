@@ -11,15 +11,12 @@ Run: `.venv/bin/python bench/pages.py --products 20 --items 1000`
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sync_bench import database  # bench/ is on the path when a script of it runs
 
 from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SandboxCatalog
@@ -33,9 +30,6 @@ from plm_sync.views.html import render_catalog, render_line
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "SU-BENCH-000:pages"
-POSTGRES = os.environ.get(
-    "PLM_SYNC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 def best(action: Callable[[], object], rounds: int = 5) -> float:
@@ -103,24 +97,6 @@ def sync_and_measure(url: str, connect_url: str) -> dict[str, float]:
     )
     run_sync(settings, SyncRequest(full=True))
     return measure(settings)
-
-
-@contextmanager
-def database(kind: str, folder: Path) -> Iterator[str]:
-    """An empty SQLite file or a PostgreSQL schema of its own (dropped afterwards)."""
-    if kind == "sqlite":
-        yield f"sqlite:///{folder / f'pages-{uuid.uuid4().hex}.db'}"
-        return
-    engine = create_engine(POSTGRES)
-    schema = f"plm_bench_{uuid.uuid4().hex[:10]}"
-    with engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 if __name__ == "__main__":
