@@ -150,9 +150,7 @@ class PriceStage:
         return _Sources(versions=tuple(market.versions.get(pricelist, ())))
 
     def _digest(self, sources: _Sources, marketplace: Marketplace, source_hash: str) -> str:
-        return content_hash(
-            [sources.signature, source_hash, self.rules.fingerprint, repr(marketplace)]
-        )
+        return content_hash([sources.signature, source_hash, self.rules.fingerprint, marketplace])
 
     # -- one product line --------------------------------------------------------------------
 

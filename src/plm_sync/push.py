@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from plm_sync.commerce.answers import PlanChanges, TaskState, plan_changes
 from plm_sync.commerce.client import CommerceClient
 from plm_sync.config import Settings
-from plm_sync.domain.digests import content_hash
+from plm_sync.domain.digests import content_hash, legacy_hash
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.rules import PlmRules
 from plm_sync.domain.runs import RunStatus
@@ -42,7 +42,7 @@ from plm_sync.ppr.export import workbook_bytes
 from plm_sync.runlog import RunLog, RunOutcome, utcnow
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import given_or_opened, open_database, unit_of_work
-from plm_sync.store.pushes import PUSH_TRIGGER, PushRepository
+from plm_sync.store.pushes import PUSH_TRIGGER, PushedLine, PushRepository
 from plm_sync.store.runs import RunRepository, RunStart
 from plm_sync.sync_request import check_product_id
 
@@ -150,7 +150,23 @@ class PushTally:
 
 def line_content_hash(line: dict[str, Any], rules: PlmRules) -> str:
     """The digest of what a push of the line delivers: its catalog and the workbook rules."""
-    return content_hash([json.dumps(line, sort_keys=True, default=str), repr(rules)])
+    return content_hash({"line": line, "rules": rules})
+
+
+def pushed_as(line: dict[str, Any], rules: PlmRules, stored: PushedLine) -> str | None:
+    """The line's digest when it is what was last pushed to the hub, else None.
+
+    A digest stored in version 1 (before 0010: blake2b of a `repr`) is recognised too; the
+    caller then keeps the current digest in its place.
+    """
+    content = line_content_hash(line, rules)
+    if stored.pushed_hash == content:
+        return content
+    if stored.pushed_digest_version == 1 and stored.pushed_hash == legacy_hash(
+        repr([json.dumps(line, sort_keys=True, default=str), repr(rules)])
+    ):
+        return content
+    return None
 
 
 def open_push(
@@ -226,13 +242,17 @@ class LinePusher:
             if not self.request.changed:
                 return PushPlan([line.connect_product_id for line in stored], 0, missing)
             catalog = CatalogRepository(session)
+            pushes = PushRepository(session)
             wanted, unchanged = [], 0
             for line in stored:
                 lines = catalog.catalog((line.connect_product_id,))["product_lines"]
-                if lines and line_content_hash(lines[0], self.rules) == line.pushed_hash:
-                    unchanged += 1
-                else:
+                content = pushed_as(lines[0], self.rules, line) if lines else None
+                if content is None:
                     wanted.append(line.connect_product_id)
+                    continue
+                unchanged += 1
+                if line.pushed_hash != content:
+                    pushes.upgrade_digest(line.connect_product_id, content)
             return PushPlan(wanted, unchanged, missing)
 
     def unplanned(self, plan: PushPlan) -> PushTally:
@@ -273,13 +293,13 @@ class LinePusher:
         self.runlog.heartbeat()
         return tally
 
-    def _line(self, product_id: str) -> tuple[dict[str, Any] | None, str | None, list[str]]:
-        """The line's catalog, its last pushed hash, and the errors its last sync left."""
+    def _line(self, product_id: str) -> tuple[dict[str, Any] | None, PushedLine | None, list[str]]:
+        """The line's catalog, its push state, and the errors its last sync left."""
         with unit_of_work(self.runlog.factory) as session:
             repository = PushRepository(session)
             stored = repository.lines((product_id,))
             lines = CatalogRepository(session).catalog((product_id,))["product_lines"]
-            verdict = repository.last_syncs((product_id,)).get(product_id)
+            verdict = repository.verdicts((product_id,)).get(product_id)
         problems = []
         if verdict is not None and verdict.codes:
             problems.append(
@@ -288,8 +308,7 @@ class LinePusher:
                 f"(`plm-sync report {verdict.run_id}` lists them; `plm-sync sync --product "
                 f"{product_id}`), then push; nothing was sent"
             )
-        pushed = stored[0].pushed_hash if stored else None
-        return (lines[0] if lines else None), pushed, problems
+        return (lines[0] if lines else None), (stored[0] if stored else None), problems
 
     def _push(self, product_id: str, tally: PushTally, events: list[Event]) -> None:
         line, pushed, problems = self._line(product_id)
@@ -304,7 +323,10 @@ class LinePusher:
             events += [Event(Level.ERROR, NOT_CLEAN, text, product_id) for text in problems]
             return
         content = line_content_hash(line, self.rules)
-        if content == pushed:
+        if pushed is not None and pushed_as(line, self.rules, pushed) is not None:
+            if pushed.pushed_hash != content:
+                with unit_of_work(self.runlog.factory) as session:
+                    PushRepository(session).upgrade_digest(product_id, content)
             tally.unchanged += 1
             events.append(
                 Event(

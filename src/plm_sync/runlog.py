@@ -26,6 +26,7 @@ from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import EXIT_ITEM_ERRORS, EXIT_OK, EXIT_RUN_FAILED
 from plm_sync.notify import ERRORS_SHOWN, run_message, run_needs_a_person, send, targets
 from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.pushes import PushRepository, judges_lines
 from plm_sync.store.runs import RunRepository, RunStart, run_json
 
 log = structlog.get_logger(__name__)
@@ -223,6 +224,7 @@ class RunLog:
         Logs the run's one `run_finished` summary line. A run closed already (swept after a
         lost heartbeat) keeps its status.
         """
+        product_ids = sorted(product_ids)
         fields = dict(counts or {}) | {
             "cursor_after": cursor_after or self.cursor_before,
             "message": message,
@@ -230,12 +232,14 @@ class RunLog:
         with unit_of_work(self.factory) as session:
             runs = RunRepository(session)
             now = self.clock()
-            closed = runs.finish(
-                self.run_id, now, status, product_ids=sorted(product_ids), **fields
-            )
+            closed = runs.finish(self.run_id, now, status, product_ids=product_ids, **fields)
             if not closed:
                 log.warning("run_already_closed", status=str(status))
-            elif cursor_after and cursor_after != self.cursor_before:
+            else:
+                run = runs.get(self.run_id)
+                if judges_lines(run.trigger, run.dry_run):
+                    PushRepository(session).record_verdicts(self.run_id, product_ids)
+            if closed and cursor_after and cursor_after != self.cursor_before:
                 runs.set_cursor(cursor_after, self.run_id, now)
         log.info("run_finished", run_id=self.run_id, status=str(status), **fields)
         if closed:

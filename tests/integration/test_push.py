@@ -6,11 +6,13 @@ import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import insert
 
 from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
 from plm_sync.config import Settings
@@ -22,6 +24,7 @@ from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.push import PushRequest, line_content_hash, push_lines
 from plm_sync.reports import catalog, run_report
 from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.models import Run
 from plm_sync.store.pushes import PushRepository
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, start_sandbox
@@ -184,16 +187,63 @@ def test_a_line_the_last_sync_left_in_error_is_not_pushed(
     finally:
         server.stop()
     assert synced.exit_code == 3
+    with_errors = {
+        event["connect_product_id"]
+        for event in run_report(base, synced.run_id)["events"]
+        if event["level"] == "error"
+    }
+    assert with_errors
+    finish_syncs_of_other_products(base, 600)  # the verdict is the line's, not the run log's
     settings = commerce_settings(base, hub)
     outcome = push_lines(settings, PushRequest(changed=True))
     report = run_report(settings, outcome.run_id)
-    refused = [event for event in report["events"] if event["code"] == "commerce_line_not_clean"]
-    assert refused
-    assert all(f"run {synced.run_id}" in event["message"] for event in refused)
-    assert state(hub)["parsed"] == [] or all(
-        entry["product_id"] not in {event["connect_product_id"] for event in refused}
-        for entry in state(hub)["parsed"]
+    refused = {
+        event["connect_product_id"]: event
+        for event in report["events"]
+        if event["code"] == "commerce_line_not_clean"
+    }
+    assert set(refused) == with_errors
+    assert all(f"run {synced.run_id}" in event["message"] for event in refused.values())
+    parsed = {entry["product_id"] for entry in state(hub)["parsed"]}
+    assert parsed.isdisjoint(refused)
+
+
+def finish_syncs_of_other_products(settings: Settings, count: int) -> None:
+    """`count` finished syncs, each of a product the catalog does not hold (600 runs ago)."""
+    now = datetime.now(UTC)
+    zeros = dict.fromkeys(
+        (
+            "products",
+            "items",
+            "skipped",
+            "created",
+            "updated",
+            "unchanged",
+            "deactivated",
+            "errors",
+            "failed_products",
+            "retries",
+        ),
+        0,
     )
+    rows = [
+        {
+            "trigger": "cli",
+            "scope": "PRD-000-000-000",
+            "full": False,
+            "dry_run": False,
+            "status": "succeeded",
+            "started_at": now,
+            "finished_at": now,
+            "heartbeat_at": now,
+            "owner": "test",
+            "product_ids": ["PRD-000-000-000"],
+            **zeros,
+        }
+        for _ in range(count)
+    ]
+    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+        session.execute(insert(Run), rows)
 
 
 def test_a_wrong_secret_fails_the_run_with_exit_2(settings: Settings) -> None:

@@ -1,4 +1,4 @@
-"""Catalog row digests stay what earlier versions stored, so an upgrade rewrites nothing."""
+"""Catalog row digests: pinned, and blind to columns added later while they are empty."""
 
 from __future__ import annotations
 
@@ -42,22 +42,23 @@ def test_offer_fields_count_when_they_are_set() -> None:
     assert digests.isdisjoint(stripped)
 
 
-# Digests stored by earlier versions, as literals: a change of the digest's form would make
-# every stored row look changed after an upgrade (measured on b7e282d; the same since).
+# Digests of version 2 (canonical JSON, 0010), as literals: a change of the digest's form
+# would make every stored row look changed after an upgrade unless a migration recomputes
+# them (tests/integration/test_upgrade.py opens a database of version 1).
 PINNED_MPN_PLANS = {
-    "AZURE-PLAN:0001|P1M": "1a27a51deb429bda3ef2b4e9dbe12fee",
-    "DG7GMGF0GJC2:0003|P1Y": "a9c08540de816a1f36cbcdd188102ce2",
-    "CFQ7TTC0LFLZ:0002|P1Y": "7836a36d57ec5b6472efeae8e4efad34",
-    "CFQ7TTC0LFLZ:0002|P1M": "08028007120e323a76179bc99fd90d27",
-    "CFQ7TTC0LFLZ:0002|P3Y": "2d01cd3ef3c60781e3f667dcf6d7cfe7",
-    "CFQ7TTC0LFLX:0001_ANNUAL|P1Y": "42072417d17e2868e9db35785990e4d2",
-    "CFQ7TTC0LF8R:0008|trial": "fc8ff89ab6280240461ffeea94fa3f41",
+    "AZURE-PLAN:0001|P1M": "e383d1f46826a193a70d84c689a34163",
+    "DG7GMGF0GJC2:0003|P1Y": "4e7152a02cbc7e21c96ff688d283df6d",
+    "CFQ7TTC0LFLZ:0002|P1Y": "b1afdf06c312f26ebe4b2f05e9548c49",
+    "CFQ7TTC0LFLZ:0002|P1M": "f4a574ca276d46a698d7e3b27a4676dd",
+    "CFQ7TTC0LFLZ:0002|P3Y": "9af35ec4c73ba8460d1e6728602d3b3d",
+    "CFQ7TTC0LFLX:0001_ANNUAL|P1Y": "9951d323f998b2ab2419afadfa802559",
+    "CFQ7TTC0LF8R:0008|trial": "e731b16cf9d942ab5f87bf20305b385d",
 }
 PINNED_OFFER_PLANS = {
-    "offer:PLN-1|P1Y": "13fb86e1bdc028f0eb4c0b95f660fb63",
-    "offer:PLN-1|P1M": "0f54ed828a3a92f8cb44250949050761",
-    "offer:PLN-2|P1Y": "859cecf49bf73bc238bc2937a6add0de",
-    "offer:PLN-2|P1M": "8179d018aac05efe7868f0cc6b8758de",
+    "offer:PLN-1|P1Y": "b3f9d30d6b303f2b66353446413d20b8",
+    "offer:PLN-1|P1M": "061333996ef4d8af85eaf7f830f1a72c",
+    "offer:PLN-2|P1Y": "dbf846c838437a1ae94796aa7fd3f531",
+    "offer:PLN-2|P1M": "99237cf12e12cd66751506d16a34387e",
 }
 
 

@@ -26,25 +26,24 @@ from plm_sync.domain.switches import resolve_switches
 SYNCED_ITEM_STATUSES = frozenset({"published", "endofsale"})
 
 
-def _row(i: SourceItem) -> tuple[str | int | None, ...]:
-    row: tuple[str | int | None, ...] = (
-        i.id,
-        i.name,
-        i.mpn,
-        i.type.value,
-        i.period,
-        i.commitment_count,
-        i.unit,
-        i.status,
-    )
-    if i.parent_id or i.replacement_id:  # only then: other items keep their digests
-        row += (i.parent_id, i.replacement_id)
-    return row
+def _row(i: SourceItem) -> dict[str, str | int | None]:
+    return {
+        "id": i.id,
+        "name": i.name,
+        "mpn": i.mpn,
+        "type": i.type.value,
+        "period": i.period,
+        "commitment_count": i.commitment_count,
+        "unit": i.unit,
+        "status": i.status,
+        "parent_id": i.parent_id,
+        "replacement_id": i.replacement_id,
+    }
 
 
 def source_hash(product: SourceProduct, items: Sequence[SourceItem], rules_hash: str) -> str:
     """Digest of everything a line is computed from: product, items and the rules."""
-    rows = sorted(_row(i) for i in items)
+    rows = [_row(i) for i in sorted(items, key=lambda i: (i.id, i.mpn))]
     return content_hash([product.id, product.name, product.vendor, rows, rules_hash])
 
 
@@ -62,9 +61,14 @@ def line_source_hash(
     `marketplaces`: the product's listings, when sharing follows them (else None: they are
     not part of what the line is computed from).
     """
-    offer_hash = content_hash(offer) if offer is not None else ""  # repr: frozen dataclasses
-    listed = "" if marketplaces is None else "|".join(sorted(marketplaces))
-    return source_hash(product, items, fingerprint + content_hash(overrides) + offer_hash + listed)
+    listed = None if marketplaces is None else sorted(marketplaces)
+    return source_hash(
+        product,
+        items,
+        content_hash(
+            {"rules": fingerprint, "overrides": overrides, "offer": offer, "listed": listed}
+        ),
+    )
 
 
 def group_product(

@@ -9,7 +9,7 @@ from plm_sync.domain.addons import AddonRules
 from plm_sync.domain.catalog import ProductLine
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.prices import PricingRules
-from plm_sync.domain.rules import Dependence, PlmRules
+from plm_sync.domain.rules import PlmRules
 from plm_sync.domain.sharing import SharingRules, apply_sharing
 from plm_sync.domain.switches import SwitchRules
 
@@ -33,13 +33,20 @@ class OperatorRules:
     fingerprint: str = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        parts = [repr(self.plm), repr(self.sharing), repr(self.switches)]
-        if self.addons.rules or self.plm.dependence != Dependence():
-            # only then: without add-on rules, fingerprints stay what they were before them
-            parts += [repr(self.addons.rules), repr(self.plm.dependence)]
-        if self.sharing.from_listings:  # likewise for sharing from listings
-            parts += [repr(self.sharing.marketplace_units)]
-        object.__setattr__(self, "fingerprint", content_hash(parts))
+        # canonical form: a rules field left at its default is not in the digest, so a field
+        # added later with its default changes no fingerprint
+        object.__setattr__(
+            self,
+            "fingerprint",
+            content_hash(
+                {
+                    "plm": self.plm,
+                    "sharing": self.sharing,
+                    "switches": self.switches,
+                    "addons": self.addons,
+                }
+            ),
+        )
 
     def share(self, line: ProductLine, marketplaces: Collection[str] = ()) -> ProductLine:
         """The line with every plan's sharing from the sharing rules (and its listings)."""

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from plm_sync.domain import events as codes
+from plm_sync.domain.digests import content_hash
 from plm_sync.domain.events import Event, Level
 
 # Columns of Commerce's price-import wizard (PROTOCOL.md §6), in its order.
@@ -339,7 +340,7 @@ class PricingRules:
     @property
     def fingerprint(self) -> str:
         """What, of these rules, the prices of a line depend on."""
-        return repr(self.price_list)
+        return content_hash(self.price_list)
 
     def reseller_of(self, marketplace: Marketplace) -> str | None:
         """The Commerce reseller account of a marketplace: named here, else its hub's."""

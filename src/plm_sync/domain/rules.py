@@ -86,8 +86,8 @@ class PlmRules:
     max_units: int = -1
     plan_defaults: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     workbook: WorkbookRules = field(default_factory=WorkbookRules)
-    # left out of `repr` (which the rules' fingerprint hashes) so adding it changed no
-    # fingerprint; OperatorRules adds it to the fingerprint when it is not the default
+    # out of `repr` only so the digests of version 1 (a `repr`) of pushed lines can still be
+    # recognised (push.pushed_as); digests of version 2 leave a default field out anyway
     dependence: Dependence = field(default_factory=Dependence, repr=False)
 
     def __post_init__(self) -> None:

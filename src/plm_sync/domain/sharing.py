@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 
 from plm_sync.domain.catalog import ProductLine, ServicePlan, Sharing
@@ -53,12 +53,11 @@ class SharingRules:
 
     With `from_listings`, every plan of a line is also shared with the operating units of the
     marketplaces its product is listed in (`marketplace_units`: the file's `marketplaces`).
-    Neither is in `repr` unless `from_listings` is on (see OperatorRules' fingerprint).
     """
 
     rules: tuple[SharingRule, ...] = ()
-    from_listings: bool = field(default=False, repr=False)
-    marketplace_units: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    from_listings: bool = False
+    marketplace_units: tuple[tuple[str, str], ...] = ()
 
     def listing_units(self, marketplaces: Collection[str]) -> tuple[str, ...]:
         """The operating units of these marketplaces (none unless `from_listings`)."""

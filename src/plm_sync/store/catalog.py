@@ -40,19 +40,12 @@ UNREAD = Unread()
 Desired = dict[type[CatalogRow], dict[str, Values]]
 
 
-# Columns added after rows were first hashed: left out of the digest while empty, so rows
-# stored before them keep their digest (no round of "updated" rows after an upgrade).
-_LATER_COLUMNS = ("offer_plan_id", "features", "addon")
-
-
 def row_digest(values: Values) -> str:
-    """The content hash of a catalog row's values."""
-    if any(values.get(name, 0) is None for name in _LATER_COLUMNS):
-        values = {
-            key: value
-            for key, value in values.items()
-            if not (key in _LATER_COLUMNS and value is None)
-        }
+    """The content hash of a catalog row's values (its columns but the bookkeeping ones).
+
+    A column added later and still empty (None) is not in the canonical form: rows stored
+    before it keep their digest.
+    """
     return content_hash(values)
 
 

