@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
 from plm_sync.domain.source import SourceProduct
+from plm_sync.errors import ConnectAuthError
 from plm_sync.mappings import cached_rules, load_rules
 from plm_sync.pipeline import SyncRun
 from plm_sync.runlog import RunLog, RunOutcome
@@ -121,11 +122,16 @@ def sync_product(
             run = _sync_run(settings, request, runlog)
             if offer_rows is not None:  # the planning task read the run's offers
                 run.offer_rows, run.offers_read = {product["id"]: offer_rows}, True
-            if run.cancel_requested():
+            if run.cancel_requested():  # cancelled, or failed by another task
                 return run.tally.as_dict()
             try:
                 run.product(SourceProduct(**product))
                 run.tally.retries = run.client.retries
+            except ConnectAuthError as error:
+                # the key is refused: the whole run fails now, with one connect_auth error,
+                # as a CLI run does; the remaining product tasks find it closed and stop
+                run.finish(error)
+                run.tally.cancelled = True
             finally:
                 run.close_client()
             runlog.heartbeat(force=True)

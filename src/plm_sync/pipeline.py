@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy.exc import DataError, IntegrityError, StatementError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from plm_sync.config import Settings
@@ -35,12 +35,10 @@ from plm_sync.domain.lines import (
 from plm_sync.domain.offers import SourceOffer, choose_offer
 from plm_sync.domain.operator_rules import OperatorRules
 from plm_sync.domain.overrides import Override
-from plm_sync.domain.runs import RunStatus
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.domain.switches import SwitchError, switch_error_events
-from plm_sync.domain.text import inert, shorten
+from plm_sync.domain.text import inert
 from plm_sync.errors import (
-    EXIT_RUN_FAILED,
     ConnectAuthError,
     ConnectError,
     LineWriteError,
@@ -51,7 +49,14 @@ from plm_sync.errors import (
 from plm_sync.mappings import load_rules
 from plm_sync.price_sync import PriceStage
 from plm_sync.retrying import RetryPolicy
-from plm_sync.runlog import RunLog, RunOutcome, utcnow
+from plm_sync.runlog import (
+    RunLog,
+    RunOutcome,
+    describe_failure,
+    run_failed_error,
+    status_of,
+    utcnow,
+)
 from plm_sync.store.catalog import CatalogRepository, LineState
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import ProductLine as StoredLine
@@ -914,22 +919,16 @@ class SyncRun:
 
     def failed(self, error: PlmSyncError) -> RunFailedError:
         """The error a failed run raises: run id and step; a bad API key keeps exit 2."""
-        code = error.exit_code if isinstance(error, ConnectAuthError) else EXIT_RUN_FAILED
-        return RunFailedError(
-            f"run {self.run_id} failed while {self.step}: {error}", exit_code=code
-        )
+        return run_failed_error(f"run {self.run_id}", self.step, error)
 
     def finish(self, failure: BaseException | None) -> RunOutcome:
         """Close the run; the cursor moves only after full success of an unscoped run."""
         tally = self.tally
-        if failure is not None:
-            status = RunStatus.FAILED
-        elif tally.cancelled:
-            status = RunStatus.CANCELLED
-        elif tally.errors or tally.failed_products:
-            status = RunStatus.SUCCEEDED_WITH_ERRORS
-        else:
-            status = RunStatus.SUCCEEDED
+        status = status_of(
+            failed=failure is not None,
+            cancelled=tally.cancelled,
+            errors=tally.errors + tally.failed_products,
+        )
         cursor_after = None
         moves = (
             failure is None
@@ -962,17 +961,8 @@ class SyncRun:
             cursor_after=cursor_after,
             message=message,
             product_ids=tally.seen,
+            failure=failure,
         )
-
-
-def describe_failure(error: BaseException) -> str:
-    """An error in one short line: a database error without its SQL statement or values."""
-    if isinstance(error, StatementError) and error.orig is not None:
-        cause = str(error.orig).strip().splitlines()
-        text = f"the database refused it ({type(error.orig).__name__}: {cause[0] if cause else ''})"
-    else:
-        text = str(error)
-    return shorten(" ".join(text.split()), 500)
 
 
 def _is_current(existing: StoredLine, source: str) -> bool:

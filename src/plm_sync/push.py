@@ -26,7 +26,6 @@ from plm_sync.config import Settings
 from plm_sync.domain.digests import content_hash, legacy_hash
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.rules import PlmRules
-from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import (
     CommerceAuthError,
     CommerceError,
@@ -39,7 +38,14 @@ from plm_sync.errors import (
 )
 from plm_sync.mappings import load_plm_rules
 from plm_sync.ppr.export import workbook_bytes
-from plm_sync.runlog import RunLog, RunOutcome, utcnow
+from plm_sync.runlog import (
+    RunLog,
+    RunOutcome,
+    describe_failure,
+    run_failed_error,
+    status_of,
+    utcnow,
+)
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import given_or_opened, open_database, unit_of_work
 from plm_sync.store.pushes import PUSH_TRIGGER, PushedLine, PushRepository
@@ -461,15 +467,12 @@ def _plan_events(product_id: str, changes: PlanChanges) -> list[Event]:
 
 def _close(runlog: RunLog, tally: PushTally, failure: PlmSyncError | None, step: str) -> RunOutcome:
     cancelled = runlog.cancel_requested() if failure is None else False
+    status = status_of(failed=failure is not None, cancelled=cancelled, errors=tally.errors)
+    message: str | None = None
     if failure is not None:
-        status = RunStatus.FAILED
-        message: str | None = f"failed while {step}: {failure}"
+        message = f"failed while {step}: {describe_failure(failure)}"
     elif cancelled:
-        status = RunStatus.CANCELLED
         message = "cancelled by an operator; the lines pushed before stay pushed"
-    else:
-        status = RunStatus.SUCCEEDED_WITH_ERRORS if tally.errors else RunStatus.SUCCEEDED
-        message = None
     counts = {
         "products": tally.products,
         "items": 0,
@@ -480,16 +483,13 @@ def _close(runlog: RunLog, tally: PushTally, failure: PlmSyncError | None, step:
         "errors": tally.errors,
         "retries": tally.retries,
     }
-    return runlog.close(status, counts=counts, message=message, product_ids=tally.seen)
+    return runlog.close(
+        status, counts=counts, message=message, product_ids=tally.seen, failure=failure
+    )
 
 
 def _failed(run_id: int, step: str, error: PlmSyncError) -> RunFailedError:
-    code = (
-        error.exit_code
-        if isinstance(error, CommerceAuthError | CommerceServiceError | UsageError)
-        else 1
-    )
-    return RunFailedError(f"push run {run_id} failed while {step}: {error}", exit_code=code)
+    return run_failed_error(f"push run {run_id}", step, error)
 
 
 def push_lines(

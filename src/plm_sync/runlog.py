@@ -18,12 +18,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
-from plm_sync.domain.events import Event, Level
+from plm_sync.domain.events import COMMERCE_AUTH, CONNECT_AUTH, Event, Level
 from plm_sync.domain.runs import RunStatus
-from plm_sync.errors import EXIT_ITEM_ERRORS, EXIT_OK, EXIT_RUN_FAILED
+from plm_sync.domain.text import shorten
+from plm_sync.errors import (
+    EXIT_ITEM_ERRORS,
+    EXIT_OK,
+    EXIT_RUN_FAILED,
+    EXIT_USAGE,
+    CommerceAuthError,
+    CommerceServiceError,
+    ConnectAuthError,
+    RunFailedError,
+)
 from plm_sync.notify import ERRORS_SHOWN, run_message, run_needs_a_person, send, targets
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.pushes import PushRepository, judges_lines
@@ -41,20 +52,84 @@ def utcnow() -> datetime:
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """How a run ended, with the CLI exit code it means."""
+    """How a run ended, with the CLI exit code it means; crosses Celery as `as_dict`."""
 
     run_id: int
     status: RunStatus
     exit_code: int
 
+    def as_dict(self) -> dict[str, Any]:
+        """JSON for a task's result."""
+        return {"run_id": self.run_id, "status": str(self.status), "exit_code": self.exit_code}
 
-def exit_code_of(status: RunStatus) -> int:
-    """The CLI exit code of a run's final status (DESIGN §5); a cancelled run did not fail."""
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunOutcome:
+        """Inverse of `as_dict`."""
+        return cls(int(data["run_id"]), RunStatus(data["status"]), int(data["exit_code"]))
+
+
+# -- the status policy: one place decides a run's status, its exit code and its failure event
+
+
+def status_of(*, failed: bool, cancelled: bool, errors: int) -> RunStatus:
+    """A closing run's status: failed, cancelled, with errors, or succeeded."""
+    if failed:
+        return RunStatus.FAILED
+    if cancelled:
+        return RunStatus.CANCELLED
+    return RunStatus.SUCCEEDED_WITH_ERRORS if errors else RunStatus.SUCCEEDED
+
+
+def exit_code_of(status: RunStatus, *, refused: bool = False) -> int:
+    """The CLI exit code of a run's final status (DESIGN §5); a cancelled run did not fail.
+
+    `refused`: the run failed because a service refused the credentials or the settings
+    (Connect's key, Commerce's OAuth): exit 2, as any error of settings.
+    """
+    if status is RunStatus.FAILED and refused:
+        return EXIT_USAGE
     return {
         RunStatus.SUCCEEDED: EXIT_OK,
         RunStatus.SUCCEEDED_WITH_ERRORS: EXIT_ITEM_ERRORS,
         RunStatus.CANCELLED: EXIT_ITEM_ERRORS,
     }.get(status, EXIT_RUN_FAILED)
+
+
+def failure_events(failure: BaseException | None) -> list[Event]:
+    """The one run-level event a failure of settings leaves (none for other failures).
+
+    Connect refusing the key fails the run with one `connect_auth` error, however many
+    product lines were still to read (on the CLI and on the workers alike).
+    """
+    if isinstance(failure, ConnectAuthError):
+        how = "check PLM_SYNC_CONNECT_API_KEY (or its _FILE) and the key's rights in Connect"
+        return [Event(Level.ERROR, CONNECT_AUTH, f"Connect refused the API key: {failure}; {how}")]
+    if isinstance(failure, CommerceAuthError | CommerceServiceError):
+        return [Event(Level.ERROR, COMMERCE_AUTH, f"Commerce refused the push: {failure}")]
+    return []
+
+
+REFUSED_CODES = (CONNECT_AUTH, COMMERCE_AUTH)
+
+
+def run_failed_error(run: str, step: str, error: BaseException) -> RunFailedError:
+    """What a failed run raises: the run, the step and the cause, in one line.
+
+    An error of settings (a refused key, a missing service: exit code 2 of its own) keeps
+    exit 2; any other failure is exit 1.
+    """
+    code = EXIT_USAGE if getattr(error, "exit_code", None) == EXIT_USAGE else EXIT_RUN_FAILED
+    return RunFailedError(f"{run} failed while {step}: {describe_failure(error)}", exit_code=code)
+
+
+def describe_failure(error: BaseException) -> str:
+    """An error in one short line: a database error without its SQL statement or values."""
+    if isinstance(error, StatementError) and error.orig is not None:
+        cause = str(error.orig).strip().splitlines()
+        text = f"the database refused it ({type(error.orig).__name__}: {cause[0] if cause else ''})"
+    else:
+        text = str(error)
+    return shorten(" ".join(text.split()), 500)
 
 
 class RunLog:
@@ -218,33 +293,43 @@ class RunLog:
         cursor_after: str | None = None,
         message: str | None = None,
         product_ids: Iterable[str] = (),
+        failure: BaseException | None = None,
     ) -> RunOutcome:
         """Close the run with its status and counts; move the cursor with it, in one transaction.
 
-        Logs the run's one `run_finished` summary line. A run closed already (swept after a
-        lost heartbeat) keeps its status.
+        The same transaction writes the failure's run-level event (`failure_events`) and
+        gives the lines a sync or import read their verdict. Logs the run's one
+        `run_finished` summary line. A run closed already (swept after a lost heartbeat,
+        failed by another task) keeps its status, which the outcome gives.
         """
         product_ids = sorted(product_ids)
+        events = failure_events(failure)
         fields = dict(counts or {}) | {
             "cursor_after": cursor_after or self.cursor_before,
             "message": message,
         }
+        if events:
+            fields["errors"] = int(fields.get("errors") or 0) + len(events)
         with unit_of_work(self.factory) as session:
             runs = RunRepository(session)
             now = self.clock()
             closed = runs.finish(self.run_id, now, status, product_ids=product_ids, **fields)
+            run = runs.get(self.run_id)
             if not closed:
-                log.warning("run_already_closed", status=str(status))
+                log.warning("run_already_closed", status=str(status), kept=run.status)
+                status = RunStatus(run.status)
+                refused = runs.has_event(self.run_id, REFUSED_CODES)
             else:
-                run = runs.get(self.run_id)
+                runs.add_events(self.run_id, events)
+                refused = bool(events)
                 if judges_lines(run.trigger, run.dry_run):
                     PushRepository(session).record_verdicts(self.run_id, product_ids)
-            if closed and cursor_after and cursor_after != self.cursor_before:
-                runs.set_cursor(cursor_after, self.run_id, now)
-        log.info("run_finished", run_id=self.run_id, status=str(status), **fields)
+                if cursor_after and cursor_after != self.cursor_before:
+                    runs.set_cursor(cursor_after, self.run_id, now)
         if closed:
+            log.info("run_finished", run_id=self.run_id, status=str(status), **fields)
             self._notify()
-        return RunOutcome(self.run_id, status, exit_code_of(status))
+        return RunOutcome(self.run_id, status, exit_code_of(status, refused=refused))
 
     def _notify(self) -> None:
         """Tell PLM_SYNC_NOTIFY about a run that needs a person (never fails the run)."""

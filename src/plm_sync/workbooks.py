@@ -32,7 +32,7 @@ from plm_sync.errors import UsageError
 from plm_sync.mappings import load_plm_rules, load_rules
 from plm_sync.ppr.export import write_workbook
 from plm_sync.ppr.read import PlanEdit, RateEdit, WorkbookEdits, WorkbookError, read_workbook
-from plm_sync.runlog import RunLog, RunOutcome, utcnow
+from plm_sync.runlog import RunLog, RunOutcome, describe_failure, status_of, utcnow
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.overrides import OverrideRepository
@@ -305,15 +305,22 @@ def _apply(runlog: RunLog, plan: _Plan, *, dry_run: bool) -> RunOutcome:
     except Exception as error:
         runlog.close(
             RunStatus.FAILED,
-            message=f"failed while applying the workbook: {error}",
+            message=f"failed while applying the workbook: {describe_failure(error)}",
             product_ids=[plan.product_id],
+            failure=error,
         )
         raise
+    errors = sum(1 for event in events if event.level is Level.ERROR)
     counts = {
         "products": 1,
         "created": changes.created,
         "updated": changes.updated,
         "unchanged": changes.unchanged,
         "deactivated": changes.deactivated,
+        "errors": errors,
     }
-    return runlog.close(RunStatus.SUCCEEDED, counts=counts, product_ids=[plan.product_id])
+    return runlog.close(
+        status_of(failed=False, cancelled=False, errors=errors),
+        counts=counts,
+        product_ids=[plan.product_id],
+    )

@@ -397,6 +397,36 @@ def test_a_whole_worker_killed_mid_run_costs_one_lease_not_the_run(
     assert took < (90 if broker == "redis" else 45), f"the run ended {took:.0f} s after the kill"
 
 
+def test_a_key_revoked_mid_run_fails_the_run_at_once_with_one_error(
+    postgres_url: str, broker_url: str
+) -> None:
+    """As on the CLI: one connect_auth error and a failed run, not one error per product."""
+    server = start_sandbox(SandboxCatalog.from_data(generate_catalog(30, 20, seed=29)))
+    server.catalog.hold_items_after(3)  # three lines read, then the run waits at the sandbox
+    settings = settings_for(postgres_url, server.url, broker_url)
+    try:
+        with worker(settings, "one", concurrency=1), worker(settings, "two", concurrency=1):
+            run_id = enqueue(settings, "sync", "--full")
+            deadline = time.monotonic() + 60
+            while len(catalog(settings)["product_lines"]) < 3:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            server.revoke_key()
+            revoked_at = time.monotonic()
+            server.catalog.release()
+            run = wait_for(settings, run_id, timeout=60)
+            took = time.monotonic() - revoked_at
+            report = run_report(settings, run_id)
+    finally:
+        server.stop()
+    assert run["status"] == "failed"
+    errors = [event for event in report["events"] if event["level"] == "error"]
+    assert [event["code"] for event in errors] == ["connect_auth"]
+    assert "PLM_SYNC_CONNECT_API_KEY" in errors[0]["message"]
+    assert "API key" in (run["message"] or "")
+    assert took < 20, f"the run failed {took:.0f} s after the key was revoked"
+
+
 def test_a_queued_run_without_a_worker_is_reported_and_can_be_cancelled(
     postgres_url: str, broker_url: str
 ) -> None:

@@ -258,6 +258,13 @@ class RunRepository:
         )
         return self.add_events(run_id, events)
 
+    def has_event(self, run_id: int, codes: Sequence[str]) -> bool:
+        """Whether the run recorded an event of one of these codes."""
+        found = self.session.scalar(
+            select(RunEvent.id).where(RunEvent.run_id == run_id, RunEvent.code.in_(codes)).limit(1)
+        )
+        return found is not None
+
     def first_errors(self, run_id: int, limit: int) -> list[Event]:
         """A run's first error events, in recorded order."""
         query = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import secrets
 import socket
 import struct
 import time
@@ -210,7 +211,7 @@ class _Handler(JsonHandler):
 
     # -- test mutations -----------------------------------------------------------------
 
-    def _control(self, method: str, raw: bytes) -> None:  # noqa: C901 - one case per endpoint
+    def _control(self, method: str, raw: bytes) -> None:  # noqa: C901, PLR0912 - one case per endpoint
         if not self._authorised():
             self._send(401, _error("AUTH_001", "API key is not valid."))
             return
@@ -246,6 +247,9 @@ class _Handler(JsonHandler):
                 case "POST", ["products", product_id, "touch"]:
                     catalog.touch_product(product_id)
                     self._send(200, {"touched": product_id})
+                case "POST", ["key", "revoke"]:
+                    self.server.revoke_key()
+                    self._send(200, {"revoked": True})
                 case _:
                     self._send(404, _error("SANDBOX_404", f"no control endpoint {self.path}"))
         except (CatalogError, ValueError) as error:
@@ -282,6 +286,10 @@ class _Server(ThreadingHTTPServer):
         self.options = options
         self.faults = FaultPlan(options.faults, options.seed)
         super().__init__(address, _Handler)
+
+    def revoke_key(self) -> None:
+        """The account's API key is revoked: every later request, control ones too, is 401."""
+        self.options.api_key = f"SU-REVOKED:{secrets.token_hex(8)}"
 
 
 class SandboxServer(BackgroundServer):
@@ -325,6 +333,10 @@ class SandboxServer(BackgroundServer):
     def control_url(self) -> str:
         """Base URL of the test mutation endpoints."""
         return f"http://{self.host}:{self.port}{CONTROL_PREFIX}"
+
+    def revoke_key(self) -> None:
+        """Revoke the account's API key (also `POST /_sandbox/key/revoke`)."""
+        self._server.revoke_key()
 
     @property
     def injected(self) -> dict[str, int]:
