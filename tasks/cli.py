@@ -27,7 +27,8 @@ def _enqueue(request: SyncRequest) -> None:
     from tasks.jobs import dispatch  # noqa: PLC0415 - the app reads broker settings on import
 
     settings = _settings()
-    run_id = open_run(settings, request, owner="celery:queued", queued=True)
+    with open_database(settings.database_url) as factory:
+        run_id = open_run(settings, factory, request, owner="celery:queued", queued=True)
     _dispatch_and_ping(settings, run_id, request.scope, lambda: dispatch(run_id, request.as_dict()))
 
 
@@ -146,7 +147,8 @@ def enqueue_push(
         product_ids, changed=changed, dry_run=dry_run, upgrade_product=upgrade_product
     )
     settings = _settings()
-    run_id = open_push(settings, request, owner="celery:queued", queued=True)
+    with open_database(settings.database_url) as factory:
+        run_id = open_push(settings, factory, request, owner="celery:queued", queued=True)
     _dispatch_and_ping(
         settings, run_id, request.scope, lambda: dispatch_push(run_id, request.as_dict())
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import structlog
 from celery import Task, chord
@@ -13,33 +13,41 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.alerts import check_schedule
 from plm_sync.config import Settings, load_settings
-from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import PlmSyncError, RunConflictError
 from plm_sync.fanout import close_run, open_run, plan_run, sync_product
 from plm_sync.push import (
     PushRequest,
     close_push,
-    lines_read_by,
     open_push,
     plan_push,
+    push_after,
     push_line,
 )
 from plm_sync.runlog import prune_runs, sweep_runs
 from plm_sync.store.database import connect
 from plm_sync.sync_request import SyncRequest
-from plm_sync.workbooks import import_ppr
+from plm_sync.workbooks import apply_ppr
 from tasks.app import app
 
 log = structlog.get_logger(__name__)
 
 
 class PlmSyncTask(Task):  # type: ignore[misc] # Celery ships no type hints
-    """What every plm-sync task needs, built once per worker process: settings, database.
+    """The unit of work of every plm-sync task, owned once per worker process.
 
-    Built on first use, so in the prefork child that runs the task (never before the fork);
-    the operator files are cached per process by content (`mappings.cached_rules`). Each run
-    task binds its run's id to the log lines it writes (`RunLog.bound`), nothing else does.
+    Settings and the database (one engine and session factory, schema checked once) are
+    built on first use, so in the prefork child that runs the task (never before the fork),
+    and every task hands them to the `plm_sync` function it calls: no task or function opens
+    a database of its own. A transient database error (the server restarting, a dropped
+    connection) retries the task here, for every task: each is idempotent (a product line is
+    a content diff, a close finds a closed run closed). The operator files are cached per
+    process by content (`mappings.cached_rules`). Each run task binds its run's id to the
+    log lines it writes (`RunLog.bound`), nothing else does.
     """
+
+    autoretry_for = (OperationalError,)
+    retry_backoff = True
+    retry_kwargs: ClassVar[dict[str, int]] = {"max_retries": 3}
 
     _settings: Settings | None = None
     _factory: sessionmaker[Session] | None = None
@@ -80,7 +88,7 @@ def scheduled_sync(self: PlmSyncTask, full: bool = False) -> dict[str, Any]:
     """Beat's entry: open a run unless one is open (then skip, logged), and plan it."""
     request = SyncRequest(trigger="schedule", full=full)
     try:
-        run_id = open_run(self.settings, request, owner=f"celery:{self.request.id}")
+        run_id = open_run(self.settings, self.factory, request, owner=f"celery:{self.request.id}")
     except RunConflictError as error:
         log.info("scheduled_run_skipped", full=full, reason=str(error))
         return {"skipped": str(error)}
@@ -93,10 +101,10 @@ def plan(self: PlmSyncTask, run_id: int, request: dict[str, Any]) -> dict[str, A
     """Take the run, list its products and fan out one task per product, then the closing task."""
     planned = plan_run(
         self.settings,
+        self.factory,
         run_id,
         SyncRequest.from_dict(request),
         owner=f"celery:{self.request.id}",
-        factory=self.factory,
     )
     if planned is None:  # cancelled or failed before a worker took it
         return {"run_id": run_id, "skipped": True}
@@ -111,14 +119,7 @@ def plan(self: PlmSyncTask, run_id: int, request: dict[str, Any]) -> dict[str, A
     return {"run_id": run_id, "products": len(planned.products)}
 
 
-@app.task(
-    name="plm_sync.sync_product",
-    bind=True,
-    base=PlmSyncTask,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_kwargs={"max_retries": 3},
-)
+@app.task(name="plm_sync.sync_product", bind=True, base=PlmSyncTask)
 def sync_product_task(
     self: PlmSyncTask,
     run_id: int,
@@ -130,11 +131,11 @@ def sync_product_task(
     try:
         return sync_product(
             self.settings,
+            self.factory,
             run_id,
             SyncRequest.from_dict(request),
             product,
             offer_rows=offer_rows,
-            factory=self.factory,
         )
     except PlmSyncError as error:
         log.warning(
@@ -153,23 +154,20 @@ def close_run_task(
 ) -> dict[str, Any]:
     """Add up the product tasks and close the run (cursor moves only on full success)."""
     sync = SyncRequest.from_dict(request)
-    outcome = close_run(
-        self.settings, run_id, sync, tallies, listed=listed or (), factory=self.factory
-    )
-    result: dict[str, Any] = {"run_id": outcome.run_id, "status": str(outcome.status)}
-    if self.settings.push_after_sync and outcome.status is RunStatus.SUCCEEDED and not sync.dry_run:
-        result["push_run_id"] = push_after(self.settings, run_id)
+    outcome = close_run(self.settings, self.factory, run_id, sync, tallies, listed=listed or ())
+    result = outcome.as_dict()
+    push = push_after(self.settings, self.factory, sync.dry_run, outcome)
+    if push is not None:
+        result["push_run_id"] = queue_push(self.settings, self.factory, run_id, push)
     return result
 
 
-def push_after(settings: Settings, sync_run_id: int) -> int | None:
-    """Open and dispatch the push of the lines a successful sync read (PUSH_AFTER_SYNC)."""
-    lines = lines_read_by(settings, sync_run_id)
-    if not lines:
-        return None
-    push = PushRequest(lines, changed=True)
+def queue_push(
+    settings: Settings, factory: sessionmaker[Session], sync_run_id: int, push: PushRequest
+) -> int | None:
+    """Open and dispatch the push that follows a sync (PLM_SYNC_PUSH_AFTER_SYNC)."""
     try:
-        run_id = open_push(settings, push, owner="celery:queued", queued=True)
+        run_id = open_push(settings, factory, push, owner="celery:queued", queued=True)
     except PlmSyncError as error:  # another run got in first, or Commerce is not set up
         log.warning("push_after_sync_skipped", sync_run_id=sync_run_id, reason=str(error))
         return None
@@ -187,10 +185,10 @@ def plan_push_task(self: PlmSyncTask, run_id: int, request: dict[str, Any]) -> d
     """Take the push run, check the credentials, fan out one task per line, then the close."""
     planned = plan_push(
         self.settings,
+        self.factory,
         run_id,
         PushRequest.from_dict(request),
         owner=f"celery:{self.request.id}",
-        factory=self.factory,
     )
     if planned is None:
         return {"run_id": run_id, "skipped": True}
@@ -199,20 +197,13 @@ def plan_push_task(self: PlmSyncTask, run_id: int, request: dict[str, Any]) -> d
     return {"run_id": run_id, "lines": len(planned.product_ids)}
 
 
-@app.task(
-    name="plm_sync.push_line",
-    bind=True,
-    base=PlmSyncTask,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_kwargs={"max_retries": 3},
-)
+@app.task(name="plm_sync.push_line", bind=True, base=PlmSyncTask)
 def push_line_task(
     self: PlmSyncTask, run_id: int, request: dict[str, Any], product_id: str
 ) -> dict[str, Any]:
     """Push one product line into Commerce PLM (an unchanged line sends nothing)."""
     return push_line(
-        self.settings, run_id, PushRequest.from_dict(request), product_id, factory=self.factory
+        self.settings, self.factory, run_id, PushRequest.from_dict(request), product_id
     )
 
 
@@ -221,20 +212,20 @@ def close_push_task(
     self: PlmSyncTask, tallies: list[dict[str, Any]], run_id: int, unplanned: dict[str, Any]
 ) -> dict[str, Any]:
     """Add up the line tasks and close the push run."""
-    outcome = close_push(self.settings, run_id, [unplanned, *tallies], factory=self.factory)
-    return {"run_id": outcome.run_id, "status": str(outcome.status)}
+    outcome = close_push(self.settings, self.factory, run_id, [unplanned, *tallies])
+    return outcome.as_dict()
 
 
 @app.task(name="plm_sync.sweep_stale_runs", bind=True, base=PlmSyncTask)
 def sweep_stale_runs(self: PlmSyncTask) -> list[int]:
     """Mark failed the runs whose heartbeat went stale (killed workers, lost tasks)."""
-    return sweep_runs(self.settings)
+    return sweep_runs(self.settings, self.factory)
 
 
 @app.task(name="plm_sync.check_schedule", bind=True, base=PlmSyncTask)
 def check_schedule_task(self: PlmSyncTask) -> bool:
     """Tell PLM_SYNC_NOTIFY once when no scheduled sync succeeded for PLM_SYNC_STALE_AFTER."""
-    return check_schedule(self.settings)
+    return check_schedule(self.settings, self.factory)
 
 
 @app.task(name="plm_sync.prune_runs", bind=True, base=PlmSyncTask)
@@ -242,11 +233,13 @@ def prune_old_runs(self: PlmSyncTask) -> list[int]:
     """Drop runs (and their events) older than PLM_SYNC_RETENTION_DAYS."""
     if self.settings.retention_days is None:
         return []
-    return prune_runs(self.settings, timedelta(days=self.settings.retention_days))
+    return prune_runs(self.factory, timedelta(days=self.settings.retention_days))
 
 
 @app.task(name="plm_sync.ppr_import", bind=True, base=PlmSyncTask)
 def ppr_import(self: PlmSyncTask, path: str, dry_run: bool = False) -> dict[str, Any]:
     """Import an operator's PLM workbook (a file the workers can read) as its own run."""
-    outcome = import_ppr(self.settings, Path(path), dry_run=dry_run, trigger="operator")
-    return {"run_id": outcome.run_id, "status": str(outcome.status)}
+    outcome = apply_ppr(
+        self.settings, self.factory, Path(path), dry_run=dry_run, trigger="operator"
+    )
+    return outcome.as_dict()

@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
 from plm_sync.domain.runs import RunStatus
 from plm_sync.notify import Message, send, targets
 from plm_sync.runlog import utcnow
-from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.database import unit_of_work
 from plm_sync.store.models import Run, SyncState
 
 STATE = "stale_alert_for"  # the last scheduled success the alert was about ("none": never)
@@ -26,13 +27,15 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def check_schedule(settings: Settings, now: datetime | None = None) -> bool:
+def check_schedule(
+    settings: Settings, factory: sessionmaker[Session], now: datetime | None = None
+) -> bool:
     """Send the quiet-schedule alert when it is due; True when one was sent."""
     urls = targets(settings.notify)
     if not urls:
         return False
     now = now or utcnow()
-    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+    with unit_of_work(factory) as session:
         last = session.scalar(
             select(func.max(Run.finished_at)).where(
                 Run.trigger == "schedule", Run.status.in_(SUCCESS), Run.dry_run.is_(False)

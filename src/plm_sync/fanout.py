@@ -2,8 +2,9 @@
 
 open (or queue) the run -> plan: take it and list its products -> one task per product line
 -> close: add up, judge the deactivation brake, reconcile, close. Every function works on the
-run through the run lifecycle, bound to the run's id in the logs; a worker process passes its
-long-lived session factory, other callers let each call open the database.
+run through the run lifecycle, bound to the run's id in the logs. Each takes the session
+factory of its process (a worker's, built once in the child; the CLI's, opened once per
+command): no function opens a database of its own.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from plm_sync.errors import ConnectAuthError
 from plm_sync.mappings import cached_rules, load_rules
 from plm_sync.pipeline import SyncRun
 from plm_sync.runlog import RunLog, RunOutcome
-from plm_sync.store.database import given_or_opened, open_database
 from plm_sync.sync_request import SyncRequest
 
 Factory = sessionmaker[Session]
@@ -47,7 +47,9 @@ def _sync_run(settings: Settings, request: SyncRequest, runlog: RunLog) -> SyncR
     )
 
 
-def open_run(settings: Settings, request: SyncRequest, *, owner: str, queued: bool = False) -> int:
+def open_run(
+    settings: Settings, factory: Factory, request: SyncRequest, *, owner: str, queued: bool = False
+) -> int:
     """Validate the operator files and record a run (refused while another is open).
 
     `queued` records it for the workers (status `queued` until one takes it); otherwise it is
@@ -55,107 +57,98 @@ def open_run(settings: Settings, request: SyncRequest, *, owner: str, queued: bo
     not take a finished enqueuer process for a crash; the heartbeat is what counts.
     """
     load_rules(settings.mappings)  # every operator file is valid before a run starts
-    with open_database(settings.database_url) as factory:
-        runlog = RunLog.open(
-            factory,
-            settings,
-            request.run_start(queued=queued),
-            owner=owner,
-            brake=not request.allow_deactivations,
-        )
+    runlog = RunLog.open(
+        factory,
+        settings,
+        request.run_start(queued=queued),
+        owner=owner,
+        brake=not request.allow_deactivations,
+    )
     return runlog.run_id
 
 
 def plan_run(
-    settings: Settings,
-    run_id: int,
-    request: SyncRequest,
-    *,
-    owner: str,
-    factory: Factory | None = None,
+    settings: Settings, factory: Factory, run_id: int, request: SyncRequest, *, owner: str
 ) -> RunPlan | None:
     """Take the run and list its products, as JSON for one task each.
 
     None when the run is no longer open (cancelled, or failed by the sweep, before a worker
     took it): there is nothing to do. A failure to list closes the run failed.
     """
-    with given_or_opened(settings.database_url, factory) as database:
-        runlog = RunLog.resume(database, run_id, settings=settings)
-        with runlog.bound():
-            if not runlog.take(owner):
-                return None
-            run = _sync_run(settings, request, runlog)
-            try:
-                with run.closes_on_failure():
-                    products = [asdict(product) for product in run.list_products()]
-                    offers = run.client.offer_rows(request.product_ids) if settings.offers else {}
-            finally:
-                run.close_client()
-            runlog.heartbeat(force=True)
-            wanted = {product["id"] for product in products}
-            return RunPlan(
-                products,
-                sorted(run.tally.listed),
-                None
-                if offers is None
-                else {pid: rows for pid, rows in offers.items() if pid in wanted},
-            )
+    runlog = RunLog.resume(factory, run_id, settings=settings)
+    with runlog.bound():
+        if not runlog.take(owner):
+            return None
+        run = _sync_run(settings, request, runlog)
+        try:
+            with run.closes_on_failure():
+                products = [asdict(product) for product in run.list_products()]
+                offers = run.client.offer_rows(request.product_ids) if settings.offers else {}
+        finally:
+            run.close_client()
+        runlog.heartbeat(force=True)
+        wanted = {product["id"] for product in products}
+        return RunPlan(
+            products,
+            sorted(run.tally.listed),
+            None
+            if offers is None
+            else {pid: rows for pid, rows in offers.items() if pid in wanted},
+        )
 
 
 def sync_product(
     settings: Settings,
+    factory: Factory,
     run_id: int,
     request: SyncRequest,
     product: dict[str, Any],
     *,
     offer_rows: list[Any] | None = None,
-    factory: Factory | None = None,
 ) -> dict[str, Any]:
     """Fetch, group and store one product line of a run; its tally for the closing task.
 
     Idempotent (content diff, events replaced): a redelivered or retried task gives the same
     catalog. A cancelled run's remaining product tasks do nothing.
     """
-    with given_or_opened(settings.database_url, factory) as database:
-        runlog = RunLog.resume(database, run_id, settings=settings)
-        with runlog.bound():
-            run = _sync_run(settings, request, runlog)
-            if offer_rows is not None:  # the planning task read the run's offers
-                run.offer_rows, run.offers_read = {product["id"]: offer_rows}, True
-            if run.cancel_requested():  # cancelled, or failed by another task
-                return run.tally.as_dict()
-            try:
-                run.product(SourceProduct(**product))
-                run.tally.retries = run.client.retries
-            except ConnectAuthError as error:
-                # the key is refused: the whole run fails now, with one connect_auth error,
-                # as a CLI run does; the remaining product tasks find it closed and stop
-                run.finish(error)
-                run.tally.cancelled = True
-            finally:
-                run.close_client()
-            runlog.heartbeat(force=True)
+    runlog = RunLog.resume(factory, run_id, settings=settings)
+    with runlog.bound():
+        run = _sync_run(settings, request, runlog)
+        if offer_rows is not None:  # the planning task read the run's offers
+            run.offer_rows, run.offers_read = {product["id"]: offer_rows}, True
+        if run.cancel_requested():  # cancelled, or failed by another task
             return run.tally.as_dict()
+        try:
+            run.product(SourceProduct(**product))
+            run.tally.retries = run.client.retries
+        except ConnectAuthError as error:
+            # the key is refused: the whole run fails now, with one connect_auth error,
+            # as a CLI run does; the remaining product tasks find it closed and stop
+            run.finish(error)
+            run.tally.cancelled = True
+        finally:
+            run.close_client()
+        runlog.heartbeat(force=True)
+        return run.tally.as_dict()
 
 
 def close_run(
     settings: Settings,
+    factory: Factory,
     run_id: int,
     request: SyncRequest,
     tallies: Sequence[dict[str, Any]],
     *,
     listed: Sequence[str] = (),
-    factory: Factory | None = None,
 ) -> RunOutcome:
     """Add up the product tasks, judge the brake, reconcile, close; the cursor moves on success."""
-    with given_or_opened(settings.database_url, factory) as database:
-        runlog = RunLog.resume(database, run_id, settings=settings)
-        with runlog.bound():
-            run = _sync_run(settings, request, runlog)
-            for tally in tallies:
-                run.tally.merge(tally)
-            run.tally.listed.update(listed)
-            try:
-                return run.conclude(run.reconcile_unless_cancelled)
-            finally:
-                run.close_client()
+    runlog = RunLog.resume(factory, run_id, settings=settings)
+    with runlog.bound():
+        run = _sync_run(settings, request, runlog)
+        for tally in tallies:
+            run.tally.merge(tally)
+        run.tally.listed.update(listed)
+        try:
+            return run.conclude(run.reconcile_unless_cancelled)
+        finally:
+            run.close_client()

@@ -19,12 +19,12 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
 from plm_sync.domain import events as codes
 from plm_sync.domain.runs import RunStatus
-from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.database import unit_of_work
 from plm_sync.store.models import (
     CatalogRow,
     LineMarketplace,
@@ -227,12 +227,9 @@ class DatabaseCollector(Collector):
         return family
 
 
-def metrics_text(settings: Settings) -> bytes:
-    """Every metric in Prometheus' text format (read-only: the database must exist)."""
-    with (
-        open_database(settings.database_url, migrate=False) as factory,
-        unit_of_work(factory, commit=False) as session,
-    ):
+def metrics_text(settings: Settings, factory: sessionmaker[Session]) -> bytes:
+    """Every metric in Prometheus' text format, read from the caller's database."""
+    with unit_of_work(factory, commit=False) as session:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(DatabaseCollector(session, settings))
         return generate_latest(registry)

@@ -26,6 +26,7 @@ from plm_sync.config import Settings
 from plm_sync.domain.digests import content_hash, legacy_hash
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.rules import PlmRules
+from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import (
     CommerceAuthError,
     CommerceError,
@@ -47,7 +48,7 @@ from plm_sync.runlog import (
     utcnow,
 )
 from plm_sync.store.catalog import CatalogRepository
-from plm_sync.store.database import given_or_opened, open_database, unit_of_work
+from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.pushes import PUSH_TRIGGER, PushedLine, PushRepository
 from plm_sync.store.runs import RunRepository, RunStart
 from plm_sync.sync_request import check_product_id
@@ -176,23 +177,27 @@ def pushed_as(line: dict[str, Any], rules: PlmRules, stored: PushedLine) -> str 
 
 
 def open_push(
-    settings: Settings, request: PushRequest, *, owner: str | None = None, queued: bool = False
+    settings: Settings,
+    factory: Factory,
+    request: PushRequest,
+    *,
+    owner: str | None = None,
+    queued: bool = False,
 ) -> int:
     """Check the settings and rules, record the push run; refused while another run is open."""
     CommerceClient.from_settings(settings).close()  # every Commerce setting is there
     load_plm_rules(settings.mappings)  # the workbook rules are valid
     for product_id in request.product_ids:
         check_product_id(product_id)
-    with open_database(settings.database_url) as factory:
-        runlog = RunLog.open(
-            factory,
-            settings,
-            RunStart(
-                request.trigger, request.scope, full=False, dry_run=request.dry_run, queued=queued
-            ),
-            owner=owner,
-            brake=False,
-        )
+    runlog = RunLog.open(
+        factory,
+        settings,
+        RunStart(
+            request.trigger, request.scope, full=False, dry_run=request.dry_run, queued=queued
+        ),
+        owner=owner,
+        brake=False,
+    )
     return runlog.run_id
 
 
@@ -498,12 +503,15 @@ def push_lines(
     *,
     client: CommerceClient | None = None,
 ) -> RunOutcome:
-    """Push in this process: open the run, push each line in product order, close it."""
+    """Push in this process: open the run, push each line in product order, close it.
+
+    The command's one database is opened here (or `factory`, a caller's).
+    """
     own_client = client is None
     client = client or CommerceClient.from_settings(settings)
     try:
-        run_id = open_push(settings, request)
         with open_database(settings.database_url) as factory:
+            run_id = open_push(settings, factory, request)
             runlog = RunLog.resume(factory, run_id, settings=settings)
             with runlog.bound():
                 return _run(settings, request, runlog, client)
@@ -535,17 +543,29 @@ def _run(
     return _close(runlog, tally, None, step)
 
 
-def push_after_sync(settings: Settings, run_id: int) -> RunOutcome | None:
-    """The push that follows a successful sync with PLM_SYNC_PUSH_AFTER_SYNC.
+def push_after(
+    settings: Settings, factory: Factory, dry_run: bool, outcome: RunOutcome
+) -> PushRequest | None:
+    """The push that follows a sync with PLM_SYNC_PUSH_AFTER_SYNC, decided here once.
 
-    It sends the lines the sync read whose catalog differs from what was last pushed. None
-    when the sync read no stored line.
+    Only after a sync that succeeded without errors and wrote (not a dry run): the lines it
+    read whose catalog differs from what was last pushed. None: no push (not asked, the sync
+    did not succeed, or it read no stored line).
     """
-    lines = lines_read_by(settings, run_id)
-    if not lines:
-        log.info("push_after_sync_nothing", sync_run_id=run_id)
+    if not settings.push_after_sync or dry_run or outcome.status is not RunStatus.SUCCEEDED:
         return None
-    return push_lines(settings, PushRequest(lines, changed=True))
+    lines = lines_read_by(factory, outcome.run_id)
+    if not lines:
+        log.info("push_after_sync_nothing", sync_run_id=outcome.run_id)
+        return None
+    return PushRequest(lines, changed=True)
+
+
+def push_after_sync(settings: Settings, dry_run: bool, outcome: RunOutcome) -> RunOutcome | None:
+    """Push in this process what `push_after` decides follows the sync (None: nothing)."""
+    with open_database(settings.database_url) as factory:
+        request = push_after(settings, factory, dry_run, outcome)
+    return None if request is None else push_lines(settings, request)
 
 
 # -- the workers' fan-out: plan (one task), a task per line, close (one task) -----------------
@@ -560,84 +580,67 @@ class PlannedPush:
 
 
 def plan_push(
-    settings: Settings,
-    run_id: int,
-    request: PushRequest,
-    *,
-    owner: str,
-    factory: Factory | None = None,
+    settings: Settings, factory: Factory, run_id: int, request: PushRequest, *, owner: str
 ) -> PlannedPush | None:
     """Take the push run, check the credentials and list its lines (None: not open).
 
     A refusal of the credentials or a missing service closes the run failed.
     """
-    with given_or_opened(settings.database_url, factory) as database:
-        runlog = RunLog.resume(database, run_id, settings=settings)
-        with runlog.bound():
-            if not runlog.take(owner):
-                return None
-            client = CommerceClient.from_settings(settings)
-            try:
-                pusher = LinePusher(settings, request, runlog, client)
-                plan = pusher.plan()
-            except PlmSyncError as error:
-                _close(runlog, PushTally(), error, "checking the Commerce credentials")
-                raise _failed(run_id, "checking the Commerce credentials", error) from None
-            finally:
-                client.close()
-            runlog.heartbeat(force=True)
-            return PlannedPush(plan.wanted, pusher.unplanned(plan).as_dict())
+    runlog = RunLog.resume(factory, run_id, settings=settings)
+    with runlog.bound():
+        if not runlog.take(owner):
+            return None
+        client = CommerceClient.from_settings(settings)
+        try:
+            pusher = LinePusher(settings, request, runlog, client)
+            plan = pusher.plan()
+        except PlmSyncError as error:
+            _close(runlog, PushTally(), error, "checking the Commerce credentials")
+            raise _failed(run_id, "checking the Commerce credentials", error) from None
+        finally:
+            client.close()
+        runlog.heartbeat(force=True)
+        return PlannedPush(plan.wanted, pusher.unplanned(plan).as_dict())
 
 
 def push_line(
-    settings: Settings,
-    run_id: int,
-    request: PushRequest,
-    product_id: str,
-    *,
-    factory: Factory | None = None,
+    settings: Settings, factory: Factory, run_id: int, request: PushRequest, product_id: str
 ) -> dict[str, Any]:
     """Push one line of a run (a cancelled run's lines do nothing); its tally.
 
     A redelivered task pushes again only if the line is not recorded as pushed with its
     current content; its events replace those of the earlier attempt.
     """
-    with given_or_opened(settings.database_url, factory) as database:
-        runlog = RunLog.resume(database, run_id, settings=settings)
-        with runlog.bound():
-            if runlog.cancel_requested():
-                return PushTally().as_dict()
-            client = CommerceClient.from_settings(settings)
-            try:
-                return LinePusher(settings, request, runlog, client).push(product_id).as_dict()
-            except PlmSyncError as error:  # the hub refused as a whole: this line failed
-                event = Event(Level.ERROR, PUSH_FAILED, str(error), product_id)
-                runlog.record([event], product_id)
-                return PushTally(products=1, errors=1, seen=[product_id]).as_dict()
-            finally:
-                client.close()
+    runlog = RunLog.resume(factory, run_id, settings=settings)
+    with runlog.bound():
+        if runlog.cancel_requested():
+            return PushTally().as_dict()
+        client = CommerceClient.from_settings(settings)
+        try:
+            return LinePusher(settings, request, runlog, client).push(product_id).as_dict()
+        except PlmSyncError as error:  # the hub refused as a whole: this line failed
+            event = Event(Level.ERROR, PUSH_FAILED, str(error), product_id)
+            runlog.record([event], product_id)
+            return PushTally(products=1, errors=1, seen=[product_id]).as_dict()
+        finally:
+            client.close()
 
 
 def close_push(
-    settings: Settings,
-    run_id: int,
-    tallies: Sequence[dict[str, Any]],
-    *,
-    factory: Factory | None = None,
+    settings: Settings, factory: Factory, run_id: int, tallies: Sequence[dict[str, Any]]
 ) -> RunOutcome:
     """Add up the line tasks and close the push run."""
-    with given_or_opened(settings.database_url, factory) as database:
-        runlog = RunLog.resume(database, run_id, settings=settings)
-        with runlog.bound():
-            tally = PushTally()
-            for part in tallies:
-                tally.merge(part)
-            return _close(runlog, tally, None, "closing")
+    runlog = RunLog.resume(factory, run_id, settings=settings)
+    with runlog.bound():
+        tally = PushTally()
+        for part in tallies:
+            tally.merge(part)
+        return _close(runlog, tally, None, "closing")
 
 
-def lines_read_by(settings: Settings, run_id: int) -> tuple[str, ...]:
+def lines_read_by(factory: Factory, run_id: int) -> tuple[str, ...]:
     """The stored lines a (sync) run read: what a push after it considers."""
-    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+    with unit_of_work(factory) as session:
         read = set(RunRepository(session).get(run_id).product_ids or ())
         return tuple(
             line.connect_product_id

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,18 +33,23 @@ def _with_seconds(run: dict[str, Any]) -> dict[str, Any]:
     return run
 
 
+Factory = sessionmaker[Session]
+Opener = Callable[[], AbstractContextManager[Factory]]
+
+
+@contextmanager
+def reading(settings: Settings) -> Iterator[Reader]:
+    """A reader of the database in `settings`, opened read-only for the block (a command)."""
+    with open_database(settings.database_url, migrate=False) as factory:
+        yield Reader(factory)
+
+
 def list_runs(
     settings: Settings, limit: int = 20, status: str | None = None, since: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Runs, newest first, in the JSON shape of DESIGN §7 (plus `seconds`)."""
-    with (
-        open_database(settings.database_url, migrate=False) as factory,
-        unit_of_work(factory) as session,
-    ):
-        return [
-            _with_seconds(run_json(run))
-            for run in RunRepository(session).runs(limit, status, since)
-        ]
+    with reading(settings) as reader:
+        return reader.list_runs(limit, status, since)
 
 
 @dataclass
@@ -59,7 +64,7 @@ class RunReport:
     names of each diff key (what a page shows).
     """
 
-    settings: Settings
+    opener: Opener  # the database its streams read
     run_id: int
     document: dict[str, Any]
     shown: list[dict[str, Any]]
@@ -75,7 +80,7 @@ class RunReport:
 
         A writer reads the events and the thirteen kinds of diff names: one connection.
         """
-        with open_database(self.settings.database_url, migrate=False) as factory:
+        with self.opener() as factory:
             self._factory = factory
             try:
                 yield
@@ -86,9 +91,7 @@ class RunReport:
         if self.last_event_id is None:
             return
         with ExitStack() as stack:
-            factory = self._factory or stack.enter_context(
-                open_database(self.settings.database_url, migrate=False)
-            )
+            factory = self._factory or stack.enter_context(self.opener())
             session = stack.enter_context(unit_of_work(factory))
             runs = RunRepository(session)
             for _, event in runs.stream_events(self.run_id, self.last_event_id, code):
@@ -127,11 +130,18 @@ class RunReport:
 
 
 def read_report(settings: Settings, run_id: int | str) -> RunReport:
-    """One run's report (`latest` for the newest): summary, changes, products, page events."""
-    with (
-        open_database(settings.database_url, migrate=False) as factory,
-        unit_of_work(factory) as session,
-    ):
+    """One run's report (`latest` for the newest): summary, changes, products, page events.
+
+    Its streams open the database again when read (`RunReport.opened` for one opening).
+    """
+    with reading(settings) as reader:
+        return reader.read_report(
+            run_id, lambda: open_database(settings.database_url, migrate=False)
+        )
+
+
+def _read_report(factory: Factory, run_id: int | str, opener: Opener) -> RunReport:
+    with unit_of_work(factory) as session:
         runs = RunRepository(session)
         run = runs.get(run_id)
         ident = run.id
@@ -169,7 +179,7 @@ def read_report(settings: Settings, run_id: int | str) -> RunReport:
         row["plans_from"] = sources.get(row["connect_product_id"] or "", "")
     document["products"] = rows
     document["price_changes"] = price_changes.rows()
-    return RunReport(settings, ident, document, page.shown(), total, last, changes)
+    return RunReport(opener, ident, document, page.shown(), total, last, changes)
 
 
 def run_report(settings: Settings, run_id: int | str) -> dict[str, Any]:
@@ -322,10 +332,12 @@ BROWSE_PAGE = 100  # product lines per catalog page
 
 def browse_lines(settings: Settings, search: str = "", page: int = 1) -> dict[str, Any]:
     """A page of the catalog browser: matching lines with their counts, and how many match."""
-    with (
-        open_database(settings.database_url, migrate=False) as factory,
-        unit_of_work(factory, commit=False) as session,
-    ):
+    with reading(settings) as reader:
+        return reader.browse_lines(search, page)
+
+
+def _browse_lines(factory: Factory, search: str, page: int) -> dict[str, Any]:
+    with unit_of_work(factory, commit=False) as session:
         page = max(page, 1)
         total, rows = BrowseRepository(session).lines(search, (page - 1) * BROWSE_PAGE, BROWSE_PAGE)
     return {
@@ -339,10 +351,12 @@ def browse_lines(settings: Settings, search: str = "", page: int = 1) -> dict[st
 
 def line_page(settings: Settings, product_id: str) -> dict[str, Any] | None:
     """One product line as stored (catalog JSON) with its history of changes; None: no line."""
-    with (
-        open_database(settings.database_url, migrate=False) as factory,
-        unit_of_work(factory, commit=False) as session,
-    ):
+    with reading(settings) as reader:
+        return reader.line_page(product_id)
+
+
+def _line_page(factory: Factory, product_id: str) -> dict[str, Any] | None:
+    with unit_of_work(factory, commit=False) as session:
         found = CatalogRepository(session).catalog((product_id,))["product_lines"]
         if not found:
             return None
@@ -356,7 +370,11 @@ def health(settings: Settings, max_age_hours: float) -> dict[str, Any]:
     `ok` is false when the newest finished run failed or the last success is older than
     `max_age_hours` (or there is none).
     """
-    runs = list_runs(settings, limit=200)
+    with reading(settings) as reader:
+        return reader.health(max_age_hours)
+
+
+def _health(runs: list[dict[str, Any]], max_age_hours: float) -> dict[str, Any]:
     finished = [run for run in runs if not RunStatus(run["status"]).is_open]
     running = next((run for run in runs if RunStatus(run["status"]).is_open), None)
     success = next(
@@ -393,8 +411,43 @@ def health(settings: Settings, max_age_hours: float) -> dict[str, Any]:
 
 def catalog(settings: Settings, product_ids: tuple[str, ...] = ()) -> dict[str, Any]:
     """The stored hierarchical catalog (DESIGN §6)."""
-    with (
-        open_database(settings.database_url, migrate=False) as factory,
-        unit_of_work(factory) as session,
-    ):
-        return CatalogRepository(session).catalog(product_ids)
+    with reading(settings) as reader:
+        return reader.catalog(product_ids)
+
+
+class Reader:
+    """Every read of the reports on one database: a command's, or `serve`'s for its life."""
+
+    def __init__(self, factory: Factory) -> None:
+        self.factory = factory
+
+    def list_runs(
+        self, limit: int = 20, status: str | None = None, since: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Runs, newest first, in the JSON shape of DESIGN §7 (plus `seconds`)."""
+        with unit_of_work(self.factory) as session:
+            return [
+                _with_seconds(run_json(run))
+                for run in RunRepository(session).runs(limit, status, since)
+            ]
+
+    def read_report(self, run_id: int | str, opener: Opener | None = None) -> RunReport:
+        """One run's report; its streams read this database (or `opener`'s)."""
+        return _read_report(self.factory, run_id, opener or (lambda: nullcontext(self.factory)))
+
+    def browse_lines(self, search: str = "", page: int = 1) -> dict[str, Any]:
+        """A page of the catalog browser."""
+        return _browse_lines(self.factory, search, page)
+
+    def line_page(self, product_id: str) -> dict[str, Any] | None:
+        """One product line with its history; None: no line."""
+        return _line_page(self.factory, product_id)
+
+    def health(self, max_age_hours: float) -> dict[str, Any]:
+        """Is the catalog in sync (see `health`)."""
+        return _health(self.list_runs(limit=200), max_age_hours)
+
+    def catalog(self, product_ids: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The stored hierarchical catalog (DESIGN §6)."""
+        with unit_of_work(self.factory) as session:
+            return CatalogRepository(session).catalog(product_ids)

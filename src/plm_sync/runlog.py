@@ -36,7 +36,7 @@ from plm_sync.errors import (
     RunFailedError,
 )
 from plm_sync.notify import ERRORS_SHOWN, run_message, run_needs_a_person, send, targets
-from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.database import unit_of_work
 from plm_sync.store.pushes import PushRepository, judges_lines
 from plm_sync.store.runs import RunRepository, RunStart, run_json
 
@@ -357,21 +357,21 @@ def _sweep(runs: RunRepository, settings: Settings, now: datetime) -> list[int]:
     return swept
 
 
-def sweep_runs(settings: Settings) -> list[int]:
+def sweep_runs(settings: Settings, factory: sessionmaker[Session]) -> list[int]:
     """Mark failed the runs whose process died or whose heartbeat went stale.
 
     Queued runs no worker took within `queued_run_timeout` are failed too.
     """
-    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+    with unit_of_work(factory) as session:
         return _sweep(RunRepository(session), settings, utcnow())
 
 
-def cancel_run(settings: Settings, run_id: str) -> RunStatus:
+def cancel_run(factory: sessionmaker[Session], run_id: str) -> RunStatus:
     """Cancel a queued run at once, or ask a running one to stop at its next product line.
 
     Returns the run's status after the call: `cancelled`, or `running` while it winds down.
     """
-    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+    with unit_of_work(factory) as session:
         run = RunRepository(session).cancel(run_id, utcnow())
         status = RunStatus(run.status)
         ident = run.id
@@ -379,13 +379,13 @@ def cancel_run(settings: Settings, run_id: str) -> RunStatus:
     return status
 
 
-def prune_runs(settings: Settings, older_than: timedelta) -> list[int]:
+def prune_runs(factory: sessionmaker[Session], older_than: timedelta) -> list[int]:
     """Delete runs finished more than `older_than` ago, with their events.
 
     Keeps the latest successful run, the run that set the incremental cursor and open runs.
     """
     cutoff = utcnow() - older_than
-    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+    with unit_of_work(factory) as session:
         pruned = RunRepository(session).prune(cutoff)
     log.info("runs_pruned", count=len(pruned), before=cutoff.isoformat())
     return pruned

@@ -18,8 +18,9 @@ import structlog
 
 from plm_sync.config import Settings
 from plm_sync.errors import UsageError
-from plm_sync.reports import browse_lines, health, line_page, list_runs, read_report
+from plm_sync.reports import Reader
 from plm_sync.serving import BackgroundServer
+from plm_sync.store.database import ReadingDatabase
 from plm_sync.streamed_json import write_json
 from plm_sync.views.html import (
     SCRIPT_HASH,
@@ -147,17 +148,19 @@ class _Handler(BaseHTTPRequestHandler):
     def _get(self) -> None:
         path = urlsplit(self.path).path
         settings = self.server.settings
+        factory = self.server.database.factory()
+        reader = Reader(factory)
         if path == "/health":
-            data = health(settings, self.server.max_age_hours)
+            data = reader.health(self.server.max_age_hours)
             self._send(200 if data["ok"] else 503, json.dumps(data), "application/json")
             return
         if path == "/metrics":
             from plm_sync.metrics import metrics_text  # noqa: PLC0415 - loaded on first scrape
 
-            self._send(200, metrics_text(settings).decode(), METRICS_TYPE)
+            self._send(200, metrics_text(settings, factory).decode(), METRICS_TYPE)
             return
         if path in {"/", "/runs"}:
-            runs = list_runs(settings, limit=100)
+            runs = reader.list_runs(limit=100)
             self._send(200, render_runs(runs, lambda ident: f"/runs/{ident}"), "text/html")
             return
         if path == "/catalog":
@@ -167,12 +170,12 @@ class _Handler(BaseHTTPRequestHandler):
                 number = int((query.get("page") or ["1"])[0])
             except ValueError:
                 number = 1
-            found = browse_lines(settings, search, max(1, min(number, 1_000_000)))
+            found = reader.browse_lines(search, max(1, min(number, 1_000_000)))
             self._send(200, render_catalog(found), "text/html")
             return
         line = LINE_PAGE.fullmatch(path)
         if line:
-            shown = line_page(settings, unquote(line.group(1)))
+            shown = reader.line_page(unquote(line.group(1)))
             if shown is None:
                 self._send(404, f"no stored product line {line.group(1)[:64]}", "text/plain")
             else:
@@ -180,12 +183,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         match = RUN_PAGE.fullmatch(path)
         if match:
-            report = read_report(settings, int(match.group(1)))
+            report = reader.read_report(int(match.group(1)))
             if match.group(2):
                 with report.opened():
                     self._send_json_streamed(report.streamed())
             else:
-                history = list_runs(settings, limit=HISTORY)
+                history = reader.list_runs(limit=HISTORY)
                 page = render_report(
                     report.document,
                     report.shown,
@@ -233,6 +236,7 @@ class _WebServer(ThreadingHTTPServer):
         public_metrics: bool = False,
     ) -> None:
         self.settings = settings
+        self.database = ReadingDatabase(settings.database_url)  # one engine for the server's life
         self.max_age_hours = max_age_hours
         self.token = settings.serve_token
         self.public_metrics = public_metrics
@@ -282,8 +286,13 @@ class WebServer(BackgroundServer):
                 "PLM_SYNC_SERVE_TOKEN (or PLM_SYNC_SERVE_TOKEN_FILE); pages then ask for it as a "
                 "bearer token or HTTP Basic password"
             )
-        server = _WebServer((host, port), settings, max_age_hours, public_metrics=public_metrics)
-        super().__init__(server, "plm-sync-web")
+        self._web = _WebServer((host, port), settings, max_age_hours, public_metrics=public_metrics)
+        super().__init__(self._web, "plm-sync-web")
+
+    def stop(self) -> None:
+        """Stop serving and release the database."""
+        super().stop()
+        self._web.database.close()
 
     @property
     def url(self) -> str:

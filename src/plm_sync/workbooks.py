@@ -276,14 +276,26 @@ def import_ppr(
     All or nothing: any problem (file, sheet, column, value, unknown plan) stops the import
     before anything is written (exit 2). The import is a run of its own (one at a time).
     """
+    with open_database(settings.database_url) as factory:
+        return apply_ppr(settings, factory, path, dry_run=dry_run, trigger=trigger)
+
+
+def apply_ppr(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    path: Path,
+    *,
+    dry_run: bool = False,
+    trigger: str = "cli",
+) -> RunOutcome:
+    """`import_ppr` on a database the caller opened (a worker's)."""
     edits = read_workbook(path)
     rules = load_rules(settings.mappings)
-    with open_database(settings.database_url) as factory:
-        plan = _prepare(edits, factory, rules)
-        start = RunStart(trigger, f"ppr import: {path.name}", full=False, dry_run=dry_run)
-        runlog = RunLog.open(factory, settings, start, brake=False)
-        with runlog.bound():
-            return _apply(runlog, plan, dry_run=dry_run)
+    plan = _prepare(edits, factory, rules)
+    start = RunStart(trigger, f"ppr import: {path.name}", full=False, dry_run=dry_run)
+    runlog = RunLog.open(factory, settings, start, brake=False)
+    with runlog.bound():
+        return _apply(runlog, plan, dry_run=dry_run)
 
 
 def _apply(runlog: RunLog, plan: _Plan, *, dry_run: bool) -> RunOutcome:

@@ -168,10 +168,11 @@ def test_alerts_reach_a_webhook_and_a_dead_one_fails_nothing(
 def test_a_quiet_schedule_is_told_once(settings: Settings, receiver: Receiver) -> None:
     told = replace(settings, notify=receiver.url, public_url="https://plm.example.test")
     run_sync(told, SyncRequest(trigger="schedule", full=True))
-    assert not check_schedule(told)  # it just succeeded
-    later = utcnow() + timedelta(hours=3)
-    assert check_schedule(told, later)
-    assert not check_schedule(told, later + timedelta(minutes=15))  # told already
+    with open_database(told.database_url) as factory:
+        assert not check_schedule(told, factory)  # it just succeeded
+        later = utcnow() + timedelta(hours=3)
+        assert check_schedule(told, factory, later)
+        assert not check_schedule(told, factory, later + timedelta(minutes=15))  # told already
     (quiet,) = receiver.received
     assert "gone quiet" in quiet["title"]
     assert "https://plm.example.test/runs" in quiet["message"]

@@ -23,6 +23,7 @@ from plm_sync.fanout import open_run
 from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, list_runs, run_report
 from plm_sync.runlog import cancel_run, prune_runs, sweep_runs
+from plm_sync.store.database import open_database
 from plm_sync.store.models import Run
 from tests.conftest import ROOT
 from tests.integration.conftest import API_KEY, fast_client
@@ -173,7 +174,8 @@ class _CancelAfterFirst:
         self.seen += 1
         if self.seen == 1:
             running = next(run for run in list_runs(self.settings) if run["status"] == "running")
-            assert cancel_run(self.settings, str(running["id"])) == RunStatus.RUNNING
+            with open_database(self.settings.database_url) as factory:
+                assert cancel_run(factory, str(running["id"])) == RunStatus.RUNNING
 
 
 def test_a_running_run_cancels_at_its_next_product_line(
@@ -206,9 +208,10 @@ def test_prune_drops_old_runs_but_keeps_the_latest_success_and_the_cursor_run(
     with engine.begin() as connection:
         connection.execute(update(Run).values(finished_at=datetime.now(UTC) - timedelta(days=100)))
     engine.dispose()
-    assert prune_runs(settings, timedelta(days=1000)) == []
-    # run 1 set the cursor (later runs found nothing newer), run 3 is the latest success
-    assert prune_runs(settings, timedelta(days=90)) == [2]
+    with open_database(settings.database_url) as factory:
+        assert prune_runs(factory, timedelta(days=1000)) == []
+        # run 1 set the cursor (later runs found nothing newer), run 3 is the latest success
+        assert prune_runs(factory, timedelta(days=90)) == [2]
     assert [run["id"] for run in list_runs(settings)] == [3, 1]
     assert run_report(settings, "1")["id"] == 1
 
@@ -381,10 +384,13 @@ def test_a_queued_run_no_worker_takes_is_failed_by_the_sweep(
     brake_sandbox: SandboxServer, database_url: str
 ) -> None:
     settings = settings_for(database_url, brake_sandbox.url, queued_run_timeout=3600.0)
-    run_id = open_run(settings, SyncRequest(trigger="operator"), owner="x", queued=True)
-    assert sweep_runs(settings) == []  # within the timeout: still queued
-    assert list_runs(settings)[0]["status"] == "queued"
-    assert sweep_runs(replace(settings, queued_run_timeout=0.0)) == [run_id]
+    with open_database(settings.database_url) as factory:
+        run_id = open_run(
+            settings, factory, SyncRequest(trigger="operator"), owner="x", queued=True
+        )
+        assert sweep_runs(settings, factory) == []  # within the timeout: still queued
+        assert list_runs(settings)[0]["status"] == "queued"
+        assert sweep_runs(replace(settings, queued_run_timeout=0.0), factory) == [run_id]
     run = list_runs(settings)[0]
     assert run["status"] == "failed"
     assert "PLM_SYNC_QUEUED_RUN_TIMEOUT" in run["message"]

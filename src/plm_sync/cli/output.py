@@ -15,7 +15,6 @@ from plm_sync.cli.app import (
 )
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient
-from plm_sync.errors import EXIT_OK
 from plm_sync.pipeline import run_sync
 from plm_sync.reports import RunReport, read_report, run_report
 from plm_sync.sync_request import SyncRequest
@@ -63,10 +62,10 @@ def _run_and_report(
     else:
         outcome = run_sync(settings, request, client=client)
     pushed = None
-    if settings.push_after_sync and outcome.exit_code == EXIT_OK and not request.dry_run:
+    if settings.push_after_sync:
         from plm_sync.push import push_after_sync  # noqa: PLC0415 - Commerce code on use
 
-        pushed = push_after_sync(settings, outcome.run_id)
+        pushed = push_after_sync(settings, request.dry_run, outcome)
     if output == "json":  # one JSON document: the sync's report, with its push inside
         read = read_report(settings, outcome.run_id)
         report = read.streamed()

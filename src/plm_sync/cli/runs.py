@@ -25,6 +25,7 @@ from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import UsageError
 from plm_sync.reports import health, list_runs, read_report
 from plm_sync.runlog import cancel_run, prune_runs
+from plm_sync.store.database import open_database
 from plm_sync.store.runs import COUNT_FIELDS
 from plm_sync.views import when
 
@@ -85,7 +86,8 @@ def runs_cancel(context: _Context, run_id: str) -> None:
     Product lines written before stay whole; nothing is half-written and the cursor does not
     move.
     """
-    status = cancel_run(context.settings, run_id)
+    with open_database(context.settings.database_url) as factory:
+        status = cancel_run(factory, run_id)
     if status == RunStatus.CANCELLED:
         click.echo(f"run {run_id} cancelled")
     else:
@@ -105,7 +107,8 @@ def runs_cancel(context: _Context, run_id: str) -> None:
 def runs_prune(context: _Context, older_than: str) -> None:
     """Delete old runs and their events (never the latest successful run, nor open runs)."""
     seconds = parse_duration(older_than, "--older-than")
-    pruned = prune_runs(context.settings, timedelta(seconds=seconds))
+    with open_database(context.settings.database_url) as factory:
+        pruned = prune_runs(factory, timedelta(seconds=seconds))
     click.echo(f"pruned {len(pruned)} run(s) finished more than {older_than} ago")
 
 
@@ -180,7 +183,8 @@ def status(context: _Context, max_age: float, output: str) -> None:
     if output == "prometheus":
         from plm_sync.metrics import metrics_text  # noqa: PLC0415 - prometheus_client on use
 
-        click.echo(metrics_text(context.settings).decode(), nl=False)
+        with open_database(context.settings.database_url, migrate=False) as factory:
+            click.echo(metrics_text(context.settings, factory).decode(), nl=False)
         return  # the metrics say how things are; the collector reads them, not the exit code
     if output == "json":
         _print_json(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -241,16 +242,32 @@ def open_database(url: str, *, migrate: bool = True) -> Iterator[sessionmaker[Se
         engine.dispose()
 
 
-@contextmanager
-def given_or_opened(
-    url: str, factory: sessionmaker[Session] | None
-) -> Iterator[sessionmaker[Session]]:
-    """The session factory a worker task was given, else a database opened for this call."""
-    if factory is not None:
-        yield factory
-        return
-    with open_database(url) as opened:
-        yield opened
+class ReadingDatabase:
+    """One engine for a long-lived reader (`serve`), opened once for the process's life.
+
+    Read-only: nothing is created or migrated. The schema is checked until it holds (a
+    page asked before the first sync says so, and a later page finds the database), then
+    never again.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._checked = False
+        self._lock = threading.Lock()
+
+    def factory(self) -> sessionmaker[Session]:
+        """The session factory, once the database holds plm-sync's newest schema."""
+        if not self._checked:
+            with self._lock:
+                if not self._checked:
+                    check_schema(self.engine)
+                    self._checked = True
+        return self._factory
+
+    def close(self) -> None:
+        """Release the engine's connections."""
+        self.engine.dispose()
 
 
 def connect(url: str) -> sessionmaker[Session]:
