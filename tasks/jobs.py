@@ -128,20 +128,14 @@ def sync_product_task(
     offer_rows: list[Any] | None = None,
 ) -> dict[str, Any]:
     """One product line of a run (idempotent; a database hiccup retries the task)."""
-    try:
-        return sync_product(
-            self.settings,
-            self.factory,
-            run_id,
-            SyncRequest.from_dict(request),
-            product,
-            offer_rows=offer_rows,
-        )
-    except PlmSyncError as error:
-        log.warning(
-            "product_task_failed", run_id=run_id, product_id=product.get("id"), error=str(error)
-        )
-        return {"products": 1, "errors": 1, "failed_products": 1, "seen": [product.get("id")]}
+    return sync_product(
+        self.settings,
+        self.factory,
+        run_id,
+        SyncRequest.from_dict(request),
+        product,
+        offer_rows=offer_rows,
+    )
 
 
 @app.task(name="plm_sync.close_run", bind=True, base=PlmSyncTask)

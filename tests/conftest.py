@@ -20,11 +20,15 @@ def plm_sync_cli(
 ) -> subprocess.CompletedProcess[str]:
     """`plm-sync ARGS` as a user runs it: a process of its own, settings as `PLM_SYNC_*`.
 
-    `settings` are named without the prefix (`database_url`, `connect_url`, ...); the test
-    process's own `PLM_SYNC_*` variables are not passed on.
+    `settings` are named without the prefix (`database_url`, `connect_url`, ...) or with it
+    (`PLM_SYNC_DATABASE_URL`); the test process's own `PLM_SYNC_*` variables are not passed
+    on. It runs in the checkout (where `tasks` and `mappings/` are).
     """
     env = {name: value for name, value in os.environ.items() if not name.startswith("PLM_SYNC_")}
-    env |= {f"PLM_SYNC_{name.upper()}": value for name, value in settings.items()}
+    env |= {
+        name if name.startswith("PLM_SYNC_") else f"PLM_SYNC_{name.upper()}": value
+        for name, value in settings.items()
+    }
     return subprocess.run(
         [sys.executable, "-m", "plm_sync", *args],
         capture_output=True,
@@ -32,6 +36,7 @@ def plm_sync_cli(
         check=False,
         env=env,
         timeout=timeout,
+        cwd=ROOT,
     )
 
 

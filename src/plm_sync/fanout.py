@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
 from plm_sync.domain.source import SourceProduct
-from plm_sync.errors import ConnectAuthError
+from plm_sync.errors import ConnectAuthError, PlmSyncError
 from plm_sync.mappings import cached_rules, load_rules
 from plm_sync.pipeline import SyncRun
 from plm_sync.runlog import RunLog, RunOutcome
@@ -115,10 +115,11 @@ def sync_product(
     with runlog.bound():
         run = _sync_run(settings, request, runlog)
         if offer_rows is not None:  # the planning task read the run's offers
-            run.offer_rows, run.offers_read = {product["id"]: offer_rows}, True
+            run.given_offers(product["id"], offer_rows)
         if run.cancel_requested():  # cancelled, or failed by another task
             return run.tally.as_dict()
         try:
+            run.prices.per_process()  # the run's listings and price sources, once per process
             run.product(SourceProduct(**product))
             run.tally.retries = run.client.retries
         except ConnectAuthError as error:
@@ -126,6 +127,8 @@ def sync_product(
             # as a CLI run does; the remaining product tasks find it closed and stop
             run.finish(error)
             run.tally.cancelled = True
+        except PlmSyncError as error:  # this line failed as a whole: it stays as it was
+            run.product_failed(product["id"], error)
         finally:
             run.close_client()
         runlog.heartbeat(force=True)

@@ -46,6 +46,7 @@ from plm_sync.errors import (
     RunFailedError,
     UsageError,
 )
+from plm_sync.line_states import LineStates
 from plm_sync.mappings import load_rules
 from plm_sync.price_sync import PriceStage
 from plm_sync.retrying import RetryPolicy
@@ -61,7 +62,6 @@ from plm_sync.store.catalog import CatalogRepository, LineState
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import ProductLine as StoredLine
 from plm_sync.store.overrides import OverrideRepository
-from plm_sync.store.runs import RunRepository
 from plm_sync.store.snapshot import SnapshotRepository
 from plm_sync.sync_request import SyncRequest
 
@@ -274,11 +274,10 @@ class SyncRun:
         # cannot be indexed, each product lists its own)
         self.offer_rows: dict[str, list[Any]] | None = None
         self.offers_read = False
-        # the stored lines' states and overrides, read once at the start of a run in this
-        # process (None: asked per line, as the workers' product tasks do); an unchanged line
-        # then costs its fetch and a hash, and its events are written in batches
-        self.known: dict[str, LineState] | None = None
-        self.known_overrides: dict[int, list[Override]] = {}
+
+        # what the run knows of the stored lines (read at the start of a run in one
+        # process; nothing ahead for a product task): see line_states
+        self.states = LineStates.unknown()
         # unchanged lines not written yet: product id and the events reading it gave (its
         # stored findings are read at the flush, a batch at a time)
         self._pending: list[tuple[str, list[Event]]] = []
@@ -294,6 +293,10 @@ class SyncRun:
             scope=request.product_ids or None,
             held=self.tally.price_held,
         )
+
+    def given_offers(self, product_id: str, rows: list[Any]) -> None:
+        """The product's offer rows, read by the run's planning task (not listed again)."""
+        self.offer_rows, self.offers_read = {product_id: rows}, True
 
     @property
     def client(self) -> ConnectClient:
@@ -336,19 +339,18 @@ class SyncRun:
     def preload(self) -> None:
         """Read every stored line's state and overrides at once (one transaction)."""
         with unit_of_work(self.factory) as session:
-            self.known = CatalogRepository(session).line_states()
-            self.known_overrides = OverrideRepository(session).by_line()
+            self.states = LineStates.read(session)
         self.prices.preload()
 
     def unchanged(
         self, product: SourceProduct, items: list[SourceItem], offers: list[SourceOffer]
     ) -> LineState | None:
         """The preloaded state of the product's line when the line is current, else None."""
-        state = self.known.get(product.id) if self.known is not None else None
+        state = self.states.state(product.id)
         if state is None:
             return None
         offer, _ = choose_offer(offers)
-        overrides = self.known_overrides.get(state.line_id, [])
+        overrides = self.states.overrides_of(state)
         source = self._source(product, items, overrides, offer)
         return state if state.current(source) else None
 
@@ -408,7 +410,7 @@ class SyncRun:
                 self.tally.errors += sum(1 for event in found if event.level is Level.ERROR)
                 events += read
                 events += found
-            RunRepository(session).add_events(self.run_id, events)
+            self.runlog.write(session, events)
             catalog.set_signatures(self._pending_signatures)
         self._pending, self._pending_signatures = [], {}
         self._flushed_at = time.monotonic()
@@ -436,11 +438,12 @@ class SyncRun:
         with, or whose line is inactive: Connect does not always stamp `events.updated`.
         """
         stored: dict[str, tuple[str | None, bool]] = {}
-        if self.incremental and self.known is not None:  # read at the run's start already
-            stored = {pid: (s.connect_signature, s.active) for pid, s in self.known.items()}
-        elif self.incremental:
-            with unit_of_work(self.factory) as session:
-                stored = CatalogRepository(session).signatures()
+        if self.incremental:
+            known = self.states.signatures()  # read at the run's start already, or now
+            if known is None:
+                with unit_of_work(self.factory) as session:
+                    known = CatalogRepository(session).signatures()
+            stored = known
         self.step = "fetching products"
         products = self.client.products(ids=list(self.request.product_ids) or None)
         for record in products:
@@ -474,17 +477,13 @@ class SyncRun:
         """
         missing = set(self.request.product_ids) - self.tally.seen
         for product_id in sorted(missing):
-            self.tally.failed_products += 1
-            self.tally.errors += self.runlog.record(
-                [
-                    Event(
-                        Level.ERROR,
-                        codes.PRODUCT_NOT_FOUND,
-                        "Connect returned no published product with this id; "
-                        "check the id and its status",
-                        product_id,
-                    )
-                ]
+            self.tally.errors += _errors(
+                self.line_failed(
+                    product_id,
+                    codes.PRODUCT_NOT_FOUND,
+                    "Connect returned no published product with this id; "
+                    "check the id and its status",
+                )
             )
         reconciles = not self.request.product_ids and not self.tally.failed_products
         if self.incremental:  # new price sources touch lines the run did not read
@@ -579,24 +578,17 @@ class SyncRun:
         if updated and (tally.newest is None or updated > tally.newest):
             tally.newest = updated
         items_before = tally.items
-        if self.known is None:  # a product task: the run's listings, once per worker process
-            self.prices.per_process()
         fetched = self.fetch_line(product, count=True, rows=rows)
         if fetched is None:
             return
         if self.rules.sharing.from_listings and self.prices.listed_in(product.id) is None:
-            tally.failed_products += 1
-            tally.errors += self.runlog.record(
-                [
-                    Event(
-                        Level.ERROR,
-                        codes.PRICE_FETCH_FAILED,
-                        "listings could not be read and sharing.yaml shares plans from them "
-                        f"(from_listings): product line left as it was "
-                        f"({self.prices.market_error})",
-                        product.id,
-                    )
-                ]
+            tally.errors += _errors(
+                self.line_failed(
+                    product.id,
+                    codes.PRICE_FETCH_FAILED,
+                    "listings could not be read and sharing.yaml shares plans from them "
+                    f"(from_listings): product line left as it was ({self.prices.market_error})",
+                )
             )
             return
         items, offers, events = fetched
@@ -605,10 +597,35 @@ class SyncRun:
         tally.changes.add(changes)
         tally.errors += sum(1 for event in events if event.level is Level.ERROR)
         if product.id not in self.held and not tally.cancelled:
-            state = self.known.get(product.id) if known and self.known is not None else None
+            state = self.states.state(product.id) if known else None
             tally.errors += self.prices.sync(product, state.source_hash if state else None)
         if self.progress is not None:
             self.progress.product(product.id, tally.items - items_before)
+
+    def line_failed(
+        self, product_id: str, code: str, message: str, before: Sequence[Event] = ()
+    ) -> list[Event]:
+        """A product line left as it was: one error (after the events reading it gave).
+
+        Recorded in a transaction of its own, replacing any of an earlier attempt of the
+        product (a task that ran twice), and counted as a failed product; the events are
+        returned for the caller to count.
+        """
+        self.tally.failed_products += 1
+        events = [*before, Event(Level.ERROR, code, message, product_id)]
+        self.runlog.record(events, product_id)
+        return events
+
+    def product_failed(self, product_id: str, error: PlmSyncError) -> None:
+        """A product line that failed as a whole (not Connect's answer): left as it was."""
+        log.warning("product_failed", product=product_id, error=describe_failure(error))
+        self.tally.errors += _errors(
+            self.line_failed(
+                product_id,
+                codes.PRODUCT_FETCH_FAILED,
+                f"product line left as it was: {describe_failure(error)}",
+            )
+        )
 
     def fetch_line(
         self,
@@ -629,16 +646,12 @@ class SyncRun:
         except ConnectAuthError:
             raise
         except ConnectError as error:
-            tally.failed_products += 1
-            tally.errors += self.runlog.record(
-                [
-                    Event(
-                        Level.ERROR,
-                        codes.PRODUCT_FETCH_FAILED,
-                        f"items could not be fetched, product line left as it was: {error}",
-                        product.id,
-                    )
-                ]
+            tally.errors += _errors(
+                self.line_failed(
+                    product.id,
+                    codes.PRODUCT_FETCH_FAILED,
+                    f"items could not be fetched, product line left as it was: {error}",
+                )
             )
             return None
         if count:
@@ -673,18 +686,13 @@ class SyncRun:
         except (LineWriteError, DataError, IntegrityError) as error:
             # the database refused this line (its transaction rolled back): the line stays
             # as it was, the run goes on with the next
-            self.tally.failed_products += 1
-            failed = [
-                *before,
-                Event(
-                    Level.ERROR,
-                    codes.LINE_WRITE_FAILED,
-                    f"product line left as it was: {describe_failure(error)}",
-                    product.id,
-                ),
-            ]
             log.warning("line_write_failed", product=product.id, error=describe_failure(error))
-            self.runlog.record(failed, product.id)
+            failed = self.line_failed(
+                product.id,
+                codes.LINE_WRITE_FAILED,
+                f"product line left as it was: {describe_failure(error)}",
+                before,
+            )
             return Changes(), failed
 
     def _write_line(
@@ -782,7 +790,7 @@ class SyncRun:
 
         A run that read every line's state at its start knows a new line without asking.
         """
-        if self.known is not None and product_id not in self.known:
+        if self.states.new(product_id):
             return None
         return catalog.line(product_id)
 
@@ -793,10 +801,7 @@ class SyncRun:
         run in one process (which read every line's state at its start) writes a line once:
         there is nothing to replace, and no delete is sent.
         """
-        if self.known is None:
-            self.runlog.replace_events(session, events, product_id)
-        else:
-            RunRepository(session).add_events(self.run_id, events)
+        self.runlog.write(session, events, product_id, replace=self.states.events_replaced)
 
     def _snapshot(
         self,
@@ -842,18 +847,13 @@ class SyncRun:
         except ConnectAuthError:
             raise
         except ConnectError as error:
-            self.tally.failed_products += 1
-            self.tally.errors += self.runlog.record(
-                [
-                    *events,
-                    Event(
-                        Level.ERROR,
-                        codes.OFFER_FETCH_FAILED,
-                        f"offers could not be fetched, product line left as it was: {error}",
-                        product_id,
-                    ),
-                ],
-                product_id,
+            self.tally.errors += _errors(
+                self.line_failed(
+                    product_id,
+                    codes.OFFER_FETCH_FAILED,
+                    f"offers could not be fetched, product line left as it was: {error}",
+                    events,
+                )
             )
             return None
         events += [
@@ -880,7 +880,7 @@ class SyncRun:
                 for product_id in gone
             ]
             if not dry:
-                self.runlog.replace_events(session, events)
+                self.runlog.write(session, events)
         if dry:
             self.runlog.record(events)
         self.tally.changes.deactivated += changes.deactivated
@@ -963,6 +963,10 @@ class SyncRun:
             product_ids=tally.seen,
             failure=failure,
         )
+
+
+def _errors(events: Sequence[Event]) -> int:
+    return sum(1 for event in events if event.level is Level.ERROR)
 
 
 def _is_current(existing: StoredLine, source: str) -> bool:

@@ -36,7 +36,6 @@ from plm_sync.runlog import RunLog
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.prices import MarketState, PriceRepository
-from plm_sync.store.runs import RunRepository
 
 log = structlog.get_logger(__name__)
 # a worker process's market data of the run it works on (product tasks share one read)
@@ -276,7 +275,7 @@ class PriceStage:
                     run_id=self.runlog.run_id,
                 )
             if not self.dry_run:
-                RunRepository(session).add_events(self.runlog.run_id, events)
+                self.runlog.write(session, events)
         if self.dry_run:
             self.runlog.record(events)
         return sum(1 for event in events if event.level is Level.ERROR)

@@ -237,7 +237,7 @@ class LinePusher:
             stored = PushRepository(session).lines(self.request.product_ids)
             found = {line.connect_product_id for line in stored}
             missing = sorted(set(self.request.product_ids) - found)
-            self.runlog.replace_events(
+            self.runlog.write(
                 session,
                 [
                     Event(

@@ -256,18 +256,29 @@ class RunLog:
         """
         events = list(events)
         with unit_of_work(self.factory) as session:
-            self.replace_events(session, events, product_id)
+            self.write(session, events, product_id, replace=product_id is not None)
         return sum(1 for event in events if event.level is Level.ERROR)
 
-    def replace_events(
-        self, session: Session, events: list[Event], product_id: str | None = None
+    def write(
+        self,
+        session: Session,
+        events: list[Event],
+        product_id: str | None = None,
+        *,
+        replace: bool = False,
     ) -> None:
-        """Store events inside the caller's transaction (a product line's, say)."""
+        """The one way events are stored: in the caller's transaction.
+
+        A line's events go in the transaction that writes the line (sync and workbook
+        import alike), a batch of unchanged lines' in the batch's, a run's closing event in
+        the close's; `record` is this in a transaction of its own. `replace`: the product's
+        earlier events of this run go first (a product task that may have run before).
+        """
         runs = RunRepository(session)
-        if product_id is None:
-            runs.add_events(self.run_id, events)
-        else:
+        if replace and product_id is not None:
             runs.replace_product_events(self.run_id, product_id, events)
+        else:
+            runs.add_events(self.run_id, events)
 
     def cancel_requested(self, session: Session | None = None) -> bool:
         """Whether an operator cancelled the run (or it was closed); remembered once seen.
@@ -320,7 +331,8 @@ class RunLog:
                 status = RunStatus(run.status)
                 refused = runs.has_event(self.run_id, REFUSED_CODES)
             else:
-                runs.add_events(self.run_id, events)
+                if events:
+                    self.write(session, events)
                 refused = bool(events)
                 if judges_lines(run.trigger, run.dry_run):
                     PushRepository(session).record_verdicts(self.run_id, product_ids)

@@ -311,7 +311,7 @@ def _apply(runlog: RunLog, plan: _Plan, *, dry_run: bool) -> RunOutcome:
             )
             events = plan.events + line_events + change_events(plan.product_id, changes, dry_run)
             if not dry_run:  # in the line's transaction: a line is never stored without them
-                runlog.replace_events(session, events, plan.product_id)
+                runlog.write(session, events, plan.product_id, replace=True)
         if dry_run:  # the line's transaction was rolled back: what it would do is recorded
             runlog.record(events, plan.product_id)
     except Exception as error:

@@ -7,16 +7,21 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient
 from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.connect.sandbox.faults import FaultSpec
 from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer
+from plm_sync.pipeline import SyncRequest, run_sync
+from plm_sync.reports import run_report
 from plm_sync.retrying import RetryPolicy
+from tests.conftest import ROOT
 from tests.integration.catalogs import brake_catalog
 
 API_KEY = "SU-TEST-000-000:integration-secret"
@@ -59,10 +64,30 @@ def fast_client(url: str, **kwargs: object) -> ConnectClient:
 
 
 @pytest.fixture
-def sample_sandbox() -> Iterator[SandboxServer]:
+def sandbox() -> Iterator[SandboxServer]:
+    """The bundled sample catalog on loopback, read afresh for each test (tests change it)."""
     server = start_sandbox(SandboxCatalog.load(SAMPLE_CATALOG))
     yield server
     server.stop()
+
+
+def settings_of(database_url: str, connect_url: str, **extra: Any) -> Settings:
+    """The tests' settings: their database, a Connect (sandbox) with its key, the shipped
+    mappings, and whatever a test sets beside."""
+    return Settings(
+        database_url=database_url,
+        connect_url=connect_url,
+        connect_api_key=API_KEY,
+        mappings=ROOT / "mappings",
+    ).with_overrides(**extra)
+
+
+def sync_report(settings: Settings, **request: Any) -> dict[str, Any]:
+    """Run a sync in this process and return its report, with the CLI's exit code."""
+    outcome = run_sync(settings, SyncRequest(**request))
+    report = run_report(settings, outcome.run_id)
+    report["exit_code"] = outcome.exit_code
+    return report
 
 
 POSTGRES_URL = os.environ.get(

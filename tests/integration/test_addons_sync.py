@@ -15,8 +15,7 @@ from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.ppr.structure import structure
 from plm_sync.reports import catalog, run_report
 from plm_sync.workbooks import export_ppr
-from tests.conftest import ROOT
-from tests.integration.conftest import API_KEY
+from tests.integration.conftest import API_KEY, settings_of
 
 pytestmark = pytest.mark.integration
 PRODUCT = "PRD-300-000-600"  # the sample's line with an add-on and a legacy SKU
@@ -24,13 +23,8 @@ BASE, ADDON, LEGACY = "CFQ7TTC0GQ49:0008", "CFQ7TTA0GQ49:0008", "CFQ7TTL0GQ49:00
 
 
 @pytest.fixture
-def settings(database_url: str, sample_sandbox: SandboxServer) -> Settings:
-    return Settings(
-        database_url=database_url,
-        connect_url=sample_sandbox.url,
-        connect_api_key=API_KEY,
-        mappings=ROOT / "mappings",
-    )
+def settings(database_url: str, sandbox: SandboxServer) -> Settings:
+    return settings_of(database_url, sandbox.url)
 
 
 def line(settings: Settings) -> dict[str, Any]:
@@ -104,12 +98,12 @@ def test_a_line_with_an_add_on_and_replacements(settings: Settings, tmp_path: Pa
 
 
 def test_an_add_on_that_loses_its_parent_goes_back_to_its_own_plans(
-    settings: Settings, sample_sandbox: SandboxServer
+    settings: Settings, sandbox: SandboxServer
 ) -> None:
     run_sync(settings, SyncRequest(full=True))
     for number in range(6, 10):  # the add-on's four items
         answer = requests.patch(
-            f"{sample_sandbox.control_url}/items/{PRODUCT}-{number:04d}",
+            f"{sandbox.control_url}/items/{PRODUCT}-{number:04d}",
             json={"parent": None},
             headers={"Authorization": API_KEY},
             timeout=5,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
+from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.connect.sandbox.server import SandboxServer
 from tests.conftest import ROOT, plm_sync_cli
@@ -19,13 +18,6 @@ pytestmark = pytest.mark.integration
 RUN_KEYS = {"id", "trigger", "scope", "status", "started_at", "finished_at", "retries", "counts"}
 COUNT_KEYS = {"products", "items", "created", "updated", "unchanged", "deactivated", "errors"}
 EVENT_KEYS = {"level", "code", "connect_product_id", "connect_item_id", "mpn", "message"}
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    server = start_sandbox(SandboxCatalog.load(SAMPLE_CATALOG))
-    yield server
-    server.stop()
 
 
 def cli(

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
+from plm_sync.connect.client import ConnectClient
 from plm_sync.connect.records import InvalidRecord
 from plm_sync.connect.rql import gt
-from plm_sync.connect.sandbox.catalog import SandboxCatalog
+from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
+from plm_sync.connect.sandbox.rql_eval import load_schemas, parse_query
 from plm_sync.connect.sandbox.server import SandboxBindError, SandboxOptions, SandboxServer
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.errors import ConnectAuthError, ConnectNotFoundError
-from tests.integration.conftest import API_KEY, fast_client, start_sandbox
+from plm_sync.pipeline import SyncRequest, run_sync
+from tests.integration.conftest import API_KEY, fast_client, settings_of, start_sandbox
 
 pytestmark = pytest.mark.integration
 
@@ -32,10 +39,10 @@ def everything(client_url: str, **kwargs: object) -> tuple[list[object], list[ob
     return products, items, client.retries
 
 
-def test_streams_the_sample_catalog_completely(sample_sandbox: SandboxServer) -> None:
-    products, items, retries = everything(sample_sandbox.url, page_size=7)
+def test_streams_the_sample_catalog_completely(sandbox: SandboxServer) -> None:
+    products, items, retries = everything(sandbox.url, page_size=7)
     assert len(products) == 7  # five published, one draft, one end of sale
-    assert len(items) == sample_sandbox.catalog.item_count()
+    assert len(items) == sandbox.catalog.item_count()
     assert retries == 0
     ids = [row.id for row in items if isinstance(row, SourceItem | InvalidRecord)]
     assert len(set(ids)) == len(ids)
@@ -79,27 +86,27 @@ def test_a_cut_limit_still_yields_every_item() -> None:
         server.stop()
 
 
-def test_wrong_key_is_refused_without_retry(sample_sandbox: SandboxServer) -> None:
-    client = fast_client(sample_sandbox.url)
+def test_wrong_key_is_refused_without_retry(sandbox: SandboxServer) -> None:
+    client = fast_client(sandbox.url)
     client._session.headers["Authorization"] = "ApiKey SU-WRONG:nope"
     with pytest.raises(ConnectAuthError, match="PLM_SYNC_CONNECT_API_KEY"):
         list(client.products())
     assert client.retries == 0
 
 
-def test_unknown_product_is_not_found(sample_sandbox: SandboxServer) -> None:
+def test_unknown_product_is_not_found(sandbox: SandboxServer) -> None:
     with pytest.raises(ConnectNotFoundError, match="CNCT_001"):
-        list(fast_client(sample_sandbox.url).items("PRD-000-000-404"))
+        list(fast_client(sandbox.url).items("PRD-000-000-404"))
 
 
-def test_updated_since_cursor_sees_mutations(sample_sandbox: SandboxServer) -> None:
-    client = fast_client(sample_sandbox.url)
+def test_updated_since_cursor_sees_mutations(sandbox: SandboxServer) -> None:
+    client = fast_client(sandbox.url)
     products = [p for p in client.products() if isinstance(p, SourceProduct)]
     cursor = max(datetime.fromisoformat(p.updated_at) for p in products if p.updated_at)
     assert list(client.products(extra=gt("events.updated.at", cursor))) == []
     target = products[1].id
-    item_id = sample_sandbox.catalog.items(target)[0]["id"]  # type: ignore[index]
-    control = sample_sandbox.control_url
+    item_id = sandbox.catalog.items(target)[0]["id"]  # type: ignore[index]
+    control = sandbox.control_url
     headers = {"Authorization": f"ApiKey {API_KEY}"}
     response = requests.post(f"{control}/items/{item_id}/touch", headers=headers, timeout=5)
     assert response.status_code == 200
@@ -111,8 +118,8 @@ def test_updated_since_cursor_sees_mutations(sample_sandbox: SandboxServer) -> N
     assert changed == [target]
 
 
-def test_control_endpoints_add_change_and_remove_items(sample_sandbox: SandboxServer) -> None:
-    control = sample_sandbox.control_url
+def test_control_endpoints_add_change_and_remove_items(sandbox: SandboxServer) -> None:
+    control = sandbox.control_url
     headers = {"Authorization": f"ApiKey {API_KEY}"}
     pid = "PRD-276-377-545"
     new = {
@@ -144,16 +151,14 @@ def test_control_endpoints_add_change_and_remove_items(sample_sandbox: SandboxSe
         == 400
     )
     assert requests.post(f"{control}/items/x/touch", timeout=5).status_code == 401
-    items = {
-        i.id: i for i in fast_client(sample_sandbox.url).items(pid) if isinstance(i, SourceItem)
-    }
+    items = {i.id: i for i in fast_client(sandbox.url).items(pid) if isinstance(i, SourceItem)}
     assert items[f"{pid}-0099"].mpn == "NEW_P1M:Monthly"
     assert items[f"{pid}-0001"].status == "endofsale"
     assert f"{pid}-0002" not in items
 
 
-def test_the_api_is_read_only(sample_sandbox: SandboxServer) -> None:
-    response = requests.post(f"{sample_sandbox.url}/products", json={}, timeout=5)
+def test_the_api_is_read_only(sandbox: SandboxServer) -> None:
+    response = requests.post(f"{sandbox.url}/products", json={}, timeout=5)
     assert response.status_code == 405
 
 
@@ -204,10 +209,10 @@ def test_cli_sandbox_refuses_a_public_address() -> None:
     ],
 )
 def test_paging_answers_as_connect(
-    sample_sandbox: SandboxServer, query: str, rows: int, content_range: str
+    sandbox: SandboxServer, query: str, rows: int, content_range: str
 ) -> None:
     response = requests.get(
-        f"{sample_sandbox.url}/products?{query}",
+        f"{sandbox.url}/products?{query}",
         headers={"Authorization": f"ApiKey {API_KEY}"},
         timeout=5,
     )
@@ -216,9 +221,9 @@ def test_paging_answers_as_connect(
     assert response.headers["Content-Range"] == content_range
 
 
-def test_single_rows_and_refused_filters(sample_sandbox: SandboxServer) -> None:
+def test_single_rows_and_refused_filters(sandbox: SandboxServer) -> None:
     headers = {"Authorization": f"ApiKey {API_KEY}"}
-    base = sample_sandbox.url
+    base = sandbox.url
     item = requests.get(
         f"{base}/products/PRD-276-377-545/items/PRD-276-377-545-0001", headers=headers, timeout=5
     )
@@ -232,3 +237,61 @@ def test_single_rows_and_refused_filters(sample_sandbox: SandboxServer) -> None:
         f"{base}/products/PRD-276-377-545/items?ordering(position)", headers=headers, timeout=5
     )
     assert unordered.status_code == 400
+
+
+class RecordingClient(ConnectClient):
+    """A Connect client that keeps the path and query of every GET it sends."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent: list[tuple[str, str]] = []
+
+    def get(self, path: str, query: str = "") -> requests.Response:
+        self.sent.append((path, query))
+        return super().get(path, query)
+
+
+# which collection's declared filters a path's query is checked against (the public spec's)
+COLLECTIONS = [
+    (re.compile(r"/products"), "products"),
+    (re.compile(r"/products/[^/]+/items"), "items"),
+    (re.compile(r"/offers"), "offers"),
+    (re.compile(r"/offers-ns/presets"), "presets"),
+    (re.compile(r"/marketplaces"), "marketplaces"),
+    (re.compile(r"/listings"), "listings"),
+    (re.compile(r"/pricing/batches"), "pricing_batches"),
+    (re.compile(r"/pricing/batches/[^/]+/files"), "batch_files"),
+    (re.compile(r"/pricing/versions"), "price_versions"),
+    (re.compile(r"/pricing/versions/[^/]+/points"), "price_points"),
+]
+
+
+def test_every_query_a_sync_sends_uses_only_declared_filters(tmp_path: Path) -> None:
+    """Derived from the client, not copied: the queries real syncs (full, incremental, one
+    product) send are each checked against the declared filters of their collection."""
+    server = start_sandbox(SandboxCatalog.load(SAMPLE_CATALOG))
+    settings = settings_of(f"sqlite:///{tmp_path / 'plm.db'}", server.url)
+    client = RecordingClient(server.url, API_KEY, page_size=2)
+    try:
+        for request in (
+            SyncRequest(full=True),
+            SyncRequest(),
+            SyncRequest(full=True, product_ids=("PRD-276-377-545",)),
+        ):
+            run_sync(settings, request, client=client)
+    finally:
+        client.close()
+        server.stop()
+    schemas = load_schemas()
+    checked: set[str] = set()
+    for path, query in client.sent:
+        if path.startswith("/media/") or not query:
+            continue  # a file below the API; a single resource
+        relative = path.removeprefix(urlsplit(server.url).path)
+        found = [name for pattern, name in COLLECTIONS if pattern.fullmatch(relative)]
+        offer_part = re.fullmatch(r"/offers/[^/]+/[\w-]+", relative)
+        assert found or offer_part, f"no collection known for {relative}"
+        if found:
+            parse_query(query, schemas[found[0]])  # raises on an undeclared filter
+            checked.add(found[0])
+    assert {"products", "items", "offers", "presets", "listings", "price_versions"} <= checked

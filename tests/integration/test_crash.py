@@ -21,20 +21,14 @@ from plm_sync.reports import catalog, list_runs
 from plm_sync.store.database import normalise_url
 from plm_sync.store.models import ProductLine
 from tests.conftest import ROOT
-from tests.integration.conftest import API_KEY, start_sandbox
+from tests.integration.conftest import API_KEY, settings_of, start_sandbox
 
 pytestmark = pytest.mark.integration
 DATA = generate_catalog(6, 300, seed=11)
 
 
 def settings_for(url: str, database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        connect_url=url,
-        connect_api_key=API_KEY,
-        mappings=ROOT / "mappings",
-        page_size=50,
-    )
+    return settings_of(database_url, url, page_size=50)
 
 
 def committed_lines(database_url: str) -> int:

@@ -23,9 +23,8 @@ from plm_sync.reports import catalog, read_report
 from plm_sync.views.workbook import write_report_workbook
 from plm_sync.web import WebServer
 from plm_sync.workbooks import export_ppr
-from tests.conftest import ROOT
-from tests.integration.conftest import postgres_schema
-from tests.integration.hostile_connect import API_KEY, HostileConnect, item, product
+from tests.integration.conftest import postgres_schema, settings_of
+from tests.integration.hostile_connect import HostileConnect, item, product
 
 pytestmark = pytest.mark.integration
 
@@ -56,13 +55,7 @@ def database_url(
 
 @pytest.fixture(scope="module")
 def served(database_url: str, connect: HostileConnect) -> Iterator[tuple[Settings, str]]:
-    plm = Settings(
-        database_url=database_url,
-        connect_url=connect.url,
-        connect_api_key=API_KEY,
-        mappings=ROOT / "mappings",
-        offers=False,
-    )
+    plm = settings_of(database_url, connect.url, offers=False)
     connect.products = [product("PRD-000-000-001")]
     connect.items = {"PRD-000-000-001": [item("PRD-000-000-001-0001", "A:1_P1M:Monthly")]}
     run_sync(plm, SyncRequest(full=True))  # the schema, before the pages are served

@@ -19,11 +19,12 @@ from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import MappingsError
 from plm_sync.pipeline import SyncRequest, run_sync
-from plm_sync.reports import catalog, read_report, run_report
+from plm_sync.reports import catalog, read_report
 from plm_sync.views.html import render_report
 from plm_sync.workbooks import export_ppr
 from tests.conftest import ROOT
-from tests.integration.conftest import API_KEY
+from tests.integration.conftest import API_KEY, settings_of
+from tests.integration.conftest import sync_report as sync
 
 pytestmark = pytest.mark.integration
 PID = "PRD-900-100-200"
@@ -41,21 +42,9 @@ def mappings(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(database_url: str, sample_sandbox: SandboxServer, mappings: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        connect_url=sample_sandbox.url,
-        connect_api_key=API_KEY,
-        mappings=mappings,
-        page_size=2,  # every offer part is paged too
-    )
-
-
-def sync(settings: Settings, **request: Any) -> dict[str, Any]:
-    outcome = run_sync(settings, SyncRequest(**request))
-    report = run_report(settings, outcome.run_id)
-    report["exit_code"] = outcome.exit_code
-    return report
+def settings(database_url: str, sandbox: SandboxServer, mappings: Path) -> Settings:
+    # every offer part is paged too
+    return settings_of(database_url, sandbox.url, mappings=mappings, page_size=2)
 
 
 def line_of(settings: Settings) -> dict[str, Any]:
@@ -186,14 +175,14 @@ def test_the_export_carries_switch_paths_and_resource_mapping(
 
 
 def test_a_switch_change_in_connect_is_seen_by_an_incremental_sync(
-    settings: Settings, sample_sandbox: SandboxServer
+    settings: Settings, sandbox: SandboxServer
 ) -> None:
     sync(settings, full=True)
     ended = [
         {**switch, "status": "endofsale"} if switch["id"] == "SWI-900-003" else switch
         for switch in SWITCHES
     ]
-    put_switches(sample_sandbox, ended)
+    put_switches(sandbox, ended)
     report = sync(settings)
     assert report["exit_code"] == 0
     ended_paths = [e for e in report["events"] if e["code"] == "plan_switch_deactivated"]
@@ -214,7 +203,7 @@ def test_a_switch_change_in_connect_is_seen_by_an_incremental_sync(
         is False
     )
     time.sleep(1.1)  # Connect stamps whole seconds; the cursor filter is `gt`
-    put_switches(sample_sandbox, SWITCHES[:1])  # two switches gone from Connect
+    put_switches(sandbox, SWITCHES[:1])  # two switches gone from Connect
     report = sync(settings)
     assert [e["code"] for e in report["events"]].count("plan_switch_deactivated") == 2
     active = [s for s in line_of(settings)["plan_switches"] if s["active"]]
@@ -222,12 +211,12 @@ def test_a_switch_change_in_connect_is_seen_by_an_incremental_sync(
 
 
 def test_an_invalid_switch_leaves_the_stored_line_as_it_was(
-    settings: Settings, sample_sandbox: SandboxServer
+    settings: Settings, sandbox: SandboxServer
 ) -> None:
     sync(settings, full=True)
     before = line_of(settings)
     broken = [*SWITCHES, {**SWITCHES[0], "id": "SWI-900-404", "to": {"id": "PLN-404"}}]
-    put_switches(sample_sandbox, broken)
+    put_switches(sandbox, broken)
     report = sync(settings)
     assert (report["status"], report["exit_code"]) == ("succeeded_with_errors", 3)
     errors = [e for e in report["events"] if e["level"] == "error"]
@@ -288,7 +277,7 @@ def test_offers_can_be_turned_off(settings: Settings) -> None:
 
 
 def test_an_unchanged_line_reports_its_warnings_again_without_recomputing(
-    settings: Settings, sample_sandbox: SandboxServer
+    settings: Settings, sandbox: SandboxServer
 ) -> None:
     items = SAMPLE["offers"][PID][0]["items"]
     ghost = {
@@ -299,7 +288,7 @@ def test_an_unchanged_line_reports_its_warnings_again_without_recomputing(
         ],
     }
     response = requests.put(
-        f"{sample_sandbox.control_url}/offers/{OFFER_ID}/items",
+        f"{sandbox.control_url}/offers/{OFFER_ID}/items",
         json=[*items, ghost],
         headers=HEADERS,
         timeout=10,

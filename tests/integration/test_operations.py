@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from plm_sync.alerts import check_schedule
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
+from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import RunFailedError, UsageError
 from plm_sync.pipeline import SyncRequest, run_sync
@@ -28,7 +28,7 @@ from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import ServicePlan
 from plm_sync.web import WebServer
 from tests.conftest import ROOT, plm_sync_cli
-from tests.integration.conftest import API_KEY, start_sandbox
+from tests.integration.conftest import API_KEY, settings_of
 from tests.integration.test_reports import browse, chromium
 
 pytestmark = pytest.mark.integration
@@ -74,20 +74,8 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    server = start_sandbox(SandboxCatalog.from_data(copy.deepcopy(SAMPLE)))
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def settings(database_url: str, sandbox: SandboxServer) -> Settings:
-    return Settings(
-        database_url=database_url,
-        connect_url=sandbox.url,
-        connect_api_key=API_KEY,
-        mappings=ROOT / "mappings",
-    )
+    return settings_of(database_url, sandbox.url)
 
 
 def hold_prices(settings: Settings, sandbox: SandboxServer) -> int:

@@ -25,33 +25,18 @@ from plm_sync.reports import catalog, list_runs, run_report
 from plm_sync.runlog import cancel_run, prune_runs, sweep_runs
 from plm_sync.store.database import open_database
 from plm_sync.store.models import Run
-from tests.conftest import ROOT
-from tests.integration.conftest import API_KEY, fast_client
+from tests.conftest import ROOT, plm_sync_cli
+from tests.integration.conftest import API_KEY, fast_client, settings_of
 
 pytestmark = pytest.mark.integration
 
 
 def cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    clean = {name: value for name, value in os.environ.items() if not name.startswith("PLM_SYNC_")}
-    return subprocess.run(
-        [sys.executable, "-m", "plm_sync", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=clean | env,
-        timeout=timeout,
-    )
+    return plm_sync_cli(*args, settings=env, timeout=timeout)
 
 
 def settings_for(database_url: str, url: str, **extra: Any) -> Settings:
-    return Settings(
-        database_url=database_url,
-        connect_url=url,
-        connect_api_key=API_KEY,
-        mappings=ROOT / "mappings",
-        offers=False,
-        **extra,
-    )
+    return settings_of(database_url, url, offers=False, **extra)
 
 
 def sync(settings: Settings, url: str, **request: Any) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,17 +14,18 @@ import requests
 from sqlalchemy import func, select
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
+from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import MappingsError, RunConflictError, RunFailedError
 from plm_sync.pipeline import SyncRequest, run_sync
-from plm_sync.reports import catalog, list_runs, run_report
+from plm_sync.reports import catalog, list_runs
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import CATALOG_TABLES
 from plm_sync.store.runs import RunRepository, RunStart
 from tests.conftest import ROOT
-from tests.integration.conftest import API_KEY, start_sandbox
+from tests.integration.conftest import API_KEY, settings_of, start_sandbox
+from tests.integration.conftest import sync_report as sync
 
 pytestmark = pytest.mark.integration
 SAMPLE = "PRD-276-377-545"
@@ -33,28 +33,8 @@ HEADERS = {"Authorization": f"ApiKey {API_KEY}"}
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    server = start_sandbox(SandboxCatalog.load(SAMPLE_CATALOG))
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def settings(database_url: str, sandbox: SandboxServer) -> Settings:
-    return Settings(
-        database_url=database_url,
-        connect_url=sandbox.url,
-        connect_api_key=API_KEY,
-        mappings=ROOT / "mappings",
-        page_size=25,
-    )
-
-
-def sync(settings: Settings, **request: Any) -> dict[str, Any]:
-    outcome = run_sync(settings, SyncRequest(**request))
-    report = run_report(settings, outcome.run_id)
-    report["exit_code"] = outcome.exit_code
-    return report
+    return settings_of(database_url, sandbox.url, page_size=25)
 
 
 def control(sandbox: SandboxServer, method: str, path: str, body: Any = None) -> None:
@@ -237,12 +217,7 @@ def test_malformed_items_are_item_errors_and_the_run_goes_on(
 ) -> None:
     server = start_sandbox(SandboxCatalog.from_data(generate_catalog(2, 300, seed=0)))
     try:
-        settings = Settings(
-            database_url=database_url,
-            connect_url=server.url,
-            connect_api_key=API_KEY,
-            mappings=ROOT / "mappings",
-        )
+        settings = settings_of(database_url, server.url)
         report = sync(settings, full=True)
     finally:
         server.stop()

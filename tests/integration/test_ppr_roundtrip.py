@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,6 @@ import pytest
 import requests
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import MappingsError
 from plm_sync.pipeline import SyncRequest, run_sync
@@ -20,7 +18,7 @@ from plm_sync.reports import catalog, list_runs, run_report
 from plm_sync.runlog import RunLog
 from plm_sync.workbooks import export_ppr, import_ppr
 from tests.conftest import ROOT
-from tests.integration.conftest import API_KEY, start_sandbox
+from tests.integration.conftest import API_KEY, settings_of
 
 pytestmark = pytest.mark.integration
 SAMPLE = "PRD-276-377-545"
@@ -28,20 +26,8 @@ MONTHLY = "Cloud Service (NCE COM MTH)"
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    server = start_sandbox(SandboxCatalog.load(SAMPLE_CATALOG))
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def settings(database_url: str, sandbox: SandboxServer) -> Settings:
-    settings = Settings(
-        database_url=database_url,
-        connect_url=sandbox.url,
-        connect_api_key=API_KEY,
-        mappings=ROOT / "mappings",
-    )
+    settings = settings_of(database_url, sandbox.url)
     run_sync(settings, SyncRequest(full=True))
     return settings
 
@@ -278,7 +264,7 @@ def test_a_failure_after_the_line_is_written_leaves_no_line_without_its_events(
         raise OSError("injected: the events could not be written")
 
     # the line's rows are written, then its events fail: the line's transaction holds both
-    monkeypatch.setattr(RunLog, "replace_events", fail)
+    monkeypatch.setattr(RunLog, "write", fail)
     with pytest.raises(OSError, match="injected"):
         import_ppr(settings, path)
     assert catalog(settings) == before

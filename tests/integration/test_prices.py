@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,12 +12,12 @@ import openpyxl
 import pytest
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
+from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG
 from plm_sync.connect.sandbox.server import SandboxServer
-from plm_sync.pipeline import SyncRequest, run_sync
-from plm_sync.reports import catalog, run_report
+from plm_sync.reports import catalog
 from tests.conftest import ROOT, plm_sync_cli
-from tests.integration.conftest import API_KEY, start_sandbox
+from tests.integration.conftest import API_KEY, settings_of
+from tests.integration.conftest import sync_report as sync
 
 pytestmark = pytest.mark.integration
 BATCH_PRODUCT, LIST_PRODUCT = "PRD-276-377-545", "PRD-900-100-200"
@@ -27,28 +26,8 @@ SAMPLE = json.loads(SAMPLE_CATALOG.read_text(encoding="utf-8"))
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    server = start_sandbox(SandboxCatalog.from_data(copy.deepcopy(SAMPLE)))
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def settings(database_url: str, sandbox: SandboxServer) -> Settings:
-    return Settings(
-        database_url=database_url,
-        connect_url=sandbox.url,
-        connect_api_key=API_KEY,
-        mappings=ROOT / "mappings",
-        page_size=50,
-    )
-
-
-def sync(settings: Settings, **request: Any) -> dict[str, Any]:
-    outcome = run_sync(settings, SyncRequest(**request))
-    report = run_report(settings, outcome.run_id)
-    report["exit_code"] = outcome.exit_code
-    return report
+    return settings_of(database_url, sandbox.url, page_size=50)
 
 
 def events(report: dict[str, Any], code: str) -> list[dict[str, Any]]:

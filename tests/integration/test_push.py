@@ -27,7 +27,7 @@ from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import Run
 from plm_sync.store.pushes import PushRepository
 from tests.conftest import ROOT, plm_sync_cli
-from tests.integration.conftest import API_KEY, start_sandbox
+from tests.integration.conftest import API_KEY, settings_of, start_sandbox
 
 pytestmark = pytest.mark.integration
 SAMPLE = "PRD-276-377-545"
@@ -53,13 +53,8 @@ def commerce_settings(settings: Settings, hub: CommerceSandbox, **extra: Any) ->
 
 
 @pytest.fixture
-def settings(database_url: str, sample_sandbox: SandboxServer, hub: CommerceSandbox) -> Settings:
-    base = Settings(
-        database_url=database_url,
-        connect_url=sample_sandbox.url,
-        connect_api_key=API_KEY,
-        mappings=ROOT / "mappings",
-    )
+def settings(database_url: str, sandbox: SandboxServer, hub: CommerceSandbox) -> Settings:
+    base = settings_of(database_url, sandbox.url)
     run_sync(base, SyncRequest(full=True))
     return commerce_settings(base, hub)
 
@@ -177,12 +172,7 @@ def test_a_line_the_last_sync_left_in_error_is_not_pushed(
 ) -> None:
     server = start_sandbox(SandboxCatalog.from_data(generate_catalog(2, 300, seed=0)))
     try:
-        base = Settings(
-            database_url=database_url,
-            connect_url=server.url,
-            connect_api_key=API_KEY,
-            mappings=ROOT / "mappings",
-        )
+        base = settings_of(database_url, server.url)
         synced = run_sync(base, SyncRequest(full=True))
     finally:
         server.stop()
@@ -325,7 +315,12 @@ def test_a_sync_pushes_what_it_changed_when_asked(settings: Settings, hub: Comme
     assert again["push"]["counts"]["updated"] == 0
 
 
-def test_doctor_checks_the_commerce_hub(settings: Settings) -> None:
+def test_doctor_checks_the_commerce_hub(
+    sandbox: SandboxServer, hub: CommerceSandbox, tmp_path: Path
+) -> None:
+    """Once, on SQLite: the checks of the hub do not depend on the database."""
+    settings = commerce_settings(settings_of(f"sqlite:///{tmp_path / 'plm.db'}", sandbox.url), hub)
+    run_sync(settings, SyncRequest(full=True))  # doctor checks a database that was synced
     secret = str(settings.commerce_oauth_secret)
 
     def commerce_check(**extra: str) -> tuple[int, list[dict[str, str]]]:

@@ -24,8 +24,8 @@ from plm_sync.reports import health, list_runs, read_report, run_report
 from plm_sync.views.html import render_report, render_runs
 from plm_sync.views.workbook import write_report_workbook
 from plm_sync.web import WebServer
-from tests.conftest import ROOT
-from tests.integration.conftest import API_KEY, start_sandbox, unavailable
+from tests.conftest import ROOT, plm_sync_cli
+from tests.integration.conftest import settings_of, start_sandbox, unavailable
 
 pytestmark = pytest.mark.integration
 SCRIPT = "<script>document.title='pwned'</script>"
@@ -76,12 +76,7 @@ HOSTILE_CATALOG = {
 def settings(database_url: str) -> Iterator[Settings]:
     """A synced database, on SQLite and on PostgreSQL: reports and pages read both alike."""
     server = start_sandbox(SandboxCatalog.from_data(HOSTILE_CATALOG))
-    settings = Settings(
-        database_url=database_url,
-        connect_url=server.url,
-        connect_api_key=API_KEY,
-        mappings=ROOT / "mappings",
-    )
+    settings = settings_of(database_url, server.url)
     try:
         run_sync(settings, SyncRequest(full=True))
         yield settings
@@ -137,43 +132,19 @@ def test_health_and_status(settings: Settings) -> None:
     stale = health(settings, 0)
     assert stale["ok"] is False
     assert "old" in stale["problems"][0]
-    env = {**os.environ, "PLM_SYNC_DATABASE_URL": settings.database_url}
-    ok = subprocess.run(
-        [sys.executable, "-m", "plm_sync", "status"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    env = {"database_url": settings.database_url}
+    ok = plm_sync_cli("status", settings=env)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("OK")
-    old = subprocess.run(
-        [sys.executable, "-m", "plm_sync", "status", "--max-age", "0"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    old = plm_sync_cli("status", "--max-age", "0", settings=env)
     assert old.returncode == 1
     assert "PROBLEM" in old.stdout
     with pytest.raises(RunFailedError, match="failed"):
         run_sync(
-            Settings(
-                database_url=settings.database_url,
-                connect_url="http://127.0.0.1:9/x",
-                connect_api_key=API_KEY,
-                mappings=ROOT / "mappings",
-                max_attempts=1,
-            ),
+            settings_of(settings.database_url, "http://127.0.0.1:9/x", max_attempts=1),
             SyncRequest(),
         )
-    failed = subprocess.run(
-        [sys.executable, "-m", "plm_sync", "status", "--format", "json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    failed = plm_sync_cli("status", "--format", "json", settings=env)
     assert failed.returncode == 1
     assert "failed" in json.loads(failed.stdout)["problems"][0]
 
@@ -287,17 +258,11 @@ def test_a_person_sees_the_runs_in_a_real_browser(settings: Settings, tmp_path: 
 def test_a_big_runs_page_lists_a_bounded_number_of_events(tmp_path: Path) -> None:
     from plm_sync.connect.sandbox.generate import generate_catalog  # noqa: PLC0415
     from plm_sync.views.html import PAGE_EVENTS, page_events  # noqa: PLC0415
-    from tests.conftest import ROOT  # noqa: PLC0415
-    from tests.integration.conftest import API_KEY, start_sandbox  # noqa: PLC0415
+    from tests.integration.conftest import start_sandbox  # noqa: PLC0415
 
     server = start_sandbox(SandboxCatalog.from_data(generate_catalog(12, 250, seed=4)))
     try:
-        settings = Settings(
-            database_url=f"sqlite:///{tmp_path / 'big.db'}",
-            connect_url=server.url,
-            connect_api_key=API_KEY,
-            mappings=ROOT / "mappings",
-        )
+        settings = settings_of(f"sqlite:///{tmp_path / 'big.db'}", server.url)
         run_id = run_sync(settings, SyncRequest(full=True)).run_id
     finally:
         server.stop()

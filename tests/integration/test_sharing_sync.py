@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import MappingsError
 from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, list_runs, run_report
 from tests.conftest import ROOT
-from tests.integration.conftest import API_KEY, start_sandbox
+from tests.integration.conftest import settings_of
 
 pytestmark = pytest.mark.integration
 SAMPLE = "PRD-276-377-545"
@@ -46,13 +44,6 @@ rules:
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    server = start_sandbox(SandboxCatalog.load(SAMPLE_CATALOG))
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def mappings(tmp_path: Path) -> Path:
     folder = tmp_path / "mappings"
     folder.mkdir()
@@ -69,12 +60,7 @@ def test_sharing_is_stored_reapplied_and_reported(
     database_url: str, sandbox: SandboxServer, mappings: Path
 ) -> None:
     (mappings / "sharing.yaml").write_text(FIRST, encoding="utf-8")
-    settings = Settings(
-        database_url=database_url,
-        connect_url=sandbox.url,
-        connect_api_key=API_KEY,
-        mappings=mappings,
-    )
+    settings = settings_of(database_url, sandbox.url, mappings=mappings)
     run_sync(settings, SyncRequest(full=True))
     stored = plans(settings)
     monthly = stored["Cloud Service (NCE COM MTH)"]
@@ -134,12 +120,7 @@ def test_an_inconsistent_file_changes_nothing(
     database_url: str, sandbox: SandboxServer, mappings: Path
 ) -> None:
     (mappings / "sharing.yaml").write_text(FIRST, encoding="utf-8")
-    settings = Settings(
-        database_url=database_url,
-        connect_url=sandbox.url,
-        connect_api_key=API_KEY,
-        mappings=mappings,
-    )
+    settings = settings_of(database_url, sandbox.url, mappings=mappings)
     run_sync(settings, SyncRequest(full=True))
     before = (catalog(settings), list_runs(settings))
     (mappings / "sharing.yaml").write_text(

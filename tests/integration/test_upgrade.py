@@ -27,7 +27,7 @@ from plm_sync.reports import run_report
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.pushes import PushRepository
 from tests.conftest import ROOT
-from tests.fixtures.upgrade.make_database import KEY, catalog_file, settings_of
+from tests.fixtures.upgrade.make_database import KEY, catalog_file, upgrade_settings
 
 pytestmark = pytest.mark.integration
 WRITTEN = ROOT / "tests" / "fixtures" / "upgrade" / "written_by_3ee6f06.db.gz"
@@ -56,7 +56,7 @@ def settings(tmp_path: Path, connect: SandboxServer, hub: CommerceSandbox) -> Se
     database = tmp_path / "plm.db"
     with gzip.open(WRITTEN) as packed, database.open("wb") as out:
         shutil.copyfileobj(packed, out)
-    return settings_of(database, connect, hub)
+    return upgrade_settings(database, connect, hub)
 
 
 def changes(settings: Settings, run_id: int) -> dict[str, int]:

@@ -31,8 +31,8 @@ from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, list_runs, run_report
 from plm_sync.workbooks import export_ppr
 from tasks.app import make_app
-from tests.conftest import ROOT
-from tests.integration.conftest import API_KEY, start_sandbox, unavailable
+from tests.conftest import ROOT, plm_sync_cli
+from tests.integration.conftest import API_KEY, settings_of, start_sandbox, unavailable
 
 pytestmark = pytest.mark.integration
 DATA = generate_catalog(6, 200, seed=21)
@@ -78,11 +78,9 @@ def rabbitmq_url() -> Iterator[str]:
 def settings_for(
     database_url: str, connect_url: str, broker: str = "", result_backend: str | None = None
 ) -> Settings:
-    return Settings(
-        database_url=database_url,
-        connect_url=connect_url,
-        connect_api_key=API_KEY,
-        mappings=ROOT / "mappings",
+    return settings_of(
+        database_url,
+        connect_url,
         broker_url=broker or "redis://unused",
         result_backend=result_backend,
         page_size=50,
@@ -165,14 +163,11 @@ def worker(
 
 
 def plm_sync(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "plm_sync", *args],
-        env=environment(settings),
-        capture_output=True,
-        text=True,
-        check=False,
+    variables = environment(settings)
+    return plm_sync_cli(
+        *args,
+        settings={name: value for name, value in variables.items() if name.startswith("PLM_")},
         timeout=60,
-        cwd=ROOT,
     )
 
 
@@ -428,7 +423,7 @@ def test_a_key_revoked_mid_run_fails_the_run_at_once_with_one_error(
 
 
 def test_a_queued_run_without_a_worker_is_reported_and_can_be_cancelled(
-    postgres_url: str, broker_url: str
+    postgres_url: str, broker_url: str, tmp_path: Path
 ) -> None:
     server = start_sandbox(SandboxCatalog.from_data(DATA))
     settings = settings_for(postgres_url, server.url, broker_url)
@@ -445,8 +440,14 @@ def test_a_queued_run_without_a_worker_is_reported_and_can_be_cancelled(
         assert cancelled.returncode == 0, cancelled.stderr
         assert list_runs(settings)[0]["status"] == "cancelled"
         assert plm_sync(settings, "sync", "--full").returncode == 3  # DATA's malformed rows
-        with worker(settings, "w6"):  # the queued task arrives and finds its run cancelled
-            time.sleep(3)
+        log = tmp_path / "w6.log"
+        with worker(settings, "w6", log=log):  # the queued task arrives, finds its run cancelled
+            deadline = time.monotonic() + 60
+            done = re.compile(r"Task plm_sync\.plan_run\[[0-9a-f-]+\] succeeded")
+            while not done.search(log.read_text(errors="replace")):
+                assert time.monotonic() < deadline, "the queued planning task never ran"
+                time.sleep(0.1)
+        assert "'skipped': True" in log.read_text(errors="replace")
         by_id = {run["id"]: run["status"] for run in list_runs(settings)}
         assert by_id[run_id] == "cancelled"
         assert len(by_id) == 2

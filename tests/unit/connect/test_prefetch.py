@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -38,23 +39,29 @@ def test_a_failed_fetch_raises_when_its_key_is_reached(workers: int) -> None:
 
 
 def test_no_more_than_the_window_is_fetched_ahead() -> None:
-    started: list[int] = []
-    lock = threading.Lock()
+    """Counted where keys are taken from the source (in the consumer's thread): no sleeps."""
+    taken: list[int] = []
+    release = threading.Event()
+
+    def source() -> Iterator[int]:
+        for key in range(100):
+            taken.append(key)
+            yield key
 
     def fetch(key: int) -> int:
-        with lock:
-            started.append(key)
+        if key > 0:
+            release.wait(timeout=10)  # the window's fetches stay running until released
         return key
 
-    fetches = prefetched(range(100), fetch, 3)
+    fetches = prefetched(source(), fetch, 3)
     key, result = next(fetches)
-    result.result()
-    time.sleep(0.05)
-    assert key == 0
-    assert len(started) <= 4
-    fetches.close()
-    time.sleep(0.05)
-    assert len(started) <= 4
+    assert (key, result.result()) == (0, 0)
+    assert taken == [0, 1, 2, 3]  # this key and three ahead, however fast the pool is
+    release.set()
+    assert [next(fetches)[0] for _ in range(2)] == [1, 2]
+    assert taken == [0, 1, 2, 3, 4, 5]  # one more taken per key handed out
+    fetches.close()  # the fetches not started are cancelled, the source is not read on
+    assert taken == [0, 1, 2, 3, 4, 5]
 
 
 def test_fetches_see_the_callers_context() -> None:

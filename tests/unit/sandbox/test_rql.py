@@ -180,19 +180,6 @@ def test_undeclared_filters_and_orderings_are_refused_naming_the_field(
     assert fragment in str(raised.value)
 
 
-def test_every_filter_the_client_sends_is_declared() -> None:
-    sent = [
-        ([and_(eq("status", "published"), in_("id", ["P"])), ordering("events.created.at")],
-         "products"),
-        ([in_("status", ["published", "endofsale"])], "items"),
-        ([eq("product.id", "PRD-1")], "offers"),
-        ([eq("type", "switch")], "presets"),
-    ]  # fmt: skip
-    schemas = load_schemas()
-    for filters, collection in sent:
-        parse_query(query_string(filters, limit=100, offset=0), schemas[collection])
-
-
 def test_select_leaves_fields_out_of_the_answer_only() -> None:
     query = parse_query("select(-events,-version)", PRODUCTS)
     (row,) = query.project(query.apply(CATALOG[:1]))
