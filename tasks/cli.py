@@ -130,8 +130,9 @@ def enqueue_ppr_import(file: Path, dry_run: bool) -> None:
 @click.option("--changed", is_flag=True, help="Every line changed since its last push.")
 @click.option("--dry-run", is_flag=True, help="Parse in PLM and report; apply nothing.")
 @click.option("--upgrade-product", is_flag=True, help="Upgrade products PLM has an update of.")
+@click.option("--force", is_flag=True, help="Send lines even when the hub holds them as they are.")
 def enqueue_push(
-    product_ids: tuple[str, ...], changed: bool, dry_run: bool, upgrade_product: bool
+    product_ids: tuple[str, ...], changed: bool, dry_run: bool, upgrade_product: bool, force: bool
 ) -> None:
     """Queue a push of product lines into Commerce PLM (one task per line).
 
@@ -144,7 +145,11 @@ def enqueue_push(
     for product_id in product_ids:
         check_product_id(product_id)
     request = PushRequest(
-        product_ids, changed=changed, dry_run=dry_run, upgrade_product=upgrade_product
+        product_ids,
+        changed=changed,
+        dry_run=dry_run,
+        upgrade_product=upgrade_product,
+        force=force,
     )
     settings = _settings()
     with open_database(settings.database_url) as factory:

@@ -13,6 +13,7 @@ between `open_push`/`plan_push` and `close_push`.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,7 +50,7 @@ from plm_sync.runlog import (
 )
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
-from plm_sync.store.pushes import PUSH_TRIGGER, PushedLine, PushRepository
+from plm_sync.store.pushes import PUSH_TRIGGER, Intent, PushedLine, PushRepository
 from plm_sync.store.runs import RunRepository, RunStart
 from plm_sync.sync_request import check_product_id
 
@@ -70,6 +71,7 @@ UPGRADED = "commerce_product_upgraded"
 PARSE_FAILED = "commerce_parse_failed"
 PUSH_FAILED = "commerce_push_failed"
 UNKNOWN_OUTCOME = "commerce_unknown_outcome"
+CONVERGED = "commerce_converged"  # an earlier push cut off: PLM held the content already
 NOT_CLEAN = "commerce_line_not_clean"
 NO_LINE = "commerce_no_line"
 
@@ -83,6 +85,7 @@ class PushRequest:
     dry_run: bool = False
     upgrade_product: bool = False
     trigger: str = PUSH_TRIGGER
+    force: bool = False  # send lines even when the hub holds them as they are
 
     def __post_init__(self) -> None:
         if not self.product_ids and not self.changed:
@@ -95,6 +98,8 @@ class PushRequest:
         parts = ["push"]
         if self.changed:
             parts.append("--changed")
+        if self.force:
+            parts.append("--force")
         if self.product_ids:
             shown = list(self.product_ids[:5])
             more = len(self.product_ids) - len(shown)
@@ -109,6 +114,7 @@ class PushRequest:
             "dry_run": self.dry_run,
             "upgrade_product": self.upgrade_product,
             "trigger": self.trigger,
+            "force": self.force,
         }
 
     @classmethod
@@ -120,6 +126,7 @@ class PushRequest:
             dry_run=bool(data.get("dry_run")),
             upgrade_product=bool(data.get("upgrade_product")),
             trigger=str(data.get("trigger") or PUSH_TRIGGER),
+            force=bool(data.get("force")),
         )
 
 
@@ -202,6 +209,25 @@ def open_push(
 
 
 @dataclass(frozen=True)
+class _OpenIntent:
+    """The intent a push works under: its id, and the earlier push's when it was found open."""
+
+    id: int
+    resumed: Intent | None
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    """One line on its way to the hub: what is sent, under which intent, and its events."""
+
+    product_id: str
+    line_id: int
+    content: str
+    intent: _OpenIntent
+    events: list[Event]
+
+
+@dataclass(frozen=True)
 class PushPlan:
     """The lines a push sends, in product order, and those it leaves out."""
 
@@ -224,6 +250,7 @@ class LinePusher:
         self.request = request
         self.runlog = runlog
         self.client = client
+        self.hub = client.hub
         self.rules = load_plm_rules(settings.mappings)
 
     def plan(self) -> PushPlan:
@@ -234,7 +261,10 @@ class LinePusher:
         """
         self.client.check_credentials()
         with unit_of_work(self.runlog.factory) as session:
-            stored = PushRepository(session).lines(self.request.product_ids)
+            adopted = PushRepository(session).adopt_unattributed(self.hub)
+            if adopted:
+                log.info("pushes_attributed_to_hub", lines=adopted, hub=self.hub)
+            stored = PushRepository(session).lines(self.hub, self.request.product_ids)
             found = {line.connect_product_id for line in stored}
             missing = sorted(set(self.request.product_ids) - found)
             self.runlog.write(
@@ -250,7 +280,7 @@ class LinePusher:
                     for product_id in missing
                 ],
             )
-            if not self.request.changed:
+            if not self.request.changed or self.request.force:
                 return PushPlan([line.connect_product_id for line in stored], 0, missing)
             catalog = CatalogRepository(session)
             pushes = PushRepository(session)
@@ -263,7 +293,7 @@ class LinePusher:
                     continue
                 unchanged += 1
                 if line.pushed_hash != content:
-                    pushes.upgrade_digest(line.connect_product_id, content)
+                    pushes.upgrade_digest(line.line_id, self.hub, content)
             return PushPlan(wanted, unchanged, missing)
 
     def unplanned(self, plan: PushPlan) -> PushTally:
@@ -308,7 +338,7 @@ class LinePusher:
         """The line's catalog, its push state, and the errors its last sync left."""
         with unit_of_work(self.runlog.factory) as session:
             repository = PushRepository(session)
-            stored = repository.lines((product_id,))
+            stored = repository.lines(self.hub, (product_id,))
             lines = CatalogRepository(session).catalog((product_id,))["product_lines"]
             verdict = repository.verdicts((product_id,)).get(product_id)
         problems = []
@@ -323,7 +353,7 @@ class LinePusher:
 
     def _push(self, product_id: str, tally: PushTally, events: list[Event]) -> None:
         line, pushed, problems = self._line(product_id)
-        if line is None:
+        if line is None or pushed is None:
             events.append(
                 Event(
                     Level.ERROR, NO_LINE, f"no product line {product_id} in the catalog", product_id
@@ -334,41 +364,152 @@ class LinePusher:
             events += [Event(Level.ERROR, NOT_CLEAN, text, product_id) for text in problems]
             return
         content = line_content_hash(line, self.rules)
-        if pushed is not None and pushed_as(line, self.rules, pushed) is not None:
-            if pushed.pushed_hash != content:
-                with unit_of_work(self.runlog.factory) as session:
-                    PushRepository(session).upgrade_digest(product_id, content)
+        if self._held(line, pushed, content):
             tally.unchanged += 1
             events.append(
                 Event(
                     Level.INFO,
                     UNCHANGED,
-                    f"{product_id} is as it was last pushed; nothing was sent",
+                    f"{product_id} is as it was last pushed to this hub; nothing was sent",
                     product_id,
                 )
             )
             return
         if not self._ready(product_id, events):
             return
+        dry = self.request.dry_run
+        # an earlier push cut off on its way (a crash, a lost answer), or this one, from now
+        intent = None if dry else self._intent(pushed.line_id, content)
+        if intent is not None and intent.resumed is not None:
+            # an apply the hub may still run is waited for before PLM's state is read
+            self._wait_for_earlier(intent.resumed.tracking_id)
         parsed = self.client.parse_config(workbook_bytes(line, self.rules))
         changes = plan_changes(parsed)
-        if self.request.dry_run:
-            if changes.new or changes.changed:
+        if dry:
+            _would_apply(product_id, changes, tally, events)
+            return
+        assert intent is not None  # noqa: S101 - written above for every push that applies
+        delivery = _Delivery(product_id, pushed.line_id, content, intent, events)
+        if intent.resumed is not None:
+            why = self._resume(delivery, changes)
+            if why is None:  # PLM holds the line's content: nothing is sent again
                 tally.updated += 1
-            else:
-                tally.unchanged += 1
-            events += _plan_events(product_id, changes)
-            events.append(
+                return
+        else:
+            why = "forced (--force): sent though unchanged" if self.request.force else ""
+        self._apply(delivery, parsed, changes, why, tally)
+
+    def _held(self, line: dict[str, Any], pushed: PushedLine, content: str) -> bool:
+        """Whether this hub holds the line as it is (never, with --force).
+
+        A digest of an older version that matches is rewritten in the current one.
+        """
+        if self.request.force or pushed_as(line, self.rules, pushed) is None:
+            return False
+        if pushed.pushed_hash != content:
+            with unit_of_work(self.runlog.factory) as session:
+                PushRepository(session).upgrade_digest(pushed.line_id, self.hub, content)
+        return True
+
+    def _intent(self, line_id: int, content: str) -> _OpenIntent:
+        """The line's open intent to this hub (an earlier push cut off), else a new one.
+
+        Written in its own transaction before anything is sent, so a crash from here on
+        leaves it open for the next push to find.
+        """
+        with unit_of_work(self.runlog.factory) as session:
+            pushes = PushRepository(session)
+            found = pushes.open_intent(line_id, self.hub)
+            if found is not None:
+                return _OpenIntent(found.id, found)
+            ident = pushes.write_intent(line_id, self.hub, content, self.runlog.run_id, utcnow())
+        return _OpenIntent(ident, None)
+
+    def _resume(self, delivery: _Delivery, changes: PlanChanges) -> str | None:
+        """After a push cut off: why the line is applied again, None when PLM holds it.
+
+        `changes` come from a parse read once the hub ran every apply it had: PLM's live
+        plans (`existingPdiPlans`) are the proof. Held: recorded as pushed, the intent closed
+        `converged`.
+        """
+        product_id, intent = delivery.product_id, delivery.intent
+        earlier = intent.resumed
+        assert earlier is not None  # noqa: S101 - only for an intent found open
+        if not changes.new and not changes.changed:
+            self._delivered(delivery, earlier.tracking_id, "converged")
+            delivery.events.append(
                 Event(
                     Level.INFO,
-                    WOULD_APPLY,
-                    f"PLM would apply the workbook of {product_id}: plans {changes.summary()} "
-                    "(dry run: nothing was applied)",
+                    CONVERGED,
+                    f"an earlier push of {product_id} (run {earlier.run_id}) was cut off before "
+                    "its outcome was kept; PLM's live plans are already the line's: recorded as "
+                    "pushed, nothing was sent again",
                     product_id,
                 )
             )
-            return
+            return None
+        return (
+            f"an earlier push of {product_id} (run {earlier.run_id}) was cut off"
+            + (
+                f" and its PLM task {earlier.tracking_id} did not apply it"
+                if earlier.tracking_id
+                else " before PLM took it"
+            )
+            + f"; PLM's live plans are not the line's ({changes.summary()}): applied again"
+        )
+
+    def _delivered(self, delivery: _Delivery, task_id: str | None, outcome: str) -> None:
+        """The hub holds the line: remember it for this hub and close the intent, at once."""
+        with unit_of_work(self.runlog.factory) as session:
+            pushes = PushRepository(session)
+            pushes.record(
+                delivery.line_id,
+                self.hub,
+                content=delivery.content,
+                task_id=task_id,
+                run_id=self.runlog.run_id,
+                now=utcnow(),
+            )
+            pushes.close_intent(delivery.intent.id, outcome, utcnow())
+
+    def _wait_for_earlier(self, tracking: str | None) -> bool:
+        """Wait for the hub's applies still running; whether there was any to wait for.
+
+        The earlier apply's own task when its answer was kept, else any apply the task log
+        shows running (the answer was lost: its task is not known by id).
+        """
+        timeout = self.settings.commerce_task_timeout
+        poll = self.settings.commerce_poll_seconds
+        if tracking is not None:
+            if self.client.task(tracking).state.finished:
+                return False
+            self.client.wait_for_task(
+                tracking,
+                poll_seconds=poll,
+                timeout=timeout,
+                on_poll=lambda _: self.runlog.heartbeat(),
+            )
+            return True
+        deadline, waited = time.monotonic() + timeout, False
+        while self.client.running_applies() and time.monotonic() < deadline:
+            waited = True
+            self.runlog.heartbeat()
+            time.sleep(poll)
+        return waited
+
+    def _apply(
+        self,
+        delivery: _Delivery,
+        parsed: dict[str, Any],
+        changes: PlanChanges,
+        why: str,
+        tally: PushTally,
+    ) -> None:
+        """Send the parse answer, keep its task on the intent, wait, record the outcome."""
+        product_id, events, intent_id = delivery.product_id, delivery.events, delivery.intent.id
         tracking = self.client.apply_config(parsed)
+        with unit_of_work(self.runlog.factory) as session:
+            PushRepository(session).intent_sent(intent_id, tracking)
         self.runlog.heartbeat(force=True)
         result = self.client.wait_for_task(
             tracking,
@@ -377,10 +518,7 @@ class LinePusher:
             on_poll=lambda _: self.runlog.heartbeat(),
         )
         if result.state is TaskState.SUCCEEDED:
-            with unit_of_work(self.runlog.factory) as session:
-                PushRepository(session).record(
-                    product_id, content, result.task_id or tracking, self.runlog.run_id, utcnow()
-                )
+            self._delivered(delivery, result.task_id or tracking, "applied")
             tally.updated += 1
             events += _plan_events(product_id, changes)
             events.append(
@@ -388,11 +526,13 @@ class LinePusher:
                     Level.INFO,
                     APPLIED,
                     f"PLM applied the workbook of {product_id} (task {result.task_id}, request "
-                    f"{tracking}): plans {changes.summary()}",
+                    f"{tracking}): plans {changes.summary()}" + (f" ({why})" if why else ""),
                     product_id,
                 )
             )
         elif result.state.finished:
+            with unit_of_work(self.runlog.factory) as session:
+                PushRepository(session).close_intent(intent_id, "failed", utcnow())
             output = result.output or "(the task log shows no output)"
             shown = "failed" if result.state is TaskState.FAILED else "ended in an unknown state"
             events.append(
@@ -403,7 +543,7 @@ class LinePusher:
                     product_id,
                 )
             )
-        else:
+        else:  # still running: the intent stays open, the next push waits for the task
             events.append(
                 Event(
                     Level.ERROR,
@@ -411,8 +551,8 @@ class LinePusher:
                     f"the PLM task of request {tracking} was still "
                     f"{'running' if result.state is TaskState.RUNNING else 'not started'} after "
                     f"{self.settings.commerce_task_timeout:.0f} s "
-                    "(PLM_SYNC_COMMERCE_TASK_TIMEOUT); check the hub's task log before pushing "
-                    "again",
+                    "(PLM_SYNC_COMMERCE_TASK_TIMEOUT); the next push of the line waits for it "
+                    "and applies nothing twice",
                     product_id,
                 )
             )
@@ -458,6 +598,26 @@ class LinePusher:
                     )
                 )
         return True
+
+
+def _would_apply(
+    product_id: str, changes: PlanChanges, tally: PushTally, events: list[Event]
+) -> None:
+    """A dry run's verdict on a line: what PLM would change; nothing is sent."""
+    if changes.new or changes.changed:
+        tally.updated += 1
+    else:
+        tally.unchanged += 1
+    events += _plan_events(product_id, changes)
+    events.append(
+        Event(
+            Level.INFO,
+            WOULD_APPLY,
+            f"PLM would apply the workbook of {product_id}: plans {changes.summary()} "
+            "(dry run: nothing was applied)",
+            product_id,
+        )
+    )
 
 
 def _plan_events(product_id: str, changes: PlanChanges) -> list[Event]:
@@ -644,6 +804,6 @@ def lines_read_by(factory: Factory, run_id: int) -> tuple[str, ...]:
         read = set(RunRepository(session).get(run_id).product_ids or ())
         return tuple(
             line.connect_product_id
-            for line in PushRepository(session).lines()
+            for line in PushRepository(session).lines("")
             if line.connect_product_id in read
         )

@@ -14,6 +14,7 @@ import pytest
 import requests
 from sqlalchemy import insert
 
+from plm_sync.commerce.client import hub_key
 from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
 from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SandboxCatalog
@@ -89,7 +90,8 @@ def test_sync_then_push_delivers_the_lines_plans(settings: Settings, hub: Commer
     applied = next(e for e in report["events"] if e["code"] == "commerce_applied")
     assert "task" in applied["message"]
     with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
-        stored = {row.connect_product_id: row for row in PushRepository(session).lines()}
+        pushed_to = PushRepository(session).lines(hub_key(hub.url, hub.options.app_id))
+        stored = {row.connect_product_id: row for row in pushed_to}
     from plm_sync.mappings import load_plm_rules  # noqa: PLC0415
 
     rules = load_plm_rules(settings.mappings)
@@ -399,3 +401,29 @@ def test_faults_never_make_an_apply_twice_and_a_second_push_converges(
         client.close()
     finally:
         faulty.stop()
+
+
+def test_each_hub_is_remembered_apart_and_force_sends_again(
+    settings: Settings, hub: CommerceSandbox
+) -> None:
+    lines = len(catalog(settings)["product_lines"])
+    first = run_report(settings, push_lines(settings, PushRequest(changed=True)).run_id)
+    assert first["counts"]["updated"] == lines
+    second_hub = CommerceSandbox(CommerceSandboxOptions(task_seconds=0.2)).start()
+    try:
+        # a second hub (staging, then production) is not told "unchanged": it has nothing yet
+        other = commerce_settings(settings, second_hub)
+        second = run_report(other, push_lines(other, PushRequest(changed=True)).run_id)
+        assert second["counts"]["updated"] == lines
+        assert state(second_hub)["applies"] == lines
+        again = run_report(other, push_lines(other, PushRequest(changed=True)).run_id)
+        assert (again["counts"]["updated"], again["counts"]["unchanged"]) == (0, lines)
+    finally:
+        second_hub.stop()
+    before = state(hub)["applies"]
+    quiet = run_report(settings, push_lines(settings, PushRequest(changed=True)).run_id)
+    assert quiet["counts"]["unchanged"] == lines
+    forced = run_report(settings, push_lines(settings, PushRequest((SAMPLE,), force=True)).run_id)
+    (applied,) = [event for event in forced["events"] if event["code"] == "commerce_applied"]
+    assert "--force" in applied["message"]
+    assert state(hub)["applies"] == before + 1

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from plm_sync.commerce.client import hub_key
 from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
 from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SandboxCatalog
@@ -87,7 +88,8 @@ def test_an_upgraded_database_syncs_and_pushes_nothing_new(
     assert (seen["applies"], seen["parsed"]) == (0, [])
     # the lines' pushed digests are now of the current version: the next push says the same
     with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
-        versions = {line.pushed_digest_version for line in PushRepository(session).lines()}
+        hub_lines = PushRepository(session).lines(hub_key(hub.url, hub.options.app_id))
+        versions = {line.pushed_digest_version for line in hub_lines}
     assert versions == {2}
     counts = run_report(settings, push_lines(settings, PushRequest(changed=True)).run_id)["counts"]
     assert (counts["updated"], counts["unchanged"]) == (0, LINES)

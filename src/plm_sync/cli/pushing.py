@@ -32,6 +32,11 @@ from plm_sync.sync_request import check_product_id
     help="Upgrade a product PLM has an update of before pushing its line.",
 )
 @click.option(
+    "--force",
+    is_flag=True,
+    help="Send lines even when this hub holds them as they are (the event says so).",
+)
+@click.option(
     "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @pass_context
@@ -41,20 +46,27 @@ def push(
     changed: bool,
     dry_run: bool,
     upgrade_product: bool,
+    force: bool,
     output: str,
 ) -> None:
     """Deliver product lines into Commerce PLM (parseConfig, applyConfig, the PLM task).
 
-    One run (trigger `push`); a line whose catalog is as it was last pushed sends nothing;
-    a line the last sync left in error or held is not pushed. Exit 0, 3 (some lines failed),
-    1 (the run failed) or 2 (settings, credentials).
+    One run (trigger `push`); a line whose catalog is as this hub last received it sends
+    nothing (each hub, by URL and app id, is remembered apart); a line the last sync left in
+    error or held is not pushed. A push cut off (a crash, a lost answer) is finished by the
+    next: it reads PLM's plans before it sends anything again. Exit 0, 3 (some lines
+    failed), 1 (the run failed) or 2 (settings, credentials).
     """
     from plm_sync.push import PushRequest, push_lines  # noqa: PLC0415 - Commerce code on use
 
     for product_id in product_ids:
         check_product_id(product_id)
     request = PushRequest(
-        product_ids, changed=changed, dry_run=dry_run, upgrade_product=upgrade_product
+        product_ids,
+        changed=changed,
+        dry_run=dry_run,
+        upgrade_product=upgrade_product,
+        force=force,
     )
     outcome = push_lines(context.settings, request)
     _show_run(context.settings, outcome.run_id, output)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import structlog
@@ -85,6 +86,18 @@ def _aps_message(response: requests.Response) -> str | None:
     if isinstance(body, dict) and body.get("message"):
         return str(body["message"])
     return None
+
+
+def hub_key(url: str, app_id: str) -> str:
+    """A hub as the memory of pushes keys it: its controller URL and the app instance.
+
+    Scheme and host are lower-cased and a trailing slash dropped, so one hub written two
+    ways is one hub; another path, port or app id is another hub.
+    """
+    parts = urlsplit(url.strip())
+    path = parts.path.rstrip("/")
+    base = f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
+    return f"{base} {app_id.strip()}"
 
 
 class CommerceClient:
@@ -161,6 +174,11 @@ class CommerceClient:
     def close(self) -> None:
         """Release the connection pool."""
         self._session.close()
+
+    @property
+    def hub(self) -> str:
+        """Which hub this is, as the memory of pushes keys it (`hub_key`)."""
+        return hub_key(self.base, self.app_id)
 
     # -- transport -------------------------------------------------------------------------
 
@@ -346,6 +364,20 @@ class CommerceClient:
         """The PLM task's state in the adapter's task log."""
         path = f"{self.service(ADAPTER_TYPE)}/getTaskLog?task_name=%25{tracking}%25"
         return task_result(tracking, self._body(self._retried("GET", path)))
+
+    def running_applies(self) -> list[str]:
+        """The `applyConfig` tasks the task log shows not finished (their names).
+
+        What a push waits for when an earlier apply's answer was lost: its task is not known
+        by id, only as one of the hub's applies.
+        """
+        path = f"{self.service(ADAPTER_TYPE)}/getTaskLog?task_name=%25applyConfig%25"
+        rows = self._body(self._retried("GET", path))
+        return [
+            str(row.get("name") or "")
+            for row in (rows if isinstance(rows, list) else [])
+            if isinstance(row, dict) and str(row.get("status")) in {"n", "r"}
+        ]
 
     def wait_for_task(
         self,

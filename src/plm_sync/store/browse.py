@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from plm_sync.store.models import (
     LineMarketplace,
+    LinePush,
     PlanPeriod,
     ProductLine,
     Resource,
@@ -80,6 +81,13 @@ class BrowseRepository:
             .order_by(LineMarketplace.marketplace_id)
         ):
             markets.setdefault(line_id, []).append(marketplace)
+        pushed = dict(
+            self.session.execute(  # the latest push of each line, to whichever hub
+                select(LinePush.product_line_id, func.max(LinePush.pushed_at))
+                .where(LinePush.product_line_id.in_(ids))
+                .group_by(LinePush.product_line_id)
+            ).tuples()
+        )
         rows = [
             {
                 "connect_product_id": line.connect_product_id,
@@ -90,7 +98,7 @@ class BrowseRepository:
                 "items": item_count,
                 "marketplaces": markets.get(line.id, []),
                 "updated_at": line.updated_at,
-                "pushed_at": line.pushed_at,
+                "pushed_at": pushed.get(line.id),
                 "errors": sum(
                     1 for finding in line.findings or () if finding.get("level") == "error"
                 ),

@@ -202,15 +202,6 @@ class ProductLine(Base):
     # the change signals of the Connect product the line was last synced from (incremental
     # runs sync a product whose signature differs); None before it was first recorded
     connect_signature: Mapped[str | None] = mapped_column(String(64))
-    # the last successful push into Commerce PLM: the catalog's content hash it delivered,
-    # the PLM task that applied it, when, and the push run
-    pushed_hash: Mapped[str | None] = mapped_column(String(64))
-    pushed_task_id: Mapped[str | None] = mapped_column(String(64))
-    pushed_at: Mapped[datetime | None]
-    pushed_run_id: Mapped[int | None] = mapped_column(Integer)
-    # the digest version `pushed_hash` was made in (None before any push; 1: the `repr` form
-    # of versions before 0010, recognised until the line is pushed again)
-    pushed_digest_version: Mapped[int | None] = mapped_column(Integer)
     # the line's verdict: the last finished, not dry sync (or workbook import) that read it,
     # and the error codes it left for it (empty: clean); what a push asks before sending
     sync_run_id: Mapped[int | None] = mapped_column(Integer)
@@ -449,6 +440,59 @@ class PriceHistory(PriceValues, Base):
     price_id: Mapped[int] = mapped_column(ForeignKey("prices.id"), index=True)
     run_id: Mapped[int | None] = mapped_column(Integer)
     changed_at: Mapped[datetime]
+
+
+# -- deliveries into Commerce ------------------------------------------------------------
+
+HUB_MAX = 1000  # a hub: its controller URL and the app id, as `push.hub_key` writes them
+
+
+class LinePush(Base):
+    """What one hub last received of a line: its content digest, the PLM task, when, the run.
+
+    One row per line and hub (a second hub has none until it is pushed to). `hub` '' holds
+    what was pushed before hubs were told apart (migration 0011): the first hub pushed to
+    afterwards takes it as its own.
+    """
+
+    __tablename__ = "line_pushes"
+    __table_args__ = (UniqueConstraint("product_line_id", "hub"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_line_id: Mapped[int] = mapped_column(
+        ForeignKey("product_lines.id", ondelete="CASCADE"), index=True
+    )
+    hub: Mapped[str] = mapped_column(String(HUB_MAX))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # the digest version of `content_hash` (1: the `repr` form of versions before 0010,
+    # recognised until the line is pushed again)
+    digest_version: Mapped[int] = mapped_column(Integer)
+    task_id: Mapped[str | None] = mapped_column(String(64))
+    pushed_at: Mapped[datetime]
+    run_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class PushIntent(Base):
+    """A change about to be sent to a hub (`applyConfig`), written before it is sent.
+
+    Closed with its outcome when the answer comes; an intent still open is a push that was
+    cut off (a crash, a lost answer): the next push of the line to that hub reads PLM's state
+    before it sends anything again.
+    """
+
+    __tablename__ = "push_intents"
+    __table_args__ = (Index("ix_push_intents_open", "product_line_id", "hub", "closed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_line_id: Mapped[int] = mapped_column(ForeignKey("product_lines.id", ondelete="CASCADE"))
+    hub: Mapped[str] = mapped_column(String(HUB_MAX))
+    kind: Mapped[str] = mapped_column(String(16))  # `workbook`
+    content_hash: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[int] = mapped_column(Integer)
+    tracking_id: Mapped[str | None] = mapped_column(String(64))  # the PLM task, once answered
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))
 
 
 def table_of(model: type[Any]) -> Table:

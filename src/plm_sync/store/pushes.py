@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain.digests import DIGEST_VERSION
-from plm_sync.store.models import ProductLine, RunEvent
+from plm_sync.store.models import LinePush, ProductLine, PushIntent, RunEvent
 
 PUSH_TRIGGER = "push"
 _CHUNK = 1000  # lines per statement
@@ -18,13 +18,25 @@ _CHUNK = 1000  # lines per statement
 
 @dataclass(frozen=True)
 class PushedLine:
-    """A stored line as a push sees it."""
+    """A stored line as a push to one hub sees it: what that hub last received of it."""
 
     connect_product_id: str
+    line_id: int
     active: bool
     pushed_hash: str | None
     pushed_task_id: str | None
     pushed_digest_version: int | None
+
+
+@dataclass(frozen=True)
+class Intent:
+    """An `applyConfig` written down before it was sent, still open (its answer not kept)."""
+
+    id: int
+    content_hash: str
+    run_id: int
+    tracking_id: str | None
+    opened_at: datetime
 
 
 @dataclass(frozen=True)
@@ -36,46 +48,137 @@ class SyncVerdict:
 
 
 class PushRepository:
-    """Push state of product lines; never commits."""
+    """Push state of product lines, per hub; never commits."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def lines(self, product_ids: Sequence[str] = ()) -> list[PushedLine]:
-        """The stored lines (those named, or all), by product id."""
-        query = select(
-            ProductLine.connect_product_id,
-            ProductLine.active,
-            ProductLine.pushed_hash,
-            ProductLine.pushed_task_id,
-            ProductLine.pushed_digest_version,
-        ).order_by(ProductLine.connect_product_id)
+    def lines(self, hub: str, product_ids: Sequence[str] = ()) -> list[PushedLine]:
+        """The stored lines (those named, or all), by product id, with what `hub` received."""
+        query = (
+            select(
+                ProductLine.connect_product_id,
+                ProductLine.id,
+                ProductLine.active,
+                LinePush.content_hash,
+                LinePush.task_id,
+                LinePush.digest_version,
+            )
+            .outerjoin(
+                LinePush, (LinePush.product_line_id == ProductLine.id) & (LinePush.hub == hub)
+            )
+            .order_by(ProductLine.connect_product_id)
+        )
         if product_ids:
             query = query.where(ProductLine.connect_product_id.in_(product_ids))
         return [PushedLine(*row) for row in self.session.execute(query)]
 
-    def record(
-        self, product_id: str, content: str, task_id: str | None, run_id: int, now: datetime
-    ) -> None:
-        """Remember a successful push of the line with this content."""
-        self.session.execute(
-            update(ProductLine)
-            .where(ProductLine.connect_product_id == product_id)
-            .values(
-                pushed_hash=content,
-                pushed_task_id=task_id,
-                pushed_at=now,
-                pushed_run_id=run_id,
-                pushed_digest_version=DIGEST_VERSION,
-            )
-        )
+    def adopt_unattributed(self, hub: str) -> int:
+        """Take what was pushed before hubs were told apart (hub '') as `hub`'s.
 
-    def upgrade_digest(self, product_id: str, content: str) -> None:
+        Only while no other hub has received anything: before migration 0011 one hub was
+        pushed to, and the first hub pushed to afterwards is taken to be it. Returns how
+        many lines' memories were taken.
+        """
+        others = self.session.scalar(
+            select(LinePush.id).where(LinePush.hub.not_in(("", hub))).limit(1)
+        )
+        if others is not None:
+            return 0
+        result = self.session.execute(
+            update(LinePush)
+            .where(
+                LinePush.hub == "",
+                ~LinePush.product_line_id.in_(
+                    select(LinePush.product_line_id).where(LinePush.hub == hub)
+                ),
+            )
+            .values(hub=hub)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def record(
+        self,
+        line_id: int,
+        hub: str,
+        *,
+        content: str,
+        task_id: str | None,
+        run_id: int,
+        now: datetime,
+    ) -> None:
+        """Remember that `hub` received the line with this content (digest version now)."""
+        values = {
+            "content_hash": content,
+            "digest_version": DIGEST_VERSION,
+            "task_id": task_id,
+            "pushed_at": now,
+            "run_id": run_id,
+        }
+        updated = self.session.execute(
+            update(LinePush)
+            .where(LinePush.product_line_id == line_id, LinePush.hub == hub)
+            .values(**values)
+        )
+        if not getattr(updated, "rowcount", 0):
+            self.session.add(LinePush(product_line_id=line_id, hub=hub, **values))
+
+    def upgrade_digest(self, line_id: int, hub: str, content: str) -> None:
         """Keep a line's pushed digest in the current version (it was recognised in an older)."""
         self.session.execute(
-            update(ProductLine)
-            .where(ProductLine.connect_product_id == product_id)
-            .values(pushed_hash=content, pushed_digest_version=DIGEST_VERSION)
+            update(LinePush)
+            .where(LinePush.product_line_id == line_id, LinePush.hub == hub)
+            .values(content_hash=content, digest_version=DIGEST_VERSION)
+        )
+
+    # -- intents: a change written down before it is sent ----------------------------------
+
+    def open_intent(self, line_id: int, hub: str) -> Intent | None:
+        """The line's newest intent to `hub` still open (a push cut off before its answer)."""
+        row = self.session.execute(
+            select(
+                PushIntent.id,
+                PushIntent.content_hash,
+                PushIntent.run_id,
+                PushIntent.tracking_id,
+                PushIntent.opened_at,
+            )
+            .where(
+                PushIntent.product_line_id == line_id,
+                PushIntent.hub == hub,
+                PushIntent.closed_at.is_(None),
+            )
+            .order_by(PushIntent.id.desc())
+            .limit(1)
+        ).one_or_none()
+        return None if row is None else Intent(*row)
+
+    def write_intent(self, line_id: int, hub: str, content: str, run_id: int, now: datetime) -> int:
+        """Write down a change about to be sent; its id."""
+        intent = PushIntent(
+            product_line_id=line_id,
+            hub=hub,
+            kind="workbook",
+            content_hash=content,
+            run_id=run_id,
+            opened_at=now,
+        )
+        self.session.add(intent)
+        self.session.flush()
+        return intent.id
+
+    def intent_sent(self, intent_id: int, tracking_id: str) -> None:
+        """The hub answered the change with its task: kept on the intent."""
+        self.session.execute(
+            update(PushIntent).where(PushIntent.id == intent_id).values(tracking_id=tracking_id)
+        )
+
+    def close_intent(self, intent_id: int, outcome: str, now: datetime) -> None:
+        """Close an intent with its outcome (`applied`, `converged`, `failed`, `superseded`)."""
+        self.session.execute(
+            update(PushIntent)
+            .where(PushIntent.id == intent_id, PushIntent.closed_at.is_(None))
+            .values(closed_at=now, outcome=outcome)
         )
 
     def verdicts(self, product_ids: Sequence[str]) -> dict[str, SyncVerdict]:

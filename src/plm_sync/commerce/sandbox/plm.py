@@ -7,11 +7,13 @@ parse_ppr_success_response.json`): `excelConfig` built from the workbook's rows,
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import threading
 import uuid
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -221,6 +223,7 @@ class AppliedWorkbook:
     tracking_id: str
     product_id: str | None
     plans: list[str]
+    content: str  # a digest of the workbook's content (its excelConfig): one per content
 
 
 @dataclass
@@ -343,6 +346,7 @@ class SandboxPlm:
                     tracking,
                     (body.get("appInfo") or {}).get("appId"),
                     [str(plan["name"]["en"]) for plan in plans],
+                    hashlib.sha256(canonical(body["excelConfig"]).encode()).hexdigest()[:16],
                 )
             )
 
@@ -353,6 +357,10 @@ class SandboxPlm:
                 "parsed": list(self.parsed),
                 "applies": len(self.applies),
                 "applied": [vars(item) for item in self.applied],
+                # how many times each (product, content) was applied: the crash matrix's count
+                "applied_per_content": dict(
+                    Counter(f"{item.product_id} {item.content}" for item in self.applied)
+                ),
                 "upgrades": list(self.upgrades),
                 "live_plans": sorted(plan["name"]["en_US"] for plan in self.live.values()),
             }

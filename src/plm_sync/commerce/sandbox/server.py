@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import threading
 import time
 import uuid
@@ -136,6 +137,9 @@ def _aps_error(message: str, method: str, path: str) -> dict[str, Any]:
     }
 
 
+HOLD_STEPS = ("parse", "apply", "poll", "poll-success")
+
+
 @dataclass
 class _Task:
     tracking_id: str
@@ -195,6 +199,7 @@ class _Handler(JsonHandler):
         if refused is not None:
             self._send(401, _aps_error(refused, method, url.path))
             return
+        self.server.settle()  # PLM's tasks run whether anyone polls them or not
         if self._fault(method, url.path, unquote(url.query), raw):
             return
         try:
@@ -261,13 +266,17 @@ class _Handler(JsonHandler):
                     self._send(202, plm.upgrade(product_id))
                     return
                 case "POST", ["parseConfig"]:
+                    self.server.hold("parse")
                     self._parse(raw)
                     return
                 case "POST", ["applyConfig"]:
                     self._apply(raw, path)
                     return
         if resource == RESOURCE_IDS[ADAPTER_TYPE] and operation == ["getTaskLog"]:
-            self._send(200, self.server.task_log(query))
+            rows = self.server.task_log(query)
+            statuses = {row["status"] for row in rows}
+            self.server.hold("poll-success" if statuses == {"s"} else "poll")
+            self._send(200, rows)
             return
         self._send(500, _aps_error(f"404 Not Found {path}", method, path))
 
@@ -305,10 +314,11 @@ class _Handler(JsonHandler):
             self._send(500, _aps_error(message, "POST", path))
             return
         tracking = self.server.new_task(body)
+        self.server.hold("apply")  # taken: a client cut off now never hears of its task
         headers = {"APS-Info": f"Importing configuration for request {tracking}"}
         self._send(202, None, headers)
 
-    def _control(self, method: str, path: str, raw: bytes) -> None:
+    def _control(self, method: str, path: str, raw: bytes) -> None:  # noqa: C901 - one case per endpoint
         plm = self.server.plm
         body: Any = json.loads(raw) if raw else {}
         match method, path.strip("/").split("/"):
@@ -331,6 +341,18 @@ class _Handler(JsonHandler):
             case "POST", ["fail-task"]:
                 self.server.options.fail_task = bool(body.get("fail", True))
                 self._send(200, {"fail_task": self.server.options.fail_task})
+            case "POST", ["hold"]:
+                step = str(body.get("step") or "")
+                if step not in HOLD_STEPS:
+                    self._send(400, {"error": "SANDBOX_400", "message": f"steps: {HOLD_STEPS}"})
+                    return
+                self.server.holds[step] = float(body.get("seconds", 30))
+                self._send(200, {"holding": sorted(self.server.holds)})
+            case "POST", ["release"]:
+                self.server.release()
+                self._send(200, {"released": True})
+            case "GET", ["waiting"]:
+                self._send(200, {"waiting": sorted(self.server.waiting)})
             case _:
                 self._send(404, {"error": "SANDBOX_404", "message": f"no control endpoint {path}"})
 
@@ -348,7 +370,44 @@ class _Server(ThreadingHTTPServer):
         self.endpoint = SignatureOnlyEndpoint(_Validator(options.oauth_key, options.oauth_secret))
         self.tasks: dict[str, _Task] = {}
         self._lock = threading.Lock()
+        # the crash matrix: a step held (its request arrived, its answer not sent) until
+        # released or its seconds ran out; `waiting` names the steps held right now
+        self.holds: dict[str, float] = {}
+        self.waiting: set[str] = set()
+        self._released = threading.Event()
         super().__init__(address, _Handler)
+
+    def hold(self, step: str) -> None:
+        """Hold this request at `step` if a test asked for it (once per ask)."""
+        seconds = self.holds.pop(step, None)
+        if seconds is None:
+            return
+        self._released.clear()
+        self.waiting.add(step)
+        try:
+            self._released.wait(timeout=seconds)
+        finally:
+            self.waiting.discard(step)
+
+    def release(self) -> None:
+        """Let every held request go on."""
+        self.holds.clear()
+        self._released.set()
+
+    def settle(self) -> None:
+        """Carry out every task whose time has come (PLM works without being polled)."""
+        with self._lock:
+            due = [
+                task
+                for task in self.tasks.values()
+                if not task.applied
+                and not task.fail
+                and time.monotonic() - task.started >= self.options.task_seconds
+            ]
+            for task in due:
+                task.applied = True
+        for task in due:
+            self.plm.apply(task.tracking_id, task.body)
 
     def new_task(self, body: dict[str, Any]) -> str:
         tracking = str(uuid.uuid4())
@@ -359,39 +418,46 @@ class _Server(ThreadingHTTPServer):
         return tracking
 
     def task_log(self, query: str) -> list[dict[str, Any]]:
-        """`getTaskLog?task_name=%<id>%`: the task's row; [] before it exists."""
-        pattern = query.partition("task_name=")[2].split("&")[0].strip("%")
+        """`getTaskLog?task_name=%…%`: the rows whose task name matches, newest first.
+
+        The name is matched as a LIKE pattern (`%` any text); [] before any task exists.
+        """
+        pattern = query.partition("task_name=")[2].split("&")[0]
+        like = re.compile(".*".join(re.escape(part) for part in pattern.split("%")), re.DOTALL)
+        self.settle()
         with self._lock:
-            task = self.tasks.get(pattern)
-            if task is None:
-                return []
-            elapsed = time.monotonic() - task.started
-            duration = self.options.task_seconds
-            if elapsed < duration * 0.2:
-                status = "n"
-            elif elapsed < duration:
-                status = "r"
-            else:
-                status = "f" if task.fail else "s"
-            if status == "s" and not task.applied:
-                task.applied = True
-                self.plm.apply(task.tracking_id, task.body)
+            tasks = sorted(self.tasks.values(), key=lambda task: -task.task_id)
+            return [self._row(task) for task in tasks if like.fullmatch(self._name(task))]
+
+    @staticmethod
+    def _name(task: _Task) -> str:
+        return (
+            f"Execute operation '/applyConfig'({task.tracking_id}) on resource "
+            f"application({RESOURCE_IDS[PLM_TYPE]})"
+        )
+
+    def _row(self, task: _Task) -> dict[str, Any]:
+        elapsed = time.monotonic() - task.started
+        duration = self.options.task_seconds
+        if elapsed < duration * 0.2:
+            status = "n"
+        elif elapsed < duration:
+            status = "r"
+        else:
+            status = "f" if task.fail else "s"
         output = self.options.failure_output if status == "f" else ""
-        return [
-            {
-                "task_id": task.task_id,
-                "name": f"Execute operation '/applyConfig'({task.tracking_id}) on resource "
-                f"application({RESOURCE_IDS[PLM_TYPE]})",
-                "status": status,
-                "startedAt": int(time.time() - elapsed),
-                "method": "APSAsyncOperations",
-                "location": "SCREF:JMSQueue:0",
-                "mutex": "PL:8",
-                "actionOutput": output,
-                "orderId": None,
-                "subscription_id": None,
-            }
-        ]
+        return {
+            "task_id": task.task_id,
+            "name": self._name(task),
+            "status": status,
+            "startedAt": int(time.time() - elapsed),
+            "method": "APSAsyncOperations",
+            "location": "SCREF:JMSQueue:0",
+            "mutex": "PL:8",
+            "actionOutput": output,
+            "orderId": None,
+            "subscription_id": None,
+        }
 
 
 class CommerceSandbox(BackgroundServer):
