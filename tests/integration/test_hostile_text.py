@@ -24,7 +24,7 @@ from plm_sync.views.workbook import write_report_workbook
 from plm_sync.web import WebServer
 from plm_sync.workbooks import export_ppr
 from tests.integration.conftest import postgres_schema, settings_of
-from tests.integration.hostile_connect import HostileConnect, item, product
+from tests.integration.hostile_connect import API_KEY, HostileConnect, item, product
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +55,7 @@ def database_url(
 
 @pytest.fixture(scope="module")
 def served(database_url: str, connect: HostileConnect) -> Iterator[tuple[Settings, str]]:
-    plm = settings_of(database_url, connect.url, offers=False)
+    plm = settings_of(database_url, connect.url, offers=False, connect_api_key=API_KEY)
     connect.products = [product("PRD-000-000-001")]
     connect.items = {"PRD-000-000-001": [item("PRD-000-000-001-0001", "A:1_P1M:Monthly")]}
     run_sync(plm, SyncRequest(full=True))  # the schema, before the pages are served

@@ -27,8 +27,12 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
+from plm_sync.mappings import load_plm_rules
 from plm_sync.pipeline import SyncRequest, run_sync
+from plm_sync.push import line_content_hash
 from plm_sync.reports import catalog, list_runs, run_report
+from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.pushes import PushRepository
 from plm_sync.workbooks import export_ppr
 from tasks.app import make_app
 from tests.conftest import ROOT, plm_sync_cli
@@ -546,6 +550,71 @@ def test_workers_push_after_a_sync_when_asked(postgres_url: str, broker_url: str
     finally:
         hub.stop()
         server.stop()
+
+
+@pytest.mark.parametrize("step", ["apply", "poll-success"])
+def test_a_worker_killed_mid_push_is_finished_by_another_applying_once(
+    step: str, postgres_url: str, broker_url: str, rabbitmq_url: str, tmp_path: Path
+) -> None:
+    """The worker case of the delivery crash matrix: RabbitMQ hands the dead worker's task to
+    the next worker at once; that push reads PLM's plans before it sends anything again."""
+    from plm_sync.commerce.client import hub_key  # noqa: PLC0415
+    from plm_sync.commerce.sandbox.server import (  # noqa: PLC0415
+        CommerceSandbox,
+        CommerceSandboxOptions,
+    )
+
+    product = "PRD-276-377-545"
+    server = start_sandbox(SandboxCatalog.load(SAMPLE_CATALOG))
+    hub = CommerceSandbox(CommerceSandboxOptions(task_seconds=1.0)).start()
+    settings = settings_for(postgres_url, server.url, rabbitmq_url, result_backend=broker_url)
+    commerce = {
+        "commerce_url": hub.url,
+        "commerce_oauth_key": hub.options.oauth_key,
+        "commerce_oauth_secret": hub.options.oauth_secret,
+        "commerce_app_id": hub.options.app_id,
+        "commerce_poll_seconds": "0.05",
+    }
+    try:
+        run_sync(settings, SyncRequest(full=True))
+        hub._server.holds[step] = 60.0
+        with worker(
+            settings, "doomed", concurrency=1, log=tmp_path / "doomed.log", **commerce
+        ) as doomed:
+            queued = plm_sync_cli(
+                "enqueue",
+                "push",
+                product,
+                settings={
+                    name: value
+                    for name, value in environment(settings, **commerce).items()
+                    if name.startswith("PLM_")
+                },
+                timeout=60,
+            )
+            assert queued.returncode == 0, queued.stderr
+            run_id = int(queued.stdout.split()[2])
+            deadline = time.monotonic() + 60
+            while step not in hub._server.waiting:
+                assert time.monotonic() < deadline, f"the push never reached {step}"
+                time.sleep(0.05)
+            os.killpg(doomed.pid, signal.SIGKILL)
+            doomed.wait(timeout=10)
+        hub._server.release()
+        with worker(settings, "survivor", concurrency=1, log=tmp_path / "survivor.log", **commerce):
+            run = wait_for(settings, run_id, timeout=120)
+        (line,) = catalog(settings, (product,))["product_lines"]
+        with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+            (stored,) = PushRepository(session).lines(
+                hub_key(hub.url, hub.options.app_id), (product,)
+            )
+    finally:
+        hub.stop()
+        server.stop()
+    assert run["status"] == "succeeded", run["message"]
+    counts = hub.plm.state()["applied_per_content"]
+    assert [n for key, n in counts.items() if key.startswith(f"{product} ")] == [1]
+    assert stored.pushed_hash == line_content_hash(line, load_plm_rules(settings.mappings))
 
 
 def test_workers_read_marketplaces_and_prices_as_the_cli_does(
