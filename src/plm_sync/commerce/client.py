@@ -92,12 +92,15 @@ def hub_key(url: str, app_id: str) -> str:
     """A hub as the memory of pushes keys it: its controller URL and the app instance.
 
     Scheme and host are lower-cased and a trailing slash dropped, so one hub written two
-    ways is one hub; another path, port or app id is another hub.
+    ways is one hub; another path, port or app id is another hub. A user or password in the
+    URL is left out (the key is stored and logged).
     """
     parts = urlsplit(url.strip())
-    path = parts.path.rstrip("/")
-    base = f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
-    return f"{base} {app_id.strip()}"
+    host = parts.hostname or ""  # lower-cased, without a user or password the URL may carry
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme.lower()}://{host}{port}{parts.path.rstrip('/')} {app_id.strip()}"
 
 
 class CommerceClient:

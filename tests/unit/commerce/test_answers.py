@@ -15,6 +15,7 @@ from plm_sync.commerce.answers import (
     refusal,
     task_result,
 )
+from plm_sync.commerce.client import hub_key
 from plm_sync.commerce.sandbox.plm import SandboxPlm, WorkbookRefused
 from tests.conftest import ROOT
 
@@ -133,3 +134,16 @@ def test_the_sandbox_shows_applied_plans_as_existing() -> None:
 def test_the_sandbox_refuses_what_plm_cannot_read(data: bytes, message: str) -> None:
     with pytest.raises(WorkbookRefused, match=message):
         SandboxPlm().parse(data)
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("https://Hub.Example.com/api/v1/", "https://hub.example.com/api/v1 APP"),
+        ("HTTPS://hub.example.com/api/v1", "https://hub.example.com/api/v1 APP"),
+        ("https://user:secret@hub.example.com:8443/x", "https://hub.example.com:8443/x APP"),
+        ("http://[::1]:8766", "http://[::1]:8766 APP"),
+    ],
+)
+def test_a_hub_is_keyed_by_its_url_and_app_without_secrets(url: str, key: str) -> None:
+    assert hub_key(url, "APP") == key
