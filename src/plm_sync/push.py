@@ -38,8 +38,9 @@ from plm_sync.errors import (
     RunFailedError,
     UsageError,
 )
-from plm_sync.mappings import load_plm_rules
+from plm_sync.mappings import load_plm_rules, load_pricing_rules
 from plm_sync.ppr.export import workbook_bytes
+from plm_sync.push_prices import PricePusher, price_digest, priced_marketplaces
 from plm_sync.runlog import (
     RunLog,
     RunOutcome,
@@ -50,6 +51,7 @@ from plm_sync.runlog import (
 )
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.prices import PriceRepository
 from plm_sync.store.pushes import PUSH_TRIGGER, Intent, PushedLine, PushRepository
 from plm_sync.store.runs import RunRepository, RunStart
 from plm_sync.sync_request import check_product_id
@@ -74,6 +76,11 @@ UNKNOWN_OUTCOME = "commerce_unknown_outcome"
 CONVERGED = "commerce_converged"  # an earlier push cut off: PLM held the content already
 NOT_CLEAN = "commerce_line_not_clean"
 NO_LINE = "commerce_no_line"
+NOT_PUSHED = "commerce_line_not_pushed"  # --prices-only of a line this hub never received
+
+
+PRICE_KEYS = ("prices", "marketplaces")  # a line's catalog keys the price wizard delivers
+PRICES_WITH, PRICES_ONLY, PRICES_NONE = "with", "only", "none"
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,7 @@ class PushRequest:
     upgrade_product: bool = False
     trigger: str = PUSH_TRIGGER
     force: bool = False  # send lines even when the hub holds them as they are
+    prices: str = PRICES_WITH  # the lines' prices too (`with`), `only` them, or `none`
 
     def __post_init__(self) -> None:
         if not self.product_ids and not self.changed:
@@ -100,6 +108,8 @@ class PushRequest:
             parts.append("--changed")
         if self.force:
             parts.append("--force")
+        if self.prices != PRICES_WITH:
+            parts.append("--prices-only" if self.prices == PRICES_ONLY else "--no-prices")
         if self.product_ids:
             shown = list(self.product_ids[:5])
             more = len(self.product_ids) - len(shown)
@@ -115,6 +125,7 @@ class PushRequest:
             "upgrade_product": self.upgrade_product,
             "trigger": self.trigger,
             "force": self.force,
+            "prices": self.prices,
         }
 
     @classmethod
@@ -127,6 +138,7 @@ class PushRequest:
             upgrade_product=bool(data.get("upgrade_product")),
             trigger=str(data.get("trigger") or PUSH_TRIGGER),
             force=bool(data.get("force")),
+            prices=str(data.get("prices") or PRICES_WITH),
         )
 
 
@@ -163,8 +175,13 @@ class PushTally:
 
 
 def line_content_hash(line: dict[str, Any], rules: PlmRules) -> str:
-    """The digest of what a push of the line delivers: its catalog and the workbook rules."""
-    return content_hash({"line": line, "rules": rules})
+    """The digest of what a push of the line's workbook delivers: its catalog and rules.
+
+    The line's prices are left out: they go through the price wizard, remembered per
+    marketplace.
+    """
+    workbook = {key: value for key, value in line.items() if key not in PRICE_KEYS}
+    return content_hash({"line": workbook, "rules": rules})
 
 
 def pushed_as(line: dict[str, Any], rules: PlmRules, stored: PushedLine) -> str | None:
@@ -252,6 +269,18 @@ class LinePusher:
         self.client = client
         self.hub = client.hub
         self.rules = load_plm_rules(settings.mappings)
+        self.prices: PricePusher | None = None
+        if request.prices != PRICES_NONE:
+            with unit_of_work(runlog.factory) as session:
+                marketplaces = PriceRepository(session).marketplaces()
+            self.prices = PricePusher(
+                runlog,
+                client,
+                load_pricing_rules(settings.mappings),
+                marketplaces,
+                dry_run=request.dry_run,
+                force=request.force,
+            )
 
     def plan(self) -> PushPlan:
         """The lines to push (in product order), and those left out as unchanged or missing.
@@ -284,15 +313,26 @@ class LinePusher:
                 return PushPlan([line.connect_product_id for line in stored], 0, missing)
             catalog = CatalogRepository(session)
             pushes = PushRepository(session)
+            received = pushes.prices_received(self.hub, [line.line_id for line in stored])
             wanted, unchanged = [], 0
             for line in stored:
                 lines = catalog.catalog((line.connect_product_id,))["product_lines"]
                 content = pushed_as(lines[0], self.rules, line) if lines else None
-                if content is None:
+                prices_due = (
+                    bool(lines)
+                    and self.prices is not None
+                    and any(
+                        received.get((line.line_id, marketplace))
+                        != price_digest(lines[0], marketplace)
+                        for marketplace in priced_marketplaces(lines[0])
+                    )
+                )
+                workbook_due = content is None and self.request.prices != PRICES_ONLY
+                if workbook_due or prices_due:
                     wanted.append(line.connect_product_id)
                     continue
                 unchanged += 1
-                if line.pushed_hash != content:
+                if content is not None and line.pushed_hash != content:
                     pushes.upgrade_digest(line.line_id, self.hub, content)
             return PushPlan(wanted, unchanged, missing)
 
@@ -364,16 +404,8 @@ class LinePusher:
             events += [Event(Level.ERROR, NOT_CLEAN, text, product_id) for text in problems]
             return
         content = line_content_hash(line, self.rules)
-        if self._held(line, pushed, content):
-            tally.unchanged += 1
-            events.append(
-                Event(
-                    Level.INFO,
-                    UNCHANGED,
-                    f"{product_id} is as it was last pushed to this hub; nothing was sent",
-                    product_id,
-                )
-            )
+        if self.request.prices == PRICES_ONLY or self._held(line, pushed, content):
+            self._prices_alone(line, pushed, tally, events)
             return
         if not self._ready(product_id, events):
             return
@@ -387,6 +419,7 @@ class LinePusher:
         changes = plan_changes(parsed)
         if dry:
             _would_apply(product_id, changes, tally, events)
+            self._prices(line, pushed.line_id, events)
             return
         assert intent is not None  # noqa: S101 - written above for every push that applies
         delivery = _Delivery(product_id, pushed.line_id, content, intent, events)
@@ -394,10 +427,47 @@ class LinePusher:
             why = self._resume(delivery, changes)
             if why is None:  # PLM holds the line's content: nothing is sent again
                 tally.updated += 1
+                self._prices(line, pushed.line_id, events)
                 return
         else:
             why = "forced (--force): sent though unchanged" if self.request.force else ""
-        self._apply(delivery, parsed, changes, why, tally)
+        if self._apply(delivery, parsed, changes, why, tally):
+            self._prices(line, pushed.line_id, events)  # PLM has the plans the prices are of
+
+    def _prices_alone(
+        self, line: dict[str, Any], pushed: PushedLine, tally: PushTally, events: list[Event]
+    ) -> None:
+        """A line whose workbook the hub holds (or --prices-only): its prices, if any due."""
+        product_id = pushed.connect_product_id
+        if pushed.pushed_hash is None:  # --prices-only of a line the hub never received
+            events.append(
+                Event(
+                    Level.ERROR,
+                    NOT_PUSHED,
+                    f"{product_id} was never pushed to this hub: PLM would refuse prices of "
+                    "plans it does not have; push the line first (without --prices-only)",
+                    product_id,
+                )
+            )
+            return
+        if self._prices(line, pushed.line_id, events):
+            tally.updated += 1
+            return
+        tally.unchanged += 1
+        events.append(
+            Event(
+                Level.INFO,
+                UNCHANGED,
+                f"{product_id} is as it was last pushed to this hub; nothing was sent",
+                product_id,
+            )
+        )
+
+    def _prices(self, line: dict[str, Any], line_id: int, events: list[Event]) -> int:
+        """The line's prices per marketplace, unless --no-prices; how many were sent."""
+        if self.prices is None:
+            return 0
+        return self.prices.push(line, line_id, events)
 
     def _held(self, line: dict[str, Any], pushed: PushedLine, content: str) -> bool:
         """Whether this hub holds the line as it is (never, with --force).
@@ -422,7 +492,9 @@ class LinePusher:
             found = pushes.open_intent(line_id, self.hub)
             if found is not None:
                 return _OpenIntent(found.id, found)
-            ident = pushes.write_intent(line_id, self.hub, content, self.runlog.run_id, utcnow())
+            ident = pushes.write_intent(
+                line_id, self.hub, content, run_id=self.runlog.run_id, now=utcnow()
+            )
         return _OpenIntent(ident, None)
 
     def _resume(self, delivery: _Delivery, changes: PlanChanges) -> str | None:
@@ -504,8 +576,11 @@ class LinePusher:
         changes: PlanChanges,
         why: str,
         tally: PushTally,
-    ) -> None:
-        """Send the parse answer, keep its task on the intent, wait, record the outcome."""
+    ) -> bool:
+        """Send the parse answer, keep its task on the intent, wait, record the outcome.
+
+        True when PLM applied it.
+        """
         product_id, events, intent_id = delivery.product_id, delivery.events, delivery.intent.id
         tracking = self.client.apply_config(parsed)
         with unit_of_work(self.runlog.factory) as session:
@@ -530,7 +605,8 @@ class LinePusher:
                     product_id,
                 )
             )
-        elif result.state.finished:
+            return True
+        if result.state.finished:
             with unit_of_work(self.runlog.factory) as session:
                 PushRepository(session).close_intent(intent_id, "failed", utcnow())
             output = result.output or "(the task log shows no output)"
@@ -556,6 +632,7 @@ class LinePusher:
                     product_id,
                 )
             )
+        return False
 
     def _ready(self, product_id: str, events: list[Event]) -> bool:
         """Whether PLM has the product installed (upgraded first when asked and needed)."""

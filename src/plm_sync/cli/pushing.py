@@ -37,6 +37,15 @@ from plm_sync.sync_request import check_product_id
     help="Send lines even when this hub holds them as they are (the event says so).",
 )
 @click.option(
+    "--prices-only",
+    "prices",
+    flag_value="only",
+    help="Send the lines' prices only (their plans are in PLM already).",
+)
+@click.option(
+    "--no-prices", "prices", flag_value="none", help="Send the lines' plans, not their prices."
+)
+@click.option(
     "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @pass_context
@@ -47,6 +56,7 @@ def push(
     dry_run: bool,
     upgrade_product: bool,
     force: bool,
+    prices: str | None,
     output: str,
 ) -> None:
     """Deliver product lines into Commerce PLM (parseConfig, applyConfig, the PLM task).
@@ -55,7 +65,9 @@ def push(
     nothing (each hub, by URL and app id, is remembered apart); a line the last sync left in
     error or held is not pushed. A push cut off (a crash, a lost answer) is finished by the
     next: it reads PLM's plans before it sends anything again. Exit 0, 3 (some lines
-    failed), 1 (the run failed) or 2 (settings, credentials).
+    failed), 1 (the run failed) or 2 (settings, credentials). After a line's plans, its
+    prices per marketplace go through Commerce's price-import wizard as the marketplace's
+    reseller (`--prices-only`, `--no-prices`).
     """
     from plm_sync.push import PushRequest, push_lines  # noqa: PLC0415 - Commerce code on use
 
@@ -67,6 +79,7 @@ def push(
         dry_run=dry_run,
         upgrade_product=upgrade_product,
         force=force,
+        prices=prices or "with",
     )
     outcome = push_lines(context.settings, request)
     _show_run(context.settings, outcome.run_id, output)

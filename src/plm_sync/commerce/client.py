@@ -38,6 +38,7 @@ PLM_TYPE = "http://com.odin.platform/inhouse-products/application"
 ADAPTER_TYPE = "http://connect.cloudblue.com/aps-openapi-adapter/app"
 SUBSCRIPTION_TYPE = "http://parallels.com/aps/types/pa/subscription"
 USER_AGENT = "plm-sync"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RETRIABLE_STATUS = frozenset({429, 502, 503, 504})
 BUSY_STATUS = frozenset({429, 503})  # the hub refused before doing anything
 SETTING_NAMES = {
@@ -131,6 +132,10 @@ class CommerceClient:
         self._sleep = sleep
         self._services: dict[str, str] = {}
         self._session = session or requests.Session()
+        # a reseller's calls (the price wizard) carry an APS token, no OAuth, no app id
+        self._plain = requests.Session()
+        self._plain.verify = verify_tls
+        self._plain.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
         self._session.auth = OAuth1(oauth_key, client_secret=oauth_secret)
         self._session.verify = verify_tls
         self._session.headers.update(
@@ -175,8 +180,9 @@ class CommerceClient:
         )
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Release the connection pools."""
         self._session.close()
+        self._plain.close()
 
     @property
     def hub(self) -> str:
@@ -185,12 +191,32 @@ class CommerceClient:
 
     # -- transport -------------------------------------------------------------------------
 
-    def _send(self, method: str, path: str, *, json: Any = None) -> requests.Response:  # noqa: ANN401
-        """One request; transport failures become CommerceTransientError."""
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,  # noqa: ANN401 - JSON
+        data: bytes | None = None,
+        reseller: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """One request; transport failures become CommerceTransientError.
+
+        `reseller`: the headers of a reseller's call (APS token), sent without OAuth.
+        """
         where = f"{method} {path.split('?', maxsplit=1)[0]}"
+        session = self._session if reseller is None else self._plain
+        headers = dict(reseller or {})
+        if data is not None:
+            headers["Content-Type"] = XLSX_TYPE
         try:
-            response = self._session.request(
-                method, self.base + path, json=json, timeout=self.timeout
+            response = session.request(
+                method,
+                self.base + path,
+                json=json,
+                data=data,
+                headers=headers or None,
+                timeout=self.timeout,
             )
         except requests.exceptions.SSLError as error:
             raise CommerceError(
@@ -235,6 +261,53 @@ class CommerceClient:
     def _retried(self, method: str, path: str, *, json: Any = None) -> requests.Response:  # noqa: ANN401
         return self._retrier.call(self._send, method, path, json=json)
 
+    def get_json(self, path: str) -> Any:  # noqa: ANN401 - JSON
+        """A signed GET, retried; its JSON body (None when not JSON)."""
+        return self._body(self._retried("GET", path))
+
+    def reseller_service(self, aps_type: str, headers: dict[str, str]) -> str:
+        """The path of the one resource implementing `aps_type` as a reseller sees it."""
+        found = self._body(
+            self._retrier.call(
+                self._send, "GET", f"/aps/2/resources/?implementing({aps_type})", reseller=headers
+            )
+        )
+        return self._one_resource(aps_type, found)
+
+    def reseller_call(
+        self,
+        path: str,
+        headers: dict[str, str],
+        *,
+        json: Any = None,  # noqa: ANN401 - JSON
+        data: bytes | None = None,
+        once: bool = False,
+    ) -> tuple[Any, dict[str, str]]:
+        """A reseller's call (POST with a body, else GET): its JSON body and headers.
+
+        `once`: a call that changes prices, never repeated once it may have reached the hub.
+        """
+        method = "POST" if json is not None or data is not None else "GET"
+        if once:
+            try:
+                response = self._send(method, path, json=json, data=data, reseller=headers)
+            except CommerceTransientError as error:
+                if not error.sent or error.status in BUSY_STATUS:
+                    raise CommerceApiError(
+                        f"{path.rsplit('/', 1)[-1]} was not taken: {error}; nothing was set, "
+                        "push again later",
+                        status=error.status or 0,
+                    ) from None
+                raise CommerceUnknownOutcomeError(
+                    f"the answer to {path.rsplit('/', 1)[-1]} was lost ({error}); the hub may "
+                    "or may not have set the prices"
+                ) from None
+        else:
+            response = self._retrier.call(
+                self._send, method, path, json=json, data=data, reseller=headers
+            )
+        return self._body(response), dict(response.headers)
+
     @staticmethod
     def _body(response: requests.Response) -> Any:  # noqa: ANN401 - JSON
         try:
@@ -260,18 +333,22 @@ class CommerceClient:
         """The path of the one resource implementing `aps_type` (looked up once)."""
         if aps_type not in self._services:
             body = self._body(self._retried("GET", f"/aps/2/resources/?implementing({aps_type})"))
-            rows = body if isinstance(body, list) else []
-            if len(rows) != 1:
-                found = "no instance" if not rows else f"{len(rows)} instances"
-                raise CommerceServiceError(
-                    f"Commerce at {self.base} has {found} of {aps_type}; plm-sync needs exactly "
-                    "one (is the Connect extension installed on this hub?)"
-                )
-            ident = (rows[0].get("aps") or {}).get("id") if isinstance(rows[0], dict) else None
-            if not ident:
-                raise CommerceError(f"Commerce's {aps_type} resource has no aps.id")
-            self._services[aps_type] = f"/aps/2/resources/{ident}"
+            self._services[aps_type] = self._one_resource(aps_type, body)
         return self._services[aps_type]
+
+    def _one_resource(self, aps_type: str, body: Any) -> str:  # noqa: ANN401 - JSON
+        """The path of the one resource a lookup found (CommerceServiceError: none or more)."""
+        rows = body if isinstance(body, list) else []
+        if len(rows) != 1:
+            found = "no instance" if not rows else f"{len(rows)} instances"
+            raise CommerceServiceError(
+                f"Commerce at {self.base} has {found} of {aps_type}; plm-sync needs exactly "
+                "one (is the Connect extension installed on this hub?)"
+            )
+        ident = (rows[0].get("aps") or {}).get("id") if isinstance(rows[0], dict) else None
+        if not ident:
+            raise CommerceError(f"Commerce's {aps_type} resource has no aps.id")
+        return f"/aps/2/resources/{ident}"
 
     def app_details(self, product_id: str) -> AppDetails | None:
         """PLM's view of a Connect product; None when PLM does not know it at all."""

@@ -472,6 +472,24 @@ class LinePush(Base):
     run_id: Mapped[int | None] = mapped_column(Integer)
 
 
+class PricePush(Base):
+    """What one hub last received of a line's prices in one marketplace (the wizard's file)."""
+
+    __tablename__ = "price_pushes"
+    __table_args__ = (UniqueConstraint("product_line_id", "hub", "marketplace_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_line_id: Mapped[int] = mapped_column(
+        ForeignKey("product_lines.id", ondelete="CASCADE"), index=True
+    )
+    hub: Mapped[str] = mapped_column(String(HUB_MAX))
+    marketplace_id: Mapped[str] = mapped_column(String(limits.ID_MAX))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    effective_date: Mapped[str] = mapped_column(String(limits.STAMP_MAX))
+    pushed_at: Mapped[datetime]
+    run_id: Mapped[int | None] = mapped_column(Integer)
+
+
 class PushIntent(Base):
     """A change about to be sent to a hub (`applyConfig`), written before it is sent.
 
@@ -486,7 +504,8 @@ class PushIntent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     product_line_id: Mapped[int] = mapped_column(ForeignKey("product_lines.id", ondelete="CASCADE"))
     hub: Mapped[str] = mapped_column(String(HUB_MAX))
-    kind: Mapped[str] = mapped_column(String(16))  # `workbook`
+    kind: Mapped[str] = mapped_column(String(16))  # `workbook` or `prices`
+    marketplace_id: Mapped[str | None] = mapped_column(String(limits.ID_MAX))  # prices only
     content_hash: Mapped[str] = mapped_column(String(64))
     run_id: Mapped[int] = mapped_column(Integer)
     tracking_id: Mapped[str | None] = mapped_column(String(64))  # the PLM task, once answered

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain.digests import DIGEST_VERSION
-from plm_sync.store.models import LinePush, ProductLine, PushIntent, RunEvent
+from plm_sync.store.models import LinePush, PricePush, ProductLine, PushIntent, RunEvent
 
 PUSH_TRIGGER = "push"
 _CHUNK = 1000  # lines per statement
@@ -131,10 +131,60 @@ class PushRepository:
             .values(content_hash=content, digest_version=DIGEST_VERSION)
         )
 
+    # -- prices: what a hub received per line and marketplace -------------------------------
+
+    def prices_received(self, hub: str, line_ids: Sequence[int]) -> dict[tuple[int, str], str]:
+        """The price files `hub` last received, by (line, marketplace): their digests."""
+        if not line_ids:
+            return {}
+        rows = self.session.execute(
+            select(
+                PricePush.product_line_id, PricePush.marketplace_id, PricePush.content_hash
+            ).where(PricePush.hub == hub, PricePush.product_line_id.in_(line_ids))
+        )
+        return {(line_id, marketplace): content for line_id, marketplace, content in rows}
+
+    def record_prices(
+        self,
+        line_id: int,
+        hub: str,
+        marketplace_id: str,
+        *,
+        content: str,
+        effective_date: str,
+        run_id: int,
+        now: datetime,
+    ) -> None:
+        """Remember that `hub` received the line's prices in the marketplace."""
+        values = {
+            "content_hash": content,
+            "effective_date": effective_date,
+            "pushed_at": now,
+            "run_id": run_id,
+        }
+        updated = self.session.execute(
+            update(PricePush)
+            .where(
+                PricePush.product_line_id == line_id,
+                PricePush.hub == hub,
+                PricePush.marketplace_id == marketplace_id,
+            )
+            .values(**values)
+        )
+        if not getattr(updated, "rowcount", 0):
+            self.session.add(
+                PricePush(product_line_id=line_id, hub=hub, marketplace_id=marketplace_id, **values)
+            )
+
     # -- intents: a change written down before it is sent ----------------------------------
 
-    def open_intent(self, line_id: int, hub: str) -> Intent | None:
-        """The line's newest intent to `hub` still open (a push cut off before its answer)."""
+    def open_intent(
+        self, line_id: int, hub: str, marketplace_id: str | None = None
+    ) -> Intent | None:
+        """The line's newest intent to `hub` still open (a push cut off before its answer).
+
+        Of its workbook, or with `marketplace_id` of its prices there.
+        """
         row = self.session.execute(
             select(
                 PushIntent.id,
@@ -147,18 +197,32 @@ class PushRepository:
                 PushIntent.product_line_id == line_id,
                 PushIntent.hub == hub,
                 PushIntent.closed_at.is_(None),
+                PushIntent.kind == ("workbook" if marketplace_id is None else "prices"),
+                PushIntent.marketplace_id.is_(None)
+                if marketplace_id is None
+                else PushIntent.marketplace_id == marketplace_id,
             )
             .order_by(PushIntent.id.desc())
             .limit(1)
         ).one_or_none()
         return None if row is None else Intent(*row)
 
-    def write_intent(self, line_id: int, hub: str, content: str, run_id: int, now: datetime) -> int:
-        """Write down a change about to be sent; its id."""
+    def write_intent(
+        self,
+        line_id: int,
+        hub: str,
+        content: str,
+        *,
+        run_id: int,
+        now: datetime,
+        marketplace_id: str | None = None,
+    ) -> int:
+        """Write down a change about to be sent (a workbook, or a marketplace's prices)."""
         intent = PushIntent(
             product_line_id=line_id,
             hub=hub,
-            kind="workbook",
+            kind="workbook" if marketplace_id is None else "prices",
+            marketplace_id=marketplace_id,
             content_hash=content,
             run_id=run_id,
             opened_at=now,

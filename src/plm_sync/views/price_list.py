@@ -7,6 +7,7 @@ resource's: a row's `MPN` is the PLM resource MPN, term and billing go in the pe
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -57,12 +58,19 @@ def price_list_rows(line: dict[str, Any], marketplace_id: str) -> list[list[Any]
     return rows
 
 
-def write_price_list(line: dict[str, Any], marketplace_id: str, path: Path) -> Path:
-    """Write the wizard's file; returns its path."""
+def price_list_bytes(rows: list[list[Any]]) -> bytes:
+    """The wizard's file of these rows (header first), in memory: what an upload sends."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(SHEET)
-    for row in price_list_rows(line, marketplace_id):
+    for row in rows:
         append_row(sheet, row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def write_price_list(line: dict[str, Any], marketplace_id: str, path: Path) -> Path:
+    """Write the wizard's file; returns its path."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    path.write_bytes(price_list_bytes(price_list_rows(line, marketplace_id)))
     return path

@@ -26,6 +26,8 @@ from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 
 from plm_sync.commerce.client import ADAPTER_TYPE, PLM_TYPE, SUBSCRIPTION_TYPE
 from plm_sync.commerce.sandbox.plm import SandboxPlm, WorkbookRefused
+from plm_sync.commerce.sandbox.wizard import FLAT_CATALOG_ID, SandboxWizard
+from plm_sync.commerce.wizard import ACCOUNT_TYPE, FLAT_CATALOG_TYPE
 from plm_sync.connect.sandbox.faults import FaultPlan, FaultSpec
 from plm_sync.connect.sandbox.server import SandboxBindError, is_loopback
 from plm_sync.serving import BackgroundServer, JsonHandler
@@ -70,6 +72,9 @@ class CommerceSandboxOptions:
     seed: int | None = None
     retry_after: float = 1.0
     slow_seconds: float = 5.0
+    # reseller accounts (CBC ids) the price wizard knows, and how long their tokens live
+    resellers: tuple[str, ...] = ("1000001", "1000002")
+    token_seconds: float = 300.0
 
 
 class _Validator(RequestValidator):
@@ -126,6 +131,19 @@ class _Validator(RequestValidator):
                 return False  # a replayed request
             self._nonces[(client_key, nonce)] = now
         return abs(now - float(timestamp)) < 600  # noqa: PLR2004 - oauthlib's window
+
+
+def _resource(aps_type: str, ident: str) -> dict[str, Any]:
+    """A resource as a lookup lists it."""
+    return {
+        "aps": {
+            "id": ident,
+            "type": aps_type,
+            "status": "aps:ready",
+            "revision": 1,
+            "modified": "2026-01-01T00:00:00Z",
+        }
+    }
 
 
 def _aps_error(message: str, method: str, path: str) -> dict[str, Any]:
@@ -195,6 +213,9 @@ class _Handler(JsonHandler):
         if url.path.startswith(CONTROL_PREFIX + "/"):
             self._control(method, url.path[len(CONTROL_PREFIX) :], raw)
             return
+        if "aps-token" in self.headers:  # a reseller's call: no OAuth, an APS token
+            self._as_reseller(method, url.path, unquote(url.query), raw)
+            return
         refused = self._signed(method)
         if refused is not None:
             self._send(401, _aps_error(refused, method, url.path))
@@ -206,6 +227,31 @@ class _Handler(JsonHandler):
             self._api(method, url.path, unquote(url.query), raw)
         except (KeyError, TypeError, ValueError) as error:
             self._send(500, _aps_error(f"bad request: {error}", method, url.path))
+
+    def _as_reseller(self, method: str, path: str, query: str, raw: bytes) -> None:
+        """The flat catalog, with a reseller's token (refused: 401, as an expired token)."""
+        wizard = self.server.wizard
+        account = wizard.reseller(
+            self.headers.get("aps-token"), self.headers.get("aps-identity-id")
+        )
+        if account is None:
+            self._send(401, _aps_error("APS token expired or not valid", method, path))
+            return
+        if path == "/aps/2/resources/" and method == "GET":
+            found = f"implementing({FLAT_CATALOG_TYPE})" in query
+            self._send(200, [_resource(FLAT_CATALOG_TYPE, FLAT_CATALOG_ID)] if found else [])
+            return
+        parts = path.strip("/").split("/")
+        if parts[:4] != ["aps", "2", "resources", FLAT_CATALOG_ID]:
+            self._send(
+                403, _aps_error("a reseller's token opens the flat catalog only", method, path)
+            )
+            return
+        status, body, answer_headers = wizard.handle(account, method, parts[4:], query, raw)
+        if status >= 400:  # noqa: PLR2004 - APS answers errors as 500 with an APSError
+            self._send(500, _aps_error(body["message"], method, path))
+            return
+        self._send(status, body, answer_headers)
 
     def _fault(self, method: str, path: str, query: str, raw: bytes) -> bool:
         """Inject the drawn fault; True when it took the place of the answer.
@@ -235,13 +281,17 @@ class _Handler(JsonHandler):
         self.connection.close()
         return True
 
-    def _api(self, method: str, path: str, query: str, raw: bytes) -> None:  # noqa: C901, PLR0911
+    def _api(self, method: str, path: str, query: str, raw: bytes) -> None:  # noqa: C901, PLR0911, PLR0912
         plm = self.server.plm
         if path == "/aps" and method == "GET":
             self._send(200, {"versions": APS_VERSIONS})
             return
         if path == "/aps/2/resources/" and method == "GET":
             self._send(200, self._lookup(query))
+            return
+        if path == "/aps/2/collections/admin-users" and method == "GET":
+            account = query.partition("organization.id=")[2].split("&")[0]
+            self._send(200, self.server.wizard.admin_users(account))
             return
         parts = path.strip("/").split("/")
         if parts[:3] != ["aps", "2", "resources"] or len(parts) < 5:  # noqa: PLR2004
@@ -272,6 +322,13 @@ class _Handler(JsonHandler):
                 case "POST", ["applyConfig"]:
                     self._apply(raw, path)
                     return
+        if resource == RESOURCE_IDS[ADAPTER_TYPE] and operation == ["getToken"]:
+            token = self.server.wizard.token(query.partition("user_id=")[2].split("&")[0])
+            if token is None:
+                self._send(500, _aps_error("no such user", method, path))
+            else:
+                self._send(200, token)
+            return
         if resource == RESOURCE_IDS[ADAPTER_TYPE] and operation == ["getTaskLog"]:
             rows = self.server.task_log(query)
             statuses = {row["status"] for row in rows}
@@ -281,19 +338,11 @@ class _Handler(JsonHandler):
         self._send(500, _aps_error(f"404 Not Found {path}", method, path))
 
     def _lookup(self, query: str) -> list[dict[str, Any]]:
+        if f"implementing({ACCOUNT_TYPE})" in query:
+            return self.server.wizard.accounts(query.partition("&id=")[2].split("&")[0])
         for aps_type, ident in RESOURCE_IDS.items():
             if f"implementing({aps_type})" in query:
-                return [
-                    {
-                        "aps": {
-                            "id": ident,
-                            "type": aps_type,
-                            "status": "aps:ready",
-                            "revision": 1,
-                            "modified": "2026-01-01T00:00:00Z",
-                        }
-                    }
-                ]
+                return [_resource(aps_type, ident)]
         return []
 
     def _parse(self, raw: bytes) -> None:
@@ -318,14 +367,14 @@ class _Handler(JsonHandler):
         headers = {"APS-Info": f"Importing configuration for request {tracking}"}
         self._send(202, None, headers)
 
-    def _control(self, method: str, path: str, raw: bytes) -> None:  # noqa: C901 - one case per endpoint
+    def _control(self, method: str, path: str, raw: bytes) -> None:  # noqa: C901, PLR0912 - one case per endpoint
         plm = self.server.plm
         body: Any = json.loads(raw) if raw else {}
         match method, path.strip("/").split("/"):
             case "GET", ["health"]:
                 self._send(200, {"status": "ok"})
             case "GET", ["state"]:
-                self._send(200, plm.state())
+                self._send(200, plm.state() | self.server.wizard.state())
             case "POST", ["products", product_id]:
                 with plm.lock:
                     for flag, names in (
@@ -353,6 +402,9 @@ class _Handler(JsonHandler):
                 self._send(200, {"released": True})
             case "GET", ["waiting"]:
                 self._send(200, {"waiting": sorted(self.server.waiting)})
+            case "POST", ["expire-tokens"]:
+                self.server.wizard.expire_tokens(int(body.get("next", 0)))
+                self._send(200, {"expired": True})
             case _:
                 self._send(404, {"error": "SANDBOX_404", "message": f"no control endpoint {path}"})
 
@@ -366,6 +418,9 @@ class _Server(ThreadingHTTPServer):
     ) -> None:
         self.plm = plm
         self.options = options
+        self.wizard = SandboxWizard(token_seconds=options.token_seconds)
+        for account in options.resellers:
+            self.wizard.add_reseller(account)
         self.faults = FaultPlan(options.faults, options.seed)
         self.endpoint = SignatureOnlyEndpoint(_Validator(options.oauth_key, options.oauth_secret))
         self.tasks: dict[str, _Task] = {}

@@ -1,4 +1,4 @@
-"""What was pushed is kept per hub; a change about to be sent is written down first.
+"""What was pushed is kept per hub (workbooks and prices); a change is written down first.
 
 `line_pushes`: one row per product line and hub (its controller URL and app id) with the
 content digest it received; the line's own `pushed_*` columns move there under hub '' (they
@@ -46,11 +46,36 @@ def upgrade() -> None:
         op.f("ix_line_pushes_product_line_id"), "line_pushes", ["product_line_id"], unique=False
     )
     op.create_table(
+        "price_pushes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("product_line_id", sa.Integer(), nullable=False),
+        sa.Column("hub", sa.String(length=1000), nullable=False),
+        sa.Column("marketplace_id", sa.String(length=64), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("effective_date", sa.String(length=64), nullable=False),
+        sa.Column("pushed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["product_line_id"],
+            ["product_lines.id"],
+            name=op.f("fk_price_pushes_product_line_id_product_lines"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_price_pushes")),
+        sa.UniqueConstraint(
+            "product_line_id", "hub", "marketplace_id", name=op.f("uq_price_pushes_product_line_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_price_pushes_product_line_id"), "price_pushes", ["product_line_id"], unique=False
+    )
+    op.create_table(
         "push_intents",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("product_line_id", sa.Integer(), nullable=False),
         sa.Column("hub", sa.String(length=1000), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("marketplace_id", sa.String(length=64), nullable=True),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("run_id", sa.Integer(), nullable=False),
         sa.Column("tracking_id", sa.String(length=64), nullable=True),
@@ -99,5 +124,7 @@ def downgrade() -> None:
         batch.add_column(sa.Column("pushed_digest_version", sa.Integer(), nullable=True))
     op.drop_index("ix_push_intents_open", table_name="push_intents")
     op.drop_table("push_intents")
+    op.drop_index(op.f("ix_price_pushes_product_line_id"), table_name="price_pushes")
+    op.drop_table("price_pushes")
     op.drop_index(op.f("ix_line_pushes_product_line_id"), table_name="line_pushes")
     op.drop_table("line_pushes")

@@ -1,0 +1,315 @@
+"""A line's prices into Commerce, one marketplace at a time, through the price-import wizard.
+
+After the line's workbook is in PLM (a price for a plan PLM does not have is refused), for
+each marketplace with prices whose file differs from what this hub last received: find the
+marketplace's reseller account (`pricing.yaml`, else its hub entry's external id), upload
+the file, `prepare-proposals` (a dry run stops there and shows them), `set-prices`. Commerce
+refuses an effective date in the past: such rows are sent as effective today (said in the
+event); scheduled rows keep their date, one upload per date.
+
+`set-prices` changes prices: an intent is written before it is sent, and a push that finds
+one open reads the reseller's flat-catalog products back; prices already there as sent are
+recorded as received (`commerce_prices_converged`), else they are set again, saying why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from itertools import groupby
+from typing import Any
+
+import structlog
+
+from plm_sync.commerce.client import CommerceClient
+from plm_sync.commerce.wizard import PriceWizard, WizardOptions
+from plm_sync.domain.digests import content_hash
+from plm_sync.domain.events import Event, Level
+from plm_sync.domain.prices import Marketplace, PricingRules
+from plm_sync.errors import CommerceError
+from plm_sync.runlog import RunLog, utcnow
+from plm_sync.store.database import unit_of_work
+from plm_sync.store.pushes import PushRepository
+from plm_sync.views.price_list import price_list_bytes, price_list_rows
+
+log = structlog.get_logger(__name__)
+
+PRICES_APPLIED = "commerce_prices_applied"
+PRICES_PROPOSED = "commerce_prices_proposed"
+PRICES_CONVERGED = "commerce_prices_converged"
+PRICES_FAILED = "commerce_prices_failed"
+RESELLER_UNKNOWN = "commerce_reseller_unknown"
+
+
+def price_digest(line: dict[str, Any], marketplace_id: str) -> str:
+    """What a hub receives of a line's prices in a marketplace: the wizard file's rows."""
+    return content_hash(price_list_rows(line, marketplace_id))
+
+
+def priced_marketplaces(line: dict[str, Any]) -> list[str]:
+    """The marketplaces a line has price rows in, sorted."""
+    return sorted(mp for mp, prices in (line.get("prices") or {}).items() if prices.get("rows"))
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """The rows of one upload: one effective date (as sent) and whether it was moved."""
+
+    effective: date
+    moved_from: str | None  # the rows' own date when it had passed (sent as today)
+    rows: list[list[Any]]  # header first
+
+
+def _batches(rows: list[list[Any]], today: date) -> list[_Batch]:
+    """The file's rows by effective date; a date passed is today (Commerce refuses the past)."""
+    header, body = rows[0], rows[1:]
+    column = header.index("Effective Date")
+
+    def effective(row: list[Any]) -> str:
+        return str(row[column] or "")[:10]
+
+    batches = []
+    for stamp, grouped in groupby(sorted(body, key=effective), key=effective):
+        members = list(grouped)
+        try:
+            day = date.fromisoformat(stamp)
+        except ValueError:
+            day = today
+        moved = stamp if day < today else None
+        day = max(day, today)
+        batches.append(
+            _Batch(
+                day,
+                moved,
+                [header] + [[*r[:column], day.isoformat(), *r[column + 1 :]] for r in members],
+            )
+        )
+    return batches
+
+
+class PricePusher:
+    """Pushes the prices of a run's lines to one hub (one client, the pricing rules)."""
+
+    def __init__(
+        self,
+        runlog: RunLog,
+        client: CommerceClient,
+        rules: PricingRules,
+        marketplaces: dict[str, Marketplace],
+        *,
+        dry_run: bool,
+        force: bool,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.runlog = runlog
+        self.client = client
+        self.hub = client.hub
+        self.rules = rules
+        self.marketplaces = marketplaces
+        self.dry_run = dry_run
+        self.force = force
+        self.clock = clock
+
+    def push(self, line: dict[str, Any], line_id: int, events: list[Event]) -> int:
+        """Every marketplace of the line whose prices this hub lacks; how many were sent."""
+        product_id = str(line["connect_product_id"])
+        with unit_of_work(self.runlog.factory) as session:
+            received = PushRepository(session).prices_received(self.hub, [line_id])
+        sent = 0
+        for marketplace_id in priced_marketplaces(line):
+            digest = price_digest(line, marketplace_id)
+            if received.get((line_id, marketplace_id)) == digest and not self.force:
+                continue
+            try:
+                sent += self._marketplace(line, line_id, marketplace_id, digest, events)
+            except CommerceError as error:
+                events.append(
+                    Event(
+                        Level.ERROR,
+                        PRICES_FAILED,
+                        f"the prices of {product_id} in {marketplace_id} were not set: {error}",
+                        product_id,
+                        subject=marketplace_id,
+                    )
+                )
+        return sent
+
+    def _marketplace(
+        self,
+        line: dict[str, Any],
+        line_id: int,
+        marketplace_id: str,
+        digest: str,
+        events: list[Event],
+    ) -> int:
+        product_id = str(line["connect_product_id"])
+        marketplace = self.marketplaces.get(marketplace_id)
+        account = self.rules.reseller_of(marketplace) if marketplace is not None else None
+        if account is None:
+            events.append(
+                Event(
+                    Level.ERROR,
+                    RESELLER_UNKNOWN,
+                    f"no Commerce reseller account is known for marketplace {marketplace_id}: "
+                    "name it in pricing.yaml (resellers) or give the marketplace's hub entry an "
+                    f"external id in Connect; the prices of {product_id} there were not sent",
+                    product_id,
+                    subject=marketplace_id,
+                )
+            )
+            return 0
+        prices = line["prices"][marketplace_id]
+        vendor = str(prices.get("vendor_id") or "")
+        wizard = PriceWizard(self.client, account)
+        batches = _batches(
+            price_list_rows(line, marketplace_id), self.clock().astimezone(UTC).date()
+        )
+        if self.dry_run:
+            for batch in batches:
+                proposals = self._proposals(wizard, batch, vendor)
+                events.append(
+                    Event(
+                        Level.INFO,
+                        PRICES_PROPOSED,
+                        f"the wizard would set {len(batch.rows) - 1} price row(s) of {product_id} "
+                        f"in {marketplace_id} effective {batch.effective:%m/%d/%Y} (reseller "
+                        f"{account}; {proposals}); dry run: nothing was set",
+                        product_id,
+                        subject=marketplace_id,
+                    )
+                )
+            return 0
+        with unit_of_work(self.runlog.factory) as session:
+            pushes = PushRepository(session)
+            earlier = pushes.open_intent(line_id, self.hub, marketplace_id)
+            intent = (
+                earlier.id
+                if earlier is not None
+                else pushes.write_intent(
+                    line_id,
+                    self.hub,
+                    digest,
+                    run_id=self.runlog.run_id,
+                    now=self.clock(),
+                    marketplace_id=marketplace_id,
+                )
+            )
+        if earlier is not None and self._held(wizard, batches, vendor):
+            self._received(
+                line_id, marketplace_id, digest, batches, intent=intent, outcome="converged"
+            )
+            events.append(
+                Event(
+                    Level.INFO,
+                    PRICES_CONVERGED,
+                    f"an earlier push of the prices of {product_id} in {marketplace_id} (run "
+                    f"{earlier.run_id}) was cut off; the hub's flat catalog shows them as sent: "
+                    "recorded, nothing was set again",
+                    product_id,
+                    subject=marketplace_id,
+                )
+            )
+            return 1
+        for batch in batches:
+            self._set(wizard, batch, vendor, marketplace_id)
+            moved = (
+                f"; their effective date {batch.moved_from} had passed, sent as effective today"
+                if batch.moved_from
+                else ""
+            )
+            again = (
+                f"; an earlier push (run {earlier.run_id}) was cut off and the hub did not show "
+                "them: set again"
+                if earlier is not None
+                else ""
+            )
+            events.append(
+                Event(
+                    Level.INFO,
+                    PRICES_APPLIED,
+                    f"the wizard set {len(batch.rows) - 1} price row(s) of {product_id} in "
+                    f"{marketplace_id} (reseller {account}) effective "
+                    f"{batch.effective:%m/%d/%Y}{moved}{again}",
+                    product_id,
+                    subject=marketplace_id,
+                )
+            )
+        self._received(line_id, marketplace_id, digest, batches, intent=intent, outcome="applied")
+        return 1
+
+    @staticmethod
+    def _options(batch: _Batch, structure: dict[str, Any]) -> WizardOptions:
+        header = set(batch.rows[0])
+        return WizardOptions(
+            export_costs="Cost" in header,
+            export_prices="Price" in header,
+            export_msrp="MSRP" in header,
+            effective_date=f"{batch.effective:%m/%d/%Y}",
+            price_model=str(structure.get("pricingModel") or "FLAT"),
+            fee_type=str(structure.get("feeType") or "RECURRING"),
+        )
+
+    def _proposals(self, wizard: PriceWizard, batch: _Batch, vendor: str) -> str:
+        uploaded = wizard.upload(price_list_bytes(batch.rows), vendor)
+        prepared = wizard.prepare(uploaded["dataId"], self._options(batch, uploaded), vendor)
+        overridings = prepared.get("overridings") or {}
+        moved = len(overridings.get("effectiveDate") or [])
+        return f"proposals prepared, {moved} row(s) with another effective date"
+
+    def _set(self, wizard: PriceWizard, batch: _Batch, vendor: str, marketplace_id: str) -> None:
+        uploaded = wizard.upload(price_list_bytes(batch.rows), vendor)
+        options = self._options(batch, uploaded)
+        wizard.prepare(uploaded["dataId"], options, vendor)
+        name = f"plm-sync-{marketplace_id}-{batch.effective:%Y%m%d}.xlsx"
+        info = wizard.set_prices(uploaded["dataId"], options, name)
+        log.info("commerce_prices_set", marketplace=marketplace_id, aps_info=info)
+
+    def _held(self, wizard: PriceWizard, batches: list[_Batch], vendor: str) -> bool:
+        """Whether the reseller's flat catalog shows every row's price as these batches send."""
+        shown = {
+            (
+                str(row.get("mpn")),
+                str(row.get("billingPeriod")),
+                str(row.get("subscriptionPeriod")),
+            ): row
+            for row in wizard.products(vendor)
+        }
+        for batch in batches:
+            header = batch.rows[0]
+            for row in batch.rows[1:]:
+                values = dict(zip(header, row, strict=True))
+                key = (
+                    str(values["MPN"]),
+                    str(values["Billing Period"]),
+                    str(values.get("Subscription Period") or ""),
+                )
+                found = shown.get(key)
+                if found is None or str(found.get("price")) != str(values.get("Price")):
+                    return False
+        return True
+
+    def _received(
+        self,
+        line_id: int,
+        marketplace_id: str,
+        digest: str,
+        batches: list[_Batch],
+        *,
+        intent: int,
+        outcome: str,
+    ) -> None:
+        """Remember the hub received the prices and close the intent, in one transaction."""
+        effective = min(batch.effective for batch in batches).isoformat() if batches else ""
+        with unit_of_work(self.runlog.factory) as session:
+            pushes = PushRepository(session)
+            pushes.record_prices(
+                line_id,
+                self.hub,
+                marketplace_id,
+                content=digest,
+                effective_date=effective,
+                run_id=self.runlog.run_id,
+                now=self.clock(),
+            )
+            pushes.close_intent(intent, outcome, self.clock())
