@@ -21,6 +21,7 @@ from plm_sync.commerce.client import (
     CommerceClient,
     missing_settings,
 )
+from plm_sync.commerce.wizard import ACCOUNT_TYPE
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient
 from plm_sync.domain.text import redact_url
@@ -30,7 +31,8 @@ from plm_sync.mappings.addons import load_addon_rules
 from plm_sync.mappings.pricing import load_pricing_rules
 from plm_sync.mappings.switches import load_switch_rules
 from plm_sync.retrying import RetryPolicy
-from plm_sync.store.database import make_engine, safe_url, schema_state
+from plm_sync.store.database import make_engine, open_database, safe_url, schema_state, unit_of_work
+from plm_sync.store.prices import PriceRepository
 
 PROBE_TIMEOUT = (5.0, 20.0)  # connect, read: a doctor answers quickly or says why
 
@@ -215,6 +217,7 @@ def _commerce(settings: Settings) -> Iterator[Check]:
         client.check_credentials()
         client.service(PLM_TYPE)
         client.service(ADAPTER_TYPE)
+        resellers = list(_resellers(settings, client))
     except PlmSyncError as error:
         yield Check("commerce", Outcome.FAIL, str(error))
         return
@@ -226,6 +229,7 @@ def _commerce(settings: Settings) -> Iterator[Check]:
         f"{settings.commerce_url}: credentials accepted; PLM and task-log services found; "
         f"push after sync {'on' if settings.push_after_sync else 'off'}",
     )
+    yield from resellers
     if not settings.commerce_verify_tls:
         yield Check(
             "commerce: tls",
@@ -233,6 +237,45 @@ def _commerce(settings: Settings) -> Iterator[Check]:
             "TLS certificates are not verified (PLM_SYNC_COMMERCE_VERIFY_TLS=false): for a "
             "test hub only",
         )
+
+
+def _resellers(settings: Settings, client: CommerceClient) -> Iterator[Check]:
+    """Each marketplace the catalog is listed in has its reseller account on the hub.
+
+    The prices of a marketplace go through the price wizard as its reseller (pricing.yaml,
+    else its hub entry's external id); a database not synced yet has none to check.
+    """
+    try:
+        with (
+            open_database(settings.database_url, migrate=False) as factory,
+            unit_of_work(factory) as session,
+        ):
+            listed = PriceRepository(session).listed_marketplaces()
+    except PlmSyncError:
+        return
+    rules = load_pricing_rules(settings.mappings)
+    for marketplace in listed:
+        account = rules.reseller_of(marketplace)
+        name = f"commerce: reseller of {marketplace.id}"
+        if account is None:
+            yield Check(
+                name,
+                Outcome.WARN,
+                "no reseller account known (pricing.yaml resellers, or the marketplace's hub "
+                "entry's external id): its prices are not pushed",
+            )
+            continue
+        found = client.get_json(f"/aps/2/resources/?implementing({ACCOUNT_TYPE})&id={account}")
+        if isinstance(found, list) and found:
+            yield Check(name, Outcome.OK, f"reseller account {account} found on the hub")
+        else:
+            yield Check(
+                name,
+                Outcome.FAIL,
+                f"reseller account {account} is not on the hub: the wizard cannot set this "
+                "marketplace's prices; fix its reseller_account in pricing.yaml or its hub "
+                "entry in Connect",
+            )
 
 
 def healthy(checks: list[Check]) -> bool:

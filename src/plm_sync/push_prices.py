@@ -152,8 +152,9 @@ class PricePusher:
                     Level.ERROR,
                     RESELLER_UNKNOWN,
                     f"no Commerce reseller account is known for marketplace {marketplace_id}: "
-                    "name it in pricing.yaml (resellers) or give the marketplace's hub entry an "
-                    f"external id in Connect; the prices of {product_id} there were not sent",
+                    "name its reseller_account in pricing.yaml or give the marketplace's hub "
+                    f"entry an external id in Connect; the prices of {product_id} there were "
+                    "not sent",
                     product_id,
                     subject=marketplace_id,
                 )

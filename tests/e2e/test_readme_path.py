@@ -58,6 +58,7 @@ def test_make_demo_on_a_clean_clone(tmp_path: Path) -> None:
     # the last leg: every line pushed into the Commerce sandbox, and what PLM applied
     assert "pushed 5, unchanged 0" in result.stdout
     assert result.stdout.count("PLM applied") == 5
+    assert "the price-import wizard set" in result.stdout
     shown = subprocess.run(
         [
             str(clone / ".venv" / "bin" / "plm-sync"),
@@ -85,4 +86,6 @@ def test_make_demo_on_a_clean_clone(tmp_path: Path) -> None:
     )
     assert again.returncode == 0
     assert "created 0, updated 0" in again.stdout
-    assert "pushed 0, unchanged 5" in again.stdout  # nothing changed: nothing sent
+    # each demo starts a new, empty Commerce double: another hub, which receives every line
+    assert "pushed 5, unchanged 0" in again.stdout
+    assert "the price-import wizard set" in again.stdout

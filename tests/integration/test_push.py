@@ -332,14 +332,19 @@ def test_doctor_checks_the_commerce_hub(
         return result.returncode, checks
 
     code, checks = commerce_check(commerce_oauth_secret=secret)
-    assert (code, [c["outcome"] for c in checks]) == (0, ["ok"])
+    assert (code, [c["outcome"] for c in checks]) == (0, ["ok", "ok", "ok"])
     assert "credentials accepted" in checks[0]["detail"]
+    # the reseller accounts of the listed marketplaces resolve on the hub
+    assert [c["name"] for c in checks[1:]] == [
+        "commerce: reseller of MP-91111",
+        "commerce: reseller of MP-92222",
+    ]
     code, checks = commerce_check(commerce_oauth_secret="wrong-secret")
     assert (code, checks[0]["outcome"]) == (2, "fail")
     assert "signature" in checks[0]["detail"]
     assert "wrong-secret" not in json.dumps(checks)
     code, checks = commerce_check(commerce_oauth_secret=secret, commerce_verify_tls="false")
-    assert [c["outcome"] for c in checks] == ["ok", "warn"]
+    assert [c["outcome"] for c in checks] == ["ok", "ok", "ok", "warn"]
     code, checks = commerce_check(commerce_url="", commerce_app_id="", commerce_oauth_key="")
     assert (checks[0]["outcome"], checks[0]["detail"]) == (
         "ok",

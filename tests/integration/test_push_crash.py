@@ -1,11 +1,14 @@
-"""A push killed at any step is finished by the next push, and PLM applies the line once.
+"""A push killed at any step is finished by the next push: PLM applies the line once, and
+the wizard sets its prices once.
 
 The crash matrix of delivery: the pushing process is killed with SIGKILL while the Commerce
 sandbox holds one step of the push (its request arrived, its answer not sent yet):
 - `parse`: the intent is written, nothing was sent to PLM that changes it;
 - `apply`: `applyConfig` was taken by PLM (its task runs), its answer never arrives;
 - `poll`: the task is known and running, the push polls it;
-- `poll-success`: the task succeeded, the push dies before it records the outcome.
+- `poll-success`: the task succeeded, the push dies before it records the outcome;
+- `prepare-proposals`: the line is in PLM, its prices uploaded and prepared, not set;
+- `set-prices`: the wizard took `set-prices`, its answer never arrives.
 The next push (a new process) must end with PLM holding the line's content exactly once
 (the sandbox counts applies per content), the line recorded as pushed to this hub, and
 both runs in a final state.
@@ -40,6 +43,7 @@ from tests.integration.conftest import API_KEY, settings_of
 pytestmark = pytest.mark.integration
 LINE = "PRD-276-377-545"
 STEPS = ["parse", "apply", "poll", "poll-success"]
+PRICE_STEPS = ["prepare-proposals", "set-prices"]
 
 
 @pytest.fixture
@@ -91,17 +95,23 @@ def killed_at(step: str, settings: Settings, hub: CommerceSandbox) -> None:
     control(hub, "POST", "release")
 
 
+def killed_then_pushed(
+    step: str, database_url: str, sandbox: SandboxServer, hub: CommerceSandbox
+) -> tuple[Settings, dict[str, Any]]:
+    """A synced line, a push killed at `step`, then a push that succeeds: the hub's state."""
+    settings = settings_of(database_url, sandbox.url)
+    run_sync(settings, SyncRequest(full=True))
+    killed_at(step, settings, hub)
+    again = plm_sync_cli("push", LINE, settings=environment(settings, hub))
+    assert again.returncode == 0, again.stderr
+    return settings, control(hub, "GET", "state")
+
+
 @pytest.mark.parametrize("step", STEPS)
 def test_a_push_killed_at_each_step_is_finished_by_the_next_applying_once(
     step: str, database_url: str, sandbox: SandboxServer, hub: CommerceSandbox
 ) -> None:
-    settings = settings_of(database_url, sandbox.url)
-    run_sync(settings, SyncRequest(full=True))
-    killed_at(step, settings, hub)
-
-    again = plm_sync_cli("push", LINE, settings=environment(settings, hub))
-    assert again.returncode == 0, again.stderr
-    state = control(hub, "GET", "state")
+    settings, state = killed_then_pushed(step, database_url, sandbox, hub)
     applied = [key for key in state["applied_per_content"] if key.startswith(f"{LINE} ")]
     assert [state["applied_per_content"][key] for key in applied] == [1]  # once, whatever died
 
@@ -122,3 +132,19 @@ def test_a_push_killed_at_each_step_is_finished_by_the_next_applying_once(
     third = plm_sync_cli("push", LINE, "--format", "json", settings=environment(settings, hub))
     assert third.returncode == 0, third.stderr
     assert control(hub, "GET", "state")["applied_per_content"] == state["applied_per_content"]
+
+
+@pytest.mark.parametrize("step", PRICE_STEPS)
+def test_a_push_killed_between_the_price_steps_sets_the_prices_once(
+    step: str, database_url: str, sandbox: SandboxServer, hub: CommerceSandbox
+) -> None:
+    settings, state = killed_then_pushed(step, database_url, sandbox, hub)
+    assert list(state["prices_set_per_content"].values()) == [1]  # once, whatever died
+    assert list(state["applied_per_content"].values()) == [1]
+    second = max(run["id"] for run in list_runs(settings, limit=3))
+    codes = [event["code"] for event in run_report(settings, second)["events"]]
+    expected = "commerce_prices_converged" if step == "set-prices" else "commerce_prices_applied"
+    assert expected in codes, codes
+    third = plm_sync_cli("push", LINE, settings=environment(settings, hub))
+    assert third.returncode == 0, third.stderr
+    assert control(hub, "GET", "state")["prices_set_per_content"] == state["prices_set_per_content"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -93,6 +94,7 @@ def demo(context: _Context) -> None:
         pushed = push_lines(settings, PushRequest(lines, changed=True))
         _print_report(read_report(settings, pushed.run_id))
         applied = hub.plm.state()["applied"]
+        priced = Counter(key[0] for key in hub.wizard.prices)
     finally:
         hub.stop()
         server.stop()
@@ -101,6 +103,8 @@ def demo(context: _Context) -> None:
             f"PLM applied {len(item['plans'])} service plans of {item['product_id']} "
             f"(request {item['tracking_id']})"
         )
+    for account, count in sorted(priced.items()):
+        click.echo(f"the price-import wizard set {count} prices as reseller {account}")
     click.echo(
         f"catalog stored in {DEMO_DATABASE.resolve()} "
         f"(`plm-sync --database-url sqlite:///{DEMO_DATABASE} catalog`)"

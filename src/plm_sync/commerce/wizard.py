@@ -76,7 +76,7 @@ class PriceWizard:
         if not isinstance(accounts, list) or not accounts or not isinstance(accounts[0], dict):
             raise _refused(
                 f"the hub has no reseller account {self.account}: check the marketplace's "
-                "reseller in pricing.yaml (resellers) or its hub entry's external_id in Connect"
+                "reseller_account in pricing.yaml, or its hub entry's external_id in Connect"
             )
         identity = str((accounts[0].get("aps") or {}).get("id") or "")
         admins = self.client.get_json(

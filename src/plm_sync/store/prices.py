@@ -109,6 +109,15 @@ class PriceRepository:
                     setattr(row, key, value)
                 row.content_hash, row.last_seen_run_id = digest, run_id
 
+    def listed_marketplaces(self) -> list[MarketplaceValue]:
+        """The marketplaces some stored line is listed in, by id."""
+        listed = set(
+            self.session.scalars(
+                select(LineMarketplace.marketplace_id).where(LineMarketplace.listed.is_(True))
+            )
+        )
+        return [value for key, value in sorted(self.marketplaces().items()) if key in listed]
+
     def marketplaces(self) -> dict[str, MarketplaceValue]:
         """Every marketplace stored, by id."""
         return {

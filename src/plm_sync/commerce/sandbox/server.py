@@ -155,7 +155,15 @@ def _aps_error(message: str, method: str, path: str) -> dict[str, Any]:
     }
 
 
-HOLD_STEPS = ("parse", "apply", "poll", "poll-success")
+HOLD_STEPS = (
+    "parse",
+    "apply",
+    "poll",
+    "poll-success",
+    "upload",
+    "prepare-proposals",
+    "set-prices",
+)
 
 
 @dataclass
@@ -248,6 +256,8 @@ class _Handler(JsonHandler):
             )
             return
         status, body, answer_headers = wizard.handle(account, method, parts[4:], query, raw)
+        if parts[-1] in HOLD_STEPS:  # taken: a client cut off now never hears the answer
+            self.server.hold(parts[-1])
         if status >= 400:  # noqa: PLR2004 - APS answers errors as 500 with an APSError
             self._send(500, _aps_error(body["message"], method, path))
             return
@@ -537,6 +547,7 @@ class CommerceSandbox(BackgroundServer):
         self.plm = plm or SandboxPlm()
         self._server: _Server
         super().__init__(_Server((host, port), self.plm, self.options), "plm-sync-commerce")
+        self.wizard = self._server.wizard  # resellers and the prices set
 
     @property
     def url(self) -> str:
