@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,7 +38,7 @@ from plm_sync.errors import (
 from plm_sync.notify import ERRORS_SHOWN, run_message, run_needs_a_person, send, targets
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.pushes import PushRepository, judges_lines
-from plm_sync.store.runs import RunRepository, RunStart, run_json
+from plm_sync.store.runs import COUNT_FIELDS, RunRepository, RunStart, run_json
 
 log = structlog.get_logger(__name__)
 
@@ -52,20 +52,38 @@ def utcnow() -> datetime:
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """How a run ended, with the CLI exit code it means; crosses Celery as `as_dict`."""
+    """How a run ended: its status and the CLI exit code it means.
+
+    With its counts (DESIGN §7, errors included) and where the incremental cursor stands;
+    crosses Celery as `as_dict`.
+    """
 
     run_id: int
     status: RunStatus
     exit_code: int
+    counts: Mapping[str, int] = field(default_factory=dict)
+    cursor_after: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON for a task's result."""
-        return {"run_id": self.run_id, "status": str(self.status), "exit_code": self.exit_code}
+        return {
+            "run_id": self.run_id,
+            "status": str(self.status),
+            "exit_code": self.exit_code,
+            "counts": dict(self.counts),
+            "cursor_after": self.cursor_after,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunOutcome:
         """Inverse of `as_dict`."""
-        return cls(int(data["run_id"]), RunStatus(data["status"]), int(data["exit_code"]))
+        return cls(
+            int(data["run_id"]),
+            RunStatus(data["status"]),
+            int(data["exit_code"]),
+            {str(key): int(value) for key, value in (data.get("counts") or {}).items()},
+            data.get("cursor_after"),
+        )
 
 
 # -- the status policy: one place decides a run's status, its exit code and its failure event
@@ -341,7 +359,13 @@ class RunLog:
         if closed:
             log.info("run_finished", run_id=self.run_id, status=str(status), **fields)
             self._notify()
-        return RunOutcome(self.run_id, status, exit_code_of(status, refused=refused))
+        return RunOutcome(
+            self.run_id,
+            status,
+            exit_code_of(status, refused=refused),
+            {name: int(getattr(run, name) or 0) for name in COUNT_FIELDS},
+            run.cursor_after,
+        )
 
     def _notify(self) -> None:
         """Tell PLM_SYNC_NOTIFY about a run that needs a person (never fails the run)."""

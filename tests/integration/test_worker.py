@@ -552,7 +552,7 @@ def test_workers_push_after_a_sync_when_asked(postgres_url: str, broker_url: str
         server.stop()
 
 
-@pytest.mark.parametrize("step", ["apply", "poll-success"])
+@pytest.mark.parametrize("step", ["apply", "poll-success", "set-prices"])
 def test_a_worker_killed_mid_push_is_finished_by_another_applying_once(
     step: str, postgres_url: str, broker_url: str, rabbitmq_url: str, tmp_path: Path
 ) -> None:
@@ -614,6 +614,7 @@ def test_a_worker_killed_mid_push_is_finished_by_another_applying_once(
     assert run["status"] == "succeeded", run["message"]
     counts = hub.plm.state()["applied_per_content"]
     assert [n for key, n in counts.items() if key.startswith(f"{product} ")] == [1]
+    assert list(hub.wizard.set_per_content.values()) == [1]  # its prices, once too
     assert stored.pushed_hash == line_content_hash(line, load_plm_rules(settings.mappings))
 
 
