@@ -33,11 +33,12 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# The whole suite under coverage, subprocesses included (CLI, workers); the report's last line
-# is the total, and it fails under 90 % (pyproject.toml, [tool.coverage.report]).
+# The whole suite under coverage, subprocesses included (CLI, workers), in one process per core
+# (pytest-xdist; the broker tests share one); the report's last line is the total, and it
+# fails under 90 % (pyproject.toml, [tool.coverage.report]).
 test: lint $(CONTRACT_STAMP)
 	rm -f .coverage .coverage.*
-	COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/coverage run -m pytest
+	COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/coverage run -m pytest -n auto --dist loadgroup
 	$(BIN)/coverage combine -q
 	$(BIN)/coverage report
 

@@ -855,7 +855,12 @@ def push_line(
         client = CommerceClient.from_settings(settings)
         try:
             return LinePusher(settings, request, runlog, client).push(product_id).as_dict()
-        except PlmSyncError as error:  # the hub refused as a whole: this line failed
+        except (CommerceAuthError, CommerceServiceError) as error:
+            # the hub refuses the app as a whole: the run fails now, with one error, as a CLI
+            # push does; the remaining line tasks find it closed and stop
+            _close(runlog, PushTally(seen=[product_id]), error, f"pushing {product_id}")
+            return PushTally().as_dict()
+        except PlmSyncError as error:  # this line failed
             event = Event(Level.ERROR, PUSH_FAILED, str(error), product_id)
             runlog.record([event], product_id)
             return PushTally(products=1, errors=1, seen=[product_id]).as_dict()

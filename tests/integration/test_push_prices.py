@@ -164,3 +164,54 @@ def test_prices_only_needs_the_line_on_the_hub_and_no_prices_sends_plans_only(
     prices = push(pushing, BATCH_PRODUCT, prices="only")
     assert events(pushing, prices, "commerce_prices_applied")
     assert state(hub)["applies"] == 1
+
+
+def in_second_marketplace(row: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a US listing or batch, as one of the EU marketplace (which takes USD too)."""
+    text = json.dumps(row)
+    for old, new in (
+        ("MP-91111", "MP-92222"),
+        ("LST-545-001", "LST-545-002"),
+        ("PRB-545-001-001", "PRB-545-002-001"),
+        ("STR-545-001", "STR-545-002"),
+    ):
+        text = text.replace(old, new)
+    copied: dict[str, Any] = json.loads(text)
+    return copied
+
+
+def test_one_line_priced_in_two_marketplaces_reaches_both_resellers(
+    database_url: str, sandbox: SandboxServer, hub: CommerceSandbox
+) -> None:
+    markets = sandbox.catalog.markets
+    listing = next(row for row in SAMPLE["listings"] if row["id"] == "LST-545-001")
+    batch = next(row for row in SAMPLE["pricing_batches"] if row["id"] == BATCH)
+    markets.put("listings", in_second_marketplace(listing))
+    markets.put("pricing_batches", in_second_marketplace(batch))
+    settings = settings_of(database_url, sandbox.url)
+    run_sync(settings, SyncRequest(full=True))
+    pushing = to(settings, hub)
+    run_id = push(pushing, BATCH_PRODUCT)
+    applied = events(pushing, run_id, "commerce_prices_applied")
+    assert marketplaces(applied) == ["MP-91111", "MP-92222"]
+    assert sorted(key.split()[0] for key in state(hub)["prices_set_per_content"]) == [
+        "1000001",
+        "1000002",
+    ]
+
+
+def test_a_marketplace_without_a_known_reseller_is_named(
+    database_url: str, sandbox: SandboxServer, hub: CommerceSandbox
+) -> None:
+    marketplace = copy.deepcopy(next(m for m in SAMPLE["marketplaces"] if m["id"] == "MP-92222"))
+    marketplace["hubs"] = [{"hub": {"id": "HB-0000-0002", "name": "Commerce EU"}}]
+    sandbox.catalog.markets.put("marketplaces", marketplace)
+    settings = settings_of(database_url, sandbox.url)
+    run_sync(settings, SyncRequest(full=True))
+    pushing = to(settings, hub)
+    outcome = push_lines(pushing, PushRequest((LIST_PRODUCT,)))
+    (unknown,) = events(pushing, outcome.run_id, "commerce_reseller_unknown")
+    assert "MP-92222" in unknown["message"]
+    assert "reseller_account" in unknown["message"]
+    assert outcome.exit_code == 3
+    assert state(hub)["prices_set_per_content"] == {}

@@ -38,7 +38,9 @@ from tasks.app import make_app
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, settings_of, start_sandbox, unavailable
 
-pytestmark = pytest.mark.integration
+# one broker for all: under pytest-xdist these tests run in one process, one after another (they
+# purge RabbitMQ's queue and pick Redis databases, which tests in parallel would share)
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("broker")]
 DATA = generate_catalog(6, 200, seed=21)
 REDIS_URL = os.environ.get("PLM_SYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
@@ -554,7 +556,7 @@ def test_workers_push_after_a_sync_when_asked(postgres_url: str, broker_url: str
 
 @pytest.mark.parametrize("step", ["apply", "poll-success", "set-prices"])
 def test_a_worker_killed_mid_push_is_finished_by_another_applying_once(
-    step: str, postgres_url: str, broker_url: str, rabbitmq_url: str, tmp_path: Path
+    step: str, database_url: str, broker_url: str, rabbitmq_url: str, tmp_path: Path
 ) -> None:
     """The worker case of the delivery crash matrix: RabbitMQ hands the dead worker's task to
     the next worker at once; that push reads PLM's plans before it sends anything again."""
@@ -567,7 +569,7 @@ def test_a_worker_killed_mid_push_is_finished_by_another_applying_once(
     product = "PRD-276-377-545"
     server = start_sandbox(SandboxCatalog.load(SAMPLE_CATALOG))
     hub = CommerceSandbox(CommerceSandboxOptions(task_seconds=1.0)).start()
-    settings = settings_for(postgres_url, server.url, rabbitmq_url, result_backend=broker_url)
+    settings = settings_for(database_url, server.url, rabbitmq_url, result_backend=broker_url)
     commerce = {
         "commerce_url": hub.url,
         "commerce_oauth_key": hub.options.oauth_key,
