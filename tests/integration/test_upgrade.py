@@ -81,7 +81,9 @@ def test_an_upgraded_database_syncs_and_pushes_nothing_new(
         ("created", "updated", "deactivated", "errors"), 0
     )
 
-    pushed = push_lines(settings, PushRequest(changed=True))
+    # the plans (workbooks) the earlier version pushed are not sent again; its version did not
+    # push prices, so those are left out here (a push with prices sends them once, as new)
+    pushed = push_lines(settings, PushRequest(changed=True, prices="none"))
     counts = run_report(settings, pushed.run_id)["counts"]
     assert (counts["updated"], counts["unchanged"], counts["errors"]) == (0, LINES, 0)
     seen = requests.get(f"{hub.control_url}/state", timeout=5).json()
@@ -91,7 +93,8 @@ def test_an_upgraded_database_syncs_and_pushes_nothing_new(
         hub_lines = PushRepository(session).lines(hub_key(hub.url, hub.options.app_id))
         versions = {line.pushed_digest_version for line in hub_lines}
     assert versions == {2}
-    counts = run_report(settings, push_lines(settings, PushRequest(changed=True)).run_id)["counts"]
+    again = push_lines(settings, PushRequest(changed=True, prices="none"))
+    counts = run_report(settings, again.run_id)["counts"]
     assert (counts["updated"], counts["unchanged"]) == (0, LINES)
 
 

@@ -109,6 +109,12 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
+def unique(name: str) -> str:
+    """A worker name of its own: RabbitMQ keeps a SIGKILLed worker's exclusive pidbox queue
+    until it sees the connection gone, so the next test's worker of the same name is refused."""
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
 @contextmanager
 def worker(
     settings: Settings,
@@ -376,8 +382,8 @@ def test_a_whole_worker_killed_mid_run_costs_one_lease_not_the_run(
         amqp = request.getfixturevalue("rabbitmq_url")
         settings = settings_for(postgres_url, server.url, amqp, result_backend=broker_url)
     try:
-        with worker(settings, "survivor", concurrency=1):
-            with worker(settings, "doomed", concurrency=1) as doomed:
+        with worker(settings, unique("survivor"), concurrency=1):
+            with worker(settings, unique("doomed"), concurrency=1) as doomed:
                 run_id = enqueue(settings, "sync", "--full")
                 deadline = time.monotonic() + 60
                 while len(catalog(settings)["product_lines"]) < 3:
@@ -581,7 +587,7 @@ def test_a_worker_killed_mid_push_is_finished_by_another_applying_once(
         run_sync(settings, SyncRequest(full=True))
         hub._server.holds[step] = 60.0
         with worker(
-            settings, "doomed", concurrency=1, log=tmp_path / "doomed.log", **commerce
+            settings, unique("doomed"), concurrency=1, log=tmp_path / "doomed.log", **commerce
         ) as doomed:
             queued = plm_sync_cli(
                 "enqueue",
@@ -603,7 +609,9 @@ def test_a_worker_killed_mid_push_is_finished_by_another_applying_once(
             os.killpg(doomed.pid, signal.SIGKILL)
             doomed.wait(timeout=10)
         hub._server.release()
-        with worker(settings, "survivor", concurrency=1, log=tmp_path / "survivor.log", **commerce):
+        with worker(
+            settings, unique("survivor"), concurrency=1, log=tmp_path / "survivor.log", **commerce
+        ):
             run = wait_for(settings, run_id, timeout=120)
         (line,) = catalog(settings, (product,))["product_lines"]
         with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
