@@ -1,0 +1,574 @@
+"""One product line into one Commerce hub: its workbook (plans), then its prices.
+
+For each line: refuse it when the last sync left it in error or held; send nothing when the
+hub holds its catalog as it is; check the product in PLM (`appDetails`), write an intent,
+export the workbook in memory, `parseConfig`; with a dry run stop there and say what PLM
+would change; else `applyConfig` the parse answer unchanged and poll the PLM task until it is
+done or the task timeout, then record the push for this hub and close the intent. An open
+intent found (an earlier push cut off) is resumed from PLM's state, never sent blindly.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from plm_sync.commerce.answers import PlanChanges, TaskState, plan_changes
+from plm_sync.commerce.client import CommerceClient
+from plm_sync.config import Settings
+from plm_sync.domain.digests import content_hash, legacy_hash
+from plm_sync.domain.events import Event, Level
+from plm_sync.domain.rules import PlmRules
+from plm_sync.errors import (
+    CommerceAuthError,
+    CommerceError,
+    CommerceRefusedError,
+    CommerceServiceError,
+    CommerceUnknownOutcomeError,
+)
+from plm_sync.mappings import load_plm_rules, load_pricing_rules
+from plm_sync.ppr.export import workbook_bytes
+from plm_sync.push_prices import PricePusher, price_digest, priced_marketplaces
+from plm_sync.push_request import (
+    APPLIED,
+    CONVERGED,
+    NO_LINE,
+    NOT_CLEAN,
+    NOT_INSTALLED,
+    NOT_PUSHED,
+    PARSE_FAILED,
+    PLAN_CHANGED,
+    PLAN_NEW,
+    PRICE_KEYS,
+    PRICES_NONE,
+    PRICES_ONLY,
+    PUSH_FAILED,
+    TASK_FAILED,
+    TASK_TIMEOUT,
+    UNCHANGED,
+    UNKNOWN_OUTCOME,
+    UPDATE_AVAILABLE,
+    UPGRADED,
+    WOULD_APPLY,
+    PushRequest,
+    PushTally,
+)
+from plm_sync.runlog import RunLog, utcnow
+from plm_sync.store.catalog import CatalogRepository
+from plm_sync.store.database import unit_of_work
+from plm_sync.store.prices import PriceRepository
+from plm_sync.store.pushes import Intent, PushedLine, PushRepository
+
+log = structlog.get_logger(__name__)
+
+
+def line_content_hash(line: dict[str, Any], rules: PlmRules) -> str:
+    """The digest of what a push of the line's workbook delivers: its catalog and rules.
+
+    The line's prices are left out: they go through the price wizard, remembered per
+    marketplace.
+    """
+    workbook = {key: value for key, value in line.items() if key not in PRICE_KEYS}
+    return content_hash({"line": workbook, "rules": rules})
+
+
+def pushed_as(line: dict[str, Any], rules: PlmRules, stored: PushedLine) -> str | None:
+    """The line's digest when it is what was last pushed to the hub, else None.
+
+    A digest stored in version 1 (before 0010: blake2b of a `repr`) is recognised too; the
+    caller then keeps the current digest in its place.
+    """
+    content = line_content_hash(line, rules)
+    if stored.pushed_hash == content:
+        return content
+    if stored.pushed_digest_version == 1 and stored.pushed_hash == legacy_hash(
+        repr([json.dumps(line, sort_keys=True, default=str), repr(rules)])
+    ):
+        return content
+    return None
+
+
+@dataclass(frozen=True)
+class _OpenIntent:
+    """The intent a push works under: its id, and the earlier push's when it was found open."""
+
+    id: int
+    resumed: Intent | None
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    """One line on its way to the hub: what is sent, under which intent, and its events."""
+
+    product_id: str
+    line_id: int
+    content: str
+    intent: _OpenIntent
+    events: list[Event]
+
+
+@dataclass(frozen=True)
+class PushPlan:
+    """The lines a push sends, in product order, and those it leaves out."""
+
+    wanted: list[str]
+    unchanged: int  # lines of `--changed` whose catalog is what was last pushed
+    missing: list[str]  # named lines the catalog does not hold (each has an error event)
+
+
+class LinePusher:
+    """Pushes the lines of one run, with one Commerce client and the workbook rules."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        request: PushRequest,
+        runlog: RunLog,
+        client: CommerceClient,
+    ) -> None:
+        self.settings = settings
+        self.request = request
+        self.runlog = runlog
+        self.client = client
+        self.hub = client.hub
+        self.rules = load_plm_rules(settings.mappings)
+        self.prices: PricePusher | None = None
+        if request.prices != PRICES_NONE:
+            with unit_of_work(runlog.factory) as session:
+                marketplaces = PriceRepository(session).marketplaces()
+            self.prices = PricePusher(
+                runlog,
+                client,
+                load_pricing_rules(settings.mappings),
+                marketplaces,
+                dry_run=request.dry_run,
+                force=request.force,
+            )
+
+    def plan(self) -> PushPlan:
+        """The lines to push (in product order), and those left out as unchanged or missing.
+
+        Credentials are checked first (a refusal fails the run, exit 2); a named line that is
+        not in the catalog gets an error event.
+        """
+        self.client.check_credentials()
+        with unit_of_work(self.runlog.factory) as session:
+            adopted = PushRepository(session).adopt_unattributed(self.hub)
+            if adopted:
+                log.info("pushes_attributed_to_hub", lines=adopted, hub=self.hub)
+            stored = PushRepository(session).lines(self.hub, self.request.product_ids)
+            found = {line.connect_product_id for line in stored}
+            missing = sorted(set(self.request.product_ids) - found)
+            self.runlog.write(
+                session,
+                [
+                    Event(
+                        Level.ERROR,
+                        NO_LINE,
+                        f"no product line {product_id} in the catalog: run `plm-sync import "
+                        f"{product_id}` first; nothing was pushed for it",
+                        product_id,
+                    )
+                    for product_id in missing
+                ],
+            )
+            if not self.request.changed or self.request.force:
+                return PushPlan([line.connect_product_id for line in stored], 0, missing)
+            catalog = CatalogRepository(session)
+            pushes = PushRepository(session)
+            received = pushes.prices_received(self.hub, [line.line_id for line in stored])
+            wanted, unchanged = [], 0
+            for line in stored:
+                lines = catalog.catalog((line.connect_product_id,))["product_lines"]
+                content = pushed_as(lines[0], self.rules, line) if lines else None
+                prices_due = (
+                    bool(lines)
+                    and self.prices is not None
+                    and any(
+                        received.get((line.line_id, marketplace))
+                        != price_digest(lines[0], marketplace)
+                        for marketplace in priced_marketplaces(lines[0])
+                    )
+                )
+                workbook_due = content is None and self.request.prices != PRICES_ONLY
+                if workbook_due or prices_due:
+                    wanted.append(line.connect_product_id)
+                    continue
+                unchanged += 1
+                if content is not None and line.pushed_hash != content:
+                    pushes.upgrade_digest(line.line_id, self.hub, content)
+            return PushPlan(wanted, unchanged, missing)
+
+    def unplanned(self, plan: PushPlan) -> PushTally:
+        """The tally of the lines a plan leaves out (unchanged, or not in the catalog)."""
+        return PushTally(
+            products=plan.unchanged + len(plan.missing),
+            unchanged=plan.unchanged,
+            errors=len(plan.missing),
+            retries=self.client.retries,  # the credentials check's and the lookups'
+            seen=list(plan.missing),
+        )
+
+    def push(self, product_id: str) -> PushTally:
+        """Push one line; its events are recorded, replacing any of an earlier attempt."""
+        tally = PushTally(products=1, seen=[product_id])
+        events: list[Event] = []
+        retries_before = self.client.retries  # one client may push several lines
+        try:
+            self._push(product_id, tally, events)
+        except (CommerceAuthError, CommerceServiceError):
+            raise  # the hub as a whole refuses: the run fails
+        except CommerceUnknownOutcomeError as error:
+            events.append(Event(Level.ERROR, UNKNOWN_OUTCOME, str(error), product_id))
+        except CommerceRefusedError as error:
+            events.append(
+                Event(
+                    Level.ERROR,
+                    PARSE_FAILED,
+                    f"{error}; fix the product line (or plm.yaml) and push again",
+                    product_id,
+                )
+            )
+        except CommerceError as error:
+            events.append(Event(Level.ERROR, PUSH_FAILED, f"{error}", product_id))
+        tally.errors += sum(1 for event in events if event.level is Level.ERROR)
+        tally.retries = self.client.retries - retries_before
+        self.runlog.record(events, product_id)
+        self.runlog.heartbeat()
+        return tally
+
+    def _line(self, product_id: str) -> tuple[dict[str, Any] | None, PushedLine | None, list[str]]:
+        """The line's catalog, its push state, and the errors its last sync left."""
+        with unit_of_work(self.runlog.factory) as session:
+            repository = PushRepository(session)
+            stored = repository.lines(self.hub, (product_id,))
+            lines = CatalogRepository(session).catalog((product_id,))["product_lines"]
+            verdict = repository.verdicts((product_id,)).get(product_id)
+        problems = []
+        if verdict is not None and verdict.codes:
+            problems.append(
+                f"the last sync that read {product_id} (run {verdict.run_id}) left it with "
+                f"errors ({', '.join(verdict.codes)}); fix them and sync it again "
+                f"(`plm-sync report {verdict.run_id}` lists them; `plm-sync sync --product "
+                f"{product_id}`), then push; nothing was sent"
+            )
+        return (lines[0] if lines else None), (stored[0] if stored else None), problems
+
+    def _push(self, product_id: str, tally: PushTally, events: list[Event]) -> None:
+        line, pushed, problems = self._line(product_id)
+        if line is None or pushed is None:
+            events.append(
+                Event(
+                    Level.ERROR, NO_LINE, f"no product line {product_id} in the catalog", product_id
+                )
+            )
+            return
+        if problems:
+            events += [Event(Level.ERROR, NOT_CLEAN, text, product_id) for text in problems]
+            return
+        content = line_content_hash(line, self.rules)
+        if self.request.prices == PRICES_ONLY or self._held(line, pushed, content):
+            self._prices_alone(line, pushed, tally, events)
+            return
+        if not self._ready(product_id, events):
+            return
+        dry = self.request.dry_run
+        # an earlier push cut off on its way (a crash, a lost answer), or this one, from now
+        intent = None if dry else self._intent(pushed.line_id, content)
+        if intent is not None and intent.resumed is not None:
+            # an apply the hub may still run is waited for before PLM's state is read
+            self._wait_for_earlier(intent.resumed.tracking_id)
+        parsed = self.client.parse_config(workbook_bytes(line, self.rules))
+        changes = plan_changes(parsed)
+        if dry:
+            _would_apply(product_id, changes, tally, events)
+            self._prices(line, pushed.line_id, events)
+            return
+        assert intent is not None  # noqa: S101 - written above for every push that applies
+        delivery = _Delivery(product_id, pushed.line_id, content, intent, events)
+        if intent.resumed is not None:
+            why = self._resume(delivery, changes)
+            if why is None:  # PLM holds the line's content: nothing is sent again
+                tally.updated += 1
+                self._prices(line, pushed.line_id, events)
+                return
+        else:
+            why = "forced (--force): sent though unchanged" if self.request.force else ""
+        if self._apply(delivery, parsed, changes, why, tally):
+            self._prices(line, pushed.line_id, events)  # PLM has the plans the prices are of
+
+    def _prices_alone(
+        self, line: dict[str, Any], pushed: PushedLine, tally: PushTally, events: list[Event]
+    ) -> None:
+        """A line whose workbook the hub holds (or --prices-only): its prices, if any due."""
+        product_id = pushed.connect_product_id
+        if pushed.pushed_hash is None:  # --prices-only of a line the hub never received
+            events.append(
+                Event(
+                    Level.ERROR,
+                    NOT_PUSHED,
+                    f"{product_id} was never pushed to this hub: PLM would refuse prices of "
+                    "plans it does not have; push the line first (without --prices-only)",
+                    product_id,
+                )
+            )
+            return
+        if self._prices(line, pushed.line_id, events):
+            tally.updated += 1
+            return
+        tally.unchanged += 1
+        events.append(
+            Event(
+                Level.INFO,
+                UNCHANGED,
+                f"{product_id} is as it was last pushed to this hub; nothing was sent",
+                product_id,
+            )
+        )
+
+    def _prices(self, line: dict[str, Any], line_id: int, events: list[Event]) -> int:
+        """The line's prices per marketplace, unless --no-prices; how many were sent."""
+        if self.prices is None:
+            return 0
+        return self.prices.push(line, line_id, events)
+
+    def _held(self, line: dict[str, Any], pushed: PushedLine, content: str) -> bool:
+        """Whether this hub holds the line as it is (never, with --force).
+
+        A digest of an older version that matches is rewritten in the current one.
+        """
+        if self.request.force or pushed_as(line, self.rules, pushed) is None:
+            return False
+        if pushed.pushed_hash != content:
+            with unit_of_work(self.runlog.factory) as session:
+                PushRepository(session).upgrade_digest(pushed.line_id, self.hub, content)
+        return True
+
+    def _intent(self, line_id: int, content: str) -> _OpenIntent:
+        """The line's open intent to this hub (an earlier push cut off), else a new one.
+
+        Written in its own transaction before anything is sent, so a crash from here on
+        leaves it open for the next push to find.
+        """
+        with unit_of_work(self.runlog.factory) as session:
+            pushes = PushRepository(session)
+            found = pushes.open_intent(line_id, self.hub)
+            if found is not None:
+                return _OpenIntent(found.id, found)
+            ident = pushes.write_intent(
+                line_id, self.hub, content, run_id=self.runlog.run_id, now=utcnow()
+            )
+        return _OpenIntent(ident, None)
+
+    def _resume(self, delivery: _Delivery, changes: PlanChanges) -> str | None:
+        """After a push cut off: why the line is applied again, None when PLM holds it.
+
+        `changes` come from a parse read once the hub ran every apply it had: PLM's live
+        plans (`existingPdiPlans`) are the proof. Held: recorded as pushed, the intent closed
+        `converged`.
+        """
+        product_id, intent = delivery.product_id, delivery.intent
+        earlier = intent.resumed
+        assert earlier is not None  # noqa: S101 - only for an intent found open
+        if not changes.new and not changes.changed:
+            self._delivered(delivery, earlier.tracking_id, "converged")
+            delivery.events.append(
+                Event(
+                    Level.INFO,
+                    CONVERGED,
+                    f"an earlier push of {product_id} (run {earlier.run_id}) was cut off before "
+                    "its outcome was kept; PLM's live plans are already the line's: recorded as "
+                    "pushed, nothing was sent again",
+                    product_id,
+                )
+            )
+            return None
+        return (
+            f"an earlier push of {product_id} (run {earlier.run_id}) was cut off"
+            + (
+                f" and its PLM task {earlier.tracking_id} did not apply it"
+                if earlier.tracking_id
+                else " before PLM took it"
+            )
+            + f"; PLM's live plans are not the line's ({changes.summary()}): applied again"
+        )
+
+    def _delivered(self, delivery: _Delivery, task_id: str | None, outcome: str) -> None:
+        """The hub holds the line: remember it for this hub and close the intent, at once."""
+        with unit_of_work(self.runlog.factory) as session:
+            pushes = PushRepository(session)
+            pushes.record(
+                delivery.line_id,
+                self.hub,
+                content=delivery.content,
+                task_id=task_id,
+                run_id=self.runlog.run_id,
+                now=utcnow(),
+            )
+            pushes.close_intent(delivery.intent.id, outcome, utcnow())
+
+    def _wait_for_earlier(self, tracking: str | None) -> bool:
+        """Wait for the hub's applies still running; whether there was any to wait for.
+
+        The earlier apply's own task when its answer was kept, else any apply the task log
+        shows running (the answer was lost: its task is not known by id).
+        """
+        timeout = self.settings.commerce_task_timeout
+        poll = self.settings.commerce_poll_seconds
+        if tracking is not None:
+            if self.client.task(tracking).state.finished:
+                return False
+            self.client.wait_for_task(
+                tracking,
+                poll_seconds=poll,
+                timeout=timeout,
+                on_poll=lambda _: self.runlog.heartbeat(),
+            )
+            return True
+        deadline, waited = time.monotonic() + timeout, False
+        while self.client.running_applies() and time.monotonic() < deadline:
+            waited = True
+            self.runlog.heartbeat()
+            time.sleep(poll)
+        return waited
+
+    def _apply(
+        self,
+        delivery: _Delivery,
+        parsed: dict[str, Any],
+        changes: PlanChanges,
+        why: str,
+        tally: PushTally,
+    ) -> bool:
+        """Send the parse answer, keep its task on the intent, wait, record the outcome.
+
+        True when PLM applied it.
+        """
+        product_id, events, intent_id = delivery.product_id, delivery.events, delivery.intent.id
+        tracking = self.client.apply_config(parsed)
+        with unit_of_work(self.runlog.factory) as session:
+            PushRepository(session).intent_sent(intent_id, tracking)
+        self.runlog.heartbeat(force=True)
+        result = self.client.wait_for_task(
+            tracking,
+            poll_seconds=self.settings.commerce_poll_seconds,
+            timeout=self.settings.commerce_task_timeout,
+            on_poll=lambda _: self.runlog.heartbeat(),
+        )
+        if result.state is TaskState.SUCCEEDED:
+            self._delivered(delivery, result.task_id or tracking, "applied")
+            tally.updated += 1
+            events += _plan_events(product_id, changes)
+            events.append(
+                Event(
+                    Level.INFO,
+                    APPLIED,
+                    f"PLM applied the workbook of {product_id} (task {result.task_id}, request "
+                    f"{tracking}): plans {changes.summary()}" + (f" ({why})" if why else ""),
+                    product_id,
+                )
+            )
+            return True
+        if result.state.finished:
+            with unit_of_work(self.runlog.factory) as session:
+                PushRepository(session).close_intent(intent_id, "failed", utcnow())
+            output = result.output or "(the task log shows no output)"
+            shown = "failed" if result.state is TaskState.FAILED else "ended in an unknown state"
+            events.append(
+                Event(
+                    Level.ERROR,
+                    TASK_FAILED,
+                    f"the PLM task {result.task_id} (request {tracking}) {shown}: {output}",
+                    product_id,
+                )
+            )
+        else:  # still running: the intent stays open, the next push waits for the task
+            events.append(
+                Event(
+                    Level.ERROR,
+                    TASK_TIMEOUT,
+                    f"the PLM task of request {tracking} was still "
+                    f"{'running' if result.state is TaskState.RUNNING else 'not started'} after "
+                    f"{self.settings.commerce_task_timeout:.0f} s "
+                    "(PLM_SYNC_COMMERCE_TASK_TIMEOUT); the next push of the line waits for it "
+                    "and applies nothing twice",
+                    product_id,
+                )
+            )
+        return False
+
+    def _ready(self, product_id: str, events: list[Event]) -> bool:
+        """Whether PLM has the product installed (upgraded first when asked and needed)."""
+        details = self.client.app_details(product_id)
+        if details is None or not details.installed:
+            state = "is not known to" if details is None else "is not installed in"
+            if details is not None and details.importing:
+                state = "is still being imported into"
+            events.append(
+                Event(
+                    Level.ERROR,
+                    NOT_INSTALLED,
+                    f"{product_id} {state} Commerce PLM on this hub: import it first (in the "
+                    "provider control panel, the Connect product's import, or the Connect "
+                    "extension's deployment), then push again; nothing was sent",
+                    product_id,
+                )
+            )
+            return False
+        if details.update_available:
+            if self.request.upgrade_product and not self.request.dry_run:
+                self.client.upgrade(product_id)
+                events.append(
+                    Event(
+                        Level.INFO,
+                        UPGRADED,
+                        f"{product_id} was upgraded in PLM to its latest Connect version",
+                        product_id,
+                    )
+                )
+            else:
+                events.append(
+                    Event(
+                        Level.WARNING,
+                        UPDATE_AVAILABLE,
+                        f"PLM has an update of {product_id} (installed version "
+                        f"{details.version}); `plm-sync push {product_id} --upgrade-product` "
+                        "upgrades it before the push",
+                        product_id,
+                    )
+                )
+        return True
+
+
+def _would_apply(
+    product_id: str, changes: PlanChanges, tally: PushTally, events: list[Event]
+) -> None:
+    """A dry run's verdict on a line: what PLM would change; nothing is sent."""
+    if changes.new or changes.changed:
+        tally.updated += 1
+    else:
+        tally.unchanged += 1
+    events += _plan_events(product_id, changes)
+    events.append(
+        Event(
+            Level.INFO,
+            WOULD_APPLY,
+            f"PLM would apply the workbook of {product_id}: plans {changes.summary()} "
+            "(dry run: nothing was applied)",
+            product_id,
+        )
+    )
+
+
+def _plan_events(product_id: str, changes: PlanChanges) -> list[Event]:
+    return [
+        Event(Level.INFO, PLAN_NEW, f"plan {name} is new in PLM", product_id, subject=name)
+        for name in changes.new
+    ] + [
+        Event(Level.INFO, PLAN_CHANGED, f"plan {name} changes in PLM", product_id, subject=name)
+        for name in changes.changed
+    ]
