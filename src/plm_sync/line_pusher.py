@@ -279,10 +279,7 @@ class LinePusher:
         dry = self.request.dry_run
         # an earlier push cut off on its way (a crash, a lost answer), or this one, from now
         intent = None if dry else self._intent(pushed.line_id, content)
-        if intent is not None and intent.resumed is not None:
-            # an apply the hub may still run is waited for before PLM's state is read
-            self._wait_for_earlier(intent.resumed.tracking_id)
-        parsed = self.client.parse_config(workbook_bytes(line, self.rules))
+        parsed = self._parse(line, intent)
         changes = plan_changes(parsed)
         if dry:
             _would_apply(product_id, changes, tally, events)
@@ -411,6 +408,25 @@ class LinePusher:
             )
             pushes.close_intent(delivery.intent.id, outcome, utcnow())
 
+    def _parse(self, line: dict[str, Any], intent: _OpenIntent | None) -> dict[str, Any]:
+        """PLM's parse of the line's workbook (its live plans with it).
+
+        After a push cut off, an apply the hub may still run is waited for first. A workbook
+        PLM refuses closes the intent: nothing was applied.
+        """
+        if intent is not None and intent.resumed is not None:
+            self._wait_for_earlier(intent.resumed.tracking_id)
+        try:
+            return self.client.parse_config(workbook_bytes(line, self.rules))
+        except CommerceRefusedError:
+            if intent is not None:
+                self._close_intent(intent.id, "refused")
+            raise
+
+    def _close_intent(self, intent_id: int, outcome: str) -> None:
+        with unit_of_work(self.runlog.factory) as session:
+            PushRepository(session).close_intent(intent_id, outcome, utcnow())
+
     def _wait_for_earlier(self, tracking: str | None) -> bool:
         """Wait for the hub's applies still running; whether there was any to wait for.
 
@@ -449,7 +465,13 @@ class LinePusher:
         True when PLM applied it.
         """
         product_id, events, intent_id = delivery.product_id, delivery.events, delivery.intent.id
-        tracking = self.client.apply_config(parsed)
+        try:
+            tracking = self.client.apply_config(parsed)
+        except CommerceUnknownOutcomeError:
+            raise  # PLM may have taken it: the intent stays open, the next push reads PLM
+        except CommerceError:
+            self._close_intent(intent_id, "not_taken")  # refused or never sent: nothing applied
+            raise
         with unit_of_work(self.runlog.factory) as session:
             PushRepository(session).intent_sent(intent_id, tracking)
         self.runlog.heartbeat(force=True)
@@ -474,8 +496,7 @@ class LinePusher:
             )
             return True
         if result.state.finished:
-            with unit_of_work(self.runlog.factory) as session:
-                PushRepository(session).close_intent(intent_id, "failed", utcnow())
+            self._close_intent(intent_id, "failed")
             output = result.output or "(the task log shows no output)"
             shown = "failed" if result.state is TaskState.FAILED else "ended in an unknown state"
             events.append(

@@ -27,7 +27,7 @@ from plm_sync.commerce.wizard import PriceWizard, WizardOptions
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.prices import Marketplace, PricingRules
-from plm_sync.errors import CommerceError
+from plm_sync.errors import CommerceError, CommerceUnknownOutcomeError
 from plm_sync.runlog import RunLog, utcnow
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.pushes import PushRepository
@@ -213,7 +213,13 @@ class PricePusher:
             )
             return 1
         for batch in batches:
-            self._set(wizard, batch, vendor, marketplace_id)
+            try:
+                self._set(wizard, batch, vendor, marketplace_id)
+            except CommerceUnknownOutcomeError:
+                raise  # the hub may have set them: the intent stays open, read back next time
+            except CommerceError:
+                self._close(intent, "not_taken")  # refused or never sent: nothing set
+                raise
             moved = (
                 f"; their effective date {batch.moved_from} had passed, sent as effective today"
                 if batch.moved_from
@@ -289,6 +295,10 @@ class PricePusher:
                 if found is None or str(found.get("price")) != str(values.get("Price")):
                     return False
         return True
+
+    def _close(self, intent: int, outcome: str) -> None:
+        with unit_of_work(self.runlog.factory) as session:
+            PushRepository(session).close_intent(intent, outcome, self.clock())
 
     def _received(
         self,
