@@ -274,7 +274,6 @@ class SyncRun:
         # cannot be indexed, each product lists its own)
         self.offer_rows: dict[str, list[Any]] | None = None
         self.offers_read = False
-
         # what the run knows of the stored lines (read at the start of a run in one
         # process; nothing ahead for a product task): see line_states
         self.states = LineStates.unknown()
