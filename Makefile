@@ -34,11 +34,12 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # The whole suite under coverage, subprocesses included (CLI, workers), in one process per core
-# (pytest-xdist; the broker tests share one); the report's last line is the total, and it
-# fails under 90 % (pyproject.toml, [tool.coverage.report]).
+# (pytest-xdist, a test file's tests in one process: the broker tests of test_worker.py run one
+# after another); the report's last line is the total, and it fails under 90 %
+# (pyproject.toml, [tool.coverage.report]).
 test: lint $(CONTRACT_STAMP)
 	rm -f .coverage .coverage.*
-	COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/coverage run -m pytest -n auto --dist loadgroup
+	COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/coverage run -m pytest -n auto --dist loadfile
 	$(BIN)/coverage combine -q
 	$(BIN)/coverage report
 

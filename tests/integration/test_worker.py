@@ -38,9 +38,10 @@ from tasks.app import make_app
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, settings_of, start_sandbox, unavailable
 
-# one broker for all: under pytest-xdist these tests run in one process, one after another (they
-# purge RabbitMQ's queue and pick Redis databases, which tests in parallel would share)
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("broker")]
+# one broker for all: `make test` runs a file's tests in one pytest-xdist process
+# (`--dist loadfile`), so these run one after another (they purge RabbitMQ's queue and pick
+# Redis databases, which tests in parallel would share)
+pytestmark = pytest.mark.integration
 DATA = generate_catalog(6, 200, seed=21)
 REDIS_URL = os.environ.get("PLM_SYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
