@@ -246,9 +246,5 @@ def close_push(
 def lines_read_by(factory: Factory, run_id: int) -> tuple[str, ...]:
     """The stored lines a (sync) run read: what a push after it considers."""
     with unit_of_work(factory) as session:
-        read = set(RunRepository(session).get(run_id).product_ids or ())
-        return tuple(
-            line.connect_product_id
-            for line in PushRepository(session).lines("")
-            if line.connect_product_id in read
-        )
+        read = RunRepository(session).get(run_id).product_ids or ()
+        return PushRepository(session).stored(read)

@@ -73,6 +73,20 @@ class PushRepository:
             query = query.where(ProductLine.connect_product_id.in_(product_ids))
         return [PushedLine(*row) for row in self.session.execute(query)]
 
+    def stored(self, product_ids: Iterable[str]) -> tuple[str, ...]:
+        """Which of these products have a stored line, sorted."""
+        wanted = sorted(set(product_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), _CHUNK):
+            found.update(
+                self.session.scalars(
+                    select(ProductLine.connect_product_id).where(
+                        ProductLine.connect_product_id.in_(wanted[start : start + _CHUNK])
+                    )
+                )
+            )
+        return tuple(sorted(found))
+
     def adopt_unattributed(self, hub: str) -> int:
         """Take what was pushed before hubs were told apart (hub '') as `hub`'s.
 
