@@ -22,32 +22,10 @@ from typing import Any
 
 import openpyxl
 
+from plm_sync.domain.prices import WIZARD_COLUMNS
+
 FLAT_CATALOG_ID = "3f708d85-9001-4e42-9d76-a1c26e5f4d04"
-PRICE_LIST_STRUCTURE = [
-    "MPN",
-    "Vendor ID",
-    "Vendor Name",
-    "Service Template / Product Line",
-    "Product",
-    "Billing Period",
-    "Subscription Period",
-    "Billing Model",
-    "UOM",
-    "Lower Limit",
-    "Effective Date",
-    "Cost Billing Period",
-    "Cost Currency",
-    "Cost",
-    "Price Currency",
-    "Price",
-    "MSRP",
-    "Margin",
-    "Reseller Margin",
-    "Fee Type",
-    "Subscriptions",
-    "Seats",
-    "Active",
-]
+PRICE_LIST_STRUCTURE = list(WIZARD_COLUMNS)  # the 23 names the upload answers with
 Answer = tuple[int, Any, dict[str, str]]
 
 
