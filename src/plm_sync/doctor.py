@@ -21,7 +21,7 @@ from plm_sync.commerce.client import (
     CommerceClient,
     missing_settings,
 )
-from plm_sync.commerce.wizard import ACCOUNT_TYPE
+from plm_sync.commerce.wizard import PriceWizard
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient
 from plm_sync.domain.text import redact_url
@@ -265,8 +265,7 @@ def _resellers(settings: Settings, client: CommerceClient) -> Iterator[Check]:
                 "entry's external id): its prices are not pushed",
             )
             continue
-        found = client.get_json(f"/aps/2/resources/?implementing({ACCOUNT_TYPE})&id={account}")
-        if isinstance(found, list) and found:
+        if PriceWizard(client, account).exists():
             yield Check(name, Outcome.OK, f"reseller account {account} found on the hub")
         else:
             yield Check(

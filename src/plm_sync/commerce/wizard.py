@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import structlog
 
@@ -22,7 +23,6 @@ log = structlog.get_logger(__name__)
 
 ACCOUNT_TYPE = "http://aps-standard.org/types/core/account"
 FLAT_CATALOG_TYPE = "http://ingrammicro.com/pa/flat-catalog"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WIZARD = "flat-catalog/price-import-wizard"
 
 
@@ -68,11 +68,19 @@ class PriceWizard:
         self.client = client
         self.account = account
 
+    def _accounts(self) -> Any:  # noqa: ANN401 - JSON
+        return self.client.get_json(
+            f"/aps/2/resources/?implementing({ACCOUNT_TYPE})&id={_q(self.account)}"
+        )
+
+    def exists(self) -> bool:
+        """Whether the hub has this reseller account (one signed call)."""
+        found = self._accounts()
+        return isinstance(found, list) and bool(found)
+
     def token(self) -> ResellerToken:
         """A fresh reseller token (three signed calls)."""
-        accounts = self.client.get_json(
-            f"/aps/2/resources/?implementing({ACCOUNT_TYPE})&id={self.account}"
-        )
+        accounts = self._accounts()
         if not isinstance(accounts, list) or not accounts or not isinstance(accounts[0], dict):
             raise _refused(
                 f"the hub has no reseller account {self.account}: check the marketplace's "
@@ -80,7 +88,7 @@ class PriceWizard:
             )
         identity = str((accounts[0].get("aps") or {}).get("id") or "")
         admins = self.client.get_json(
-            f"/aps/2/collections/admin-users?organization.id={self.account}"
+            f"/aps/2/collections/admin-users?organization.id={_q(self.account)}"
         )
         if not isinstance(admins, list) or not admins or not isinstance(admins[0], dict):
             raise _refused(
@@ -88,7 +96,7 @@ class PriceWizard:
             )
         user = admins[0].get("userId")
         adapter = self.client.service(ADAPTER_TYPE)
-        answer = self.client.get_json(f"{adapter}/getToken?user_id={user}")
+        answer = self.client.get_json(f"{adapter}/getToken?user_id={_q(str(user))}")
         token = answer.get("aps_token") if isinstance(answer, dict) else None
         if not identity or not token:
             raise _refused(f"the hub gave no APS token for reseller account {self.account}")
@@ -121,7 +129,7 @@ class PriceWizard:
 
     def upload(self, workbook: bytes, vendor_id: str) -> dict[str, Any]:
         """Step a: the price file as the body; its parse (`dataId`, `pricingModel`, …)."""
-        answer, _ = self._step(f"{WIZARD}/upload?vendorId={vendor_id}", data=workbook)
+        answer, _ = self._step(f"{WIZARD}/upload?vendorId={_q(vendor_id)}", data=workbook)
         if not isinstance(answer, dict) or "dataId" not in answer:
             raise _refused(f"the price-import wizard did not take the file: {answer}")
         return answer
@@ -129,19 +137,24 @@ class PriceWizard:
     def prepare(self, data_id: object, options: WizardOptions, vendor_id: str) -> dict[str, Any]:
         """Step b: the proposals (what would change); nothing is set yet."""
         body = options.body() | {"vendorId": vendor_id}
-        answer, _ = self._step(f"{WIZARD}/{data_id}/prepare-proposals", json=body)
+        answer, _ = self._step(f"{WIZARD}/{_q(str(data_id))}/prepare-proposals", json=body)
         return answer if isinstance(answer, dict) else {}
 
     def set_prices(self, data_id: object, options: WizardOptions, file_name: str) -> str:
         """Step c: the prices are set; `APS-Info` of the answer (sent once, never retried)."""
         body = options.body() | {"fileName": file_name}
-        _, headers = self._step(f"{WIZARD}/{data_id}/set-prices", json=body, once=True)
+        _, headers = self._step(f"{WIZARD}/{_q(str(data_id))}/set-prices", json=body, once=True)
         return headers.get("APS-Info", "")
 
     def products(self, vendor_id: str) -> list[dict[str, Any]]:
         """The flat catalog's product inventory of a vendor, as the reseller sees it."""
-        answer, _ = self._step(f"flat-catalog/products?vendorId={vendor_id}")
+        answer, _ = self._step(f"flat-catalog/products?vendorId={_q(vendor_id)}")
         return [row for row in answer if isinstance(row, dict)] if isinstance(answer, list) else []
+
+
+def _q(value: str) -> str:
+    """A value from Connect, an operator file or the hub, quoted for a URL (any character)."""
+    return quote(value, safe="")
 
 
 def _refused(message: str) -> CommerceRefusedError:
