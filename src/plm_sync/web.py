@@ -236,13 +236,13 @@ class _WebServer(ThreadingHTTPServer):
         public_metrics: bool = False,
     ) -> None:
         self.settings = settings
-        self.database = ReadingDatabase(settings.database_url)  # one engine for the server's life
         self.max_age_hours = max_age_hours
         self.token = settings.serve_token
         self.public_metrics = public_metrics
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
-        super().__init__(address, _Handler)
+        super().__init__(address, _Handler)  # binds first: a port in use leaves no engine behind
+        self.database = ReadingDatabase(settings.database_url)  # one engine for the server's life
 
     def process_request(self, request: Any, client_address: Any) -> None:  # noqa: ANN401 - socketserver API
         if not self._slots.acquire(blocking=False):
