@@ -17,7 +17,7 @@ from typing import Any
 
 import structlog
 
-from plm_sync.commerce.answers import PlanChanges, TaskState, plan_changes
+from plm_sync.commerce.answers import PlanChanges, TaskResult, TaskState, plan_changes
 from plm_sync.commerce.client import CommerceClient
 from plm_sync.config import Settings
 from plm_sync.domain.digests import content_hash, legacy_hash
@@ -427,30 +427,29 @@ class LinePusher:
         with unit_of_work(self.runlog.factory) as session:
             PushRepository(session).close_intent(intent_id, outcome, utcnow())
 
-    def _wait_for_earlier(self, tracking: str | None) -> bool:
-        """Wait for the hub's applies still running; whether there was any to wait for.
+    def _wait(self, tracking: str) -> TaskResult:
+        """Poll a PLM task until it is done or the task timeout (its last state)."""
+        return self.client.wait_for_task(
+            tracking,
+            poll_seconds=self.settings.commerce_poll_seconds,
+            timeout=self.settings.commerce_task_timeout,
+            on_poll=lambda _: self.runlog.heartbeat(),
+        )
+
+    def _wait_for_earlier(self, tracking: str | None) -> None:
+        """Wait for the hub's applies still running.
 
         The earlier apply's own task when its answer was kept, else any apply the task log
         shows running (the answer was lost: its task is not known by id).
         """
-        timeout = self.settings.commerce_task_timeout
-        poll = self.settings.commerce_poll_seconds
         if tracking is not None:
-            if self.client.task(tracking).state.finished:
-                return False
-            self.client.wait_for_task(
-                tracking,
-                poll_seconds=poll,
-                timeout=timeout,
-                on_poll=lambda _: self.runlog.heartbeat(),
-            )
-            return True
-        deadline, waited = time.monotonic() + timeout, False
+            if not self.client.task(tracking).state.finished:
+                self._wait(tracking)
+            return
+        deadline = time.monotonic() + self.settings.commerce_task_timeout
         while self.client.running_applies() and time.monotonic() < deadline:
-            waited = True
             self.runlog.heartbeat()
-            time.sleep(poll)
-        return waited
+            time.sleep(self.settings.commerce_poll_seconds)
 
     def _apply(
         self,
@@ -475,12 +474,7 @@ class LinePusher:
         with unit_of_work(self.runlog.factory) as session:
             PushRepository(session).intent_sent(intent_id, tracking)
         self.runlog.heartbeat(force=True)
-        result = self.client.wait_for_task(
-            tracking,
-            poll_seconds=self.settings.commerce_poll_seconds,
-            timeout=self.settings.commerce_task_timeout,
-            on_poll=lambda _: self.runlog.heartbeat(),
-        )
+        result = self._wait(tracking)
         if result.state is TaskState.SUCCEEDED:
             self._delivered(delivery, result.task_id or tracking, "applied")
             tally.updated += 1

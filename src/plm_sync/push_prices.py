@@ -257,19 +257,24 @@ class PricePusher:
             fee_type=str(structure.get("feeType") or "RECURRING"),
         )
 
-    def _proposals(self, wizard: PriceWizard, batch: _Batch, vendor: str) -> str:
+    def _prepared(
+        self, wizard: PriceWizard, batch: _Batch, vendor: str
+    ) -> tuple[object, WizardOptions, dict[str, Any]]:
+        """Steps a and b for one batch: its upload's id, the options sent, the proposals."""
         uploaded = wizard.upload(price_list_bytes(batch.rows), vendor)
-        prepared = wizard.prepare(uploaded["dataId"], self._options(batch, uploaded), vendor)
+        options = self._options(batch, uploaded)
+        return uploaded["dataId"], options, wizard.prepare(uploaded["dataId"], options, vendor)
+
+    def _proposals(self, wizard: PriceWizard, batch: _Batch, vendor: str) -> str:
+        _, _, prepared = self._prepared(wizard, batch, vendor)
         overridings = prepared.get("overridings") or {}
         moved = len(overridings.get("effectiveDate") or [])
         return f"proposals prepared, {moved} row(s) with another effective date"
 
     def _set(self, wizard: PriceWizard, batch: _Batch, vendor: str, marketplace_id: str) -> None:
-        uploaded = wizard.upload(price_list_bytes(batch.rows), vendor)
-        options = self._options(batch, uploaded)
-        wizard.prepare(uploaded["dataId"], options, vendor)
+        data_id, options, _ = self._prepared(wizard, batch, vendor)
         name = f"plm-sync-{marketplace_id}-{batch.effective:%Y%m%d}.xlsx"
-        info = wizard.set_prices(uploaded["dataId"], options, name)
+        info = wizard.set_prices(data_id, options, name)
         log.info("commerce_prices_set", marketplace=marketplace_id, aps_info=info)
 
     def _held(self, wizard: PriceWizard, batches: list[_Batch], vendor: str) -> bool:
