@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from plm_sync.commerce.sandbox.server import CommerceSandbox
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient
 from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
@@ -80,6 +81,29 @@ def settings_of(database_url: str, connect_url: str, **extra: Any) -> Settings:
         connect_api_key=API_KEY,
         mappings=ROOT / "mappings",
     ).with_overrides(**extra)
+
+
+def hub_settings(hub: CommerceSandbox) -> dict[str, str]:
+    """The settings that point plm-sync at a Commerce sandbox, as environment values."""
+    return {
+        "commerce_url": hub.url,
+        "commerce_oauth_key": hub.options.oauth_key,
+        "commerce_oauth_secret": hub.options.oauth_secret,
+        "commerce_app_id": hub.options.app_id,
+        "commerce_poll_seconds": "0.05",
+    }
+
+
+def with_hub(settings: Settings, hub: CommerceSandbox, **extra: Any) -> Settings:
+    """`settings` pushing to a Commerce sandbox (and whatever a test sets beside)."""
+    return settings.with_overrides(
+        commerce_url=hub.url,
+        commerce_oauth_key=hub.options.oauth_key,
+        commerce_oauth_secret=hub.options.oauth_secret,
+        commerce_app_id=hub.options.app_id,
+        commerce_poll_seconds=0.05,
+        **extra,
+    )
 
 
 def sync_report(settings: Settings, **request: Any) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import Run
 from plm_sync.store.pushes import PushRepository
 from tests.conftest import ROOT, plm_sync_cli
-from tests.integration.conftest import API_KEY, settings_of, start_sandbox
+from tests.integration.conftest import API_KEY, settings_of, start_sandbox, with_hub
 
 pytestmark = pytest.mark.integration
 SAMPLE = "PRD-276-377-545"
@@ -42,22 +42,11 @@ def hub() -> Iterator[CommerceSandbox]:
     server.stop()
 
 
-def commerce_settings(settings: Settings, hub: CommerceSandbox, **extra: Any) -> Settings:
-    return settings.with_overrides(
-        commerce_url=hub.url,
-        commerce_oauth_key=hub.options.oauth_key,
-        commerce_oauth_secret=hub.options.oauth_secret,
-        commerce_app_id=hub.options.app_id,
-        commerce_poll_seconds=0.05,
-        **extra,
-    )
-
-
 @pytest.fixture
 def settings(database_url: str, sandbox: SandboxServer, hub: CommerceSandbox) -> Settings:
     base = settings_of(database_url, sandbox.url)
     run_sync(base, SyncRequest(full=True))
-    return commerce_settings(base, hub)
+    return with_hub(base, hub)
 
 
 def state(hub: CommerceSandbox) -> dict[str, Any]:
@@ -186,7 +175,7 @@ def test_a_line_the_last_sync_left_in_error_is_not_pushed(
     }
     assert with_errors
     finish_syncs_of_other_products(base, 600)  # the verdict is the line's, not the run log's
-    settings = commerce_settings(base, hub)
+    settings = with_hub(base, hub)
     outcome = push_lines(settings, PushRequest(changed=True))
     report = run_report(settings, outcome.run_id)
     refused = {
@@ -321,7 +310,7 @@ def test_doctor_checks_the_commerce_hub(
     sandbox: SandboxServer, hub: CommerceSandbox, tmp_path: Path
 ) -> None:
     """Once, on SQLite: the checks of the hub do not depend on the database."""
-    settings = commerce_settings(settings_of(f"sqlite:///{tmp_path / 'plm.db'}", sandbox.url), hub)
+    settings = with_hub(settings_of(f"sqlite:///{tmp_path / 'plm.db'}", sandbox.url), hub)
     run_sync(settings, SyncRequest(full=True))  # doctor checks a database that was synced
     secret = str(settings.commerce_oauth_secret)
 
@@ -366,7 +355,7 @@ def test_faults_never_make_an_apply_twice_and_a_second_push_converges(
     )
     faulty = CommerceSandbox(options).start()
     try:
-        pushing = commerce_settings(settings, faulty)
+        pushing = with_hub(settings, faulty)
         client = CommerceClient(
             faulty.url,
             options.oauth_key,
@@ -417,7 +406,7 @@ def test_each_hub_is_remembered_apart_and_force_sends_again(
     second_hub = CommerceSandbox(CommerceSandboxOptions(task_seconds=0.2)).start()
     try:
         # a second hub (staging, then production) is not told "unchanged": it has nothing yet
-        other = commerce_settings(settings, second_hub)
+        other = with_hub(settings, second_hub)
         second = run_report(other, push_lines(other, PushRequest(changed=True)).run_id)
         assert second["counts"]["updated"] == lines
         assert state(second_hub)["applies"] == lines

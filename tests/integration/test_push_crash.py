@@ -38,7 +38,7 @@ from plm_sync.reports import catalog, list_runs, run_report
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.pushes import PushRepository
 from tests.conftest import ROOT, plm_sync_cli
-from tests.integration.conftest import API_KEY, settings_of
+from tests.integration.conftest import API_KEY, hub_settings, settings_of
 
 pytestmark = pytest.mark.integration
 LINE = "PRD-276-377-545"
@@ -65,12 +65,7 @@ def environment(settings: Settings, hub: CommerceSandbox) -> dict[str, str]:
         "connect_url": settings.connect_url or "",
         "connect_api_key": API_KEY,
         "mappings": str(ROOT / "mappings"),
-        "commerce_url": hub.url,
-        "commerce_oauth_key": hub.options.oauth_key,
-        "commerce_oauth_secret": hub.options.oauth_secret,
-        "commerce_app_id": hub.options.app_id,
-        "commerce_poll_seconds": "0.05",
-    }
+    } | hub_settings(hub)
 
 
 def killed_at(step: str, settings: Settings, hub: CommerceSandbox) -> None:

@@ -18,7 +18,7 @@ from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.push import PushRequest, push_lines
 from plm_sync.reports import run_report
-from tests.integration.conftest import settings_of
+from tests.integration.conftest import settings_of, with_hub
 
 pytestmark = pytest.mark.integration
 SAMPLE = json.loads(SAMPLE_CATALOG.read_text(encoding="utf-8"))
@@ -35,16 +35,6 @@ def hub() -> Iterator[CommerceSandbox]:
     server = hub_of()
     yield server
     server.stop()
-
-
-def to(settings: Settings, hub: CommerceSandbox) -> Settings:
-    return settings.with_overrides(
-        commerce_url=hub.url,
-        commerce_oauth_key=hub.options.oauth_key,
-        commerce_oauth_secret=hub.options.oauth_secret,
-        commerce_app_id=hub.options.app_id,
-        commerce_poll_seconds=0.05,
-    )
 
 
 @pytest.fixture
@@ -77,7 +67,7 @@ def push(settings: Settings, *product_ids: str, **request: Any) -> int:
 def test_a_line_and_its_prices_reach_commerce_once_per_change(
     settings: Settings, sandbox: SandboxServer, hub: CommerceSandbox
 ) -> None:
-    pushing = to(settings, hub)
+    pushing = with_hub(settings, hub)
     run_id = push(pushing, BATCH_PRODUCT, LIST_PRODUCT)
     applied = events(pushing, run_id, "commerce_prices_applied")
     assert sorted(marketplaces(applied)) == ["MP-91111", "MP-92222"]
@@ -112,7 +102,7 @@ def test_a_line_and_its_prices_reach_commerce_once_per_change(
     # another hub receives everything; --force sends again
     other = hub_of()
     try:
-        elsewhere = to(settings, other)
+        elsewhere = with_hub(settings, other)
         push(elsewhere, BATCH_PRODUCT, LIST_PRODUCT)
         assert sorted(state(other)["prices_set_per_content"].values()) == [1, 1]
     finally:
@@ -124,7 +114,7 @@ def test_a_line_and_its_prices_reach_commerce_once_per_change(
 def test_a_dry_run_shows_the_proposals_and_sets_nothing(
     settings: Settings, hub: CommerceSandbox
 ) -> None:
-    pushing = to(settings, hub)
+    pushing = with_hub(settings, hub)
     run_id = push(pushing, BATCH_PRODUCT, dry_run=True)
     (proposed,) = events(pushing, run_id, "commerce_prices_proposed")
     assert "dry run: nothing was set" in proposed["message"]
@@ -135,13 +125,13 @@ def test_a_dry_run_shows_the_proposals_and_sets_nothing(
 def test_an_expired_token_is_renewed_and_an_unknown_reseller_is_named(
     settings: Settings, hub: CommerceSandbox
 ) -> None:
-    pushing = to(settings, hub)
+    pushing = with_hub(settings, hub)
     requests.post(f"{hub.control_url}/expire-tokens", json={"next": 1}, timeout=5)
     run_id = push(pushing, BATCH_PRODUCT)
     assert marketplaces(events(pushing, run_id, "commerce_prices_applied")) == ["MP-91111"]
     lonely = hub_of(resellers=("1000001",))  # the hub has no account 1000002 (MP-92222's)
     try:
-        elsewhere = to(settings, lonely)
+        elsewhere = with_hub(settings, lonely)
         outcome = push_lines(elsewhere, PushRequest((LIST_PRODUCT,)))
         (failed,) = events(elsewhere, outcome.run_id, "commerce_prices_failed")
         assert "MP-92222" in failed["message"]
@@ -154,7 +144,7 @@ def test_an_expired_token_is_renewed_and_an_unknown_reseller_is_named(
 def test_prices_only_needs_the_line_on_the_hub_and_no_prices_sends_plans_only(
     settings: Settings, hub: CommerceSandbox
 ) -> None:
-    pushing = to(settings, hub)
+    pushing = with_hub(settings, hub)
     refused = push_lines(pushing, PushRequest((BATCH_PRODUCT,), prices="only"))
     assert refused.exit_code == 3
     assert events(pushing, refused.run_id, "commerce_line_not_pushed")
@@ -190,7 +180,7 @@ def test_one_line_priced_in_two_marketplaces_reaches_both_resellers(
     markets.put("pricing_batches", in_second_marketplace(batch))
     settings = settings_of(database_url, sandbox.url)
     run_sync(settings, SyncRequest(full=True))
-    pushing = to(settings, hub)
+    pushing = with_hub(settings, hub)
     run_id = push(pushing, BATCH_PRODUCT)
     applied = events(pushing, run_id, "commerce_prices_applied")
     assert marketplaces(applied) == ["MP-91111", "MP-92222"]
@@ -208,7 +198,7 @@ def test_a_marketplace_without_a_known_reseller_is_named(
     sandbox.catalog.markets.put("marketplaces", marketplace)
     settings = settings_of(database_url, sandbox.url)
     run_sync(settings, SyncRequest(full=True))
-    pushing = to(settings, hub)
+    pushing = with_hub(settings, hub)
     outcome = push_lines(pushing, PushRequest((LIST_PRODUCT,)))
     (unknown,) = events(pushing, outcome.run_id, "commerce_reseller_unknown")
     assert "MP-92222" in unknown["message"]

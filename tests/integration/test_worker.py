@@ -36,7 +36,13 @@ from plm_sync.store.pushes import PushRepository
 from plm_sync.workbooks import export_ppr
 from tasks.app import make_app
 from tests.conftest import ROOT, plm_sync_cli
-from tests.integration.conftest import API_KEY, settings_of, start_sandbox, unavailable
+from tests.integration.conftest import (
+    API_KEY,
+    hub_settings,
+    settings_of,
+    start_sandbox,
+    unavailable,
+)
 
 # one broker for all: `make test` runs a file's tests in one pytest-xdist process
 # (`--dist loadfile`), so these run one after another (they purge RabbitMQ's queue and pick
@@ -519,13 +525,7 @@ def test_workers_push_after_a_sync_when_asked(postgres_url: str, broker_url: str
     server = start_sandbox(SandboxCatalog.load(SAMPLE_CATALOG))
     hub = CommerceSandbox(CommerceSandboxOptions(task_seconds=0.2)).start()
     settings = settings_for(postgres_url, server.url, broker_url)
-    commerce = {
-        "commerce_url": hub.url,
-        "commerce_oauth_key": hub.options.oauth_key,
-        "commerce_oauth_secret": hub.options.oauth_secret,
-        "commerce_app_id": hub.options.app_id,
-        "commerce_poll_seconds": "0.05",
-    }
+    commerce = hub_settings(hub)
     try:
         with worker(settings, "pusher", push_after_sync="true", **commerce):
             sync_id = enqueue(settings, "sync", "--full")
@@ -577,13 +577,7 @@ def test_a_worker_killed_mid_push_is_finished_by_another_applying_once(
     server = start_sandbox(SandboxCatalog.load(SAMPLE_CATALOG))
     hub = CommerceSandbox(CommerceSandboxOptions(task_seconds=1.0)).start()
     settings = settings_for(database_url, server.url, rabbitmq_url, result_backend=broker_url)
-    commerce = {
-        "commerce_url": hub.url,
-        "commerce_oauth_key": hub.options.oauth_key,
-        "commerce_oauth_secret": hub.options.oauth_secret,
-        "commerce_app_id": hub.options.app_id,
-        "commerce_poll_seconds": "0.05",
-    }
+    commerce = hub_settings(hub)
     try:
         run_sync(settings, SyncRequest(full=True))
         hub._server.holds[step] = 60.0
