@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import exists, func, or_, select
@@ -81,12 +82,12 @@ class BrowseRepository:
             .order_by(LineMarketplace.marketplace_id)
         ):
             markets.setdefault(line_id, []).append(marketplace)
-        pushed = dict(
-            self.session.execute(  # the latest push of each line, to whichever hub
+        pushed: dict[int, datetime] = dict(  # the latest push of each line, to whichever hub
+            self.session.execute(
                 select(LinePush.product_line_id, func.max(LinePush.pushed_at))
                 .where(LinePush.product_line_id.in_(ids))
                 .group_by(LinePush.product_line_id)
-            ).tuples()
+            ).all()
         )
         rows = [
             {
