@@ -57,6 +57,10 @@ class Settings:
     page_size: int = 500
     # products whose items are fetched ahead while a line is written (1: one at a time)
     fetch_concurrency: int = 4
+    # product lines written together in one transaction: at most this many lines, or lines
+    # holding this many catalog rows, whichever comes first
+    batch_lines: int = 200
+    batch_rows: int = 5000
     connect_timeout: float = 15.0
     read_timeout: float = 180.0
     max_attempts: int = 6
@@ -146,6 +150,8 @@ class Settings:
 _CONVERTERS: dict[str, type] = {
     "page_size": int,
     "fetch_concurrency": int,
+    "batch_lines": int,
+    "batch_rows": int,
     "connect_timeout": float,
     "read_timeout": float,
     "max_attempts": int,
@@ -249,6 +255,8 @@ def _validate(settings: Settings) -> None:
     _validate_numbers(settings)
     if not 1 <= settings.fetch_concurrency <= 64:  # noqa: PLR2004 - a sane bound
         raise UsageError("PLM_SYNC_FETCH_CONCURRENCY must be between 1 and 64")
+    if settings.batch_lines < 1 or settings.batch_rows < 1:
+        raise UsageError("PLM_SYNC_BATCH_LINES and PLM_SYNC_BATCH_ROWS must be at least 1")
     _check_url(
         settings.connect_url,
         "Connect URL",

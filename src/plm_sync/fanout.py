@@ -120,7 +120,9 @@ def sync_product(
             return run.tally.as_dict()
         try:
             run.prices.per_process()  # the run's listings and price sources, once per process
+            run.preload([product["id"]])
             run.product(SourceProduct(**product))
+            run.batches.flush()
             run.tally.retries = run.client.retries
         except ConnectAuthError as error:
             # the key is refused: the whole run fails now, with one connect_auth error,

@@ -10,6 +10,7 @@ an earlier attempt. The run does the same either way; only what it knows differs
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -26,6 +27,8 @@ class LineStates:
     known: bool = False
     states: dict[str, LineState] = field(default_factory=dict)
     overrides: dict[int, list[Override]] = field(default_factory=dict)
+    # the products read (None: all of them, a run in one process)
+    scope: frozenset[str] | None = None
 
     @classmethod
     def unknown(cls) -> LineStates:
@@ -33,12 +36,18 @@ class LineStates:
         return cls()
 
     @classmethod
-    def read(cls, session: Session) -> LineStates:
-        """Every stored line's state and overrides, in the caller's transaction."""
+    def read(cls, session: Session, product_ids: Collection[str] | None = None) -> LineStates:
+        """The stored lines' states and overrides, in the caller's transaction.
+
+        Every line's (None), or those of a product task's products.
+        """
+        states = CatalogRepository(session).line_states(product_ids)
+        lines = None if product_ids is None else [state.line_id for state in states.values()]
         return cls(
             known=True,
-            states=CatalogRepository(session).line_states(),
-            overrides=OverrideRepository(session).by_line(),
+            states=states,
+            overrides=OverrideRepository(session).by_line(lines),
+            scope=None if product_ids is None else frozenset(product_ids),
         )
 
     def state(self, product_id: str) -> LineState | None:
@@ -51,15 +60,19 @@ class LineStates:
 
     def new(self, product_id: str) -> bool:
         """Known to have no stored line (only when read ahead: else it must be looked up)."""
-        return self.known and product_id not in self.states
+        return self.read_ahead(product_id) and product_id not in self.states
+
+    def read_ahead(self, product_id: str) -> bool:
+        """Whether the product's stored line (or its absence) was read ahead."""
+        return self.known and (self.scope is None or product_id in self.scope)
 
     @property
     def events_replaced(self) -> bool:
         """Whether a line's events replace earlier ones of the run (a task may run twice)."""
-        return not self.known
+        return self.scope is not None or not self.known
 
     def signatures(self) -> dict[str, tuple[str | None, bool]] | None:
-        """Each line's change signals and activity, when read ahead (else None)."""
-        if not self.known:
+        """Each line's change signals and activity, when all were read ahead (else None)."""
+        if not self.known or self.scope is not None:
             return None
         return {pid: (s.connect_signature, s.active) for pid, s in self.states.items()}

@@ -7,8 +7,7 @@ deactivation brake, which judges the run as a whole.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -16,36 +15,32 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy.exc import DataError, IntegrityError
-from sqlalchemy.orm import Session
 
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient
 from plm_sync.connect.prefetch import prefetched
 from plm_sync.connect.records import DuplicateRecord, InvalidRecord
 from plm_sync.domain import events as codes
-from plm_sync.domain.changes import Changes, change_events
+from plm_sync.domain.changes import Changes
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.lines import (
     SYNCED_ITEM_STATUSES,
-    build_line,
-    group_product,
     line_source_hash,
 )
 from plm_sync.domain.offers import SourceOffer, choose_offer
 from plm_sync.domain.operator_rules import OperatorRules
 from plm_sync.domain.overrides import Override
 from plm_sync.domain.source import SourceItem, SourceProduct
-from plm_sync.domain.switches import SwitchError, switch_error_events
 from plm_sync.domain.text import inert
 from plm_sync.errors import (
     ConnectAuthError,
     ConnectError,
-    LineWriteError,
     PlmSyncError,
     RunFailedError,
     UsageError,
 )
+from plm_sync.line_batches import LineBatches, LineResult, Outcome
+from plm_sync.line_builder import BuiltLine, LineBuilder
 from plm_sync.line_states import LineStates
 from plm_sync.mappings import load_rules
 from plm_sync.price_sync import PriceStage
@@ -60,9 +55,7 @@ from plm_sync.runlog import (
 )
 from plm_sync.store.catalog import CatalogRepository, LineState
 from plm_sync.store.database import open_database, unit_of_work
-from plm_sync.store.models import ProductLine as StoredLine
 from plm_sync.store.overrides import OverrideRepository
-from plm_sync.store.snapshot import SnapshotRepository
 from plm_sync.sync_request import SyncRequest
 
 log = structlog.get_logger(__name__)
@@ -235,9 +228,6 @@ def _cleaned_event(
     )
 
 
-FLUSH_LINES = 500  # unchanged lines whose events are written together
-
-
 class SyncRun:
     """Carries one sync run through its stages; owns the transactions of its product lines."""
 
@@ -275,13 +265,19 @@ class SyncRun:
         self.offer_rows: dict[str, list[Any]] | None = None
         self.offers_read = False
         # what the run knows of the stored lines (read at the start of a run in one
-        # process; nothing ahead for a product task): see line_states
+        # process; a product task reads those of its products): see line_states
         self.states = LineStates.unknown()
-        # unchanged lines not written yet: product id and the events reading it gave (its
-        # stored findings are read at the flush, a batch at a time)
-        self._pending: list[tuple[str, list[Event]]] = []
-        self._pending_signatures: dict[str, str] = {}
-        self._flushed_at = time.monotonic()
+        self.builder = LineBuilder(rules)
+        self.batches = LineBatches(
+            runlog,
+            self._line_done,
+            dry_run=request.dry_run,
+            replace_events=True,
+            brake=runlog.deactivation_limit is not None,
+            from_listings=rules.sharing.from_listings,
+            max_lines=settings.batch_lines,
+            max_rows=settings.batch_rows,
+        )
         self.prices = PriceStage(
             settings,
             rules.pricing,
@@ -324,22 +320,29 @@ class SyncRun:
         )
         try:
             for product, rows in fetches:
-                if self.tally.cancelled:  # seen by the last line's transaction
-                    return
+                if self.tally.cancelled:  # seen by the last batch's transaction
+                    break
                 self.product(product, rows)
-                self.flush_unchanged()
+                if self.batches.due():
+                    self.batches.flush()
                 self.runlog.heartbeat()
         finally:
             fetches.close()  # fetches not started are cancelled
-            self.flush_unchanged(force=True)
+        self.batches.flush()  # a failure above loses the open batch: the next run writes it
         if not self.cancel_requested():
             self.reconcile()
 
-    def preload(self) -> None:
-        """Read every stored line's state and overrides at once (one transaction)."""
+    def preload(self, product_ids: Collection[str] | None = None) -> None:
+        """Read the stored lines' states and overrides at once (one transaction).
+
+        A run in one process reads every line's (and writes each once: its events need no
+        replacing); a product task reads those of its products (and may run twice).
+        """
         with unit_of_work(self.factory) as session:
-            self.states = LineStates.read(session)
-        self.prices.preload()
+            self.states = LineStates.read(session, product_ids)
+        self.batches.replace_events = self.states.events_replaced
+        if product_ids is None:
+            self.prices.preload()
 
     def unchanged(
         self, product: SourceProduct, items: list[SourceItem], offers: list[SourceOffer]
@@ -365,54 +368,6 @@ class SyncRun:
         return line_source_hash(
             product, items, self.rules.fingerprint, overrides, offer, marketplaces=listed
         )
-
-    def record_unchanged(
-        self,
-        product: SourceProduct,
-        items: list[SourceItem],
-        offers: list[SourceOffer],
-        events: list[Event],
-    ) -> tuple[Changes, list[Event]] | None:
-        """An unchanged line (by its preloaded state): its events go in the next batch.
-
-        The events returned are those reading the line gave; its stored findings join them
-        when the batch is written (and count then). None: the line must be computed
-        (`write_line`).
-        """
-        state = self.unchanged(product, items, offers)
-        if state is None:
-            return None
-        moved = product.signature and state.connect_signature != product.signature
-        if moved and not self.request.dry_run:
-            self._pending_signatures[product.id] = product.signature
-        self._pending.append((product.id, events))
-        return Changes(unchanged=state.row_count), events
-
-    def flush_unchanged(self, *, force: bool = False) -> None:
-        """Write the events and signatures of unchanged lines: every 500 lines or second.
-
-        The flush's transaction also sees a cancellation (before the next line).
-        """
-        if not self._pending:
-            return
-        due = len(self._pending) >= FLUSH_LINES or time.monotonic() - self._flushed_at >= 1
-        if not (force or due):
-            return
-        with unit_of_work(self.factory) as session:
-            if self.runlog.cancel_requested(session):
-                self.tally.cancelled = True
-            catalog = CatalogRepository(session)
-            findings = catalog.findings_of([product_id for product_id, _ in self._pending])
-            events: list[Event] = []
-            for product_id, read in self._pending:
-                found = findings.get(product_id, [])
-                self.tally.errors += sum(1 for event in found if event.level is Level.ERROR)
-                events += read
-                events += found
-            self.runlog.write(session, events)
-            catalog.set_signatures(self._pending_signatures)
-        self._pending, self._pending_signatures = [], {}
-        self._flushed_at = time.monotonic()
 
     def _fetch_rows(self, product: SourceProduct) -> list[Any]:
         """A product's raw item rows (runs on the fetch-ahead pool)."""
@@ -561,12 +516,9 @@ class SyncRun:
                 product, items, offers, read_events = held
                 events = list(read_events)
             self.step = f"writing {product_id} (deactivations within the limit)"
-            changes, events = self.write_line(product, items, offers, events, release=True)
-            self.tally.changes.add(changes)
-            self.tally.errors += sum(1 for event in events if event.level is Level.ERROR)
-            self.step = f"prices of {product_id}"
-            self.tally.errors += self.prices.sync(product)
+            self.batches.add(self.compute(product, items, offers, events), release=True)
         self.tally.deferred = []
+        self.batches.flush()
 
     def product(self, product: SourceProduct, rows: Future[list[Any]] | None = None) -> None:
         """Fetch (unless fetched ahead), group and store one product line, all or nothing."""
@@ -591,15 +543,71 @@ class SyncRun:
             )
             return
         items, offers, events = fetched
-        known = self.record_unchanged(product, items, offers, events)
-        changes, events = known or self.write_line(product, items, offers, events)
-        tally.changes.add(changes)
-        tally.errors += sum(1 for event in events if event.level is Level.ERROR)
-        if product.id not in self.held and not tally.cancelled:
-            state = self.states.state(product.id) if known else None
-            tally.errors += self.prices.sync(product, state.source_hash if state else None)
+        state = self.unchanged(product, items, offers)
+        if state is None:
+            self.step = f"grouping {product.id}"
+            self.batches.add(self.compute(product, items, offers, events))
+        else:  # its events (and new change signals) go with the next batch
+            moved = product.signature and state.connect_signature != product.signature
+            self.batches.add_unchanged(
+                product,
+                events,
+                row_count=state.row_count,
+                signature=product.signature if moved else None,
+            )
+            if not tally.cancelled:
+                self.step = f"prices of {product.id}"
+                tally.errors += self.prices.sync(product, state.source_hash)
         if self.progress is not None:
             self.progress.product(product.id, tally.items - items_before)
+
+    def compute(
+        self,
+        product: SourceProduct,
+        items: list[SourceItem],
+        offers: list[SourceOffer],
+        events: list[Event],
+    ) -> BuiltLine:
+        """The product's line as the rules build it, with the events reading it gave."""
+        state = self.states.state(product.id)
+        if state is not None or self.states.new(product.id):
+            overrides = self.states.overrides_of(state) if state else []
+        else:  # not read ahead (a line the closing task writes again)
+            with unit_of_work(self.factory) as session:
+                stored = CatalogRepository(session).line(product.id)
+                overrides = OverrideRepository(session).for_line(stored.id) if stored else []
+        offer, _ = choose_offer(offers)
+        return self.builder.build(
+            product,
+            items,
+            offers,
+            overrides,
+            source=self._source(product, items, overrides, offer),
+            read_events=events,
+            listed=self.prices.listed_in(product.id) or (),
+        )
+
+    def _line_done(self, result: LineResult) -> None:
+        """Count what writing a line did; a written line's prices follow its catalog."""
+        tally = self.tally
+        product = result.product
+        if result.outcome is Outcome.CANCELLED:
+            tally.cancelled = True
+            return
+        if result.outcome is Outcome.HELD:  # kept until the run's total is known
+            built = result.built
+            assert built is not None  # noqa: S101 - a held line was computed
+            tally.deferred.append({"product": asdict(product), "plans": result.withdrawn})
+            self.held[product.id] = (product, built.items, built.offers, built.read_events)
+            self.held_events[product.id] = result.events
+            return
+        tally.changes.add(result.changes)
+        tally.errors += _errors(result.events)
+        if result.failed:
+            tally.failed_products += 1
+        if result.outcome is not Outcome.UNCHANGED and not tally.cancelled:
+            self.step = f"prices of {product.id}"
+            tally.errors += self.prices.sync(product)
 
     def line_failed(
         self, product_id: str, code: str, message: str, before: Sequence[Event] = ()
@@ -662,160 +670,6 @@ class SyncRun:
         if offers is None:
             return None
         return items, offers, events
-
-    def write_line(
-        self,
-        product: SourceProduct,
-        items: list[SourceItem],
-        offers: list[SourceOffer],
-        events: list[Event],
-        *,
-        release: bool = False,
-    ) -> tuple[Changes, list[Event]]:
-        """Compute and store the line in one transaction, with its events.
-
-        A line whose inputs (product, items, offer, rules, overrides) hash as stored is not
-        recomputed: its stored findings are reported again. A switch error stores nothing.
-        Under the deactivation brake (unless `release`), a line that would deactivate plans
-        is rolled back and deferred until the run's total is known.
-        """
-        before = list(events)
-        try:
-            return self._write_line(product, items, offers, events, release=release)
-        except (LineWriteError, DataError, IntegrityError) as error:
-            # the database refused this line (its transaction rolled back): the line stays
-            # as it was, the run goes on with the next
-            log.warning("line_write_failed", product=product.id, error=describe_failure(error))
-            failed = self.line_failed(
-                product.id,
-                codes.LINE_WRITE_FAILED,
-                f"product line left as it was: {describe_failure(error)}",
-                before,
-            )
-            return Changes(), failed
-
-    def _write_line(
-        self,
-        product: SourceProduct,
-        items: list[SourceItem],
-        offers: list[SourceOffer],
-        events: list[Event],
-        *,
-        release: bool,
-    ) -> tuple[Changes, list[Event]]:
-        dry = self.request.dry_run
-        held_back = 0
-        signature_due = False  # the line is now what this product row gives: record its signals
-        before = list(events)
-        offer, _ = choose_offer(offers)
-        with unit_of_work(self.factory, commit=not dry) as session:
-            if self.runlog.cancel_requested(session):  # stop before this line, write nothing
-                self.tally.cancelled = True
-                return Changes(), []
-            catalog = CatalogRepository(session)
-            existing = self._stored_line(catalog, product.id)
-            overrides = OverrideRepository(session).for_line(existing.id) if existing else []
-            source = self._source(product, items, overrides, offer)
-            changes = Changes()
-            if existing is not None and _is_current(existing, source):
-                changes = Changes(unchanged=existing.row_count)
-                events += catalog.findings(existing)
-                signature_due = existing.connect_signature != product.signature
-            else:
-                self.step = f"grouping {product.id}"
-                grouped, offer = group_product(product, items, offers, self.rules)
-                events += grouped.events
-                self.step = f"writing {product.id}"
-                try:
-                    line, line_events = build_line(
-                        grouped.product_line,
-                        self.rules,
-                        overrides,
-                        offer,
-                        self.prices.listed_in(product.id) or (),
-                    )
-                except SwitchError as error:
-                    self.tally.failed_products += 1
-                    events += switch_error_events(product.id, error)
-                else:
-                    events += line_events
-                    findings = [
-                        event
-                        for event in (*grouped.events, *line_events)
-                        if event.level is not Level.INFO
-                    ]
-                    self._snapshot(session, product, items, offer, new_line=existing is None)
-                    changes = catalog.save_line(
-                        line,
-                        source,
-                        self.run_id,
-                        self.clock(),
-                        findings,
-                        signature=product.signature,
-                        stored=existing,
-                    )
-                    withdrawn = self._withdrawn(changes)
-                    if withdrawn and not release and self.brake_engaged():
-                        held_back = withdrawn
-                        events = [*before, *grouped.events, *line_events]
-                        session.rollback()  # the line stays as stored until the run's total
-                    else:  # the line's row took the product's signature with the rest
-                        events += change_events(product.id, changes, dry)
-            if signature_due and product.signature:
-                catalog.set_signature(product.id, product.signature)
-            if not dry and not held_back:
-                self._store_events(session, events, product.id)
-        if held_back:
-            self.tally.deferred.append({"product": asdict(product), "plans": held_back})
-            self.held[product.id] = (product, items, offers, before)
-            self.held_events[product.id] = events
-            return Changes(), []
-        if dry:
-            self.runlog.record(events, product.id)
-        return changes, events
-
-    def _withdrawn(self, changes: Changes) -> int:
-        """Plans a write takes from customers: what the deactivation brake counts.
-
-        Deactivated plans, and (sharing from listings) plans taken from an operating unit.
-        """
-        count = len(changes.plans_deactivated)
-        if self.rules.sharing.from_listings:
-            count += len(changes.plans_unshared_from_units)
-        return count
-
-    def _stored_line(self, catalog: CatalogRepository, product_id: str) -> StoredLine | None:
-        """The product's stored line, if any.
-
-        A run that read every line's state at its start knows a new line without asking.
-        """
-        if self.states.new(product_id):
-            return None
-        return catalog.line(product_id)
-
-    def _store_events(self, session: Session, events: list[Event], product_id: str) -> None:
-        """A written line's events, in its transaction.
-
-        A product task may run again (a worker died): its events replace the earlier ones. A
-        run in one process (which read every line's state at its start) writes a line once:
-        there is nothing to replace, and no delete is sent.
-        """
-        self.runlog.write(session, events, product_id, replace=self.states.events_replaced)
-
-    def _snapshot(
-        self,
-        session: Session,
-        product: SourceProduct,
-        items: list[SourceItem],
-        offer: SourceOffer | None,
-        *,
-        new_line: bool,
-    ) -> None:
-        """Keep the Connect rows a written line came from (a workbook import regroups them)."""
-        snapshot = SnapshotRepository(session)
-        snapshot.save(product, items, self.run_id)
-        if offer is not None or not new_line:  # a new line without an offer stores none
-            snapshot.save_offer(product.id, offer, self.run_id)
 
     def offers_of(self, product_id: str) -> list[Any] | None:
         """A product's offer rows, from the one listing of the run's offers (read on first use).
@@ -966,11 +820,6 @@ class SyncRun:
 
 def _errors(events: Sequence[Event]) -> int:
     return sum(1 for event in events if event.level is Level.ERROR)
-
-
-def _is_current(existing: StoredLine, source: str) -> bool:
-    """A stored line whose inputs hash as `source` and whose findings are kept is current."""
-    return existing.active and existing.source_hash == source and existing.findings is not None
 
 
 def run_sync(

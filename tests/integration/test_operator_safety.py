@@ -163,10 +163,16 @@ class _CancelAfterFirst:
                 assert cancel_run(factory, str(running["id"])) == RunStatus.RUNNING
 
 
-def test_a_running_run_cancels_at_its_next_product_line(
-    brake_sandbox: SandboxServer, database_url: str
+@pytest.mark.parametrize(("batch_lines", "stored"), [(1, 1), (200, 0)])
+def test_a_running_run_cancels_at_its_next_batch(
+    brake_sandbox: SandboxServer, database_url: str, batch_lines: int, stored: int
 ) -> None:
-    settings = settings_for(database_url, brake_sandbox.url)
+    """The cancel is seen by the next batch's transaction: nothing of that batch is written.
+
+    One line a batch: the first line is written, the second read and dropped. Batches of
+    200: the first batch (every line of this catalog) is dropped whole.
+    """
+    settings = settings_for(database_url, brake_sandbox.url, batch_lines=batch_lines)
     with fast_client(brake_sandbox.url) as client:
         outcome = run_sync(
             settings,
@@ -176,10 +182,13 @@ def test_a_running_run_cancels_at_its_next_product_line(
         )
     report = run_report(settings, outcome.run_id)
     assert report["status"] == "cancelled"
-    assert report["counts"]["products"] == 2  # the second was read, the cancel seen, not written
+    if batch_lines == 1:  # the second was read, the cancel seen, not written
+        assert report["counts"]["products"] == 2
+    if not stored:  # the dropped batch counts nothing as created
+        assert report["counts"]["created"] == 0
     assert report["cursor_after"] is None
     assert "cancelled by an operator" in report["message"]
-    assert len(lines_by_id(settings)) == 1  # the line written before stays whole
+    assert len(lines_by_id(settings)) == stored  # a line written before stays whole
     assert sync(settings, brake_sandbox.url, full=True)["exit_code"] == 0  # the next run runs
 
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.grouping import group_items
+from plm_sync.domain.line_rows import SERVICE_PLANS, flatten, row_digest
 from plm_sync.domain.offer_plans import group_offer
-from plm_sync.store import models
-from plm_sync.store.catalog import flatten, row_digest
 from tests.unit.domain.test_grouping import NCE_ITEMS, PRODUCT, RULES
 from tests.unit.domain.test_offer_plans import ITEMS, OFFER
 
 
 def test_an_mpn_plan_keeps_the_digest_stored_before_offers_existed() -> None:
     line = group_items(PRODUCT, NCE_ITEMS, RULES).product_line
-    for values in flatten(line)[models.ServicePlan].values():
+    for values in flatten(line)[SERVICE_PLANS].values():
         before_offers = {
             key: values[key]
             for key in (
@@ -33,7 +32,7 @@ def test_an_mpn_plan_keeps_the_digest_stored_before_offers_existed() -> None:
 
 def test_offer_fields_count_when_they_are_set() -> None:
     line = group_offer(PRODUCT, ITEMS, OFFER, RULES).product_line
-    plans = flatten(line)[models.ServicePlan]
+    plans = flatten(line)[SERVICE_PLANS]
     digests = {row_digest(values) for values in plans.values()}
     stripped = {
         content_hash({k: v for k, v in values.items() if k not in {"offer_plan_id", "features"}})
@@ -66,8 +65,8 @@ def test_plan_digests_are_the_pinned_literals() -> None:
     mpn_line = group_items(PRODUCT, NCE_ITEMS, RULES).product_line
     offer_line = group_offer(PRODUCT, ITEMS, OFFER, RULES).product_line
     assert {
-        key: row_digest(values) for key, values in flatten(mpn_line)[models.ServicePlan].items()
+        key: row_digest(values) for key, values in flatten(mpn_line)[SERVICE_PLANS].items()
     } == PINNED_MPN_PLANS
     assert {
-        key: row_digest(values) for key, values in flatten(offer_line)[models.ServicePlan].items()
+        key: row_digest(values) for key, values in flatten(offer_line)[SERVICE_PLANS].items()
     } == PINNED_OFFER_PLANS

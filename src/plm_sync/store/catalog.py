@@ -7,167 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain import catalog as domain
-from plm_sync.domain.catalog import Sharing
-from plm_sync.domain.changes import (
-    LABEL_FIELDS,
-    RECORDED,
-    Change,
-    Changes,
-    change_record,
-    sharing_change,
-)
-from plm_sync.domain.digests import content_hash
+from plm_sync.domain.changes import Changes
 from plm_sync.domain.events import Event
-from plm_sync.domain.text import shorten, storable
-from plm_sync.errors import LineWriteError
+from plm_sync.domain.line_diff import diff_line
+from plm_sync.domain.line_rows import flatten, line_header
 from plm_sync.store import models
-from plm_sync.store.bulk import insert_rows
-from plm_sync.store.models import CATALOG_TABLES, CatalogRow, table_of
+from plm_sync.store.catalog_writes import apply_change_sets, check_fits, read_stored_lines
+from plm_sync.store.models import CATALOG_TABLES, CatalogRow
 from plm_sync.store.prices import PriceRepository
-
-Values = dict[str, Any]
-
-
-class Unread:
-    """The stored row was not read yet (`save_line` reads it)."""
-
-
-UNREAD = Unread()
-Desired = dict[type[CatalogRow], dict[str, Values]]
-
-
-def row_digest(values: Values) -> str:
-    """The content hash of a catalog row's values (its columns but the bookkeeping ones).
-
-    A column added later and still empty (None) is not in the canonical form: rows stored
-    before it keep their digest.
-    """
-    return content_hash(values)
-
-
-def _check_fits(product_id: str, desired: Desired, header: Values) -> None:
-    """Refuse a line with a value its column cannot hold, before anything is written.
-
-    Names built from Connect text (a plan name is the resource's name and a label) can
-    outgrow their column; SQLite would store them and PostgreSQL refuse them: both refuse
-    them here, with the table, column and limit named.
-    """
-    tables: list[tuple[Table, Iterable[tuple[str, Values]]]] = [
-        (table_of(models.ProductLine), [(product_id, header)])
-    ]
-    tables += [(table_of(kind), rows.items()) for kind, rows in desired.items()]
-    for table, rows in tables:
-        for key, values in rows:
-            for name, value in (("key", key), *values.items()):
-                if not isinstance(value, str) or name not in table.c:
-                    continue
-                length = getattr(table.c[name].type, "length", None)
-                if length is not None and len(value) > length:
-                    raise LineWriteError(
-                        f"{table.name}.{name} would be {len(value)} characters long, the limit "
-                        f"is {length} ({shorten(value, 60)!r}); shorten the Connect name or the "
-                        "plan name template"
-                    )
-                if storable(value) != value:
-                    raise LineWriteError(
-                        f"{table.name}.{name} holds a NUL or invalid character "
-                        f"({shorten(value, 60)!r})"
-                    )
-
-
-def flatten(line: domain.ProductLine) -> Desired:
-    """The rows each catalog table should hold for this line, by natural key."""
-    desired: Desired = {table: {} for table in CATALOG_TABLES}
-    for resource in line.resources:
-        desired[models.Resource][resource.mpn] = {
-            "mpn": resource.mpn,
-            "name": resource.name,
-            "uom": resource.uom,
-            "measurable": resource.measurable,
-            "as_is": resource.as_is,
-            "active": resource.active,
-        }
-    keys = {plan.name: plan.key for plan in line.service_plans}
-    for plan in line.service_plans:
-        pkey = keys[plan.name]
-        desired[models.ServicePlan][pkey] = {
-            "name": plan.name,
-            "resource_mpn": plan.resource_mpn,
-            "billing_duration": plan.billing_period.duration if plan.billing_period else None,
-            "billing_unit": plan.billing_period.unit.value if plan.billing_period else None,
-            "trial": plan.trial,
-            "sharing": plan.sharing.as_dict(),
-            "published": plan.published,
-            "description": plan.description or plan.name,
-            "offer_plan_id": plan.offer_plan_id or None,
-            "features": [feature.as_dict() for feature in plan.features] or None,
-            "active": plan.active,
-        }
-        for position, period in enumerate(plan.periods):
-            desired[models.PlanPeriod][f"{pkey}|{period.mpn}"] = {
-                "plan_key": pkey,
-                "duration": period.period.duration,
-                "unit": period.period.unit.value,
-                "trial": period.trial,
-                "mpn": period.mpn,
-                "connect_item_id": period.connect_item_id,
-                "position": position,
-                "active": period.active,
-            }
-        for rate in plan.resource_rates:
-            rkey = f"{pkey}|{rate.resource_mpn}"
-            desired[models.ResourceRate][rkey] = {
-                "plan_key": pkey,
-                "resource_mpn": rate.resource_mpn,
-                "min_units": rate.min_units,
-                "max_units": rate.max_units,
-                "addon": True if rate.addon else None,
-                "active": plan.active,
-            }
-            for position, rate_period in enumerate(rate.periods):
-                desired[models.ResourceRatePeriod][f"{rkey}|{rate_period.mpn}"] = {
-                    "rate_key": rkey,
-                    "duration": rate_period.period.duration,
-                    "unit": rate_period.period.unit.value,
-                    "mpn": rate_period.mpn,
-                    "position": position,
-                    "active": rate_period.active,
-                }
-        for target in plan.upgrade_paths:
-            tkey = keys[target]
-            desired[models.UpgradePath][f"{pkey}>{tkey}"] = {
-                "plan_key": pkey,
-                "target_plan_key": tkey,
-                "target_name": target,
-                "active": True,
-            }
-    for switch in line.plan_switches:  # keyed by plan keys: a plan rename updates the path
-        skey = f"{keys[switch.source_plan]}>{keys[switch.target_plan]}"
-        desired[models.PlanSwitch][skey] = {
-            "source_plan": switch.source_plan,
-            "target_plan": switch.target_plan,
-            "preset": switch.preset,
-            "operation": switch.operation,
-            "item_mapping": dict(switch.item_mapping),
-            "preset_settings": switch.preset_settings.as_dict(),
-            "resource_mapping": [list(pair) for pair in switch.resource_mapping],
-            "origin": switch.origin,
-            "connect_switch_id": switch.connect_switch_id or None,
-            "active": switch.active,
-        }
-    for dependency in line.resource_dependencies:
-        desired[models.ResourceDependency][dependency.key] = {
-            "child_mpn": dependency.child_mpn,
-            "parent_mpn": dependency.parent_mpn,
-            "kind": dependency.kind,
-            "multiplier": dependency.multiplier,
-            "active": True,
-        }
-    return desired
 
 
 @dataclass(frozen=True)
@@ -214,160 +65,26 @@ class CatalogRepository:
         findings: list[Event] | None = None,
         *,
         signature: str | None = None,
-        stored: models.ProductLine | Unread | None = UNREAD,
     ) -> Changes:
-        """Store a line by diff: insert new rows, update changed ones, deactivate missing ones.
+        """Store one line by diff: insert new rows, update changed ones, deactivate missing ones.
 
         Rows whose content hash is unchanged are not touched (no write, same timestamps);
         nothing is ever deleted. `findings` (the rules' warnings and errors for this line)
         replace the stored ones; None keeps them. `signature`: the Connect signature the line
-        now reflects (None keeps the stored one). `stored`: the line's row when the caller
-        read it already (None: there is none), so it is not read again.
+        now reflects (None keeps the stored one). A sync writes its lines a batch at a time
+        (`line_batches`); this is the same diff and write for one line (a workbook import).
         """
-        row = self.line(line.connect_product_id) if isinstance(stored, Unread) else stored
-        new_line = row is None
-        desired = flatten(line)
-        header: Values = {
-            "name": line.name,
-            "vendor": line.vendor,
-            "active": True,
-            "source_hash": source,
-            "plan_source": line.plan_source,
-            "offer_id": line.offer_id or None,
-            "offer_name": line.offer_name or None,
-            # a new line's rows are all created: its header is complete before they are
-            "row_count": sum(map(len, desired.values())) if new_line else None,
-        }
-        _check_fits(line.connect_product_id, desired, header)
+        header = line_header(line, source)
         if findings is not None:
             header["findings"] = [event.as_dict() for event in findings]
         if signature:
             header["connect_signature"] = signature
-        if row is None:
-            row = models.ProductLine(
-                connect_product_id=line.connect_product_id,
-                created_at=now,
-                updated_at=now,
-                **header,
-            )
-            self.session.add(row)
-            self.session.flush()  # the new line's id keys its catalog rows below
-        changes = Changes()
-        total = 0
-        # a new line has no stored rows: nothing to read back
-        changes.records = self._sharing_changes(
-            row.id, desired[models.ServicePlan], read=not new_line
-        )
-        for table, rows in desired.items():
-            table_changes = self._diff_table(table, row.id, rows, run_id, now, read=not new_line)
-            changes.add(table_changes)
-            if table_of(table).name in RECORDED:  # plans, switch paths, add-on rates, ...: named
-                changes.records += table_changes.records
-            total += table_changes.created + table_changes.updated + table_changes.unchanged
-            total += table_changes.deactivated
-        header["row_count"] = total
-        if any(getattr(row, name) != value for name, value in header.items()):
-            for name, value in header.items():
-                setattr(row, name, value)
-            row.updated_at = now
-        return changes
-
-    def _sharing_changes(
-        self, line_id: int, plans: dict[str, Values], *, read: bool = True
-    ) -> list[Change]:
-        """Per plan: what the new rows share and unshare compared with the stored ones."""
-        stored: dict[str, dict[str, Any]] = {}
-        if read:
-            rows = self.session.execute(
-                select(models.ServicePlan.key, models.ServicePlan.sharing).where(
-                    models.ServicePlan.product_line_id == line_id
-                )
-            )
-            stored = {row.key: row.sharing for row in rows}
-        found = (
-            sharing_change(
-                str(values["name"]),
-                Sharing.from_dict(stored.get(key) or {}),
-                Sharing.from_dict(values["sharing"]),
-            )
-            for key, values in plans.items()
-        )
-        return [change for change in found if change is not None]
-
-    def _diff_table(
-        self,
-        table: type[CatalogRow],
-        line_id: int,
-        desired: dict[str, Values],
-        run_id: int,
-        now: datetime,
-        *,
-        read: bool = True,
-    ) -> Changes:
-        label_columns = _label_columns(table)
-        names = LABEL_FIELDS.get(table_of(table).name, ())
-        stored = (
-            {
-                key: (ident, digest, active, dict(zip(names, labels, strict=True)))
-                for ident, key, digest, active, *labels in self.session.execute(
-                    select(
-                        table.id,
-                        table.key,
-                        table.content_hash,
-                        table.active,
-                        *label_columns,
-                    ).where(table.product_line_id == line_id)
-                )
-            }
-            if read
-            else {}
-        )
-        changes = Changes()
-        inserts: list[Values] = []
-        updates: list[Values] = []
-        for key, values in desired.items():
-            digest = row_digest(values)
-            known = stored.get(key)
-            if known is None:
-                inserts.append(
-                    {
-                        **values,
-                        "product_line_id": line_id,
-                        "key": key,
-                        "content_hash": digest,
-                        "created_run_id": run_id,
-                        "changed_run_id": run_id,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-                changes.created += 1
-                _note(changes, table, "created", values)
-            elif known[1] != digest:
-                updates.append(
-                    {
-                        **values,
-                        "id": known[0],
-                        "content_hash": digest,
-                        "changed_run_id": run_id,
-                        "updated_at": now,
-                    }
-                )
-                if known[2] and not values["active"]:
-                    changes.deactivated += 1
-                    _note(changes, table, "deactivated", values)
-                else:
-                    changes.updated += 1
-                    _note(changes, table, "updated", values)
-            else:
-                changes.unchanged += 1
-        updates += _deactivate_missing(table, stored, desired, changes, run_id=run_id, now=now)
-        if inserts:
-            # Core, not the ORM bulk path: no per-row ORM bookkeeping for rows never read back
-            insert_rows(self.session, table_of(table), inserts)
-        if updates:
-            self.session.execute(update(table), updates)
-        return changes
+        product_id = line.connect_product_id
+        stored = read_stored_lines(self.session, [product_id]).get(product_id)
+        change = diff_line(product_id, flatten(line), header, stored)
+        check_fits(change)
+        apply_change_sets(self.session, [change], run_id, now)
+        return change.changes
 
     def deactivate_lines_except(
         self, seen: Iterable[str], run_id: int, now: datetime
@@ -401,20 +118,21 @@ class CatalogRepository:
             )
         return changes, [product_id for _, product_id in gone]
 
-    def line_states(self) -> dict[str, LineState]:
-        """Every stored line's state, by Connect product id, in one query."""
+    def line_states(self, product_ids: Collection[str] | None = None) -> dict[str, LineState]:
+        """The stored lines' states (None: every line's), by Connect product id, in one query."""
         line = models.ProductLine
-        rows = self.session.execute(
-            select(
-                line.connect_product_id,
-                line.id,
-                line.active,
-                line.source_hash,
-                line.row_count,
-                line.findings.is_not(None),
-                line.connect_signature,
-            )
+        query = select(
+            line.connect_product_id,
+            line.id,
+            line.active,
+            line.source_hash,
+            line.row_count,
+            line.findings.is_not(None),
+            line.connect_signature,
         )
+        if product_ids is not None:
+            query = query.where(line.connect_product_id.in_(list(product_ids)))
+        rows = self.session.execute(query)
         return {row[0]: LineState(*row[1:]) for row in rows}
 
     def findings_of(self, product_ids: Collection[str]) -> dict[str, list[Event]]:
@@ -597,49 +315,6 @@ def _switch_json(switch: models.PlanSwitch) -> dict[str, Any]:
         "connect_switch_id": switch.connect_switch_id,
         "active": switch.active,
     }
-
-
-def _note(changes: Changes, table: type[CatalogRow], what: str, values: Values) -> None:
-    """Record the change of a plan, switch path, add-on rate or dependency (others: counted)."""
-    record = change_record(table_of(table).name, what, values)
-    if record is not None:
-        changes.records.append(record)
-
-
-def _label_columns(table: type[CatalogRow]) -> list[Any]:
-    """The columns a recorded table's change labels are made of (none for the others)."""
-    return [getattr(table, name) for name in LABEL_FIELDS.get(table_of(table).name, ())]
-
-
-def _deactivate_missing(
-    table: type[CatalogRow],
-    stored: dict[str, tuple[int, str, bool, Values]],
-    desired: dict[str, Values],
-    changes: Changes,
-    *,
-    run_id: int,
-    now: datetime,
-) -> list[Values]:
-    updates: list[Values] = []
-    for key, (ident, _, active, labels) in stored.items():
-        if key in desired:
-            continue
-        if not active:
-            changes.unchanged += 1
-            continue
-        updates.append(
-            {
-                "id": ident,
-                "active": False,
-                "content_hash": "",
-                "changed_run_id": run_id,
-                "updated_at": now,
-            }
-        )
-        changes.deactivated += 1
-        if labels:
-            _note(changes, table, "deactivated", labels)
-    return updates
 
 
 def _by(rows: list[Any], attribute: str) -> dict[str, list[Any]]:

@@ -202,6 +202,8 @@ class ProductLine(Base):
     # the change signals of the Connect product the line was last synced from (incremental
     # runs sync a product whose signature differs); None before it was first recorded
     connect_signature: Mapped[str | None] = mapped_column(String(64))
+    # one digest of its catalog rows (domain.line_rows.catalog_digest): what a push compares
+    catalog_digest: Mapped[str | None] = mapped_column(String(64))
     # the line's verdict: the last finished, not dry sync (or workbook import) that read it,
     # and the error codes it left for it (empty: clean); what a push asks before sending
     sync_run_id: Mapped[int | None] = mapped_column(Integer)
@@ -467,6 +469,9 @@ class LinePush(Base):
     # the digest version of `content_hash` (1: the `repr` form of versions before 0010,
     # recognised until the line is pushed again)
     digest_version: Mapped[int] = mapped_column(Integer)
+    # the line's catalog digest with the PLM rules when it was received (migration 0012):
+    # equal to the line's now, the workbook is unchanged without rebuilding it
+    catalog_digest: Mapped[str | None] = mapped_column(String(64))
     task_id: Mapped[str | None] = mapped_column(String(64))
     pushed_at: Mapped[datetime]
     run_id: Mapped[int | None] = mapped_column(Integer)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select
@@ -29,13 +29,19 @@ class OverrideRepository:
         )
         return [Override(row.row_key, row.field, row.value, row.base_value) for row in rows]
 
-    def by_line(self) -> dict[int, list[Override]]:
-        """Every line's overrides, by line id, in one query (stable order within a line)."""
-        rows = self.session.scalars(
-            select(OperatorOverride).order_by(
-                OperatorOverride.product_line_id, OperatorOverride.row_key, OperatorOverride.field
-            )
+    def by_line(self, line_ids: Collection[int] | None = None) -> dict[int, list[Override]]:
+        """The overrides of these lines (None: every line's), by line id, in one query.
+
+        Stable order within a line.
+        """
+        query = select(OperatorOverride).order_by(
+            OperatorOverride.product_line_id, OperatorOverride.row_key, OperatorOverride.field
         )
+        if line_ids is not None:
+            if not line_ids:
+                return {}
+            query = query.where(OperatorOverride.product_line_id.in_(line_ids))
+        rows = self.session.scalars(query)
         found: dict[int, list[Override]] = {}
         for row in rows:
             found.setdefault(row.product_line_id, []).append(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -12,6 +13,13 @@ from plm_sync.domain.offers import SourceOffer
 from plm_sync.domain.source import ItemType, SourceItem, SourceProduct
 from plm_sync.store.bulk import insert_rows
 from plm_sync.store.models import ConnectItem, ConnectOffer, ConnectProduct, table_of
+
+IN_CHUNK = 500  # ids per IN (...) list
+
+
+def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), IN_CHUNK):
+        yield values[start : start + IN_CHUNK]
 
 
 class SnapshotRepository:
@@ -25,91 +33,112 @@ class SnapshotRepository:
 
         Returns the number of rows written.
         """
-        written = 0
-        values = {
-            "name": product.name,
-            "vendor": product.vendor,
-            "status": product.status,
-            "updated_at": product.updated_at,
-        }
-        digest = content_hash(values)
-        stored = self.session.get(ConnectProduct, product.id)
-        if stored is None:
-            self.session.add(
-                ConnectProduct(
-                    id=product.id, content_hash=digest, last_seen_run_id=run_id, **values
-                )
-            )
-            written += 1
-        elif stored.content_hash != digest:
-            for key, value in values.items():
-                setattr(stored, key, value)
-            stored.content_hash, stored.last_seen_run_id = digest, run_id
-            written += 1
-        # items are written with their product's row: a product never stored has none
-        known = (
-            {}
-            if stored is None
-            else {
-                ident: (digest, present)
-                for ident, digest, present in self.session.execute(
-                    select(ConnectItem.id, ConnectItem.content_hash, ConnectItem.present).where(
-                        ConnectItem.product_id == product.id
-                    )
-                )
-            }
-        )
+        return self.save_batch([(product, items)], run_id)
+
+    def save_batch(
+        self, products: Sequence[tuple[SourceProduct, Sequence[SourceItem]]], run_id: int
+    ) -> int:
+        """`save` for a batch of products: one read and one write per table for all of them."""
+        if not products:
+            return 0
+        stored, known = self._stored([product.id for product, _ in products])
+        new_products, changed_products = [], []
         inserts, updates = [], []
-        for item in items:
-            row = {
-                "product_id": item.product_id,
-                "mpn": item.mpn,
-                "name": item.name,
-                "type": item.type.value,
-                "period": item.period,
-                "commitment_count": item.commitment_count,
-                "unit": item.unit,
-                "status": item.status,
-                "updated_at": item.updated_at,
-            }
-            row |= {"parent_id": item.parent_id, "replacement_id": item.replacement_id}
-            item_digest = content_hash(row)
-            previous = known.pop(item.id, None)
-            if previous is None:
-                inserts.append({**row, "id": item.id, "content_hash": item_digest, "present": True})
-            elif previous != (item_digest, True):
-                updates.append({**row, "id": item.id, "content_hash": item_digest, "present": True})
+        for product, items in products:
+            values = _product_values(product)
+            digest = content_hash(values)
+            row = {**values, "id": product.id, "content_hash": digest, "last_seen_run_id": run_id}
+            if product.id not in stored:
+                new_products.append(row)
+            elif stored[product.id] != digest:
+                changed_products.append(row)
+            for item in items:
+                item_values = _item_values(item)
+                item_digest = content_hash(item_values)
+                previous = known.pop(item.id, None)
+                item_row = {**item_values, "id": item.id, "content_hash": item_digest}
+                if previous is None:
+                    inserts.append(item_row | {"present": True})
+                elif previous != (item_digest, True):
+                    updates.append(item_row | {"present": True})
         updates += [
             {"id": ident, "present": False} for ident, (_, present) in known.items() if present
         ]
+        self._write(ConnectProduct, new_products, changed_products)
+        self._write(ConnectItem, inserts, updates)
+        return len(new_products) + len(changed_products) + len(inserts) + len(updates)
+
+    def _write(
+        self,
+        model: type[ConnectProduct | ConnectItem],
+        inserts: list[dict[str, Any]],
+        updates: list[dict[str, Any]],
+    ) -> None:
         if inserts:
-            insert_rows(self.session, table_of(ConnectItem), inserts)
+            insert_rows(self.session, table_of(model), inserts)
         if updates:
-            self.session.execute(update(ConnectItem), updates)
-        return written + len(inserts) + len(updates)
+            self.session.execute(update(model), updates)
+
+    def _stored(self, ids: list[str]) -> tuple[dict[str, str], dict[str, tuple[str, bool]]]:
+        """The stored products' digests, and their items' digests and presence."""
+        stored = {
+            row.id: row.content_hash
+            for chunk in _chunks(ids)
+            for row in self.session.execute(
+                select(ConnectProduct.id, ConnectProduct.content_hash).where(
+                    ConnectProduct.id.in_(chunk)
+                )
+            )
+        }
+        known: dict[str, tuple[str, bool]] = {}
+        # items are written with their product's row: a product never stored has none
+        for chunk in _chunks([pid for pid in ids if pid in stored]):
+            known |= {
+                ident: (digest, present)
+                for ident, digest, present in self.session.execute(
+                    select(ConnectItem.id, ConnectItem.content_hash, ConnectItem.present).where(
+                        ConnectItem.product_id.in_(chunk)
+                    )
+                )
+            }
+        return stored, known
 
     def save_offer(self, product_id: str, offer: SourceOffer | None, run_id: int) -> None:
         """Keep the offer the product's plans follow (none: the row goes)."""
-        stored = self.session.get(ConnectOffer, product_id)
-        if offer is None:
-            if stored is not None:
-                self.session.delete(stored)
+        self.save_offers({product_id: offer}, run_id)
+
+    def save_offers(self, offers: dict[str, SourceOffer | None], run_id: int) -> None:
+        """`save_offer` for a batch of products, in one read."""
+        if not offers:
             return
-        payload = offer.as_dict()
-        digest = content_hash(payload)
-        if stored is None:
-            self.session.add(
-                ConnectOffer(
-                    product_id=product_id,
-                    offer_id=offer.id,
-                    payload=payload,
-                    content_hash=digest,
-                    last_seen_run_id=run_id,
-                )
+        stored = {
+            row.product_id: row
+            for chunk in _chunks(sorted(offers))
+            for row in self.session.scalars(
+                select(ConnectOffer).where(ConnectOffer.product_id.in_(chunk))
             )
-        elif stored.content_hash != digest:
-            stored.offer_id, stored.payload = offer.id, payload
-            stored.content_hash, stored.last_seen_run_id = digest, run_id
+        }
+        for product_id, offer in offers.items():
+            row = stored.get(product_id)
+            if offer is None:
+                if row is not None:
+                    self.session.delete(row)
+                continue
+            payload = offer.as_dict()
+            digest = content_hash(payload)
+            if row is None:
+                self.session.add(
+                    ConnectOffer(
+                        product_id=product_id,
+                        offer_id=offer.id,
+                        payload=payload,
+                        content_hash=digest,
+                        last_seen_run_id=run_id,
+                    )
+                )
+            elif row.content_hash != digest:
+                row.offer_id, row.payload = offer.id, payload
+                row.content_hash, row.last_seen_run_id = digest, run_id
 
     def load_offer(self, product_id: str) -> SourceOffer | None:
         """The offer last seen for a product, to recompute its line offline."""
@@ -148,3 +177,28 @@ class SnapshotRepository:
                 for item in items
             ],
         )
+
+
+def _product_values(product: SourceProduct) -> dict[str, Any]:
+    return {
+        "name": product.name,
+        "vendor": product.vendor,
+        "status": product.status,
+        "updated_at": product.updated_at,
+    }
+
+
+def _item_values(item: SourceItem) -> dict[str, Any]:
+    return {
+        "product_id": item.product_id,
+        "mpn": item.mpn,
+        "name": item.name,
+        "type": item.type.value,
+        "period": item.period,
+        "commitment_count": item.commitment_count,
+        "unit": item.unit,
+        "status": item.status,
+        "updated_at": item.updated_at,
+        "parent_id": item.parent_id,
+        "replacement_id": item.replacement_id,
+    }
