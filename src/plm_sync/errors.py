@@ -97,6 +97,15 @@ class LineWriteError(PlmSyncError):
     """
 
 
+class BatchWriteError(PlmSyncError):
+    """A batch of product lines could not be written (the database failed, not one line).
+
+    Nothing of the batch is stored; the run fails, and the next run writes those lines.
+    """
+
+    step = "writing a batch of product lines"
+
+
 class RunFailedError(PlmSyncError):
     """A sync run failed as a whole; names the run and the step (exit 1, or 2 for a bad key)."""
 

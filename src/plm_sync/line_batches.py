@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 import structlog
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from plm_sync.domain import events as codes
@@ -31,7 +32,7 @@ from plm_sync.domain.events import Event, Level
 from plm_sync.domain.line_diff import diff_line
 from plm_sync.domain.offers import SourceOffer
 from plm_sync.domain.source import SourceItem, SourceProduct
-from plm_sync.errors import LineWriteError
+from plm_sync.errors import BatchWriteError, LineWriteError
 from plm_sync.line_builder import BuiltLine
 from plm_sync.runlog import RunLog, describe_failure
 from plm_sync.store.catalog import CatalogRepository
@@ -111,6 +112,9 @@ class LineBatches:
         self._rows = 0
         self._started = time.monotonic()
         self.batches = 0
+        # one batch is written on this thread while the next lines are computed
+        self._writer: ThreadPoolExecutor | None = None
+        self._writing: Future[list[LineResult]] | None = None
 
     def add(self, built: BuiltLine, *, release: bool = False) -> None:
         """A computed line, written with its batch."""
@@ -135,26 +139,76 @@ class LineBatches:
         self._weight += weight
         self._rows += rows
         if self._weight >= self.max_lines or self._rows >= self.max_rows:
-            self.flush()
+            self.flush(wait=False)
 
     def due(self) -> bool:
         """Lines wait longer than a second: write them (the run's progress stays visible)."""
         return bool(self._pending) and time.monotonic() - self._started >= FLUSH_SECONDS
 
-    def flush(self) -> None:
-        """Write the pending lines now (nothing pending: nothing happens)."""
+    def flush(self, *, wait: bool = True) -> None:
+        """Write the pending lines as a batch; `wait`: until every batch is written.
+
+        Without waiting, the batch is written on the writer thread while the caller computes
+        the next lines; the batch before it is waited for first (batches are written one at a
+        time, in order), and the results of each are handed to `done` on the caller's thread.
+        A batch that failed raises here, on the caller's thread.
+        """
         entries, self._pending = self._pending, []
         self._weight, self._rows = 0.0, 0
-        if not entries:
-            return
-        self.batches += 1
-        for result in self._write(entries):
+        self._collect()
+        if entries:
+            self.batches += 1
+            if wait:
+                self._deliver(self._write(entries))
+            else:
+                if self._writer is None:
+                    self._writer = ThreadPoolExecutor(1, thread_name_prefix="line-batches")
+                self._writing = self._writer.submit(self._write, entries)
+
+    def abandon(self) -> None:
+        """Stop: wait for the batch being written (its failure only logged), drop the rest.
+
+        What a run that failed, or is done, calls: nothing is left running behind it.
+        """
+        self._pending, self._weight, self._rows = [], 0.0, 0
+        try:
+            self._collect()
+        except Exception as error:  # noqa: BLE001 - the run fails for its own error already
+            log.warning("batch_abandoned", error=describe_failure(error))
+        finally:
+            if self._writer is not None:
+                self._writer.shutdown(wait=True, cancel_futures=True)
+                self._writer = None
+
+    def _collect(self) -> None:
+        """The batch being written, waited for; its results handed on."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            self._deliver(writing.result())
+
+    def _deliver(self, results: list[LineResult]) -> None:
+        for result in results:
             self.done(result)
 
     # -- one batch ---------------------------------------------------------------------------
 
     def _write(self, entries: list[_Entry]) -> list[LineResult]:
-        """One transaction for the batch; refused by the database, one per line."""
+        """One transaction for the batch; refused by the database, one per line.
+
+        Any other database failure (the connection lost, the server gone) fails the batch as
+        a whole: BatchWriteError, which fails the run.
+        """
+        try:
+            return self._transaction(entries)
+        except SQLAlchemyError as error:
+            first, last = entries[0].product.id, entries[-1].product.id
+            lines = f"{len(entries)} product line(s) ({first} … {last})"
+            raise BatchWriteError(
+                f"a batch of {lines} could not be written, none of it is stored: "
+                f"{describe_failure(error)}"
+            ) from error
+
+    def _transaction(self, entries: list[_Entry]) -> list[LineResult]:
         try:
             with unit_of_work(self.runlog.factory) as session:
                 if self.runlog.cancel_requested(session):  # nothing of the batch is written

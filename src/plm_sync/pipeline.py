@@ -302,7 +302,11 @@ class SyncRun:
         return self._client
 
     def close_client(self) -> None:
-        """Release the client this run built (one it was given is the giver's)."""
+        """Release what the run holds: its batch writer's thread, the client it built.
+
+        A client it was given is the giver's.
+        """
+        self.batches.abandon()
         if self._client is not None and self._built_client:
             self._client.close()
 
@@ -324,11 +328,14 @@ class SyncRun:
                     break
                 self.product(product, rows)
                 if self.batches.due():
-                    self.batches.flush()
+                    self.batches.flush(wait=False)
                 self.runlog.heartbeat()
+        except BaseException:
+            self.batches.abandon()  # the open batch is lost: the next run writes it
+            raise
         finally:
             fetches.close()  # fetches not started are cancelled
-        self.batches.flush()  # a failure above loses the open batch: the next run writes it
+        self.batches.flush()
         if not self.cancel_requested():
             self.reconcile()
 
@@ -772,7 +779,7 @@ class SyncRun:
 
     def failed(self, error: PlmSyncError) -> RunFailedError:
         """The error a failed run raises: run id and step; a bad API key keeps exit 2."""
-        return run_failed_error(f"run {self.run_id}", self.step, error)
+        return run_failed_error(f"run {self.run_id}", getattr(error, "step", self.step), error)
 
     def finish(self, failure: BaseException | None) -> RunOutcome:
         """Close the run; the cursor moves only after full success of an unscoped run."""
@@ -801,7 +808,8 @@ class SyncRun:
             or self._incremental_note()
         )
         if failure is not None:
-            message = f"failed while {self.step}: {describe_failure(failure)}"
+            step = getattr(failure, "step", self.step)
+            message = f"failed while {step}: {describe_failure(failure)}"
         elif tally.cancelled:
             message = (
                 f"cancelled by an operator while {self.step}; the product lines written before "
@@ -852,7 +860,10 @@ def run_sync(
                 run = SyncRun(
                     settings, request, rules=rules, runlog=runlog, client=client, progress=progress
                 )
-                return run.conclude(run.execute)
+                try:
+                    return run.conclude(run.execute)
+                finally:
+                    run.close_client()
     finally:
         if own_client:
             client.close()

@@ -56,22 +56,27 @@ def _dataclass(value: Any) -> dict[str, Any]:  # noqa: ANN401 - any dataclass in
             continue
         if factory is not _MISSING and item == factory():
             continue
-        plain[name] = _plain(item)
+        plain[name] = item if type(item) in _SCALARS else _plain(item)
     return plain
+
+
+_SCALARS = frozenset({str, int, bool, float})  # plain as they are (None is left out)
 
 
 def _plain(value: Any) -> Any:  # noqa: ANN401, PLR0911 - one branch per kind of value
     kind = type(value)
     if kind is str or kind is int or kind is bool or kind is float or value is None:
         return value
-    if kind is dict:
+    if kind is dict:  # scalars inline: a catalog row is mostly scalars
         return {
-            (key if type(key) is str else str(key)): _plain(item)
+            (key if type(key) is str else str(key)): (
+                item if type(item) in _SCALARS else _plain(item)
+            )
             for key, item in value.items()
             if item is not None
         }
     if kind is list or kind is tuple:
-        return [_plain(item) for item in value]
+        return [item if type(item) in _SCALARS else _plain(item) for item in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return _dataclass(value)
     if isinstance(value, Enum):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, insert, select, update
@@ -84,6 +85,16 @@ def read_stored_lines(session: Session, product_ids: Collection[str]) -> dict[st
     }
 
 
+@cache
+def _limits(table: Table) -> dict[str, int]:
+    """The string columns of a table with their length limits."""
+    return {
+        column.name: length
+        for column in table.columns
+        if (length := getattr(column.type, "length", None)) is not None
+    }
+
+
 def check_fits(change: LineChangeSet) -> None:
     """Refuse a line with a value its column cannot hold, before anything is written.
 
@@ -100,17 +111,25 @@ def check_fits(change: LineChangeSet) -> None:
         if writes
     ]
     for table, rows in tables:
+        limits = _limits(table)
         for values in rows:
-            for name, value in values.items():
-                if not isinstance(value, str) or name not in table.c:
-                    continue
-                length = getattr(table.c[name].type, "length", None)
+            texts = [
+                (name, value, limits.get(name))
+                for name, value in values.items()
+                if type(value) is str and name in table.c
+            ]
+            for name, value, length in texts:
                 if length is not None and len(value) > length:
                     raise LineWriteError(
                         f"{table.name}.{name} would be {len(value)} characters long, the limit "
                         f"is {length} ({shorten(value, 60)!r}); shorten the Connect name or the "
                         "plan name template"
                     )
+            # one search of the row's texts together: a character no column takes is rare
+            joined = "\n".join(value for _, value, _ in texts)
+            if storable(joined) == joined:
+                continue
+            for name, value, _ in texts:
                 if storable(value) != value:
                     raise LineWriteError(
                         f"{table.name}.{name} holds a NUL or invalid character "
