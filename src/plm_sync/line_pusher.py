@@ -76,6 +76,18 @@ def line_content_hash(line: dict[str, Any], rules: PlmRules) -> str:
     return content_hash({"line": workbook, "rules": rules})
 
 
+def catalog_key(pushed: PushedLine, rules: PlmRules) -> str | None:
+    """One digest of what the line's workbook is built from, read with the line alone.
+
+    Its catalog digest (all its rows), its own values and the PLM rules; None for a line
+    stored before catalog digests were kept. Equal to the key a hub last received, the
+    workbook is unchanged without building it.
+    """
+    if not pushed.catalog or pushed.catalog[0] is None:
+        return None
+    return content_hash({"catalog": list(pushed.catalog), "active": pushed.active, "rules": rules})
+
+
 def pushed_as(line: dict[str, Any], rules: PlmRules, stored: PushedLine) -> str | None:
     """The line's digest when it is what was last pushed to the hub, else None.
 
@@ -109,6 +121,7 @@ class _Delivery:
     content: str
     intent: _OpenIntent
     events: list[Event]
+    catalog: str | None = None  # the line's catalog key (line_pusher.catalog_key)
 
 
 @dataclass(frozen=True)
@@ -183,6 +196,13 @@ class LinePusher:
             received = pushes.prices_received(self.hub, [line.line_id for line in stored])
             wanted, unchanged = [], 0
             for line in stored:
+                key = catalog_key(line, self.rules)
+                held = self.request.prices == PRICES_ONLY or (
+                    key is not None and line.pushed_catalog == key
+                )
+                if held and (self.prices is None or not line.priced):
+                    unchanged += 1  # nothing built: the hub holds what the line is made of
+                    continue
                 lines = catalog.catalog((line.connect_product_id,))["product_lines"]
                 content = pushed_as(lines[0], self.rules, line) if lines else None
                 prices_due = (
@@ -199,8 +219,10 @@ class LinePusher:
                     wanted.append(line.connect_product_id)
                     continue
                 unchanged += 1
-                if content is not None and line.pushed_hash != content:
-                    pushes.upgrade_digest(line.line_id, self.hub, content)
+                if content is not None and (
+                    line.pushed_hash != content or key != line.pushed_catalog
+                ):
+                    pushes.upgrade_digest(line.line_id, self.hub, content, key)
             return PushPlan(wanted, unchanged, missing)
 
     def unplanned(self, plan: PushPlan) -> PushTally:
@@ -286,7 +308,9 @@ class LinePusher:
             self._prices(line, pushed.line_id, events)
             return
         assert intent is not None  # noqa: S101 - written above for every push that applies
-        delivery = _Delivery(product_id, pushed.line_id, content, intent, events)
+        delivery = _Delivery(
+            product_id, pushed.line_id, content, intent, events, catalog_key(pushed, self.rules)
+        )
         if intent.resumed is not None:
             why = self._resume(delivery, changes)
             if why is None:  # PLM holds the line's content: nothing is sent again
@@ -340,9 +364,10 @@ class LinePusher:
         """
         if self.request.force or pushed_as(line, self.rules, pushed) is None:
             return False
-        if pushed.pushed_hash != content:
+        key = catalog_key(pushed, self.rules)
+        if pushed.pushed_hash != content or pushed.pushed_catalog != key:
             with unit_of_work(self.runlog.factory) as session:
-                PushRepository(session).upgrade_digest(pushed.line_id, self.hub, content)
+                PushRepository(session).upgrade_digest(pushed.line_id, self.hub, content, key)
         return True
 
     def _intent(self, line_id: int, content: str) -> _OpenIntent:
@@ -405,6 +430,7 @@ class LinePusher:
                 task_id=task_id,
                 run_id=self.runlog.run_id,
                 now=utcnow(),
+                catalog=delivery.catalog,
             )
             pushes.close_intent(delivery.intent.id, outcome, utcnow())
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from plm_sync.commerce.client import hub_key
 from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
@@ -23,9 +23,11 @@ from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import RunFailedError
 from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.push import PushRequest, line_content_hash, push_lines
+from plm_sync.push_request import PRICES_NONE
 from plm_sync.reports import catalog, run_report
+from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
-from plm_sync.store.models import Run
+from plm_sync.store.models import ProductLine, Run
 from plm_sync.store.pushes import PushRepository
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, settings_of, start_sandbox, with_hub
@@ -105,6 +107,40 @@ def test_a_second_push_of_changed_lines_sends_nothing(
     events = run_report(settings, named.run_id)["events"]
     assert [event["code"] for event in events] == ["commerce_unchanged"]
     assert state(hub)["applies"] == before["applies"]
+
+
+def test_push_changed_finds_unchanged_lines_by_their_catalog_digest_alone(
+    settings: Settings, hub: CommerceSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line the hub holds as it is costs one row of one query: its catalog is not built."""
+    assert push_lines(settings, PushRequest(changed=True, prices=PRICES_NONE)).exit_code == 0
+    before = state(hub)["applies"]
+    built: list[tuple[str, ...]] = []
+    real = CatalogRepository.catalog
+
+    def counted(self: CatalogRepository, product_ids: tuple[str, ...] = ()) -> dict[str, Any]:
+        built.append(tuple(product_ids))
+        return real(self, product_ids)
+
+    monkeypatch.setattr(CatalogRepository, "catalog", counted)
+    again = run_report(
+        settings, push_lines(settings, PushRequest(changed=True, prices=PRICES_NONE)).run_id
+    )
+    assert again["counts"]["unchanged"] == again["counts"]["products"] > 0
+    assert built == []
+    assert state(hub)["applies"] == before
+    # a line that changed is still found, and only it is built and sent
+    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+        session.execute(
+            update(ProductLine)
+            .where(ProductLine.connect_product_id == SAMPLE)
+            .values(name="Renamed in PLM terms")
+        )
+    changed = run_report(
+        settings, push_lines(settings, PushRequest(changed=True, prices=PRICES_NONE)).run_id
+    )
+    assert changed["counts"]["updated"] == 1
+    assert set(built) == {(SAMPLE,)}
 
 
 def test_a_dry_run_parses_and_applies_nothing(settings: Settings, hub: CommerceSandbox) -> None:

@@ -6,11 +6,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain.digests import DIGEST_VERSION
-from plm_sync.store.models import LinePush, PricePush, ProductLine, PushIntent, RunEvent
+from plm_sync.store.models import (
+    LinePush,
+    Price,
+    PricePush,
+    ProductLine,
+    PushIntent,
+    RunEvent,
+)
 
 PUSH_TRIGGER = "push"
 _CHUNK = 1000  # lines per statement
@@ -26,6 +33,10 @@ class PushedLine:
     pushed_hash: str | None
     pushed_task_id: str | None
     pushed_digest_version: int | None
+    # the line's catalog digest and own values (what its workbook is made of but the rules)
+    catalog: tuple[str | None, ...] = ()
+    pushed_catalog: str | None = None  # the line's catalog key the hub last received
+    priced: bool = False  # the line has prices (compared by building its catalog JSON)
 
 
 @dataclass(frozen=True)
@@ -54,7 +65,12 @@ class PushRepository:
         self.session = session
 
     def lines(self, hub: str, product_ids: Sequence[str] = ()) -> list[PushedLine]:
-        """The stored lines (those named, or all), by product id, with what `hub` received."""
+        """The stored lines (those named, or all), by product id, with what `hub` received.
+
+        One query, whatever the number of lines: with each line's catalog digest, what a
+        push compares before it builds anything.
+        """
+        priced = exists().where(Price.product_line_id == ProductLine.id)
         query = (
             select(
                 ProductLine.connect_product_id,
@@ -63,6 +79,14 @@ class PushRepository:
                 LinePush.content_hash,
                 LinePush.task_id,
                 LinePush.digest_version,
+                ProductLine.catalog_digest,
+                ProductLine.name,
+                ProductLine.vendor,
+                ProductLine.plan_source,
+                ProductLine.offer_id,
+                ProductLine.offer_name,
+                LinePush.catalog_digest,
+                priced,
             )
             .outerjoin(
                 LinePush, (LinePush.product_line_id == ProductLine.id) & (LinePush.hub == hub)
@@ -71,7 +95,15 @@ class PushRepository:
         )
         if product_ids:
             query = query.where(ProductLine.connect_product_id.in_(product_ids))
-        return [PushedLine(*row) for row in self.session.execute(query)]
+        return [
+            PushedLine(
+                *row[:6],
+                catalog=tuple(str(value) if value is not None else None for value in row[6:12]),
+                pushed_catalog=row[12],
+                priced=bool(row[13]),
+            )
+            for row in self.session.execute(query)
+        ]
 
     def stored(self, product_ids: Iterable[str]) -> tuple[str, ...]:
         """Which of these products have a stored line, sorted."""
@@ -120,10 +152,15 @@ class PushRepository:
         task_id: str | None,
         run_id: int,
         now: datetime,
+        catalog: str | None = None,
     ) -> None:
-        """Remember that `hub` received the line with this content (digest version now)."""
+        """Remember that `hub` received the line with this content (digest version now).
+
+        `catalog`: the line's catalog key it was built from (None: not known).
+        """
         values = {
             "content_hash": content,
+            "catalog_digest": catalog,
             "digest_version": DIGEST_VERSION,
             "task_id": task_id,
             "pushed_at": now,
@@ -137,12 +174,18 @@ class PushRepository:
         if not getattr(updated, "rowcount", 0):
             self.session.add(LinePush(product_line_id=line_id, hub=hub, **values))
 
-    def upgrade_digest(self, line_id: int, hub: str, content: str) -> None:
-        """Keep a line's pushed digest in the current version (it was recognised in an older)."""
+    def upgrade_digest(
+        self, line_id: int, hub: str, content: str, catalog: str | None = None
+    ) -> None:
+        """Keep what `hub` holds of a line in the current form, found equal by building it.
+
+        Its digest in the current version (it was recognised in an older) and the line's
+        catalog key, so the next push compares that alone.
+        """
         self.session.execute(
             update(LinePush)
             .where(LinePush.product_line_id == line_id, LinePush.hub == hub)
-            .values(content_hash=content, digest_version=DIGEST_VERSION)
+            .values(content_hash=content, digest_version=DIGEST_VERSION, catalog_digest=catalog)
         )
 
     # -- prices: what a hub received per line and marketplace -------------------------------
