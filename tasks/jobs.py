@@ -5,16 +5,26 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
+from uuid import uuid4
 
 import structlog
 from celery import Task, chord
+from celery.result import AsyncResult
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.alerts import check_schedule
 from plm_sync.config import Settings, load_settings
 from plm_sync.errors import PlmSyncError, RunConflictError
-from plm_sync.fanout import close_run, open_run, plan_run, sync_product
+from plm_sync.fanout import (
+    close_run,
+    counted_once,
+    in_chunks,
+    open_run,
+    plan_run,
+    sync_product,
+    sync_products,
+)
 from plm_sync.push import (
     PushRequest,
     close_push,
@@ -30,6 +40,7 @@ from plm_sync.workbooks import apply_ppr
 from tasks.app import app
 
 log = structlog.get_logger(__name__)
+CHUNK_WAIT_SECONDS = 2  # a closing task waiting for a chunk still running looks again after
 
 
 class PlmSyncTask(Task):  # type: ignore[misc] # Celery ships no type hints
@@ -109,14 +120,44 @@ def plan(self: PlmSyncTask, run_id: int, request: dict[str, Any]) -> dict[str, A
     if planned is None:  # cancelled or failed before a worker took it
         return {"run_id": run_id, "skipped": True}
     offers = planned.offers
+    parts = in_chunks(planned.products, self.settings.task_products)
+    ids = [str(uuid4()) for _ in parts]
     header = [
-        sync_product_task.s(
-            run_id, request, product, None if offers is None else offers.get(product["id"], [])
-        )
-        for product in planned.products
+        sync_chunk_task.s(
+            run_id,
+            request,
+            part,
+            offer_rows=None
+            if offers is None
+            else {product["id"]: offers.get(product["id"], []) for product in part},
+            chunk=number,
+        ).set(task_id=task_id)
+        for number, (part, task_id) in enumerate(zip(parts, ids, strict=True))
     ]
-    fan_out(header, close_run_task.s(run_id, request, listed=planned.listed))
-    return {"run_id": run_id, "products": len(planned.products)}
+    fan_out(header, close_run_task.s(run_id, request, listed=planned.listed, chunks=ids))
+    return {"run_id": run_id, "products": len(planned.products), "tasks": len(parts)}
+
+
+@app.task(name="plm_sync.sync_chunk", bind=True, base=PlmSyncTask)
+def sync_chunk_task(
+    self: PlmSyncTask,
+    run_id: int,
+    request: dict[str, Any],
+    products: list[dict[str, Any]],
+    *,
+    offer_rows: dict[str, list[Any]] | None = None,
+    chunk: int = 0,
+) -> dict[str, Any]:
+    """A chunk of a run's product lines (idempotent; a database hiccup retries the task)."""
+    return sync_products(
+        self.settings,
+        self.factory,
+        run_id,
+        SyncRequest.from_dict(request),
+        products,
+        offer_rows=offer_rows,
+        chunk=chunk,
+    )
 
 
 @app.task(name="plm_sync.sync_product", bind=True, base=PlmSyncTask)
@@ -127,7 +168,7 @@ def sync_product_task(
     product: dict[str, Any],
     offer_rows: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """One product line of a run (idempotent; a database hiccup retries the task)."""
+    """One product line of a run: tasks queued by a version before chunks (idempotent)."""
     return sync_product(
         self.settings,
         self.factory,
@@ -144,10 +185,29 @@ def close_run_task(
     tallies: list[dict[str, Any]],
     run_id: int,
     request: dict[str, Any],
+    *,
     listed: list[str] | None = None,
+    chunks: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Add up the product tasks and close the run (cursor moves only on full success)."""
+    """Add up the chunk tasks and close the run (cursor moves only on full success).
+
+    Each chunk counts once: the chord hands a chunk's result twice when its task ran twice
+    (a worker killed after storing it, before acking), and may then call this before another
+    chunk is done. A chunk missing from the results is read from the result backend by its
+    task id; one still running makes this task wait and try again.
+    """
     sync = SyncRequest.from_dict(request)
+    tallies = counted_once(tallies)
+    found = {tally.get("chunk") for tally in tallies}
+    for number, task_id in enumerate(chunks or ()):
+        if number in found:
+            continue
+        result = AsyncResult(task_id, app=app)
+        if not result.successful():
+            log.info("close_waits_for_chunk", run_id=run_id, chunk=number, task_id=task_id)
+            waits = int(self.settings.stale_run_seconds // CHUNK_WAIT_SECONDS) + 1
+            raise self.retry(countdown=CHUNK_WAIT_SECONDS, max_retries=waits)
+        tallies.append(result.result)
     outcome = close_run(self.settings, self.factory, run_id, sync, tallies, listed=listed or ())
     result = outcome.as_dict()
     push = push_after(self.settings, self.factory, sync.dry_run, outcome)

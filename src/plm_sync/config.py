@@ -61,6 +61,9 @@ class Settings:
     # holding this many catalog rows, whichever comes first
     batch_lines: int = 200
     batch_rows: int = 5000
+    # products one worker task (or one --jobs process) syncs: the broker round trip and the
+    # task's set-up are paid per chunk, not per product
+    task_products: int = 20
     connect_timeout: float = 15.0
     read_timeout: float = 180.0
     max_attempts: int = 6
@@ -152,6 +155,7 @@ _CONVERTERS: dict[str, type] = {
     "fetch_concurrency": int,
     "batch_lines": int,
     "batch_rows": int,
+    "task_products": int,
     "connect_timeout": float,
     "read_timeout": float,
     "max_attempts": int,
@@ -255,8 +259,11 @@ def _validate(settings: Settings) -> None:
     _validate_numbers(settings)
     if not 1 <= settings.fetch_concurrency <= 64:  # noqa: PLR2004 - a sane bound
         raise UsageError("PLM_SYNC_FETCH_CONCURRENCY must be between 1 and 64")
-    if settings.batch_lines < 1 or settings.batch_rows < 1:
-        raise UsageError("PLM_SYNC_BATCH_LINES and PLM_SYNC_BATCH_ROWS must be at least 1")
+    if settings.batch_lines < 1 or settings.batch_rows < 1 or settings.task_products < 1:
+        raise UsageError(
+            "PLM_SYNC_BATCH_LINES, PLM_SYNC_BATCH_ROWS and PLM_SYNC_TASK_PRODUCTS must be at "
+            "least 1"
+        )
     _check_url(
         settings.connect_url,
         "Connect URL",

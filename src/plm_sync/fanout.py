@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
 from plm_sync.domain.source import SourceProduct
-from plm_sync.errors import ConnectAuthError, PlmSyncError
+from plm_sync.errors import ConnectAuthError
 from plm_sync.mappings import cached_rules, load_rules
 from plm_sync.pipeline import SyncRun
 from plm_sync.runlog import RunLog, RunOutcome
@@ -97,6 +97,52 @@ def plan_run(
         )
 
 
+def in_chunks(products: Sequence[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    """The planned products in chunks of `size`, in order: one task (or process) each."""
+    return [list(products[start : start + size]) for start in range(0, len(products), size)]
+
+
+def sync_products(
+    settings: Settings,
+    factory: Factory,
+    run_id: int,
+    request: SyncRequest,
+    products: Sequence[dict[str, Any]],
+    *,
+    offer_rows: dict[str, list[Any]] | None = None,
+    chunk: int = 0,
+) -> dict[str, Any]:
+    """Fetch, group and store a chunk of a run's product lines; its tally for the closing task.
+
+    The chunk's lines are fetched ahead and written in batches as a run in one process does;
+    a product that fails as a whole stays as it was (the others go on). Idempotent (content
+    diff, events replaced): a redelivered or retried task gives the same catalog, and its
+    tally carries its `chunk` number, so the closing task counts it once. A cancelled run's
+    remaining tasks do nothing.
+    """
+    runlog = RunLog.resume(factory, run_id, settings=settings)
+    with runlog.bound():
+        run = _sync_run(settings, request, runlog)
+        if offer_rows is not None:  # the planning task read the run's offers
+            run.given_offers(offer_rows)
+        try:
+            if run.cancel_requested():  # cancelled, or failed by another task
+                return run.tally.as_dict() | {"chunk": chunk}
+            run.prices.per_process()  # the run's listings and price sources, once per process
+            run.preload([product["id"] for product in products])
+            run.walk((SourceProduct(**product) for product in products), isolated=True)
+            run.tally.retries = run.client.retries
+        except ConnectAuthError as error:
+            # the key is refused: the whole run fails now, with one connect_auth error,
+            # as a CLI run does; the remaining tasks find it closed and stop
+            run.finish(error)
+            run.tally.cancelled = True
+        finally:
+            run.close_client()
+        runlog.heartbeat(force=True)
+        return run.tally.as_dict() | {"chunk": chunk}
+
+
 def sync_product(
     settings: Settings,
     factory: Factory,
@@ -106,35 +152,29 @@ def sync_product(
     *,
     offer_rows: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """Fetch, group and store one product line of a run; its tally for the closing task.
+    """One product line of a run: a chunk of one (tasks queued before chunks existed)."""
+    return sync_products(
+        settings,
+        factory,
+        run_id,
+        request,
+        [product],
+        offer_rows=None if offer_rows is None else {product["id"]: offer_rows},
+        chunk=-1,
+    )
 
-    Idempotent (content diff, events replaced): a redelivered or retried task gives the same
-    catalog. A cancelled run's remaining product tasks do nothing.
-    """
-    runlog = RunLog.resume(factory, run_id, settings=settings)
-    with runlog.bound():
-        run = _sync_run(settings, request, runlog)
-        if offer_rows is not None:  # the planning task read the run's offers
-            run.given_offers(product["id"], offer_rows)
-        if run.cancel_requested():  # cancelled, or failed by another task
-            return run.tally.as_dict()
-        try:
-            run.prices.per_process()  # the run's listings and price sources, once per process
-            run.preload([product["id"]])
-            run.product(SourceProduct(**product))
-            run.batches.flush()
-            run.tally.retries = run.client.retries
-        except ConnectAuthError as error:
-            # the key is refused: the whole run fails now, with one connect_auth error,
-            # as a CLI run does; the remaining product tasks find it closed and stop
-            run.finish(error)
-            run.tally.cancelled = True
-        except PlmSyncError as error:  # this line failed as a whole: it stays as it was
-            run.product_failed(product["id"], error)
-        finally:
-            run.close_client()
-        runlog.heartbeat(force=True)
-        return run.tally.as_dict()
+
+def counted_once(tallies: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The chunks' tallies with each chunk once (a task that ran twice reported twice)."""
+    by_chunk: dict[Any, dict[str, Any]] = {}
+    unnumbered = []
+    for tally in tallies:
+        chunk = tally.get("chunk")
+        if chunk is None or chunk == -1:
+            unnumbered.append(tally)
+        else:
+            by_chunk[chunk] = tally
+    return [*by_chunk.values(), *unnumbered]
 
 
 def close_run(
@@ -150,7 +190,7 @@ def close_run(
     runlog = RunLog.resume(factory, run_id, settings=settings)
     with runlog.bound():
         run = _sync_run(settings, request, runlog)
-        for tally in tallies:
+        for tally in counted_once(tallies):
             run.tally.merge(tally)
         run.tally.listed.update(listed)
         try:

@@ -7,8 +7,8 @@ deactivation brake, which judges the run as a whole.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -39,7 +39,7 @@ from plm_sync.errors import (
     RunFailedError,
     UsageError,
 )
-from plm_sync.line_batches import LineBatches, LineResult, Outcome
+from plm_sync.line_batches import FLUSH_SECONDS, LineBatches, LineResult, Outcome
 from plm_sync.line_builder import BuiltLine, LineBuilder
 from plm_sync.line_states import LineStates
 from plm_sync.mappings import load_rules
@@ -289,9 +289,9 @@ class SyncRun:
             held=self.tally.price_held,
         )
 
-    def given_offers(self, product_id: str, rows: list[Any]) -> None:
-        """The product's offer rows, read by the run's planning task (not listed again)."""
-        self.offer_rows, self.offers_read = {product_id: rows}, True
+    def given_offers(self, rows: dict[str, list[Any]]) -> None:
+        """The products' offer rows, read by the run's planning task (not listed again)."""
+        self.offer_rows, self.offers_read = rows, True
 
     @property
     def client(self) -> ConnectClient:
@@ -319,14 +319,31 @@ class SyncRun:
         written; lines are still written in product order.
         """
         self.preload()
-        fetches = prefetched(
-            self.list_products(), self._fetch_rows, self.settings.fetch_concurrency
-        )
+        self.walk(self.list_products())
+        if not self.cancel_requested():
+            self.reconcile()
+
+    def walk(self, products: Iterable[SourceProduct], *, isolated: bool = False) -> None:
+        """Fetch (ahead), compute and hand each product's line to the batch writer; flush.
+
+        `isolated` (a chunk of a fanned-out run): a product that fails as a whole is left as
+        it was with an error and the others go on; otherwise such a failure fails the run.
+        A refused key fails the run either way.
+        """
+        fetches = prefetched(products, self._fetch_rows, self.settings.fetch_concurrency)
         try:
             for product, rows in fetches:
+                self._wait_for(rows)
                 if self.tally.cancelled:  # seen by the last batch's transaction
                     break
-                self.product(product, rows)
+                try:
+                    self.product(product, rows)
+                except ConnectAuthError:
+                    raise
+                except PlmSyncError as error:
+                    if not isolated:
+                        raise
+                    self.product_failed(product.id, error)
                 if self.batches.due():
                     self.batches.flush(wait=False)
                 self.runlog.heartbeat()
@@ -336,8 +353,16 @@ class SyncRun:
         finally:
             fetches.close()  # fetches not started are cancelled
         self.batches.flush()
-        if not self.cancel_requested():
-            self.reconcile()
+
+    def _wait_for(self, rows: Future[list[Any]]) -> None:
+        """While a product's items are still being fetched: write what waits, beat the heart.
+
+        A slow or stalled Connect does not keep computed lines unwritten, nor the run silent.
+        """
+        while not wait([rows], timeout=FLUSH_SECONDS).done:
+            if self.batches.due():
+                self.batches.flush(wait=False)
+            self.runlog.heartbeat()
 
     def preload(self, product_ids: Collection[str] | None = None) -> None:
         """Read the stored lines' states and overrides at once (one transaction).

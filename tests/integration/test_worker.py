@@ -305,7 +305,11 @@ def test_a_killed_worker_leaves_no_half_line_and_the_run_completes(
     settings = settings_for(postgres_url, server.url, broker_url)
     by_id = {line["connect_product_id"]: line for line in reference["product_lines"]}
     try:
-        with worker(settings, "w4", visibility_timeout="4", redelivery_check_seconds="2") as first:
+        # chunks of two products, a line a batch: a kill lands between lines of a chunk
+        small = {"task_products": "2", "batch_lines": "1"}
+        with worker(
+            settings, "w4", visibility_timeout="4", redelivery_check_seconds="2", **small
+        ) as first:
             run_id = enqueue(settings, "sync", "--full")
             deadline = time.monotonic() + 60
             while not catalog(settings)["product_lines"]:
@@ -316,7 +320,7 @@ def test_a_killed_worker_leaves_no_half_line_and_the_run_completes(
         for line in catalog(settings)["product_lines"]:
             assert line == by_id[line["connect_product_id"]]
         assert next(r for r in list_runs(settings) if r["id"] == run_id)["status"] == "running"
-        with worker(settings, "w5", visibility_timeout="4", redelivery_check_seconds="2"):
+        with worker(settings, "w5", visibility_timeout="4", redelivery_check_seconds="2", **small):
             run = wait_for(settings, run_id, timeout=180)
     finally:
         server.stop()
@@ -345,7 +349,8 @@ def test_a_task_longer_than_the_visibility_timeout_runs_once(
         SandboxCatalog.from_data(DATA), faults="slow:1.0", seed=4, slow_seconds=1.5
     )
     settings = settings_for(postgres_url, server.url, broker_url)
-    lease = {"visibility_timeout": "4", "redelivery_check_seconds": "1"}
+    # a task per product (each ~8 s long)
+    lease = {"visibility_timeout": "4", "redelivery_check_seconds": "1", "task_products": "1"}
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     try:
         with (
