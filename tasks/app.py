@@ -43,7 +43,7 @@ def make_app(settings: Settings | None = None) -> Celery:
         },
         result_backend_transport_options={"visibility_timeout": visibility},
         result_expires=7 * 24 * 3600,
-        task_default_queue="plm_sync",
+        task_default_queue=settings.queue,
         beat_schedule=beat_schedule(settings),
         timezone="UTC",
         enable_utc=True,

@@ -7,6 +7,7 @@ from celery import Celery
 from plm_sync.config import DEFAULT_BROKER_URL, Settings
 from plm_sync.doctor import Check, Outcome
 from plm_sync.store.database import safe_url
+from tasks.queue import queued_tasks
 
 
 def broker_checks(settings: Settings) -> list[Check]:
@@ -40,13 +41,19 @@ def broker_checks(settings: Settings) -> list[Check]:
         names = sorted(name for reply in replies for name in reply)
         checks.append(Check("workers", Outcome.OK, f"{len(names)} answered: {', '.join(names)}"))
     else:
+        queued = queued_tasks(settings)
+        waiting = (
+            f"{queued} task(s) wait in the queue {settings.queue!r}: the open run waits for a "
+            "worker"
+            if queued
+            else "queued runs wait until one starts"
+        )
         checks.append(
             Check(
                 "workers",
                 Outcome.WARN,
                 f"none answered within {settings.worker_ping_seconds:g} s "
-                "(PLM_SYNC_WORKER_PING_SECONDS): queued runs wait until one starts "
-                "(`celery -A tasks worker`)",
+                f"(PLM_SYNC_WORKER_PING_SECONDS): {waiting} (`celery -A tasks worker`)",
             )
         )
     app.close()

@@ -64,6 +64,8 @@ class Settings:
     # products one worker task (or one --jobs process) syncs: the broker round trip and the
     # task's set-up are paid per chunk, not per product
     task_products: int = 20
+    # the broker queue the workers read: one per deployment (or test) sharing a broker
+    queue: str = "plm_sync"
     connect_timeout: float = 15.0
     read_timeout: float = 180.0
     max_attempts: int = 6

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import structlog
@@ -37,8 +38,10 @@ from plm_sync.errors import (
 )
 from plm_sync.notify import ERRORS_SHOWN, run_message, run_needs_a_person, send, targets
 from plm_sync.store.database import unit_of_work
+from plm_sync.store.models import Run
 from plm_sync.store.pushes import PushRepository, judges_lines
-from plm_sync.store.runs import COUNT_FIELDS, RunRepository, RunStart, run_json
+from plm_sync.store.runs import COUNT_FIELDS, RunRepository, RunStart, run_json, waiting_message
+from plm_sync.workers import queued_tasks
 
 log = structlog.get_logger(__name__)
 
@@ -387,10 +390,32 @@ def _sweep(runs: RunRepository, settings: Settings, now: datetime) -> list[int]:
         now,
         timedelta(seconds=settings.stale_run_seconds),
         timedelta(seconds=settings.queued_run_timeout),
+        waiting=cache(lambda: queued_tasks(settings)),  # the broker is asked once, if at all
     )
     for run_id in swept:
         log.warning("stale_run_marked_failed", stale_run_id=run_id)
     return swept
+
+
+def waits_for_workers(
+    settings: Settings, factory: sessionmaker[Session], run_id: int
+) -> str | None:
+    """Why an open run driven by the workers is quiet: tasks wait in the queue (else None).
+
+    Asked by `status` for the open run: its heartbeat older than two beats and tasks
+    waiting in the broker's queue.
+    """
+    with unit_of_work(factory) as session:
+        run = session.get(Run, run_id)
+        if run is None or run.status != RunStatus.RUNNING or not run.owner.startswith("celery:"):
+            return None
+        heartbeat = run.heartbeat_at
+    if heartbeat.tzinfo is None:
+        heartbeat = heartbeat.replace(tzinfo=UTC)
+    if utcnow() - heartbeat < timedelta(seconds=2 * HEARTBEAT_EVERY):
+        return None
+    queued = queued_tasks(settings)
+    return waiting_message(queued, heartbeat) if queued else None
 
 
 def sweep_runs(settings: Settings, factory: sessionmaker[Session]) -> list[int]:

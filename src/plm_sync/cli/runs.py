@@ -20,11 +20,11 @@ from plm_sync.cli.app import (
 from plm_sync.cli.output import (
     _print_report,
 )
-from plm_sync.config import parse_duration
+from plm_sync.config import Settings, parse_duration
 from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import UsageError
 from plm_sync.reports import health, list_runs, read_report
-from plm_sync.runlog import cancel_run, prune_runs
+from plm_sync.runlog import cancel_run, prune_runs, waits_for_workers
 from plm_sync.store.database import open_database
 from plm_sync.store.runs import COUNT_FIELDS
 from plm_sync.views import when
@@ -180,6 +180,8 @@ def report(context: _Context, run_id: str, output: str, output_file: Path | None
 def status(context: _Context, max_age: float, output: str) -> None:
     """Is the catalog in sync? Exits 1 when the last run failed or the catalog is stale."""
     data = health(context.settings, max_age)
+    if data["running"]:
+        data["running"]["waiting_for_workers"] = _waiting(context.settings, data["running"]["id"])
     if output == "prometheus":
         from plm_sync.metrics import metrics_text  # noqa: PLC0415 - prometheus_client on use
 
@@ -200,4 +202,12 @@ def status(context: _Context, max_age: float, output: str) -> None:
             click.echo(f"catalog age: {data['age_seconds'] / 3600:.1f} h")
         if data["running"]:
             click.echo(f"running now: run {data['running']['id']} ({data['running']['scope']})")
+            if data["running"]["waiting_for_workers"]:
+                click.echo(data["running"]["waiting_for_workers"])
     sys.exit(0 if data["ok"] else 1)
+
+
+def _waiting(settings: Settings, run_id: int) -> str | None:
+    """Why the open run is quiet, when its tasks wait for a worker in the broker's queue."""
+    with open_database(settings.database_url, migrate=False) as factory:
+        return waits_for_workers(settings, factory, run_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +26,14 @@ START_LOCK = 0x504C4D52  # "PLMR": PostgreSQL advisory lock around opening a run
 EVENT_BATCH = 2000  # events read per round trip when a report streams them
 RUN_ID_MAX = 2**31 - 1  # run ids are 32-bit integers on both databases
 COUNT_FIELDS = ("products", "items", "created", "updated", "unchanged", "deactivated", "errors")
+
+
+def waiting_message(queued: int, heartbeat: datetime) -> str:
+    """What a run waiting for workers says."""
+    return (
+        f"waiting for workers: {queued} task(s) wait in the broker's queue and no worker has "
+        f"taken one since {heartbeat.isoformat()}; start a worker (`celery -A tasks worker`)"
+    )
 
 
 def this_owner() -> str:
@@ -65,11 +73,18 @@ class RunRepository:
         self.session = session
 
     def sweep_stale(
-        self, now: datetime, stale_after: timedelta, queued_after: timedelta | None = None
+        self,
+        now: datetime,
+        stale_after: timedelta,
+        queued_after: timedelta | None = None,
+        waiting: Callable[[], int | None] | None = None,
     ) -> list[int]:
         """Mark failed the runs left `running` by a dead process or without a fresh heartbeat.
 
         With `queued_after`, queued runs no worker took within that time are failed too.
+        `waiting`: how many tasks wait in the workers' queue; a run the workers drive whose
+        heartbeat went quiet while tasks wait there is waiting for a worker, and stays open
+        (its message says so).
         """
         swept = []
         for run in self.session.scalars(select(Run).where(Run.status.in_(OPEN_STATUSES))):
@@ -84,6 +99,10 @@ class RunRepository:
             elif _owner_is_dead(run.owner):
                 reason = f"process {run.owner} is gone (crashed or killed)"
             elif now - heartbeat > stale_after:
+                queued = waiting() if waiting and run.owner.startswith("celery:") else None
+                if queued:
+                    run.message = waiting_message(queued, heartbeat)
+                    continue
                 reason = f"no heartbeat since {heartbeat.isoformat()} (crashed or stuck)"
             else:
                 continue
