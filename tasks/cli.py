@@ -6,15 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-from kombu.exceptions import OperationalError as KombuOperationalError
 
 from plm_sync.cli.app import ALLOW_DEACTIVATIONS, ALLOW_PRICE_CHANGES
 from plm_sync.config import Settings, load_settings
 from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import UsageError
-from plm_sync.fanout import open_run
-from plm_sync.runlog import RunLog
-from plm_sync.store.database import open_database
 from plm_sync.sync_request import SyncRequest, check_product_id
 
 
@@ -24,6 +20,8 @@ def _settings() -> Settings:
 
 
 def _enqueue(request: SyncRequest) -> None:
+    from plm_sync.fanout import open_run  # noqa: PLC0415 - the run machinery on use
+    from plm_sync.store.database import open_database  # noqa: PLC0415
     from tasks.jobs import dispatch  # noqa: PLC0415 - the app reads broker settings on import
 
     settings = _settings()
@@ -36,6 +34,10 @@ def _dispatch_and_ping(
     settings: Settings, run_id: int, scope: str, send: Callable[[], None]
 ) -> None:
     """Send a recorded run's first task and see whether a worker answers."""
+    from kombu.exceptions import OperationalError as KombuOperationalError  # noqa: PLC0415
+
+    from plm_sync.runlog import RunLog  # noqa: PLC0415 - the run machinery on use
+    from plm_sync.store.database import open_database  # noqa: PLC0415
     from tasks.app import app  # noqa: PLC0415 - the app reads broker settings on import
 
     try:
@@ -151,6 +153,8 @@ def enqueue_push(
         upgrade_product=upgrade_product,
         force=force,
     )
+    from plm_sync.store.database import open_database  # noqa: PLC0415 - the store on use
+
     settings = _settings()
     with open_database(settings.database_url) as factory:
         run_id = open_push(settings, factory, request, owner="celery:queued", queued=True)

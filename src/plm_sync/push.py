@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from plm_sync.commerce.client import CommerceClient
 from plm_sync.config import Settings
 from plm_sync.domain.events import Event, Level
-from plm_sync.domain.runs import RunStatus
+from plm_sync.domain.runs import RunStart, RunStatus
 from plm_sync.errors import (
     CommerceAuthError,
     CommerceServiceError,
@@ -36,7 +36,7 @@ from plm_sync.runlog import (
 )
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.pushes import PushRepository
-from plm_sync.store.runs import RunRepository, RunStart
+from plm_sync.store.runs import RunRepository
 from plm_sync.sync_request import check_product_id
 
 __all__ = ["PushRequest", "line_content_hash", "push_lines"]

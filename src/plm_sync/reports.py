@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,23 +15,12 @@ from plm_sync.config import Settings
 from plm_sync.domain import events as codes
 from plm_sync.domain.changes import ChangeKind
 from plm_sync.domain.events import Event
-from plm_sync.domain.runs import RunStatus
 from plm_sync.store.browse import BrowseRepository
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
-from plm_sync.store.runs import RunRepository, run_json
+from plm_sync.store.run_rows import health_of, recent_runs, run_json, with_seconds
+from plm_sync.store.runs import RunRepository
 from plm_sync.views import PageEvents
-
-
-def _with_seconds(run: dict[str, Any]) -> dict[str, Any]:
-    if run["finished_at"]:
-        started = datetime.fromisoformat(run["started_at"])
-        finished = datetime.fromisoformat(run["finished_at"])
-        run["seconds"] = round((finished - started).total_seconds(), 2)
-    else:
-        run["seconds"] = None
-    return run
-
 
 Factory = sessionmaker[Session]
 Opener = Callable[[], AbstractContextManager[Factory]]
@@ -167,7 +156,7 @@ def _read_report(factory: Factory, run_id: int | str, opener: Opener) -> RunRepo
         sources = CatalogRepository(session).plan_sources(
             {row["connect_product_id"] for row in rows if row["connect_product_id"]}
         )
-        document = _with_seconds(run_json(run))
+        document = with_seconds(run_json(run))
     document["events"] = None  # streamed by RunReport.events
     document["event_summary"] = [
         {"level": level, "code": code, "count": count}
@@ -374,41 +363,6 @@ def health(settings: Settings, max_age_hours: float) -> dict[str, Any]:
         return reader.health(max_age_hours)
 
 
-def _health(runs: list[dict[str, Any]], max_age_hours: float) -> dict[str, Any]:
-    finished = [run for run in runs if not RunStatus(run["status"]).is_open]
-    running = next((run for run in runs if RunStatus(run["status"]).is_open), None)
-    success = next(
-        (
-            run
-            for run in finished
-            if run["status"] in {RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_ERRORS}
-            and not run["dry_run"]
-        ),
-        None,
-    )
-    scheduled = next((run for run in finished if run["trigger"] == "schedule"), None)
-    age = None
-    if success is not None:
-        age = (datetime.now(UTC) - datetime.fromisoformat(success["finished_at"])).total_seconds()
-    last = finished[0] if finished else None
-    problems = []
-    if last is not None and last["status"] == "failed":
-        problems.append(f"the last run ({last['id']}) failed: {last['message']}")
-    if age is None:
-        problems.append("no successful run yet")
-    elif age > max_age_hours * 3600:
-        problems.append(f"the catalog is {age / 3600:.1f} h old (limit {max_age_hours:g} h)")
-    return {
-        "ok": not problems,
-        "problems": problems,
-        "last_run": last,
-        "last_scheduled_run": scheduled,
-        "last_success": success,
-        "age_seconds": None if age is None else round(age),
-        "running": running,
-    }
-
-
 def catalog(settings: Settings, product_ids: tuple[str, ...] = ()) -> dict[str, Any]:
     """The stored hierarchical catalog (DESIGN §6)."""
     with reading(settings) as reader:
@@ -426,10 +380,7 @@ class Reader:
     ) -> list[dict[str, Any]]:
         """Runs, newest first, in the JSON shape of DESIGN §7 (plus `seconds`)."""
         with unit_of_work(self.factory) as session:
-            return [
-                _with_seconds(run_json(run))
-                for run in RunRepository(session).runs(limit, status, since)
-            ]
+            return recent_runs(session.connection(), limit, status, since)
 
     def read_report(self, run_id: int | str, opener: Opener | None = None) -> RunReport:
         """One run's report; its streams read this database (or `opener`'s)."""
@@ -445,7 +396,7 @@ class Reader:
 
     def health(self, max_age_hours: float) -> dict[str, Any]:
         """Is the catalog in sync (see `health`)."""
-        return _health(self.list_runs(limit=200), max_age_hours)
+        return health_of(self.list_runs(limit=200), max_age_hours)
 
     def catalog(self, product_ids: tuple[str, ...] = ()) -> dict[str, Any]:
         """The stored hierarchical catalog (DESIGN §6)."""

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
 from plm_sync.domain.events import COMMERCE_AUTH, CONNECT_AUTH, Event, Level
-from plm_sync.domain.runs import RunStatus
+from plm_sync.domain.runs import COUNT_FIELDS, RunStart, RunStatus
 from plm_sync.domain.text import shorten
 from plm_sync.errors import (
     EXIT_ITEM_ERRORS,
@@ -40,7 +40,8 @@ from plm_sync.notify import ERRORS_SHOWN, run_message, run_needs_a_person, send,
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.models import Run
 from plm_sync.store.pushes import PushRepository, judges_lines
-from plm_sync.store.runs import COUNT_FIELDS, RunRepository, RunStart, run_json, waiting_message
+from plm_sync.store.run_rows import run_json
+from plm_sync.store.runs import RunRepository, waiting_message
 from plm_sync.workers import queued_tasks
 
 log = structlog.get_logger(__name__)

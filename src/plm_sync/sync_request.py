@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from plm_sync.domain.runs import RunStart
 from plm_sync.errors import UsageError
-from plm_sync.store.runs import RunStart
 
 _PRODUCT_ID = re.compile(r"PRD-\d+(?:-\d+)*")
 

@@ -25,7 +25,7 @@ from plm_sync.domain.lines import (
 from plm_sync.domain.offers import SourceOffer
 from plm_sync.domain.operator_rules import OperatorRules
 from plm_sync.domain.overrides import Override, plan_values
-from plm_sync.domain.runs import RunStatus
+from plm_sync.domain.runs import RunStart, RunStatus
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.domain.switches import SwitchError
 from plm_sync.errors import UsageError
@@ -36,7 +36,6 @@ from plm_sync.runlog import RunLog, RunOutcome, describe_failure, status_of, utc
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.overrides import OverrideRepository
-from plm_sync.store.runs import RunStart
 from plm_sync.store.snapshot import SnapshotRepository
 
 log = structlog.get_logger(__name__)

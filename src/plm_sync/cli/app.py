@@ -12,7 +12,6 @@ import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 
 from plm_sync.config import Settings, load_settings
 from plm_sync.domain.text import inert
@@ -187,7 +186,11 @@ def main() -> None:
         sys.exit(error.exit_code)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
-    except SQLAlchemyDatabaseError as error:  # a database that refused us mid-command
+    except Exception as error:  # a database that refused us mid-command; else a bug
+        from sqlalchemy.exc import DatabaseError  # noqa: PLC0415 - loaded by then if it is one
+
+        if not isinstance(error, DatabaseError):
+            raise
         from plm_sync.store.database import refused  # noqa: PLC0415 - on failure only
 
         failure = refused(_IN_USE.get("database_url", ""), error)

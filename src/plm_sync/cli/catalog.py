@@ -20,7 +20,6 @@ from plm_sync.cli.output import (
     _period,
 )
 from plm_sync.errors import UsageError
-from plm_sync.reports import catalog
 from plm_sync.sync_request import check_product_id
 
 
@@ -46,6 +45,8 @@ def prices_command(
 ) -> None:
     """A product line's prices per marketplace (as stored by the last sync)."""
     check_product_id(product_id)
+    from plm_sync.reports import catalog  # noqa: PLC0415 - the store on use
+
     lines = catalog(context.settings, (product_id,))["product_lines"]
     if not lines:
         raise UsageError(
@@ -132,6 +133,8 @@ def _amount(value: float | None, currency: str | None) -> str:
 @pass_context
 def catalog_command(context: _Context, products: tuple[str, ...], output: str) -> None:
     """The stored hierarchical catalog."""
+    from plm_sync.reports import catalog  # noqa: PLC0415 - the store on use
+
     data = catalog(context.settings, products)
     if output == "json":
         _print_json(data)

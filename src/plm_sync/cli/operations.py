@@ -17,7 +17,6 @@ from plm_sync.cli.app import (
     pass_context,
 )
 from plm_sync.errors import EXIT_USAGE, PlmSyncError, UsageError
-from plm_sync.store.database import open_database, safe_url
 
 
 @cli.group()
@@ -82,6 +81,8 @@ def serve(
     Beyond loopback (--allow-remote) the pages need PLM_SYNC_SERVE_TOKEN (or its _FILE), asked
     for as a bearer token or an HTTP Basic password.
     """
+    from plm_sync.store.database import open_database  # noqa: PLC0415 - the store on use
+
     with open_database(context.settings.database_url, migrate=False):
         pass  # the database holds plm-sync's schema before the first page is asked for
     from plm_sync.web import WebServer  # noqa: PLC0415 - the web pages load with `serve`
@@ -147,6 +148,8 @@ def doctor(ctx: click.Context, output: str) -> None:
 @pass_context
 def migrate(context: _Context) -> None:
     """Upgrade the database schema to the newest version (deployments run it once)."""
+    from plm_sync.store.database import open_database, safe_url  # noqa: PLC0415 - on use
+
     with open_database(context.settings.database_url):
         pass
     click.echo(f"schema is up to date: {safe_url(context.settings.database_url)}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -14,11 +14,12 @@ from plm_sync.cli.app import (
     _SafeTable,
 )
 from plm_sync.config import Settings
-from plm_sync.connect.client import ConnectClient
-from plm_sync.pipeline import run_sync
-from plm_sync.reports import RunReport, read_report, run_report
 from plm_sync.sync_request import SyncRequest
 from plm_sync.views import when
+
+if TYPE_CHECKING:  # the run's machinery loads when a command runs one, not for --help
+    from plm_sync.connect.client import ConnectClient
+    from plm_sync.reports import RunReport
 
 
 class _RichProgress:
@@ -55,6 +56,9 @@ class _RichProgress:
 def _run_and_report(
     settings: Settings, request: SyncRequest, output: str, client: ConnectClient | None = None
 ) -> int:
+    from plm_sync.pipeline import run_sync  # noqa: PLC0415 - the sync machinery on use
+    from plm_sync.reports import read_report, run_report  # noqa: PLC0415
+
     console = Console(stderr=True)
     if console.is_terminal and output != "json":
         with _RichProgress(console) as progress:
@@ -82,6 +86,8 @@ def _run_and_report(
 
 def _show_run(settings: Settings, run_id: int, output: str) -> None:
     """Print a run's report: JSON (its events streamed), or the summary tables."""
+    from plm_sync.reports import read_report  # noqa: PLC0415 - the store on use
+
     report = read_report(settings, run_id)
     if output == "json":
         with report.opened():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -21,12 +22,8 @@ from plm_sync.cli.output import (
     _print_report,
 )
 from plm_sync.config import Settings, parse_duration
-from plm_sync.domain.runs import RunStatus
+from plm_sync.domain.runs import COUNT_FIELDS, RunStatus
 from plm_sync.errors import UsageError
-from plm_sync.reports import health, list_runs, read_report
-from plm_sync.runlog import cancel_run, prune_runs, waits_for_workers
-from plm_sync.store.database import open_database
-from plm_sync.store.runs import COUNT_FIELDS
 from plm_sync.views import when
 
 
@@ -56,7 +53,7 @@ def runs(
         return
     context = ctx.find_object(_Context)
     assert context is not None  # noqa: S101 - set by the group callback
-    rows = list_runs(context.settings, limit, status, _since(since))
+    rows = _recent_runs(context.settings, limit, status, _since(since))
     if output == "json":
         _print_json(rows)
         return
@@ -86,6 +83,9 @@ def runs_cancel(context: _Context, run_id: str) -> None:
     Product lines written before stay whole; nothing is half-written and the cursor does not
     move.
     """
+    from plm_sync.runlog import cancel_run  # noqa: PLC0415 - the store on use
+    from plm_sync.store.database import open_database  # noqa: PLC0415
+
     with open_database(context.settings.database_url) as factory:
         status = cancel_run(factory, run_id)
     if status == RunStatus.CANCELLED:
@@ -106,6 +106,9 @@ def runs_cancel(context: _Context, run_id: str) -> None:
 @pass_context
 def runs_prune(context: _Context, older_than: str) -> None:
     """Delete old runs and their events (never the latest successful run, nor open runs)."""
+    from plm_sync.runlog import prune_runs  # noqa: PLC0415 - the store on use
+    from plm_sync.store.database import open_database  # noqa: PLC0415
+
     seconds = parse_duration(older_than, "--older-than")
     with open_database(context.settings.database_url) as factory:
         pruned = prune_runs(factory, timedelta(seconds=seconds))
@@ -130,6 +133,8 @@ def runs_prune(context: _Context, older_than: str) -> None:
 @pass_context
 def report(context: _Context, run_id: str, output: str, output_file: Path | None) -> None:
     """One run's status, counts, changes and events (RUN_ID or `latest`)."""
+    from plm_sync.reports import list_runs, read_report  # noqa: PLC0415 - the store on use
+
     data = read_report(context.settings, run_id)
     if output == "json":
         with data.opened():
@@ -179,11 +184,14 @@ def report(context: _Context, run_id: str, output: str, output_file: Path | None
 @pass_context
 def status(context: _Context, max_age: float, output: str) -> None:
     """Is the catalog in sync? Exits 1 when the last run failed or the catalog is stale."""
-    data = health(context.settings, max_age)
+    from plm_sync.store.run_rows import health_of  # noqa: PLC0415 - the store on use
+
+    data = health_of(_recent_runs(context.settings, 200), max_age)
     if data["running"]:
         data["running"]["waiting_for_workers"] = _waiting(context.settings, data["running"]["id"])
     if output == "prometheus":
         from plm_sync.metrics import metrics_text  # noqa: PLC0415 - prometheus_client on use
+        from plm_sync.store.database import open_database  # noqa: PLC0415
 
         with open_database(context.settings.database_url, migrate=False) as factory:
             click.echo(metrics_text(context.settings, factory).decode(), nl=False)
@@ -209,5 +217,19 @@ def status(context: _Context, max_age: float, output: str) -> None:
 
 def _waiting(settings: Settings, run_id: int) -> str | None:
     """Why the open run is quiet, when its tasks wait for a worker in the broker's queue."""
+    from plm_sync.runlog import waits_for_workers  # noqa: PLC0415 - the store on use
+    from plm_sync.store.database import open_database  # noqa: PLC0415
+
     with open_database(settings.database_url, migrate=False) as factory:
         return waits_for_workers(settings, factory, run_id)
+
+
+def _recent_runs(
+    settings: Settings, limit: int, status: str | None = None, since: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The newest runs, read through SQLAlchemy Core alone (these commands start quickly)."""
+    from plm_sync.store.database import reading_engine  # noqa: PLC0415 - the store on use
+    from plm_sync.store.run_rows import recent_runs  # noqa: PLC0415
+
+    with reading_engine(settings.database_url) as engine, engine.connect() as connection:
+        return recent_runs(connection, limit, status, since)

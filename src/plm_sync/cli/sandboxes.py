@@ -21,12 +21,7 @@ from plm_sync.cli.output import (
     _run_and_report,
 )
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, CatalogError, SandboxCatalog
-from plm_sync.connect.sandbox.faults import FaultSpec
-from plm_sync.connect.sandbox.generate import generate_catalog
-from plm_sync.connect.sandbox.server import SandboxBindError, SandboxOptions, SandboxServer
 from plm_sync.errors import UsageError
-from plm_sync.reports import catalog, read_report
 from plm_sync.sync_request import SyncRequest
 
 SANDBOX_DEFAULT_KEY = "SU-000-000-000:sandbox"
@@ -55,7 +50,10 @@ def demo(context: _Context) -> None:
         CommerceSandbox,
         CommerceSandboxOptions,
     )
+    from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog  # noqa: PLC0415
+    from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer  # noqa: PLC0415
     from plm_sync.push import PushRequest, push_lines  # noqa: PLC0415
+    from plm_sync.reports import catalog, read_report  # noqa: PLC0415 - the store on use
     from plm_sync.workbooks import export_ppr  # noqa: PLC0415 - openpyxl on use
 
     key = f"SU-DEMO-{secrets.token_hex(4)}:{secrets.token_hex(16)}"
@@ -129,6 +127,7 @@ def demo(context: _Context) -> None:
 
 def _demo_prices(settings: Settings) -> Path:
     """Show the demo lines' prices (one from a pricing batch, one from a price list)."""
+    from plm_sync.reports import catalog  # noqa: PLC0415 - the store on use
     from plm_sync.views.price_list import write_price_list  # noqa: PLC0415 - openpyxl on use
 
     lines = catalog(settings, (DEMO_PRODUCT, DEMO_OFFER_PRODUCT))["product_lines"]
@@ -193,6 +192,18 @@ def sandbox(
     allow_remote: bool,
 ) -> None:
     """Serve a Connect-style API on loopback (products, items, paging, RQL, faults)."""
+    from plm_sync.connect.sandbox.catalog import (  # noqa: PLC0415 - the sandbox on use
+        SAMPLE_CATALOG,
+        CatalogError,
+        SandboxCatalog,
+    )
+    from plm_sync.connect.sandbox.faults import FaultSpec  # noqa: PLC0415
+    from plm_sync.connect.sandbox.server import (  # noqa: PLC0415
+        SandboxBindError,
+        SandboxOptions,
+        SandboxServer,
+    )
+
     if ctx.invoked_subcommand is not None:
         return
 
@@ -234,6 +245,8 @@ def sandbox_generate(
     products: int, items_per_product: int, seed: int, offers: bool, prices: bool, output: Path
 ) -> None:
     """Write a realistic NCE-shaped catalog file for the sandbox."""
+    from plm_sync.connect.sandbox.generate import generate_catalog  # noqa: PLC0415 - on use
+
     data = generate_catalog(products, items_per_product, seed, offers=offers, prices=prices)
     try:
         output.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
@@ -291,6 +304,8 @@ def sandbox_commerce(
         CommerceSandbox,
         CommerceSandboxOptions,
     )
+    from plm_sync.connect.sandbox.faults import FaultSpec  # noqa: PLC0415 - the sandbox on use
+    from plm_sync.connect.sandbox.server import SandboxBindError  # noqa: PLC0415
 
     try:
         options = CommerceSandboxOptions(

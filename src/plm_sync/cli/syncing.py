@@ -20,8 +20,6 @@ from plm_sync.cli.app import (
 from plm_sync.cli.output import (
     _run_and_report,
 )
-from plm_sync.domain.explain import explain_mpn
-from plm_sync.mappings import load_plm_rules
 from plm_sync.sync_request import SyncRequest, check_product_id
 
 
@@ -36,6 +34,9 @@ from plm_sync.sync_request import SyncRequest, check_product_id
 @pass_context
 def explain(context: _Context, mpn: str, name: str | None, output: str) -> None:
     """Show how one item would be transformed, and why."""
+    from plm_sync.domain.explain import explain_mpn  # noqa: PLC0415 - the rules on use
+    from plm_sync.mappings import load_plm_rules  # noqa: PLC0415
+
     rules = load_plm_rules(context.settings.mappings)
     result = explain_mpn(mpn, name, rules)
     if output == "json":

@@ -25,6 +25,21 @@ class RunStatus(StrEnum):
 
 
 OPEN_STATUSES = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
+# a run's counts as the run log keeps them (DESIGN §7)
+COUNT_FIELDS = ("products", "items", "created", "updated", "unchanged", "deactivated", "errors")
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """What a new run is."""
+
+    trigger: str
+    scope: str
+    full: bool
+    dry_run: bool
+    queued: bool = False  # recorded for the workers, not yet taken by one
+    deactivation_limit: int | None = None  # None: the deactivation brake is lifted
+
 
 DEFAULT_DEACTIVATION_LIMIT = "10%"
 MIN_PERCENT_LIMIT = 20  # a percentage never allows fewer plans than this

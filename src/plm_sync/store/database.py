@@ -13,12 +13,12 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
-from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.errors import PlmSyncError, UsageError
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 0x504C4D53  # "PLMS": the advisory lock key of schema upgrades
@@ -225,6 +225,20 @@ def check_schema(engine: Engine) -> None:
 
 
 @contextmanager
+def reading_engine(url: str) -> Iterator[Engine]:
+    """A Core engine on a database holding plm-sync's newest schema; disposed afterwards.
+
+    For the read-only commands that need no ORM (`runs`, `status`).
+    """
+    engine = make_engine(url)
+    try:
+        check_schema(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
 def open_database(url: str, *, migrate: bool = True) -> Iterator[sessionmaker[Session]]:
     """A session factory for `url`; the engine is disposed afterwards.
 
@@ -237,6 +251,8 @@ def open_database(url: str, *, migrate: bool = True) -> Iterator[sessionmaker[Se
             upgrade(engine)
         else:
             check_schema(engine)
+        from sqlalchemy.orm import sessionmaker  # noqa: PLC0415 - the ORM where sessions are used
+
         yield sessionmaker(engine, expire_on_commit=False)
     finally:
         engine.dispose()
@@ -252,6 +268,8 @@ class ReadingDatabase:
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
+        from sqlalchemy.orm import sessionmaker  # noqa: PLC0415 - the ORM where sessions are used
+
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
         self._checked = False
         self._lock = threading.Lock()
@@ -278,6 +296,8 @@ def connect(url: str) -> sessionmaker[Session]:
     """
     engine = make_engine(url)
     upgrade(engine)
+    from sqlalchemy.orm import sessionmaker  # noqa: PLC0415 - the ORM where sessions are used
+
     return sessionmaker(engine, expire_on_commit=False)
 
 

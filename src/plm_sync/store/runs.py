@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
@@ -14,18 +13,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plm_sync.domain.events import Event, Level
-from plm_sync.domain.runs import OPEN_STATUSES, RunStatus
+from plm_sync.domain.runs import OPEN_STATUSES, RunStart, RunStatus
 from plm_sync.domain.text import shorten
 from plm_sync.errors import RunConflictError, UsageError
 from plm_sync.store.bulk import insert_rows
 from plm_sync.store.models import Run, RunEvent, ServicePlan, SyncState, table_of
+from plm_sync.store.run_rows import aware as _aware
 
 CURSOR = "products_updated_at"
 QUEUED_OWNER = "celery:queued"  # the owner of a run no worker has taken yet
 START_LOCK = 0x504C4D52  # "PLMR": PostgreSQL advisory lock around opening a run
 EVENT_BATCH = 2000  # events read per round trip when a report streams them
 RUN_ID_MAX = 2**31 - 1  # run ids are 32-bit integers on both databases
-COUNT_FIELDS = ("products", "items", "created", "updated", "unchanged", "deactivated", "errors")
 
 
 def waiting_message(queued: int, heartbeat: datetime) -> str:
@@ -52,18 +51,6 @@ def _owner_is_dead(owner: str) -> bool:
     except PermissionError:
         return False
     return False
-
-
-@dataclass(frozen=True)
-class RunStart:
-    """What a new run is."""
-
-    trigger: str
-    scope: str
-    full: bool
-    dry_run: bool
-    queued: bool = False  # recorded for the workers, not yet taken by one
-    deactivation_limit: int | None = None  # None: the deactivation brake is lifted
 
 
 class RunRepository:
@@ -320,17 +307,6 @@ class RunRepository:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def runs(
-        self, limit: int = 20, status: str | None = None, since: datetime | None = None
-    ) -> Sequence[Run]:
-        """Newest first."""
-        query = select(Run).order_by(Run.id.desc()).limit(limit)
-        if status:
-            query = query.where(Run.status == status)
-        if since:
-            query = query.where(Run.started_at >= since)
-        return self.session.scalars(query).all()
-
     def get(self, run_id: int | str) -> Run:
         """A run by id, or the newest for `latest`; UsageError when there is none."""
         if run_id == "latest":
@@ -378,28 +354,3 @@ class RunRepository:
             query = query.where(RunEvent.code == code)
         for ident, level, kind, message, product, item, mpn, subject in self.session.execute(query):
             yield ident, Event(Level(level), kind, message, product, item, mpn, subject)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything plm-sync stores is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def run_json(run: Run) -> dict[str, Any]:
-    """The JSON of `plm-sync runs` (DESIGN §7)."""
-    return {
-        "id": run.id,
-        "trigger": run.trigger,
-        "scope": run.scope,
-        "status": run.status,
-        "full": run.full,
-        "dry_run": run.dry_run,
-        "started_at": _aware(run.started_at).isoformat(),
-        "finished_at": _aware(run.finished_at).isoformat() if run.finished_at else None,
-        "retries": run.retries,
-        "counts": {name: getattr(run, name) for name in COUNT_FIELDS}
-        | {"skipped": run.skipped, "failed_products": run.failed_products},
-        "cursor_before": run.cursor_before,
-        "cursor_after": run.cursor_after,
-        "message": run.message,
-    }
