@@ -521,16 +521,24 @@ def bench_size(
     worker: bool,
     peer: bool,
     shape: str = "few",
+    jobs: tuple[int, ...] = (),
 ) -> list[Figure]:
     """Every mode for one catalog size and shape."""
-    figures = _bench_size(size, databases, folder, worker=worker, peer=peer, shape=shape)
+    figures = _bench_size(size, databases, folder, worker=worker, peer=peer, shape=shape, jobs=jobs)
     for figure in figures:
         figure.shape = shape
     return figures
 
 
 def _bench_size(
-    size: int, databases: list[str], folder: Path, *, worker: bool, peer: bool, shape: str
+    size: int,
+    databases: list[str],
+    folder: Path,
+    *,
+    worker: bool,
+    peer: bool,
+    shape: str,
+    jobs: tuple[int, ...] = (),
 ) -> list[Figure]:
     catalog = generate(size, folder, per_product=SHAPES[shape])
     data = json.loads(catalog.read_text(encoding="utf-8"))
@@ -568,6 +576,13 @@ def _bench_size(
                     f"{changed} items changed, {counts['updated']} rows updated",
                 )
             )
+        for count in jobs:  # the same full sync with its lines in `count` processes
+            with sandbox(catalog) as url, database(kind, folder) as db:
+                command = [sys.executable, "-m", "plm_sync", "sync", "--full", "--jobs", str(count)]
+                seconds, rss, _ = timed([*command, "--format", "json"], environment(db, url))
+                figures.append(
+                    Figure(size, kind, f"full-jobs{count}", seconds, items, rss, "peak of parent")
+                )
         if worker:
             with sandbox(catalog) as url, database(kind, folder) as db:
                 broker = f"{REDIS}/{1 + uuid.uuid4().int % 15}"
@@ -630,6 +645,13 @@ def main() -> None:
         default="both",
         help="many small products (50 items each), few large ones (1,000 each), or both",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also a full sync with `sync --jobs N` for each N (its lines in N processes)",
+    )
     parser.add_argument("--skip-worker", action="store_true")
     parser.add_argument("--skip-dlt", action="store_true")
     parser.add_argument(
@@ -661,6 +683,7 @@ def main() -> None:
                     worker=not args.skip_worker,
                     peer=not args.skip_dlt,
                     shape=shape,
+                    jobs=tuple(count for count in args.jobs if count > 1),
                 )
             if args.offers or args.only_offers:
                 figures += bench_offers(size, args.databases, Path(folder))
@@ -670,6 +693,13 @@ def main() -> None:
         json.dumps(
             {
                 "when": datetime.now(UTC).isoformat(),
+                "commit": subprocess.run(
+                    ["git", "rev-parse", "--short", "HEAD"],
+                    capture_output=True,
+                    text=True,
+                    cwd=ROOT,
+                    check=False,
+                ).stdout.strip(),
                 "machine": os.uname().nodename,
                 "cores": os.cpu_count(),
                 "figures": [asdict(f) for f in figures],

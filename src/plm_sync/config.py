@@ -64,6 +64,8 @@ class Settings:
     # products one worker task (or one --jobs process) syncs: the broker round trip and the
     # task's set-up are paid per chunk, not per product
     task_products: int = 20
+    # processes a CLI sync runs its product lines in (`sync --jobs`; 1: this process alone)
+    jobs: int = 1
     # the broker queue the workers read: one per deployment (or test) sharing a broker
     queue: str = "plm_sync"
     connect_timeout: float = 15.0
@@ -158,6 +160,7 @@ _CONVERTERS: dict[str, type] = {
     "batch_lines": int,
     "batch_rows": int,
     "task_products": int,
+    "jobs": int,
     "connect_timeout": float,
     "read_timeout": float,
     "max_attempts": int,
@@ -261,6 +264,8 @@ def _validate(settings: Settings) -> None:
     _validate_numbers(settings)
     if not 1 <= settings.fetch_concurrency <= 64:  # noqa: PLR2004 - a sane bound
         raise UsageError("PLM_SYNC_FETCH_CONCURRENCY must be between 1 and 64")
+    if not 1 <= settings.jobs <= 64:  # noqa: PLR2004 - a sane bound
+        raise UsageError("--jobs (PLM_SYNC_JOBS) must be between 1 and 64")
     if settings.batch_lines < 1 or settings.batch_rows < 1 or settings.task_products < 1:
         raise UsageError(
             "PLM_SYNC_BATCH_LINES, PLM_SYNC_BATCH_ROWS and PLM_SYNC_TASK_PRODUCTS must be at "

@@ -9,8 +9,11 @@ command): no function opens a database of its own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,8 +22,9 @@ from plm_sync.config import Settings
 from plm_sync.domain.source import SourceProduct
 from plm_sync.errors import ConnectAuthError
 from plm_sync.mappings import cached_rules, load_rules
-from plm_sync.pipeline import SyncRun
-from plm_sync.runlog import RunLog, RunOutcome
+from plm_sync.pipeline import Progress, SyncRun
+from plm_sync.runlog import RunLog, RunOutcome, utcnow
+from plm_sync.store.database import connect, open_database
 from plm_sync.sync_request import SyncRequest
 
 Factory = sessionmaker[Session]
@@ -197,3 +201,103 @@ def close_run(
             return run.conclude(run.reconcile_unless_cancelled)
         finally:
             run.close_client()
+
+
+# -- one run in several processes of this machine (`sync --jobs N`) ----------------------------
+
+_FACTORIES: dict[str, Factory] = {}  # a --jobs process's database, opened once
+
+
+def _chunk_in_process(
+    settings: Settings,
+    run_id: int,
+    request: SyncRequest,
+    products: list[dict[str, Any]],
+    *,
+    offer_rows: dict[str, list[Any]] | None,
+    chunk: int,
+) -> dict[str, Any]:
+    """A chunk of a `--jobs` run, in one of its processes (its engine kept for the next)."""
+    factory = _FACTORIES.get(settings.database_url)
+    if factory is None:
+        factory = _FACTORIES[settings.database_url] = connect(settings.database_url)
+    return sync_products(
+        settings, factory, run_id, request, products, offer_rows=offer_rows, chunk=chunk
+    )
+
+
+def run_in_processes(
+    settings: Settings,
+    request: SyncRequest,
+    jobs: int,
+    *,
+    progress: Progress | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> RunOutcome:
+    """One sync run whose product lines are synced by `jobs` processes of this machine.
+
+    The run is planned here (its products listed once, its offers read once), its products
+    go to the processes in chunks (`PLM_SYNC_TASK_PRODUCTS`) as they would to the workers,
+    and it is closed here: the brake judged, lines gone from Connect deactivated. The lines,
+    catalog and counts are the one-process run's; the run log's events come in the order the
+    chunks were written.
+    """
+    load_rules(settings.mappings)  # every operator file is valid before a run starts
+    with open_database(settings.database_url) as factory:
+        runlog = RunLog.open(
+            factory,
+            settings,
+            request.run_start(),
+            brake=not request.allow_deactivations,
+            clock=clock,
+        )
+        with runlog.bound():
+            run = _sync_run(settings, request, runlog)
+            try:
+                with run.closes_on_failure():
+                    run.step = "fetching products"
+                    products = [asdict(product) for product in run.list_products()]
+                    offers = run.client.offer_rows(request.product_ids) if settings.offers else {}
+                    run.step = f"syncing {len(products)} product lines in {jobs} processes"
+                    _in_processes(run, products, offers, jobs, progress)
+                return run.conclude(run.reconcile_unless_cancelled)
+            finally:
+                run.close_client()
+
+
+def _in_processes(
+    run: SyncRun,
+    products: list[dict[str, Any]],
+    offers: dict[str, list[Any]] | None,
+    jobs: int,
+    progress: Progress | None,
+) -> None:
+    """The run's chunks on a pool of `jobs` processes; their tallies added to the run's."""
+    context = multiprocessing.get_context("spawn")  # no engine or thread crosses a fork
+    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        futures = [
+            pool.submit(
+                _chunk_in_process,
+                run.settings,
+                run.run_id,
+                run.request,
+                part,
+                offer_rows=None
+                if offers is None
+                else {p["id"]: offers.get(p["id"], []) for p in part},
+                chunk=number,
+            )
+            for number, part in enumerate(in_chunks(products, run.settings.task_products))
+        ]
+        try:
+            for future in as_completed(futures):
+                tally = future.result()
+                run.tally.merge(tally)
+                if progress is not None:
+                    for product_id in tally.get("seen", ()):
+                        progress.product(product_id, 0)
+                run.runlog.heartbeat()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise

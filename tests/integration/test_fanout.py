@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from plm_sync.fanout import close_run, in_chunks, open_run, plan_run, sync_produ
 from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, run_report
 from plm_sync.store.database import open_database
-from tests.integration.conftest import settings_of, start_sandbox
+from tests.conftest import ROOT, plm_sync_cli
+from tests.integration.conftest import API_KEY, settings_of, start_sandbox
 
 pytestmark = pytest.mark.integration
 DATA = generate_catalog(7, 30, seed=5)
@@ -52,3 +54,37 @@ def test_a_chunk_run_twice_is_counted_once_and_the_catalog_is_the_cli_runs(
     # (its events replace the first attempt's, so the log says the same)
     assert counts["created"] + counts["unchanged"] == once["created"] + once["unchanged"]
     assert catalog(settings) == catalog(cli)
+
+
+def test_sync_jobs_gives_the_one_process_runs_catalog_and_counts(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`sync --jobs 2`: two processes, chunks of two products; then nothing changed."""
+    server = start_sandbox(SandboxCatalog.from_data(DATA))
+    try:
+        cli: Settings = settings_of(f"sqlite:///{tmp_path / 'cli.db'}", server.url)
+        expected = run_report(cli, run_sync(cli, SyncRequest(full=True)).run_id)
+        env = {
+            "database_url": database_url,
+            "connect_url": server.url,
+            "connect_api_key": API_KEY,
+            "mappings": str(ROOT / "mappings"),
+            "task_products": "2",
+        }
+        done = plm_sync_cli("sync", "--full", "--jobs", "2", "--format", "json", settings=env)
+        again = plm_sync_cli("sync", "--full", "--jobs", "2", "--format", "json", settings=env)
+    finally:
+        server.stop()
+    assert done.returncode == expected_exit(expected["status"]), done.stderr
+    report = json.loads(done.stdout)
+    assert report["status"] == expected["status"]
+    assert report["counts"] == expected["counts"]
+    settings = settings_of(database_url, server.url)
+    assert catalog(settings) == catalog(cli)
+    unchanged = json.loads(again.stdout)["counts"]
+    assert (unchanged["created"], unchanged["updated"]) == (0, 0)
+    assert unchanged["unchanged"] == expected["counts"]["created"]
+
+
+def expected_exit(status: str) -> int:
+    return {"succeeded": 0, "succeeded_with_errors": 3}[status]

@@ -20,6 +20,7 @@ from plm_sync.views import when
 if TYPE_CHECKING:  # the run's machinery loads when a command runs one, not for --help
     from plm_sync.connect.client import ConnectClient
     from plm_sync.reports import RunReport
+    from plm_sync.runlog import RunOutcome
 
 
 class _RichProgress:
@@ -56,15 +57,14 @@ class _RichProgress:
 def _run_and_report(
     settings: Settings, request: SyncRequest, output: str, client: ConnectClient | None = None
 ) -> int:
-    from plm_sync.pipeline import run_sync  # noqa: PLC0415 - the sync machinery on use
-    from plm_sync.reports import read_report, run_report  # noqa: PLC0415
+    from plm_sync.reports import read_report, run_report  # noqa: PLC0415 - the store on use
 
     console = Console(stderr=True)
     if console.is_terminal and output != "json":
         with _RichProgress(console) as progress:
-            outcome = run_sync(settings, request, client=client, progress=progress)
+            outcome = _sync(settings, request, client, progress)
     else:
-        outcome = run_sync(settings, request, client=client)
+        outcome = _sync(settings, request, client, None)
     pushed = None
     if settings.push_after_sync:
         from plm_sync.push import push_after_sync  # noqa: PLC0415 - Commerce code on use
@@ -82,6 +82,22 @@ def _run_and_report(
         if pushed is not None:
             _show_run(settings, pushed.run_id, output)
     return outcome.exit_code if pushed is None else max(outcome.exit_code, pushed.exit_code)
+
+
+def _sync(
+    settings: Settings,
+    request: SyncRequest,
+    client: ConnectClient | None,
+    progress: _RichProgress | None,
+) -> RunOutcome:
+    """The run: in this process, or its product lines in `--jobs` processes."""
+    if settings.jobs > 1 and client is None:
+        from plm_sync.fanout import run_in_processes  # noqa: PLC0415 - the machinery on use
+
+        return run_in_processes(settings, request, settings.jobs, progress=progress)
+    from plm_sync.pipeline import run_sync  # noqa: PLC0415
+
+    return run_sync(settings, request, client=client, progress=progress)
 
 
 def _show_run(settings: Settings, run_id: int, output: str) -> None:

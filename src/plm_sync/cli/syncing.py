@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import click
 
@@ -59,6 +60,11 @@ def explain(context: _Context, mpn: str, name: str | None, output: str) -> None:
 @click.option(
     "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    help="Processes to sync the product lines in (default PLM_SYNC_JOBS, 1).",
+)
 @pass_context
 def sync(
     context: _Context,
@@ -68,6 +74,7 @@ def sync(
     allow_deactivations: bool,
     allow_price_changes: bool,
     output: str,
+    jobs: int | None,
 ) -> None:
     """One sync run in this process (incremental by default).
 
@@ -84,7 +91,8 @@ def sync(
         allow_deactivations=allow_deactivations,
         allow_price_changes=allow_price_changes,
     )
-    sys.exit(_run_and_report(context.settings, request, output))
+    settings = context.settings if jobs is None else replace(context.settings, jobs=jobs)
+    sys.exit(_run_and_report(settings, request, output))
 
 
 @cli.command("import", epilog=KEY_HELP)

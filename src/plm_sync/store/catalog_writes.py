@@ -142,7 +142,8 @@ def apply_change_sets(
 ) -> dict[str, int]:
     """Write the change sets of a batch of lines in the caller's transaction.
 
-    Returns each written line's id by Connect product id (new lines get theirs here).
+    Returns each written line's id by Connect product id (new lines get theirs here). The
+    change sets' rows get their bookkeeping columns in place.
     """
     table = table_of(models.ProductLine)
     line_ids = {c.product_id: c.line_id for c in changes if c.line_id is not None}
@@ -176,20 +177,20 @@ def apply_change_sets(
             if not writes:
                 continue
             line_id = line_ids[change.product_id]
-            inserts += [
-                {
-                    **values,
-                    "product_line_id": line_id,
-                    "created_run_id": run_id,
-                    "changed_run_id": run_id,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for values in writes.inserts
-            ]
-            updates += [
-                {**values, "changed_run_id": run_id, "updated_at": now} for values in writes.updates
-            ]
+            # the change set's rows are its own: their bookkeeping is added in place
+            bookkeeping = {
+                "product_line_id": line_id,
+                "created_run_id": run_id,
+                "changed_run_id": run_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for values in writes.inserts:
+                values.update(bookkeeping)
+            for values in writes.updates:
+                values.update(changed_run_id=run_id, updated_at=now)
+            inserts += writes.inserts
+            updates += writes.updates
         if inserts:
             # Core, not the ORM bulk path: no per-row ORM bookkeeping for rows never read back
             insert_rows(session, table_of(model), _same_keys(inserts))
