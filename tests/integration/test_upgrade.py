@@ -16,16 +16,20 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from plm_sync.commerce.client import hub_key
 from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
 from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer
+from plm_sync.line_pusher import catalog_key
+from plm_sync.mappings import load_plm_rules
 from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.push import PushRequest, push_lines
 from plm_sync.reports import run_report
 from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.models import ProductLine
 from plm_sync.store.pushes import PushRepository
 from tests.conftest import ROOT
 from tests.fixtures.upgrade.make_database import KEY, catalog_file, upgrade_settings
@@ -65,10 +69,20 @@ def changes(settings: Settings, run_id: int) -> dict[str, int]:
     return {name: counts[name] for name in ("created", "updated", "deactivated", "errors")}
 
 
+def catalog_digests(settings: Settings) -> dict[str, str | None]:
+    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+        rows = session.execute(select(ProductLine.connect_product_id, ProductLine.catalog_digest))
+        return {str(row[0]): row[1] for row in rows}
+
+
 def test_an_upgraded_database_syncs_and_pushes_nothing_new(
     settings: Settings, hub: CommerceSandbox
 ) -> None:
+    migrated = catalog_digests(settings)  # 0012 computed them from the stored rows' digests
+    assert len(migrated) == LINES
+    assert None not in migrated.values()
     synced = run_sync(settings, SyncRequest(full=True))
+    assert catalog_digests(settings) == migrated  # what a sync computes for the same rows
     assert synced.exit_code == 0
     assert changes(settings, synced.run_id) == dict.fromkeys(
         ("created", "updated", "deactivated", "errors"), 0
@@ -92,7 +106,12 @@ def test_an_upgraded_database_syncs_and_pushes_nothing_new(
     with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
         hub_lines = PushRepository(session).lines(hub_key(hub.url, hub.options.app_id))
         versions = {line.pushed_digest_version for line in hub_lines}
+        keys = {
+            line.pushed_catalog == catalog_key(line, load_plm_rules(settings.mappings))
+            for line in hub_lines
+        }
     assert versions == {2}
+    assert keys == {True}  # the next --changed compares keys alone
     again = push_lines(settings, PushRequest(changed=True, prices="none"))
     counts = run_report(settings, again.run_id)["counts"]
     assert (counts["updated"], counts["unchanged"]) == (0, LINES)

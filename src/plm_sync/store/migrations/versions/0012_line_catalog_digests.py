@@ -25,6 +25,7 @@ branch_labels = None
 depends_on = None
 
 # the catalog tables, as the sync writes them (domain.line_rows.TABLES when this was written)
+LINES_AT_ONCE = 200
 TABLES = (
     "resources",
     "service_plans",
@@ -44,34 +45,35 @@ def upgrade() -> None:
     with op.batch_alter_table("line_pushes") as batch:
         batch.add_column(sa.Column("catalog_digest", sa.String(length=64), nullable=True))
     bind = op.get_bind()
-    digests: dict[int, dict[str, dict[str, str]]] = {}
-    for table in TABLES:
-        rows = bind.execute(
-            sa.text(
-                f"SELECT product_line_id, key, content_hash FROM {table} "  # noqa: S608 - names above
-                "WHERE content_hash <> ''"
+    lines = [row[0] for row in bind.execute(sa.text("SELECT id FROM product_lines ORDER BY id"))]
+    for start in range(0, len(lines), LINES_AT_ONCE):  # memory stays bounded by a chunk
+        chunk = lines[start : start + LINES_AT_ONCE]
+        digests: dict[int, dict[str, dict[str, str]]] = {line_id: {} for line_id in chunk}
+        for table in TABLES:
+            rows = bind.execute(
+                sa.text(
+                    f"SELECT product_line_id, key, content_hash FROM {table} "  # noqa: S608 - names above
+                    "WHERE content_hash <> '' AND product_line_id IN :ids"
+                ).bindparams(sa.bindparam("ids", expanding=True)),
+                {"ids": chunk},
             )
-        )
-        for line_id, key, digest in rows:
-            digests.setdefault(line_id, {}).setdefault(table, {})[key] = digest
-    lines = [row[0] for row in bind.execute(sa.text("SELECT id FROM product_lines"))]
-    updates = [
-        {
-            "ident": line_id,
-            "digest": content_hash(
-                {
-                    table: dict(sorted(rows.items()))
-                    for table, rows in sorted(digests.get(line_id, {}).items())
-                    if rows
-                }
-            ),
-        }
-        for line_id in lines
-    ]
-    if updates:
+            for line_id, key, digest in rows:
+                digests[line_id].setdefault(table, {})[key] = digest
         bind.execute(
             sa.text("UPDATE product_lines SET catalog_digest = :digest WHERE id = :ident"),
-            updates,
+            [
+                {
+                    "ident": line_id,
+                    "digest": content_hash(
+                        {
+                            table: dict(sorted(rows.items()))
+                            for table, rows in sorted(tables.items())
+                            if rows
+                        }
+                    ),
+                }
+                for line_id, tables in digests.items()
+            ],
         )
 
 
