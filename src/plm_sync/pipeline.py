@@ -1,8 +1,11 @@
-"""One sync run's stages: list -> fetch -> group -> share -> diff -> write, one line at a time.
+"""One sync run's stages: list -> fetch ahead -> compute -> write in batches -> reconcile.
 
-Each product line is its own transaction (all or nothing); the run's record, events and close
-go through the run lifecycle (`runlog`); lines that would deactivate plans wait for the
-deactivation brake, which judges the run as a whole.
+The walk of one product: its items are fetched ahead (`connect.prefetch`), its line is
+computed (`line_builder`: grouped, shared, flattened into rows) unless its stored state says
+it is current, and handed to the batch writer (`line_batches`: diffed against the stored rows
+and written with the other lines of its batch, all or nothing per line). The run's record,
+events and close go through the run lifecycle (`runlog`); lines that would deactivate plans
+wait for the deactivation brake, which judges the run as a whole.
 """
 
 from __future__ import annotations
@@ -229,7 +232,7 @@ def _cleaned_event(
 
 
 class SyncRun:
-    """Carries one sync run through its stages; owns the transactions of its product lines."""
+    """Carries one sync run through its stages: what it read, found and counted."""
 
     def __init__(
         self,
