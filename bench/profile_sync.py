@@ -14,7 +14,6 @@ import argparse
 import cProfile
 import io
 import pstats
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sync_bench import ROOT, database, environment, sandbox
+from sync_bench import database, environment, generate, sandbox
 
 from plm_sync.config import load_settings
 from plm_sync.pipeline import run_sync
@@ -39,27 +38,7 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        catalog = Path(folder) / "catalog.json"
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "plm_sync",
-                "sandbox",
-                "generate",
-                "--products",
-                str(max(1, args.items // args.per_product)),
-                "--items-per-product",
-                str(args.per_product),
-                "--seed",
-                "1",
-                "-o",
-                str(catalog),
-            ],
-            check=True,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
+        catalog = generate(args.items, Path(folder), per_product=args.per_product)
         with sandbox(catalog) as url, database(args.database, Path(folder)) as db:
             settings = load_settings(environment(db, url))
             profile = cProfile.Profile()

@@ -22,7 +22,7 @@ from plm_sync.config import Settings
 from plm_sync.domain.source import SourceProduct
 from plm_sync.errors import ConnectAuthError
 from plm_sync.mappings import cached_rules, load_rules
-from plm_sync.pipeline import Progress, SyncRun
+from plm_sync.pipeline import Progress, SyncRun, open_run_log
 from plm_sync.runlog import RunLog, RunOutcome, utcnow
 from plm_sync.store.database import connect, open_database
 from plm_sync.sync_request import SyncRequest
@@ -244,13 +244,7 @@ def run_in_processes(
     """
     load_rules(settings.mappings)  # every operator file is valid before a run starts
     with open_database(settings.database_url) as factory:
-        runlog = RunLog.open(
-            factory,
-            settings,
-            request.run_start(),
-            brake=not request.allow_deactivations,
-            clock=clock,
-        )
+        runlog = open_run_log(settings, factory, request, clock)
         with runlog.bound():
             run = _sync_run(settings, request, runlog)
             try:

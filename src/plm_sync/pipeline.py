@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
+from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient
@@ -858,6 +859,18 @@ def _errors(events: Sequence[Event]) -> int:
     return sum(1 for event in events if event.level is Level.ERROR)
 
 
+def open_run_log(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    request: SyncRequest,
+    clock: Callable[[], datetime] = utcnow,
+) -> RunLog:
+    """A sync run driven by this process, opened `running` (the brake's limit fixed now)."""
+    return RunLog.open(
+        factory, settings, request.run_start(), brake=not request.allow_deactivations, clock=clock
+    )
+
+
 def run_sync(
     settings: Settings,
     request: SyncRequest,
@@ -877,13 +890,7 @@ def run_sync(
     client = client or connect_client(settings)
     try:
         with open_database(settings.database_url) as factory:
-            runlog = RunLog.open(
-                factory,
-                settings,
-                request.run_start(),
-                brake=not request.allow_deactivations,
-                clock=clock,
-            )
+            runlog = open_run_log(settings, factory, request, clock)
             with runlog.bound():
                 run = SyncRun(
                     settings, request, rules=rules, runlog=runlog, client=client, progress=progress
