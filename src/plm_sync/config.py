@@ -64,8 +64,9 @@ class Settings:
     # products one worker task (or one --jobs process) syncs: the broker round trip and the
     # task's set-up are paid per chunk, not per product
     task_products: int = 20
-    # processes a CLI sync runs its product lines in (`sync --jobs`; 1: this process alone)
-    jobs: int = 1
+    # processes a CLI sync runs its product lines in (`sync --jobs`; 1: this process alone;
+    # 0: from the machine's cores, at most 4)
+    jobs: int = 0
     # the broker queue the workers read: one per deployment (or test) sharing a broker
     queue: str = "plm_sync"
     connect_timeout: float = 15.0
@@ -143,6 +144,11 @@ class Settings:
         return Decimal(match.group(1)) / 100
 
     @property
+    def processes(self) -> int:
+        """The processes a CLI sync uses: `jobs`, or from the machine's cores (at most 4)."""
+        return self.jobs or min(os.cpu_count() or 1, MAX_AUTO_JOBS)
+
+    @property
     def brake(self) -> DeactivationLimit:
         """The deactivation brake's limit (validated when the settings were loaded)."""
         return DeactivationLimit.parse(self.deactivation_limit)
@@ -153,6 +159,8 @@ class Settings:
             self, **{key: value for key, value in overrides.items() if value is not None}
         )
 
+
+MAX_AUTO_JOBS = 4  # beyond this, Connect and the database are what a sync waits for
 
 _CONVERTERS: dict[str, type] = {
     "page_size": int,
@@ -264,8 +272,8 @@ def _validate(settings: Settings) -> None:
     _validate_numbers(settings)
     if not 1 <= settings.fetch_concurrency <= 64:  # noqa: PLR2004 - a sane bound
         raise UsageError("PLM_SYNC_FETCH_CONCURRENCY must be between 1 and 64")
-    if not 1 <= settings.jobs <= 64:  # noqa: PLR2004 - a sane bound
-        raise UsageError("--jobs (PLM_SYNC_JOBS) must be between 1 and 64")
+    if not 0 <= settings.jobs <= 64:  # noqa: PLR2004 - a sane bound
+        raise UsageError("--jobs (PLM_SYNC_JOBS) must be between 1 and 64 (0: from the cores)")
     if settings.batch_lines < 1 or settings.batch_rows < 1 or settings.task_products < 1:
         raise UsageError(
             "PLM_SYNC_BATCH_LINES, PLM_SYNC_BATCH_ROWS and PLM_SYNC_TASK_PRODUCTS must be at "

@@ -240,20 +240,30 @@ def run_in_processes(
     go to the processes in chunks (`PLM_SYNC_TASK_PRODUCTS`) as they would to the workers,
     and it is closed here: the brake judged, lines gone from Connect deactivated. The lines,
     catalog and counts are the one-process run's; the run log's events come in the order the
-    chunks were written.
+    chunks were written. A run of one chunk (or `jobs` 1) is synced in this process, as
+    `run_sync` does: starting processes would cost more than it saves.
     """
-    load_rules(settings.mappings)  # every operator file is valid before a run starts
+    rules = load_rules(settings.mappings)  # every operator file is valid before a run starts
     with open_database(settings.database_url) as factory:
         runlog = open_run_log(settings, factory, request, clock)
         with runlog.bound():
-            run = _sync_run(settings, request, runlog)
+            run = SyncRun(
+                settings, request, rules=rules, runlog=runlog, client=None, progress=progress
+            )
             try:
                 with run.closes_on_failure():
                     run.step = "fetching products"
-                    products = [asdict(product) for product in run.list_products()]
-                    offers = run.client.offer_rows(request.product_ids) if settings.offers else {}
-                    run.step = f"syncing {len(products)} product lines in {jobs} processes"
-                    _in_processes(run, products, offers, jobs, progress)
+                    listed = list(run.list_products())
+                    parts = in_chunks([asdict(p) for p in listed], settings.task_products)
+                    if jobs < 2 or len(parts) < 2:  # noqa: PLR2004 - one process or one chunk
+                        run.preload()
+                        run.walk(listed)
+                    else:
+                        offers = (
+                            run.client.offer_rows(request.product_ids) if settings.offers else {}
+                        )
+                        run.step = f"syncing {len(listed)} product lines in {jobs} processes"
+                        _in_processes(run, parts, offers, jobs, progress)
                 return run.conclude(run.reconcile_unless_cancelled)
             finally:
                 run.close_client()
@@ -261,7 +271,7 @@ def run_in_processes(
 
 def _in_processes(
     run: SyncRun,
-    products: list[dict[str, Any]],
+    parts: list[list[dict[str, Any]]],
     offers: dict[str, list[Any]] | None,
     jobs: int,
     progress: Progress | None,
@@ -281,7 +291,7 @@ def _in_processes(
                 else {p["id"]: offers.get(p["id"], []) for p in part},
                 chunk=number,
             )
-            for number, part in enumerate(in_chunks(products, run.settings.task_products))
+            for number, part in enumerate(parts)
         ]
         try:
             for future in as_completed(futures):

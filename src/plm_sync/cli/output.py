@@ -91,10 +91,10 @@ def _sync(
     progress: _RichProgress | None,
 ) -> RunOutcome:
     """The run: in this process, or its product lines in `--jobs` processes."""
-    if settings.jobs > 1 and client is None:
+    if settings.processes > 1 and client is None:
         from plm_sync.fanout import run_in_processes  # noqa: PLC0415 - the machinery on use
 
-        return run_in_processes(settings, request, settings.jobs, progress=progress)
+        return run_in_processes(settings, request, settings.processes, progress=progress)
     from plm_sync.pipeline import run_sync  # noqa: PLC0415
 
     return run_sync(settings, request, client=client, progress=progress)

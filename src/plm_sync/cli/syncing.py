@@ -63,7 +63,8 @@ def explain(context: _Context, mpn: str, name: str | None, output: str) -> None:
 @click.option(
     "--jobs",
     type=click.IntRange(1, 64),
-    help="Processes to sync the product lines in (default PLM_SYNC_JOBS, 1).",
+    help="Processes to sync the product lines in (default PLM_SYNC_JOBS, else one per core, "
+    "at most 4; a run of up to PLM_SYNC_TASK_PRODUCTS products stays in this one).",
 )
 @pass_context
 def sync(
