@@ -78,7 +78,7 @@ def runs(
 @click.argument("run_id")
 @pass_context
 def runs_cancel(context: _Context, run_id: str) -> None:
-    """Cancel a queued run now, or a running one at its next product line (status `cancelled`).
+    """Cancel a queued run now, or a running one at its next batch (status `cancelled`).
 
     Product lines written before stay whole; nothing is half-written and the cursor does not
     move.
@@ -92,8 +92,8 @@ def runs_cancel(context: _Context, run_id: str) -> None:
         click.echo(f"run {run_id} cancelled")
     else:
         click.echo(
-            f"run {run_id} is asked to stop: it ends `cancelled` after the product line it is "
-            f"writing; `plm-sync report {run_id}` shows it"
+            f"run {run_id} is asked to stop: it ends `cancelled` before its next batch of "
+            f"product lines; `plm-sync report {run_id}` shows it"
         )
 
 

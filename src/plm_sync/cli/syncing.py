@@ -77,7 +77,7 @@ def sync(
     output: str,
     jobs: int | None,
 ) -> None:
-    """One sync run in this process (incremental by default).
+    """One sync run driven from here (incremental by default; its lines in --jobs processes).
 
     A run that would deactivate more service plans than PLM_SYNC_DEACTIVATION_LIMIT (default
     10% of the active plans, at least 20) writes none of the lines that deactivate, and exits 3.
