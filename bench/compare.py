@@ -77,6 +77,9 @@ def main() -> None:
     parser.add_argument("--per-product", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument(
+        "--jobs", type=int, help="PLM_SYNC_JOBS for both (a version without it ignores it)"
+    )
     args = parser.parse_args()
     trees = {"this": ROOT, "other": args.other.resolve()}
     times: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
@@ -109,6 +112,8 @@ def main() -> None:
                     with database(args.database, Path(folder)) as db:
                         env = environment(db, url)
                         env["PLM_SYNC_CONNECT_API_KEY"] = KEY
+                        if args.jobs is not None:
+                            env["PLM_SYNC_JOBS"] = str(args.jobs)
                         full = run(trees[name], env, "sync", "--full")
                         again = run(trees[name], env, "sync", "--full")
                     for mode, (seconds, peak) in (("full", full), ("nochange", again)):
