@@ -19,7 +19,8 @@ process (peak RSS from wait4), on SQLite and PostgreSQL:
                the same full sync of a catalog where every product has a listed Connect
                offer: a plan per full SKU, features, an upgrade switch between neighbours
 
-Run: `.venv/bin/python bench/sync_bench.py --sizes 10000 100000`. Prints a table and writes
+Run: `.venv/bin/python bench/sync_bench.py --sizes 10000 100000` (`BENCH_JOBS=1`: every sync
+mode in one process; `--jobs 2`: a full sync in two processes as well). Prints a table and writes
 JSON to bench/results/. `--shape many` (2,000 products x 50 items at 100k), `few` (100 x
 1,000) or `both` (the default). After each full sync the latest run's report is written in
 each format (`report-json|html|xlsx`: wall time, peak RSS, size). Nothing here runs in the
@@ -140,6 +141,8 @@ def environment(database: str, url: str, **extra: str) -> dict[str, str]:
         "PLM_SYNC_PAGE_SIZE": str(PAGE_SIZE),
         "PLM_SYNC_LOG_LEVEL": "warning",
     }
+    if "BENCH_JOBS" in os.environ:  # the processes of every sync mode (default: the cores)
+        env["PLM_SYNC_JOBS"] = os.environ["BENCH_JOBS"]
     return env | {f"PLM_SYNC_{k.upper()}": v for k, v in extra.items()}
 
 
