@@ -123,6 +123,14 @@ def start_run(database_url: str, sandbox_url: str) -> subprocess.Popen[bytes]:
     )
 
 
+def until_a_batch_committed(process: subprocess.Popen[bytes], database_url: str) -> None:
+    """Until the run's first batch (two lines) is stored; the run must still be going."""
+    deadline = time.monotonic() + 60
+    while stored_lines(database_url) < 2 and time.monotonic() < deadline:
+        assert process.poll() is None, "the run ended before its next batch could be stopped"
+        time.sleep(0.02)
+
+
 def assert_whole_then_recovered(
     database_url: str, expected: dict[str, Any], *, first_status: str
 ) -> None:
@@ -151,10 +159,7 @@ def test_sigkill_inside_a_batch_leaves_none_of_it(database_url: str, tmp_path: P
     slow = start_sandbox(SandboxCatalog.from_data(DATA), faults="slow:1.0", slow_seconds=0.3)
     try:
         with start_run(database_url, slow.url) as process:
-            deadline = time.monotonic() + 60
-            while stored_lines(database_url) < 2 and time.monotonic() < deadline:
-                assert process.poll() is None, "the run ended before it could be killed"
-                time.sleep(0.02)
+            until_a_batch_committed(process, database_url)
             with next_batch_blocked(database_url):
                 if database_url.startswith("postgresql"):
                     wait_for_lock_wait(application, time.monotonic() + 60)
@@ -176,10 +181,7 @@ def test_the_connection_cut_inside_a_batch_fails_the_run_and_leaves_none_of_it(
     slow = start_sandbox(SandboxCatalog.from_data(DATA), faults="slow:1.0", slow_seconds=0.3)
     try:
         with start_run(database_url, slow.url) as process:
-            deadline = time.monotonic() + 60
-            while stored_lines(database_url) < 2 and time.monotonic() < deadline:
-                assert process.poll() is None, "the run ended before its connection was cut"
-                time.sleep(0.02)
+            until_a_batch_committed(process, database_url)
             with next_batch_blocked(database_url):
                 wait_for_lock_wait(application, time.monotonic() + 60)
                 with psycopg.connect(PG, autocommit=True) as admin:

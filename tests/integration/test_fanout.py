@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,13 +22,18 @@ pytestmark = pytest.mark.integration
 DATA = generate_catalog(7, 30, seed=5)
 
 
+def one_process_run(url: str, tmp_path: Path) -> tuple[Settings, dict[str, Any]]:
+    """The catalog synced by one process into a SQLite file of its own: what to compare with."""
+    cli = settings_of(f"sqlite:///{tmp_path / 'cli.db'}", url)
+    return cli, run_report(cli, run_sync(cli, SyncRequest(full=True)).run_id)
+
+
 def test_a_chunk_run_twice_is_counted_once_and_the_catalog_is_the_cli_runs(
     database_url: str, tmp_path: Path
 ) -> None:
     server = start_sandbox(SandboxCatalog.from_data(DATA))
     try:
-        cli: Settings = settings_of(f"sqlite:///{tmp_path / 'cli.db'}", server.url)
-        expected = run_report(cli, run_sync(cli, SyncRequest(full=True)).run_id)
+        cli, expected = one_process_run(server.url, tmp_path)
         settings = settings_of(database_url, server.url)
         request = SyncRequest(full=True, trigger="schedule")
         with open_database(settings.database_url) as factory:
@@ -62,8 +68,7 @@ def test_sync_jobs_gives_the_one_process_runs_catalog_and_counts(
     """`sync --jobs 2`: two processes, chunks of two products; then nothing changed."""
     server = start_sandbox(SandboxCatalog.from_data(DATA))
     try:
-        cli: Settings = settings_of(f"sqlite:///{tmp_path / 'cli.db'}", server.url)
-        expected = run_report(cli, run_sync(cli, SyncRequest(full=True)).run_id)
+        cli, expected = one_process_run(server.url, tmp_path)
         env = {
             "database_url": database_url,
             "connect_url": server.url,
