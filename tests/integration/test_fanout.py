@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +94,56 @@ def test_sync_jobs_gives_the_one_process_runs_catalog_and_counts(
 
 def expected_exit(status: str) -> int:
     return {"succeeded": 0, "succeeded_with_errors": 3}[status]
+
+
+def test_the_closing_task_reads_a_chunk_the_chord_left_out_and_waits_for_one_running(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chord called the close early (a chunk ran twice): the missing chunk is read back.
+
+    The chunk's result is in the result backend (real Redis) under its task id: the close
+    counts it. A chunk with no result yet (still running) makes the close retry.
+    """
+    from celery import states  # noqa: PLC0415 - the worker side, for this test only
+    from celery.exceptions import Retry  # noqa: PLC0415
+
+    from tasks.jobs import close_run_task  # noqa: PLC0415
+
+    server = start_sandbox(SandboxCatalog.from_data(DATA))
+    try:
+        cli, expected = one_process_run(server.url, tmp_path)
+        settings = settings_of(database_url, server.url)
+        request = SyncRequest(full=True, trigger="schedule")
+        with open_database(settings.database_url) as factory:
+            run_id = open_run(settings, factory, request, owner="test", queued=True)
+            planned = plan_run(settings, factory, run_id, request, owner="test")
+            assert planned is not None
+            parts = in_chunks(planned.products, 3)
+            tallies = [
+                sync_products(settings, factory, run_id, request, part, chunk=number)
+                for number, part in enumerate(parts)
+            ]
+            monkeypatch.setattr(close_run_task, "_settings", settings)
+            monkeypatch.setattr(close_run_task, "_factory", factory)
+            ids = [str(uuid.uuid4()) for _ in parts]
+            backend = close_run_task.app.backend
+            # the chord handed chunk 0 twice and left chunk 2 out; chunk 2 is still running
+            handed = [tallies[0], tallies[0], tallies[1]]
+            with pytest.raises(Retry):
+                close_run_task.run(
+                    handed, run_id, request.as_dict(), listed=planned.listed, chunks=ids
+                )
+            backend.store_result(ids[2], tallies[2], states.SUCCESS)  # now it is done
+            try:
+                closed = close_run_task.run(
+                    handed, run_id, request.as_dict(), listed=planned.listed, chunks=ids
+                )
+            finally:
+                for task_id in ids:
+                    backend.forget(task_id)
+    finally:
+        server.stop()
+    assert closed["status"] == expected["status"]
+    report = run_report(settings, run_id)
+    assert report["counts"] == expected["counts"]
+    assert catalog(settings) == catalog(cli)
