@@ -154,12 +154,14 @@ def apply_change_sets(
         )
         inserted = session.execute(
             statement,
-            [
-                {**c.header, "connect_product_id": c.product_id, "created_at": now}
-                | {"updated_at": now}
-                for c in new
-                if c.header is not None
-            ],
+            _same_keys(  # a line without change signals has no signature: None then
+                [
+                    {**c.header, "connect_product_id": c.product_id, "created_at": now}
+                    | {"updated_at": now}
+                    for c in new
+                    if c.header is not None
+                ]
+            ),
         )
         line_ids |= {product_id: ident for ident, product_id in inserted}
     headers = [
