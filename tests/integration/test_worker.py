@@ -394,8 +394,11 @@ def test_a_whole_worker_killed_mid_run_costs_one_lease_not_the_run(
         amqp = request.getfixturevalue("rabbitmq_url")
         settings = settings_for(postgres_url, server.url, amqp, result_backend=broker_url)
     try:
-        with worker(settings, unique("survivor"), concurrency=1):
-            with worker(settings, unique("doomed"), concurrency=1) as doomed:
+        # a task per product: the sandbox's three passes go to three tasks' products (a chunk
+        # fetching ahead could get passes for later products and wait for an earlier one held)
+        single = {"task_products": "1"}
+        with worker(settings, unique("survivor"), concurrency=1, **single):
+            with worker(settings, unique("doomed"), concurrency=1, **single) as doomed:
                 run_id = enqueue(settings, "sync", "--full")
                 deadline = time.monotonic() + 60
                 while len(catalog(settings)["product_lines"]) < 3:
@@ -423,8 +426,12 @@ def test_a_key_revoked_mid_run_fails_the_run_at_once_with_one_error(
     server = start_sandbox(SandboxCatalog.from_data(generate_catalog(30, 20, seed=29)))
     server.catalog.hold_items_after(3)  # three lines read, then the run waits at the sandbox
     settings = settings_for(postgres_url, server.url, broker_url)
+    single = {"task_products": "1"}  # the passes go to three tasks' products, in order
     try:
-        with worker(settings, "one", concurrency=1), worker(settings, "two", concurrency=1):
+        with (
+            worker(settings, "one", concurrency=1, **single),
+            worker(settings, "two", concurrency=1, **single),
+        ):
             run_id = enqueue(settings, "sync", "--full")
             deadline = time.monotonic() + 60
             while len(catalog(settings)["product_lines"]) < 3:
