@@ -111,7 +111,6 @@ class LineBatches:
         self._weight = 0.0
         self._rows = 0
         self._started = time.monotonic()
-        self.batches = 0
         # one batch is written on this thread while the next lines are computed
         self._writer: ThreadPoolExecutor | None = None
         self._writing: Future[list[LineResult]] | None = None
@@ -157,7 +156,6 @@ class LineBatches:
         self._weight, self._rows = 0.0, 0
         self._collect()
         if entries:
-            self.batches += 1
             if wait:
                 self._deliver(self._write(entries))
             else:

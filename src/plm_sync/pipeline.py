@@ -718,10 +718,6 @@ class SyncRun:
             self.offers_read = True
         return None if self.offer_rows is None else self.offer_rows.get(product_id, [])
 
-    def brake_engaged(self) -> bool:
-        """Whether the deactivation brake is on for this run."""
-        return self.runlog.deactivation_limit is not None
-
     def fetch_offers(self, product_id: str, events: list[Event]) -> list[SourceOffer] | None:
         """The product's offers (none when offers are off); None when they cannot be fetched.
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
 
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
@@ -28,17 +27,11 @@ from plm_sync.domain.line_rows import SERVICE_PLANS, TABLES, Values
 from plm_sync.domain.text import shorten, storable
 from plm_sync.errors import LineWriteError
 from plm_sync.store import models
-from plm_sync.store.bulk import insert_rows
+from plm_sync.store.bulk import in_chunks, insert_rows, same_keys
 from plm_sync.store.models import CATALOG_TABLES, CatalogRow, table_of
 
 MODELS: dict[str, type[CatalogRow]] = {table_of(model).name: model for model in CATALOG_TABLES}
 assert tuple(MODELS) == TABLES  # noqa: S101 - the domain's table order is the store's
-IN_CHUNK = 500  # ids per IN (...) list: well under every database's parameter limit
-
-
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield values[start : start + IN_CHUNK]
 
 
 def read_stored_lines(session: Session, product_ids: Collection[str]) -> dict[str, StoredLine]:
@@ -46,7 +39,7 @@ def read_stored_lines(session: Session, product_ids: Collection[str]) -> dict[st
     line = models.ProductLine
     columns = [getattr(line, name) for name in HEADER_FIELDS]
     headers: dict[int, tuple[str, Values]] = {}
-    for chunk in _chunks(sorted(set(product_ids))):
+    for chunk in in_chunks(sorted(set(product_ids))):
         for ident, product_id, *values in session.execute(
             select(line.id, line.connect_product_id, *columns).where(
                 line.connect_product_id.in_(chunk)
@@ -62,7 +55,7 @@ def read_stored_lines(session: Session, product_ids: Collection[str]) -> dict[st
         extra = [getattr(model, name) for name in labels]
         if table == SERVICE_PLANS:
             extra.append(models.ServicePlan.sharing)
-        for chunk in _chunks(line_ids):
+        for ids in in_chunks(line_ids):
             query = (
                 select(
                     model.product_line_id,
@@ -72,7 +65,7 @@ def read_stored_lines(session: Session, product_ids: Collection[str]) -> dict[st
                     model.active,
                     *extra,
                 )
-                .where(model.product_line_id.in_(chunk))
+                .where(model.product_line_id.in_(ids))
                 .order_by(model.id)
             )
             for line_id, key, ident, digest, active, *rest in session.execute(query):
@@ -154,7 +147,7 @@ def apply_change_sets(
         )
         inserted = session.execute(
             statement,
-            _same_keys(  # a line without change signals has no signature: None then
+            same_keys(  # a line without change signals has no signature: None then
                 [
                     {**c.header, "connect_product_id": c.product_id, "created_at": now}
                     | {"updated_at": now}
@@ -195,17 +188,7 @@ def apply_change_sets(
             updates += writes.updates
         if inserts:
             # Core, not the ORM bulk path: no per-row ORM bookkeeping for rows never read back
-            insert_rows(session, table_of(model), _same_keys(inserts))
+            insert_rows(session, table_of(model), inserts)
         if updates:
             session.execute(update(model), updates)
     return line_ids
-
-
-def _same_keys(rows: list[Values]) -> list[Values]:
-    """Rows with the union of their keys (a later-added, empty column is left out of some)."""
-    keys: dict[str, None] = {}
-    for row in rows:
-        keys.update(dict.fromkeys(row))
-    if all(len(row) == len(keys) for row in rows):
-        return rows
-    return [{key: row.get(key) for key in keys} for row in rows]

@@ -10,6 +10,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain.digests import DIGEST_VERSION
+from plm_sync.store.bulk import in_chunks
 from plm_sync.store.models import (
     LinePush,
     Price,
@@ -109,11 +110,11 @@ class PushRepository:
         """Which of these products have a stored line, sorted."""
         wanted = sorted(set(product_ids))
         found: set[str] = set()
-        for start in range(0, len(wanted), _CHUNK):
+        for chunk in in_chunks(wanted, _CHUNK):
             found.update(
                 self.session.scalars(
                     select(ProductLine.connect_product_id).where(
-                        ProductLine.connect_product_id.in_(wanted[start : start + _CHUNK])
+                        ProductLine.connect_product_id.in_(chunk)
                     )
                 )
             )
@@ -343,10 +344,10 @@ class PushRepository:
         for product_id in set(product_ids) | codes.keys():
             groups.setdefault(tuple(sorted(codes.get(product_id, ()))), []).append(product_id)
         for found, members in groups.items():
-            for start in range(0, len(members), _CHUNK):
+            for chunk in in_chunks(members, _CHUNK):
                 self.session.execute(
                     update(ProductLine)
-                    .where(ProductLine.connect_product_id.in_(members[start : start + _CHUNK]))
+                    .where(ProductLine.connect_product_id.in_(chunk))
                     .values(sync_run_id=run_id, sync_errors=list(found))
                 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
@@ -11,15 +11,8 @@ from sqlalchemy.orm import Session
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.offers import SourceOffer
 from plm_sync.domain.source import ItemType, SourceItem, SourceProduct
-from plm_sync.store.bulk import insert_rows
+from plm_sync.store.bulk import in_chunks, insert_rows
 from plm_sync.store.models import ConnectItem, ConnectOffer, ConnectProduct, table_of
-
-IN_CHUNK = 500  # ids per IN (...) list
-
-
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield values[start : start + IN_CHUNK]
 
 
 class SnapshotRepository:
@@ -28,17 +21,13 @@ class SnapshotRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def save(self, product: SourceProduct, items: Sequence[SourceItem], run_id: int) -> int:
-        """Write what changed (by content hash); items no longer served get `present` false.
-
-        Returns the number of rows written.
-        """
-        return self.save_batch([(product, items)], run_id)
-
     def save_batch(
         self, products: Sequence[tuple[SourceProduct, Sequence[SourceItem]]], run_id: int
     ) -> int:
-        """`save` for a batch of products: one read and one write per table for all of them."""
+        """Write what changed of a batch of products (by content hash), in one read per table.
+
+        Items no longer served get `present` false. Returns the number of rows written.
+        """
         if not products:
             return 0
         stored, known = self._stored([product.id for product, _ in products])
@@ -83,7 +72,7 @@ class SnapshotRepository:
         """The stored products' digests, and their items' digests and presence."""
         stored = {
             row.id: row.content_hash
-            for chunk in _chunks(ids)
+            for chunk in in_chunks(ids)
             for row in self.session.execute(
                 select(ConnectProduct.id, ConnectProduct.content_hash).where(
                     ConnectProduct.id.in_(chunk)
@@ -92,7 +81,7 @@ class SnapshotRepository:
         }
         known: dict[str, tuple[str, bool]] = {}
         # items are written with their product's row: a product never stored has none
-        for chunk in _chunks([pid for pid in ids if pid in stored]):
+        for chunk in in_chunks([pid for pid in ids if pid in stored]):
             known |= {
                 ident: (digest, present)
                 for ident, digest, present in self.session.execute(
@@ -103,17 +92,13 @@ class SnapshotRepository:
             }
         return stored, known
 
-    def save_offer(self, product_id: str, offer: SourceOffer | None, run_id: int) -> None:
-        """Keep the offer the product's plans follow (none: the row goes)."""
-        self.save_offers({product_id: offer}, run_id)
-
     def save_offers(self, offers: dict[str, SourceOffer | None], run_id: int) -> None:
-        """`save_offer` for a batch of products, in one read."""
+        """Keep the offer each product's plans follow (none: the row goes), in one read."""
         if not offers:
             return
         stored = {
             row.product_id: row
-            for chunk in _chunks(sorted(offers))
+            for chunk in in_chunks(sorted(offers))
             for row in self.session.scalars(
                 select(ConnectOffer).where(ConnectOffer.product_id.in_(chunk))
             )
