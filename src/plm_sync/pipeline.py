@@ -57,7 +57,7 @@ from plm_sync.runlog import (
     status_of,
     utcnow,
 )
-from plm_sync.store.catalog import CatalogRepository, LineState
+from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.overrides import OverrideRepository
 from plm_sync.sync_request import SyncRequest
@@ -380,17 +380,23 @@ class SyncRun:
         if product_ids is None:
             self.prices.preload()
 
-    def unchanged(
+    def inputs(
         self, product: SourceProduct, items: list[SourceItem], offers: list[SourceOffer]
-    ) -> LineState | None:
-        """The preloaded state of the product's line when the line is current, else None."""
+    ) -> tuple[list[Override], str]:
+        """The line's overrides and the hash of all it is computed from (computed once).
+
+        Overrides come from the states read ahead; a line not read ahead (one the closing task
+        writes again) reads its own.
+        """
         state = self.states.state(product.id)
-        if state is None:
-            return None
+        if state is not None or self.states.new(product.id):
+            overrides = self.states.overrides_of(state) if state else []
+        else:
+            with unit_of_work(self.factory) as session:
+                stored = CatalogRepository(session).line(product.id)
+                overrides = OverrideRepository(session).for_line(stored.id) if stored else []
         offer, _ = choose_offer(offers)
-        overrides = self.states.overrides_of(state)
-        source = self._source(product, items, overrides, offer)
-        return state if state.current(source) else None
+        return overrides, self._source(product, items, overrides, offer)
 
     def _source(
         self,
@@ -579,11 +585,13 @@ class SyncRun:
             )
             return
         items, offers, events = fetched
-        state = self.unchanged(product, items, offers)
-        if state is None:
+        inputs = self.inputs(product, items, offers)
+        state = self.states.state(product.id)
+        if state is None or not state.current(inputs[1]):
             self.step = f"grouping {product.id}"
-            self.batches.add(self.compute(product, items, offers, events))
-        else:  # its events (and new change signals) go with the next batch
+            self.batches.add(self.compute(product, items, offers, events, inputs))
+        else:  # stored as it would be computed: its events (and new change signals) go with
+            # the next batch
             moved = product.signature and state.connect_signature != product.signature
             self.batches.add_unchanged(
                 product,
@@ -603,22 +611,19 @@ class SyncRun:
         items: list[SourceItem],
         offers: list[SourceOffer],
         events: list[Event],
+        inputs: tuple[list[Override], str] | None = None,
     ) -> BuiltLine:
-        """The product's line as the rules build it, with the events reading it gave."""
-        state = self.states.state(product.id)
-        if state is not None or self.states.new(product.id):
-            overrides = self.states.overrides_of(state) if state else []
-        else:  # not read ahead (a line the closing task writes again)
-            with unit_of_work(self.factory) as session:
-                stored = CatalogRepository(session).line(product.id)
-                overrides = OverrideRepository(session).for_line(stored.id) if stored else []
-        offer, _ = choose_offer(offers)
+        """The product's line as the rules build it, with the events reading it gave.
+
+        `inputs`: its overrides and source hash, when the caller has them already.
+        """
+        overrides, source = inputs or self.inputs(product, items, offers)
         return self.builder.build(
             product,
             items,
             offers,
             overrides,
-            source=self._source(product, items, overrides, offer),
+            source=source,
             read_events=events,
             listed=self.prices.listed_in(product.id) or (),
         )
