@@ -18,7 +18,6 @@ from plm_sync.config import Settings, load_settings
 from plm_sync.errors import PlmSyncError, RunConflictError
 from plm_sync.fanout import (
     close_run,
-    counted_once,
     in_chunks,
     open_run,
     plan_run,
@@ -197,7 +196,7 @@ def close_run_task(
     task id; one still running makes this task wait and try again.
     """
     sync = SyncRequest.from_dict(request)
-    tallies = counted_once(tallies)
+    tallies = list(tallies)  # close_run counts each chunk once
     found = {tally.get("chunk") for tally in tallies}
     for number, task_id in enumerate(chunks or ()):
         if number in found:

@@ -140,9 +140,10 @@ class LineBatches:
         if self._weight >= self.max_lines or self._rows >= self.max_rows:
             self.flush(wait=False)
 
-    def due(self) -> bool:
-        """Lines wait longer than a second: write them (the run's progress stays visible)."""
-        return bool(self._pending) and time.monotonic() - self._started >= FLUSH_SECONDS
+    def flush_if_due(self) -> None:
+        """Lines that waited a second are written (the run's progress stays visible)."""
+        if self._pending and time.monotonic() - self._started >= FLUSH_SECONDS:
+            self.flush(wait=False)
 
     def flush(self, *, wait: bool = True) -> None:
         """Write the pending lines as a batch; `wait`: until every batch is written.

@@ -348,8 +348,7 @@ class SyncRun:
                     if not isolated:
                         raise
                     self.product_failed(product.id, error)
-                if self.batches.due():
-                    self.batches.flush(wait=False)
+                self.batches.flush_if_due()
                 self.runlog.heartbeat()
         except BaseException:
             self.batches.abandon()  # the open batch is lost: the next run writes it
@@ -364,8 +363,7 @@ class SyncRun:
         A slow or stalled Connect does not keep computed lines unwritten, nor the run silent.
         """
         while not wait([rows], timeout=FLUSH_SECONDS).done:
-            if self.batches.due():
-                self.batches.flush(wait=False)
+            self.batches.flush_if_due()
             self.runlog.heartbeat()
 
     def preload(self, product_ids: Collection[str] | None = None) -> None:

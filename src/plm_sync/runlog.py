@@ -40,8 +40,8 @@ from plm_sync.notify import ERRORS_SHOWN, run_message, run_needs_a_person, send,
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.models import Run
 from plm_sync.store.pushes import PushRepository, judges_lines
-from plm_sync.store.run_rows import run_json
-from plm_sync.store.runs import RunRepository, waiting_message
+from plm_sync.store.run_rows import aware, run_json
+from plm_sync.store.runs import RunRepository, driven_by_workers, waiting_message
 from plm_sync.workers import queued_tasks
 
 log = structlog.get_logger(__name__)
@@ -408,11 +408,9 @@ def waits_for_workers(
     """
     with unit_of_work(factory) as session:
         run = session.get(Run, run_id)
-        if run is None or run.status != RunStatus.RUNNING or not run.owner.startswith("celery:"):
+        if run is None or run.status != RunStatus.RUNNING or not driven_by_workers(run.owner):
             return None
-        heartbeat = run.heartbeat_at
-    if heartbeat.tzinfo is None:
-        heartbeat = heartbeat.replace(tzinfo=UTC)
+        heartbeat = aware(run.heartbeat_at)
     if utcnow() - heartbeat < timedelta(seconds=2 * HEARTBEAT_EVERY):
         return None
     queued = queued_tasks(settings)

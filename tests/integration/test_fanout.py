@@ -12,7 +12,15 @@ import pytest
 from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
-from plm_sync.fanout import close_run, in_chunks, open_run, plan_run, sync_products
+from plm_sync.fanout import (
+    Factory,
+    RunPlan,
+    close_run,
+    in_chunks,
+    open_run,
+    plan_run,
+    sync_products,
+)
 from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, run_report
 from plm_sync.store.database import open_database
@@ -29,6 +37,21 @@ def one_process_run(url: str, tmp_path: Path) -> tuple[Settings, dict[str, Any]]
     return cli, run_report(cli, run_sync(cli, SyncRequest(full=True)).run_id)
 
 
+def chunked_run(
+    settings: Settings, factory: Factory, request: SyncRequest
+) -> tuple[int, RunPlan, list[list[dict[str, Any]]], list[dict[str, Any]]]:
+    """A queued run planned and synced in chunks of three products, as the workers would."""
+    run_id = open_run(settings, factory, request, owner="test", queued=True)
+    planned = plan_run(settings, factory, run_id, request, owner="test")
+    assert planned is not None
+    parts = in_chunks(planned.products, 3)
+    tallies = [
+        sync_products(settings, factory, run_id, request, part, chunk=number)
+        for number, part in enumerate(parts)
+    ]
+    return run_id, planned, parts, tallies
+
+
 def test_a_chunk_run_twice_is_counted_once_and_the_catalog_is_the_cli_runs(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -38,15 +61,8 @@ def test_a_chunk_run_twice_is_counted_once_and_the_catalog_is_the_cli_runs(
         settings = settings_of(database_url, server.url)
         request = SyncRequest(full=True, trigger="schedule")
         with open_database(settings.database_url) as factory:
-            run_id = open_run(settings, factory, request, owner="test", queued=True)
-            planned = plan_run(settings, factory, run_id, request, owner="test")
-            assert planned is not None
-            parts = in_chunks(planned.products, 3)
+            run_id, planned, parts, tallies = chunked_run(settings, factory, request)
             assert [len(part) for part in parts] == [3, 3, 1]
-            tallies = [
-                sync_products(settings, factory, run_id, request, part, chunk=number)
-                for number, part in enumerate(parts)
-            ]
             # the first chunk's task ran again (its worker died after storing its result)
             tallies.insert(1, sync_products(settings, factory, run_id, request, parts[0], chunk=0))
             outcome = close_run(settings, factory, run_id, request, tallies, listed=planned.listed)
@@ -115,14 +131,7 @@ def test_the_closing_task_reads_a_chunk_the_chord_left_out_and_waits_for_one_run
         settings = settings_of(database_url, server.url)
         request = SyncRequest(full=True, trigger="schedule")
         with open_database(settings.database_url) as factory:
-            run_id = open_run(settings, factory, request, owner="test", queued=True)
-            planned = plan_run(settings, factory, run_id, request, owner="test")
-            assert planned is not None
-            parts = in_chunks(planned.products, 3)
-            tallies = [
-                sync_products(settings, factory, run_id, request, part, chunk=number)
-                for number, part in enumerate(parts)
-            ]
+            run_id, planned, parts, tallies = chunked_run(settings, factory, request)
             monkeypatch.setattr(close_run_task, "_settings", settings)
             monkeypatch.setattr(close_run_task, "_factory", factory)
             ids = [str(uuid.uuid4()) for _ in parts]

@@ -21,7 +21,15 @@ from plm_sync.store.models import Run, RunEvent, ServicePlan, SyncState, table_o
 from plm_sync.store.run_rows import aware as _aware
 
 CURSOR = "products_updated_at"
-QUEUED_OWNER = "celery:queued"  # the owner of a run no worker has taken yet
+WORKERS = "celery:"  # the owners of runs the workers drive start so
+QUEUED_OWNER = f"{WORKERS}queued"  # the owner of a run no worker has taken yet
+
+
+def driven_by_workers(owner: str) -> bool:
+    """Whether the workers drive a run (queued, or taken by a worker's task)."""
+    return owner.startswith(WORKERS)
+
+
 START_LOCK = 0x504C4D52  # "PLMR": PostgreSQL advisory lock around opening a run
 EVENT_BATCH = 2000  # events read per round trip when a report streams them
 RUN_ID_MAX = 2**31 - 1  # run ids are 32-bit integers on both databases
@@ -86,7 +94,7 @@ class RunRepository:
             elif _owner_is_dead(run.owner):
                 reason = f"process {run.owner} is gone (crashed or killed)"
             elif now - heartbeat > stale_after:
-                queued = waiting() if waiting and run.owner.startswith("celery:") else None
+                queued = waiting() if waiting and driven_by_workers(run.owner) else None
                 if queued:
                     run.message = waiting_message(queued, heartbeat)
                     continue
