@@ -850,6 +850,7 @@ class SyncRun:
             cursor_after=cursor_after,
             message=message,
             product_ids=tally.seen,
+            priced_ids=self.prices.priced,
             failure=failure,
         )
 

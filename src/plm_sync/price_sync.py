@@ -92,6 +92,7 @@ class PriceStage:
         self.market_error: str | None = None
         self.states: dict[str, dict[str, MarketState]] | None = None
         self.held = held  # "PRD-… in MP-…" the price brake held (the run's tally keeps them)
+        self.priced: set[str] = set()  # lines whose prices alone this run read (`catch_up`)
 
     # -- what a run reads once -------------------------------------------------------------
 
@@ -270,7 +271,7 @@ class PriceStage:
                     marketplace_id,
                     listed=True,
                     digest=digest if done else None,
-                    sources=sources.ids(),
+                    sources=sources.ids() if done else None,
                     vendor_id=product.vendor_id or None,
                     run_id=self.runlog.run_id,
                 )
@@ -317,8 +318,13 @@ class PriceStage:
         repo: PriceRepository,
         line_id: int,
     ) -> tuple[list[Event], bool]:
-        """One marketplace's new prices: (events, whether they were settled)."""
+        """One marketplace's new prices: (events, whether they were settled).
+
+        Settled: read, checked without an error and written (a marketplace not settled is
+        read again by the next run, and keeps the sources its stored rows came from).
+        """
         files = self._files(product_id, marketplace, sources, items)
+        prices.find_duplicates(files, items)
         bad = [file for file in files if file.problems]
         if bad:
             return [
@@ -338,34 +344,24 @@ class PriceStage:
             )
         checked = prices.check_prices(product_id, marketplace, files, items)
         events += checked.events
+        limit = self.settings.price_change_limit
+        if self.limit is not None and checked.left_out_share() > self.limit:
+            self.held.append(f"{product_id} in {marketplace.id}")
+            named = ", ".join(file.source for file in files)
+            events.append(prices.left_out_event(product_id, marketplace.id, checked, named, limit))
+            return events, False
         stored = repo.stored(line_id, marketplace.id)
-        changes = prices.diff_prices(stored, checked.rows)
-        held = prices.held_changes(changes, self.limit) if self.limit is not None else []
+        changes = prices.diff_prices(stored, checked.rows, keep=checked.kept)
+        sold = {item.mpn for item in items if item.active}
+        held = prices.held_changes(changes, self.limit, sold=sold) if self.limit is not None else []
         if held:
             self.held.append(f"{product_id} in {marketplace.id}")
-            limit = self.settings.price_change_limit
-            events += [
-                Event(
-                    Level.ERROR,
-                    codes.PRICE_CHANGE_LIMIT,
-                    f"{marketplace.id}: {what} of {new.mpn} would move {getattr(old, what)} -> "
-                    f"{getattr(new, what)}"
-                    + _percent(prices.change_ratio(getattr(old, what), getattr(new, what)))
-                    + f", beyond PLM_SYNC_PRICE_CHANGE_LIMIT={limit}: the new prices of this "
-                    "line in this marketplace are held, the stored ones stay; if the change is "
-                    "meant, run again with --allow-price-changes",
-                    product_id,
-                    None,
-                    new.mpn,
-                    subject=marketplace.id,
-                )
-                for old, new, what in held
-            ]
+            events += [prices.held_event(product_id, marketplace.id, one, limit) for one in held]
             return events, False
         if changes.any and not self.dry_run:
             repo.apply(line_id, marketplace.id, changes, self.runlog.run_id, self.runlog.clock())
         events += prices.change_events(product_id, marketplace.id, changes, dry_run=self.dry_run)
-        return events, True
+        return events, checked.errors == 0
 
     def _files(
         self,
@@ -422,7 +418,10 @@ class PriceStage:
             state = known.get(product_id)
             if state is None or not state.active:
                 continue
-            errors += self.sync(SourceProduct(product_id, "", "", "published"), state.source_hash)
+            found = self.sync(SourceProduct(product_id, "", "", "published"), state.source_hash)
+            errors += found
+            if self.market_error is None:
+                self.priced.add(product_id)  # its price verdict is this run's
         return errors
 
     def brake_message(self) -> str | None:
@@ -437,7 +436,3 @@ class PriceStage:
             "were held as stored (events price_change_limit); if the changes are meant, run "
             "again with --allow-price-changes"
         )
-
-
-def _percent(ratio: object) -> str:
-    return "" if ratio is None else f" ({float(ratio) * 100:+.1f}%)"  # type: ignore[arg-type]

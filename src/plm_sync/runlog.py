@@ -326,12 +326,14 @@ class RunLog:
         cursor_after: str | None = None,
         message: str | None = None,
         product_ids: Iterable[str] = (),
+        priced_ids: Iterable[str] = (),
         failure: BaseException | None = None,
     ) -> RunOutcome:
         """Close the run with its status and counts; move the cursor with it, in one transaction.
 
         The same transaction writes the failure's run-level event (`failure_events`) and
-        gives the lines a sync or import read their verdict. Logs the run's one
+        gives the lines a sync or import read their verdict (`priced_ids`: lines of which it
+        read the prices alone, whose price verdict it gives). Logs the run's one
         `run_finished` summary line. A run closed already (swept after a lost heartbeat,
         failed by another task) keeps its status, which the outcome gives.
         """
@@ -357,7 +359,9 @@ class RunLog:
                     self.write(session, events)
                 refused = bool(events)
                 if judges_lines(run.trigger, run.dry_run):
-                    PushRepository(session).record_verdicts(self.run_id, product_ids)
+                    PushRepository(session).record_verdicts(
+                        self.run_id, product_ids, priced=priced_ids
+                    )
                 if cursor_after and cursor_after != self.cursor_before:
                     runs.set_cursor(cursor_after, self.run_id, now)
         if closed:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from plm_sync.connect.client import ConnectClient
 from plm_sync.connect.rql import and_, eq, in_
-from plm_sync.domain.prices import Marketplace, parse_date
+from plm_sync.domain.prices import Formula, Marketplace, parse_date
 from plm_sync.domain.text import ID_MAX, has_control
 from plm_sync.errors import ConnectAuthError, ConnectNotFoundError, ConnectProtocolError
 
@@ -308,7 +308,8 @@ def _sheet_rows(body: bytes, batch_id: str) -> list[tuple[object, ...]]:
     from openpyxl import load_workbook  # noqa: PLC0415 - openpyxl only for changed prices
 
     try:
-        book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+        # formulas as written (never a cached result): a formula is refused, not read
+        book = load_workbook(io.BytesIO(body), read_only=True, data_only=False)
     except Exception as error:  # noqa: BLE001 - any unreadable file is the same to the run
         raise ConnectProtocolError(
             f"the output file of pricing batch {batch_id} is not an xlsx workbook "
@@ -321,6 +322,9 @@ def _sheet_rows(body: bytes, batch_id: str) -> list[tuple[object, ...]]:
                 f"the output file of pricing batch {batch_id} has no Data sheet "
                 f"(sheets: {', '.join(book.sheetnames)[:200]})"
             )
-        return [tuple(row) for row in book[name].iter_rows(values_only=True)]
+        return [
+            tuple(Formula(str(cell.value)) if cell.data_type == "f" else cell.value for cell in row)
+            for row in book[name].iter_rows()
+        ]
     finally:
         book.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -46,6 +46,23 @@ WIZARD_COLUMNS = (
     "Active",
 )
 PROBLEMS_SHOWN = 5  # problems of a price file named in its event
+
+# Bounds of an amount (cost, price, MSRP), set by where it goes: the wizard's file holds
+# numbers as spreadsheet doubles (15 significant digits are exact), Connect's price lists
+# carry at most 8 decimal places, and the stored text fits the 32-character column.
+MAX_AMOUNT = Decimal(10) ** 12  # every amount is below it
+MAX_PLACES = 8
+MAX_DIGITS = 15
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A spreadsheet cell that holds a formula (its text), not a value: never read as one."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -269,8 +286,28 @@ class _Row:
         return self.values[index] if index is not None and index < len(self.values) else None
 
 
+_READ = (
+    "MPN",
+    "Billing Period",
+    "Subscription Period",
+    "Effective Date",
+    "Cost",
+    "Cost Currency",
+    "Price",
+    "Price Currency",
+    "MSRP",
+)
+
+
 def _table_row(number: int, cell: Callable[[str], object]) -> tuple[RawPrice | None, list[str]]:
     """One data row of a price sheet: the price, or the problems that refuse it."""
+    formulas = [
+        f"column {name} holds a formula ({str(cell(name))[:40]!r}); type the value itself"
+        for name in _READ
+        if isinstance(cell(name), Formula)
+    ]
+    if formulas:
+        return None, formulas
     problems: list[str] = []
     amounts: dict[str, Decimal | None] = {}
     for name in ("Cost", "Price", "MSRP"):
@@ -404,12 +441,99 @@ def read_price_points(
 # -- checked against the catalog -------------------------------------------------------------
 
 
+def amount_problem(name: str, value: Decimal | None) -> str | None:  # noqa: PLR0911 - one return per bound
+    """Why an amount cannot be a price in Commerce; None when it can (or is absent).
+
+    Negative, or outside what the database and the wizard's file hold exactly: below
+    `MAX_AMOUNT`, at most `MAX_PLACES` decimal places and `MAX_DIGITS` significant digits.
+    """
+    if value is None:
+        return None
+    shown = f"{name} {str(value)[:40]}"
+    if not value.is_finite():
+        return f"{shown} is not a finite number"
+    if value < 0:
+        return f"{shown} is negative"
+    if value >= MAX_AMOUNT:
+        return f"{shown} is not below {MAX_AMOUNT:,}, the largest amount plm-sync stores"
+    exact = value.normalize()
+    _, digits, exponent = exact.as_tuple()
+    assert isinstance(exponent, int)  # noqa: S101 - finite, checked above
+    if -exponent > MAX_PLACES:
+        return f"{shown} has more than {MAX_PLACES} decimal places"
+    if len(digits) > MAX_DIGITS:
+        return (
+            f"{shown} has more than {MAX_DIGITS} significant digits, more than the wizard's "
+            "file holds exactly"
+        )
+    return None
+
+
 @dataclass
 class Checked:
     """A marketplace's prices for a line, matched to its items, with what the checks found."""
 
     rows: list[PriceRow] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    read: int = 0  # rows the sources gave
+    left_out: int = 0  # of them, rows not used: naming no item, wrong currency, refused
+    kept: set[tuple[str, bool]] = field(default_factory=set)  # slots whose row was refused
+
+    @property
+    def errors(self) -> int:
+        """Error events among the findings."""
+        return sum(1 for event in self.events if event.level is Level.ERROR)
+
+    def left_out_share(self) -> Decimal:
+        """The share of the rows read that were left out (0 when none was read)."""
+        return Decimal(self.left_out) / self.read if self.read else Decimal(0)
+
+
+class _Matcher:
+    """Finds the item a row names: its flat MPN, or its resource MPN with its periods."""
+
+    def __init__(self, items: Sequence[PricedItem]) -> None:
+        self.by_mpn = {item.mpn: item for item in items}
+        self.by_resource: dict[tuple[str, str, str], PricedItem] = {}
+        self.by_billing: dict[tuple[str, str], list[PricedItem]] = {}
+        for item in items:
+            self.by_resource[item.resource_mpn, item.billing_period, item.subscription_period] = (
+                item
+            )
+            self.by_billing.setdefault((item.resource_mpn, item.billing_period), []).append(item)
+
+    def __call__(self, raw: RawPrice) -> PricedItem | None:
+        found = self.by_mpn.get(raw.mpn)
+        if found is not None:
+            return found
+        billing = normal_period(raw.billing_period) or ""
+        subscription = normal_period(raw.subscription_period) if raw.subscription_period else None
+        if subscription is not None:
+            return self.by_resource.get((raw.mpn, billing, subscription))
+        candidates = self.by_billing.get((raw.mpn, billing), [])
+        return candidates[0] if len(candidates) == 1 else None
+
+
+def find_duplicates(files: Sequence[PriceFile], items: Sequence[PricedItem]) -> None:
+    """Add to each file a problem for every two of its rows that price the same item.
+
+    Commerce refuses duplicate values in a price file; which of two rows is meant is not
+    for plm-sync to guess, so a file with any is refused whole.
+    """
+    match = _Matcher(items)
+    for file in files:
+        first: dict[str, int] = {}
+        for raw in file.rows:
+            item = match(raw)
+            if item is None:
+                continue
+            earlier = first.setdefault(item.mpn, raw.row)
+            if earlier != raw.row:
+                file.problems.append(
+                    f"{file.source}: rows {earlier} and {raw.row} both price {item.mpn} "
+                    f"({item.billing_period or 'trial'} / {item.subscription_period}); "
+                    "keep one of them"
+                )
 
 
 def check_prices(  # noqa: C901 - one pass over the rows, a branch per check
@@ -423,28 +547,28 @@ def check_prices(  # noqa: C901 - one pass over the rows, a branch per check
     A row names an item by its flat MPN, or by its resource MPN with the row's billing and
     subscription periods. A row naming no item is `price_unknown_mpn` (warning, left out); a
     currency the marketplace does not sell in is `price_currency_mismatch` (error, left out);
-    a price below its cost is `price_below_cost` (warning, kept); an active item without a
-    price is `price_missing` (warning).
+    a negative or out-of-bounds amount is `price_row_refused` (error: the row is left out and
+    the item keeps its stored price); a price below its cost is `price_below_cost` and a
+    price of 0 `price_zero` (warnings, kept); an active item without a price is
+    `price_missing` (warning).
     """
     checked = Checked()
-    by_mpn = {item.mpn: item for item in items}
-    by_resource: dict[tuple[str, str, str], PricedItem] = {}
-    by_billing: dict[tuple[str, str], list[PricedItem]] = {}
-    for item in items:
-        by_resource[item.resource_mpn, item.billing_period, item.subscription_period] = item
-        by_billing.setdefault((item.resource_mpn, item.billing_period), []).append(item)
+    match = _Matcher(items)
     priced: set[str] = set()
     for file in files:
         for raw in file.rows:
-            match = by_mpn.get(raw.mpn) or _by_resource(raw, by_resource, by_billing)
+            checked.read += 1
+            item = match(raw)
             where = f"{file.source} row {raw.row}"
-            if match is None:
+            if item is None:
+                checked.left_out += 1
                 checked.events.append(
                     Event(
                         Level.WARNING,
                         codes.PRICE_UNKNOWN_MPN,
-                        f"{marketplace.id}: {where} names {raw.mpn!r} "
-                        f"({raw.billing_period or '-'} / {raw.subscription_period or '-'}), "
+                        f"{marketplace.id}: {where} names {raw.mpn[:255]!r} "
+                        f"({raw.billing_period[:40] or '-'} / "
+                        f"{raw.subscription_period[:40] or '-'}), "
                         "no item of this product line; the row was left out",
                         product_id,
                         None,
@@ -452,38 +576,30 @@ def check_prices(  # noqa: C901 - one pass over the rows, a branch per check
                     )
                 )
                 continue
-            item = match
-            mismatch = _currency_mismatch(product_id, marketplace, raw, item, where)
-            if mismatch is not None:
-                checked.events.append(mismatch)
+            found = _row_findings(product_id, marketplace, raw, item, where)
+            checked.events += found
+            if any(event.level is Level.ERROR for event in found):
+                checked.left_out += 1
+                if any(event.code == codes.PRICE_ROW_REFUSED for event in found):
+                    checked.kept.add((item.mpn, file.scheduled))
+                    priced.add(item.mpn)
                 continue
-            if raw.cost is not None and raw.price is not None and raw.price < raw.cost:
-                checked.events.append(
-                    Event(
-                        Level.WARNING,
-                        codes.PRICE_BELOW_COST,
-                        f"{marketplace.id}: price {raw.price} {raw.price_currency} is below the "
-                        f"cost {raw.cost} {raw.cost_currency} ({where})",
-                        product_id,
-                        None,
-                        item.mpn,
-                    )
+            checked.rows.append(
+                PriceRow(
+                    item.mpn,
+                    item.resource_mpn,
+                    item.billing_period,
+                    item.subscription_period,
+                    raw.cost,
+                    raw.cost_currency,
+                    raw.price,
+                    raw.price_currency,
+                    raw.msrp,
+                    raw.effective_date,
+                    scheduled=file.scheduled,
+                    source=file.source,
                 )
-            row = PriceRow(
-                item.mpn,
-                item.resource_mpn,
-                item.billing_period,
-                item.subscription_period,
-                raw.cost,
-                raw.cost_currency,
-                raw.price,
-                raw.price_currency,
-                raw.msrp,
-                raw.effective_date,
-                scheduled=file.scheduled,
-                source=file.source,
             )
-            checked.rows.append(row)
             if not file.scheduled:
                 priced.add(item.mpn)
     # one row per item and slot: the last a source gives wins (its later effective date)
@@ -509,6 +625,63 @@ def check_prices(  # noqa: C901 - one pass over the rows, a branch per check
     return checked
 
 
+def _row_findings(
+    product_id: str, marketplace: Marketplace, raw: RawPrice, item: PricedItem, where: str
+) -> list[Event]:
+    """What the checks find in one matched row; an error leaves the row out."""
+    mismatch = _currency_mismatch(product_id, marketplace, raw, item, where)
+    if mismatch is not None:
+        return [mismatch]
+    problems = [
+        problem
+        for problem in (
+            amount_problem("Cost", raw.cost),
+            amount_problem("Price", raw.price),
+            amount_problem("MSRP", raw.msrp),
+        )
+        if problem is not None
+    ]
+    if problems:
+        return [
+            Event(
+                Level.ERROR,
+                codes.PRICE_ROW_REFUSED,
+                f"{marketplace.id}: {where} ({raw.mpn[:255]}): {'; '.join(problems)}: the row "
+                f"was refused and {item.mpn} keeps its stored price; fix the source",
+                product_id,
+                None,
+                item.mpn,
+            )
+        ]
+    found = []
+    if raw.cost is not None and raw.price is not None and raw.price < raw.cost:
+        found.append(
+            Event(
+                Level.WARNING,
+                codes.PRICE_BELOW_COST,
+                f"{marketplace.id}: price {raw.price} {raw.price_currency} is below the "
+                f"cost {raw.cost} {raw.cost_currency} ({where})",
+                product_id,
+                None,
+                item.mpn,
+            )
+        )
+    if raw.price == 0 or (raw.price is None and raw.cost == 0):
+        found.append(
+            Event(
+                Level.WARNING,
+                codes.PRICE_ZERO,
+                f"{marketplace.id}: {where} prices {item.mpn} at 0 (cost {raw.cost}, price "
+                f"{raw.price}): a new or changed price of 0 is held by the price brake unless "
+                "allowed with --allow-price-changes",
+                product_id,
+                None,
+                item.mpn,
+            )
+        )
+    return found
+
+
 def _currency_mismatch(
     product_id: str, marketplace: Marketplace, raw: RawPrice, item: PricedItem, where: str
 ) -> Event | None:
@@ -523,25 +696,12 @@ def _currency_mismatch(
     return Event(
         Level.ERROR,
         codes.PRICE_CURRENCY_MISMATCH,
-        f"{marketplace.id}: {where}: currency {wrong[0]} is not the marketplace's ({accepted}); "
-        "the row was left out, fix the source",
+        f"{marketplace.id}: {where}: currency {wrong[0][:16]} is not the marketplace's "
+        f"({accepted}); the row was left out, fix the source",
         product_id,
         None,
         item.mpn,
     )
-
-
-def _by_resource(
-    raw: RawPrice,
-    by_resource: Mapping[tuple[str, str, str], PricedItem],
-    by_billing: Mapping[tuple[str, str], list[PricedItem]],
-) -> PricedItem | None:
-    billing = normal_period(raw.billing_period) or ""
-    subscription = normal_period(raw.subscription_period) if raw.subscription_period else None
-    if subscription is not None:
-        return by_resource.get((raw.mpn, billing, subscription))
-    candidates = by_billing.get((raw.mpn, billing), [])
-    return candidates[0] if len(candidates) == 1 else None
 
 
 # -- compared with what is stored, and braked ------------------------------------------------
@@ -555,6 +715,7 @@ class PriceChanges:
     changed: list[tuple[PriceRow, PriceRow]] = field(default_factory=list)  # (old, new)
     removed: list[PriceRow] = field(default_factory=list)
     unchanged: int = 0
+    current: dict[str, PriceRow] = field(default_factory=dict)  # the stored price now, by MPN
 
     @property
     def any(self) -> bool:
@@ -566,10 +727,19 @@ def _same(old: PriceRow, new: PriceRow) -> bool:
     return replace(old, source="") == replace(new, source="")
 
 
-def diff_prices(stored: Iterable[PriceRow], desired: Iterable[PriceRow]) -> PriceChanges:
-    """Rows to create, change (old, new) and remove, by item and slot."""
+def diff_prices(
+    stored: Iterable[PriceRow],
+    desired: Iterable[PriceRow],
+    *,
+    keep: Collection[tuple[str, bool]] = (),
+) -> PriceChanges:
+    """Rows to create, change (old, new) and remove, by item and slot.
+
+    A stored row whose slot is in `keep` (its new row was refused) stays as it is.
+    """
+    stored = list(stored)
     before = {row.key: row for row in stored}
-    changes = PriceChanges()
+    changes = PriceChanges(current={row.mpn: row for row in stored if not row.scheduled})
     for row in desired:
         old = before.pop(row.key, None)
         if old is None:
@@ -578,6 +748,9 @@ def diff_prices(stored: Iterable[PriceRow], desired: Iterable[PriceRow]) -> Pric
             changes.unchanged += 1
         else:
             changes.changed.append((old, row))
+    for slot in keep:
+        if before.pop(slot, None) is not None:
+            changes.unchanged += 1
     changes.removed = sorted(before.values(), key=lambda row: row.key)
     return changes
 
@@ -589,24 +762,109 @@ def change_ratio(old: Decimal | None, new: Decimal | None) -> Decimal | None:
     return (new - old) / old
 
 
+_SHOWN_RATIO = 10_000  # a change beyond +-1,000,000 % is shown as that
+
+
 def _percent(ratio: Decimal | None) -> str:
-    return "" if ratio is None else f" ({ratio * 100:+.1f}%)"
+    if ratio is None:
+        return ""
+    if abs(ratio) >= _SHOWN_RATIO:
+        return f" ({'+' if ratio > 0 else '-'}>999999%)"
+    return f" ({ratio * 100:+.1f}%)"
 
 
-def held_changes(changes: PriceChanges, limit: Decimal) -> list[tuple[PriceRow, PriceRow, str]]:
-    """The changes beyond the brake, as (old, new, what changed).
+@dataclass(frozen=True)
+class Held:
+    """A change the brake holds: the row (new, or the one removed), what moved, from, to."""
 
-    A cost or price more than `limit` (a ratio) up or down, or a price that becomes 0.
+    row: PriceRow
+    what: str  # "cost", "price" or "removal"
+    before: Decimal | None
+    after: Decimal | None
+
+
+def _beyond(before: Decimal | None, after: Decimal | None, limit: Decimal) -> bool:
+    if after is None:
+        return False
+    if after == 0:
+        return before != 0  # a price becoming 0, or a first price of 0
+    ratio = change_ratio(before, after)
+    return ratio is not None and abs(ratio) > limit
+
+
+def held_changes(
+    changes: PriceChanges, limit: Decimal, *, sold: Collection[str] = ()
+) -> list[Held]:
+    """The changes beyond the brake.
+
+    A cost or price more than `limit` (a ratio) up or down, or becoming 0, or a first price
+    of 0; a scheduled price is compared with the one it replaces (the scheduled one stored,
+    else the current one). A current price removed while its item is still sold (`sold`:
+    the MPNs of the line's active items) is held too: a removal is a change of -100 %.
     """
-    held = []
-    for old, new in changes.changed:
-        for what, before, after in (("cost", old.cost, new.cost), ("price", old.price, new.price)):
-            ratio = change_ratio(before, after)
-            to_zero = after is not None and after == 0 and before not in {None, Decimal(0)}
-            if to_zero or (ratio is not None and abs(ratio) > limit):
-                held.append((old, new, what))
+    held: list[Held] = []
+    pairs: list[tuple[PriceRow | None, PriceRow]] = list(changes.changed)
+    pairs += [
+        (changes.current.get(new.mpn) if new.scheduled else None, new) for new in changes.created
+    ]
+    for old, new in pairs:
+        for what in ("cost", "price"):
+            before = getattr(old, what) if old is not None else None
+            after = getattr(new, what)
+            if old is None and after != 0:
+                continue  # a first price is never held, unless it is 0
+            if _beyond(before, after, limit):
+                held.append(Held(new, what, before, after))
                 break
+    held += [
+        Held(row, "removal", row.price, None)
+        for row in changes.removed
+        if not row.scheduled and row.mpn in sold
+    ]
     return held
+
+
+def held_event(product_id: str, marketplace_id: str, held: Held, limit: str) -> Event:
+    """`price_change_limit` for one held change, saying how to let it through."""
+    row = held.row
+    when = " (scheduled)" if row.scheduled else ""
+    if held.what == "removal":
+        moved = (
+            f"the price of {row.mpn}{when} would be removed (was cost {row.cost}, price "
+            f"{row.price}) while the item is still sold"
+        )
+    else:
+        moved = (
+            f"{held.what} of {row.mpn}{when} would move {held.before} -> {held.after}"
+            + _percent(change_ratio(held.before, held.after))
+        )
+    return Event(
+        Level.ERROR,
+        codes.PRICE_CHANGE_LIMIT,
+        f"{marketplace_id}: {moved}, beyond PLM_SYNC_PRICE_CHANGE_LIMIT={limit}: the new "
+        "prices of this line in this marketplace are held, the stored ones stay; if the "
+        "change is meant, run again with --allow-price-changes",
+        product_id,
+        None,
+        row.mpn,
+        subject=marketplace_id,
+    )
+
+
+def left_out_event(
+    product_id: str, marketplace_id: str, checked: Checked, sources: str, limit: str
+) -> Event:
+    """`price_change_limit` for a source most of whose rows were left out: refused whole."""
+    return Event(
+        Level.ERROR,
+        codes.PRICE_CHANGE_LIMIT,
+        f"{marketplace_id}: {checked.left_out} of the {checked.read} price row(s) of {sources} "
+        "were left out (naming no item, in another currency, or refused), more than "
+        f"PLM_SYNC_PRICE_CHANGE_LIMIT={limit}: the source is refused whole and the stored "
+        "prices stay; fix the source or, if it is meant, run again with --allow-price-changes",
+        product_id,
+        subject=marketplace_id,
+    )
 
 
 def change_events(

@@ -157,11 +157,14 @@ class PriceRepository:
         *,
         listed: bool,
         digest: str | None,
-        sources: tuple[str | None, str | None] = (None, None),
+        sources: tuple[str | None, str | None] | None = (None, None),
         vendor_id: str | None = None,
         run_id: int,
     ) -> None:
-        """Record the line's listing in a marketplace and where its prices came from."""
+        """Record the line's listing in a marketplace and where its prices came from.
+
+        `sources` None keeps the ones stored: the prices were not replaced (refused, held).
+        """
         row = self.session.scalars(
             select(LineMarketplace).where(
                 LineMarketplace.product_line_id == line_id,
@@ -171,10 +174,10 @@ class PriceRepository:
         values: dict[str, Any] = {
             "listed": listed,
             "digest": digest,
-            "source": sources[0],
-            "scheduled_source": sources[1],
             "changed_run_id": run_id,
         }
+        if sources is not None:
+            values["source"], values["scheduled_source"] = sources
         if vendor_id is not None:  # a run that does not know it keeps the one stored
             values["vendor_id"] = vendor_id
         if row is None:

@@ -323,11 +323,15 @@ class PushRepository:
             if run_id is not None
         }
 
-    def record_verdicts(self, run_id: int, product_ids: Iterable[str]) -> None:
+    def record_verdicts(
+        self, run_id: int, product_ids: Iterable[str], *, priced: Iterable[str] = ()
+    ) -> None:
         """Keep on each line the verdict of the sync (or import) closing now.
 
         Lines it read and lines it left an error event for: the run's error codes of each
-        (none: clean). Called in the transaction that closes the run.
+        (none: clean). A line of which the run read the prices alone (`priced`) keeps its
+        other codes and gets the run's price codes: a clean price read clears a price error
+        an earlier run left. Called in the transaction that closes the run.
         """
         codes: dict[str, set[str]] = {}
         for product_id, code in self.session.execute(
@@ -340,8 +344,19 @@ class PushRepository:
             .distinct()
         ):
             codes.setdefault(str(product_id), set()).add(code)
+        read = set(product_ids)
+        only_prices = set(priced) - read
+        if only_prices:
+            for chunk in in_chunks(sorted(only_prices), _CHUNK):
+                for product_id, earlier in self.session.execute(
+                    select(ProductLine.connect_product_id, ProductLine.sync_errors).where(
+                        ProductLine.connect_product_id.in_(chunk)
+                    )
+                ):
+                    kept = {code for code in earlier or () if not is_price_code(code)}
+                    codes[str(product_id)] = kept | codes.get(str(product_id), set())
         groups: dict[tuple[str, ...], list[str]] = {}
-        for product_id in set(product_ids) | codes.keys():
+        for product_id in read | only_prices | codes.keys():
             groups.setdefault(tuple(sorted(codes.get(product_id, ()))), []).append(product_id)
         for found, members in groups.items():
             for chunk in in_chunks(members, _CHUNK):
@@ -350,6 +365,11 @@ class PushRepository:
                     .where(ProductLine.connect_product_id.in_(chunk))
                     .values(sync_run_id=run_id, sync_errors=list(found))
                 )
+
+
+def is_price_code(code: str) -> bool:
+    """Whether an event code is the price stage's (a price read gives or clears it)."""
+    return code.startswith(("price_", "marketplace_"))
 
 
 def judges_lines(trigger: str, dry_run: bool) -> bool:
