@@ -9,7 +9,7 @@ against it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from plm_sync.domain.events import Event, Level
@@ -18,6 +18,7 @@ from plm_sync.domain.lines import build_line, group_product
 from plm_sync.domain.offers import SourceOffer
 from plm_sync.domain.operator_rules import OperatorRules
 from plm_sync.domain.overrides import Override
+from plm_sync.domain.sharing import Listings
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.domain.switches import SwitchError, switch_error_events
 
@@ -72,7 +73,7 @@ class LineBuilder:
         *,
         source: str,
         read_events: Sequence[Event] = (),
-        listed: Collection[str] = (),
+        listings: Listings | None = None,
     ) -> BuiltLine:
         """The line of one product; a switch error gives a failed line with its events."""
         grouped, offer = group_product(product, items, offers, self.rules)
@@ -87,7 +88,7 @@ class LineBuilder:
         )
         try:
             line, line_events = build_line(
-                grouped.product_line, self.rules, overrides, offer, listed
+                grouped.product_line, self.rules, overrides, offer, listings
             )
         except SwitchError as error:
             built.events += switch_error_events(product.id, error)

@@ -31,6 +31,7 @@ from plm_sync.errors import (
     CommerceUnknownOutcomeError,
 )
 from plm_sync.mappings import load_plm_rules, load_pricing_rules
+from plm_sync.mappings.sharing import load_sharing_rules
 from plm_sync.ppr.export import workbook_bytes
 from plm_sync.push_prices import PricePusher, price_digest, priced_marketplaces
 from plm_sync.push_request import (
@@ -149,6 +150,7 @@ class LinePusher:
         self.client = client
         self.hub = client.hub
         self.rules = load_plm_rules(settings.mappings)
+        self.units = load_sharing_rules(settings.mappings).units  # each set in the workbook
         self.prices: PricePusher | None = None
         if request.prices != PRICES_NONE:
             with unit_of_work(runlog.factory) as session:
@@ -443,7 +445,7 @@ class LinePusher:
         if intent is not None and intent.resumed is not None:
             self._wait_for_earlier(intent.resumed.tracking_id)
         try:
-            return self.client.parse_config(workbook_bytes(line, self.rules))
+            return self.client.parse_config(workbook_bytes(line, self.rules, units=self.units))
         except CommerceRefusedError:
             if intent is not None:
                 self._close_intent(intent.id, "refused")

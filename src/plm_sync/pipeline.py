@@ -34,6 +34,7 @@ from plm_sync.domain.lines import (
 from plm_sync.domain.offers import SourceOffer, choose_offer
 from plm_sync.domain.operator_rules import OperatorRules
 from plm_sync.domain.overrides import Override
+from plm_sync.domain.sharing import Listings
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.domain.text import inert
 from plm_sync.errors import (
@@ -404,10 +405,25 @@ class SyncRun:
         offer: SourceOffer | None,
     ) -> str:
         """What the product's line is computed from (its listings too, when sharing follows)."""
-        listed = self.prices.listed_in(product.id) if self.rules.sharing.from_listings else None
         return line_source_hash(
-            product, items, self.rules.fingerprint, overrides, offer, marketplaces=listed
+            product,
+            items,
+            self.rules.fingerprint,
+            overrides,
+            offer,
+            listings=self.listings(product.id),
+            sharing=self.rules.sharing,
         )
+
+    def listings(self, product_id: str) -> Listings | None:
+        """The product's listings as far as its line depends on them (none: no marketplaces).
+
+        Only when sharing.yaml maps marketplaces to operating units: a unit follows the
+        listings (`from_listings`), and a marketplace the listing is gone from shares none.
+        """
+        if not self.rules.sharing.marketplace_units:
+            return None
+        return self.prices.listings(product_id, remembered=True)
 
     def _fetch_rows(self, product: SourceProduct) -> list[Any]:
         """A product's raw item rows (runs on the fetch-ahead pool)."""
@@ -623,7 +639,7 @@ class SyncRun:
             overrides,
             source=source,
             read_events=events,
-            listed=self.prices.listed_in(product.id) or (),
+            listings=self.listings(product.id),
         )
 
     def _line_done(self, result: LineResult) -> None:

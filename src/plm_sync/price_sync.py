@@ -30,6 +30,7 @@ from plm_sync.domain import prices
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.prices import Marketplace, PriceFile, PricingRules
+from plm_sync.domain.sharing import Listings
 from plm_sync.domain.source import SourceProduct
 from plm_sync.errors import ConnectAuthError, ConnectError
 from plm_sync.runlog import RunLog
@@ -105,6 +106,25 @@ class PriceStage:
         """The marketplaces a product is listed in; None when they cannot be read."""
         market = self._market()
         return None if market is None else tuple(sorted(market.listings.get(product_id, {})))
+
+    def listings(self, product_id: str, *, remembered: bool) -> Listings | None:
+        """Where a product is listed now, and (`remembered`) the marketplaces it left.
+
+        None when listings cannot be read (`remembered`: the stored ones instead). The
+        marketplaces it left are those stored for its line and no longer listed: read from
+        the run's preload, else from the store.
+        """
+        listed = self.listed_in(product_id)
+        if not remembered:
+            return None if listed is None else Listings(listed)
+        if self.states is not None:
+            known = self.states.get(product_id, {})
+        else:
+            with unit_of_work(self.runlog.factory) as session:
+                known = PriceRepository(session).states([product_id]).get(product_id, {})
+        if listed is None:  # Connect did not answer: as the last sync that read them saw them
+            listed = tuple(mp for mp, state in known.items() if state.listed)
+        return Listings.of(listed, known)
 
     def per_process(self) -> None:
         """A product task on a worker: market data read once per worker process and run.

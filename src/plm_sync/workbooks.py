@@ -26,16 +26,19 @@ from plm_sync.domain.offers import SourceOffer
 from plm_sync.domain.operator_rules import OperatorRules
 from plm_sync.domain.overrides import Override, plan_values
 from plm_sync.domain.runs import RunStart, RunStatus
+from plm_sync.domain.sharing import Listings
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.domain.switches import SwitchError
 from plm_sync.errors import UsageError
 from plm_sync.mappings import load_plm_rules, load_rules
+from plm_sync.mappings.sharing import load_sharing_rules
 from plm_sync.ppr.export import write_workbook
 from plm_sync.ppr.read import PlanEdit, RateEdit, WorkbookEdits, WorkbookError, read_workbook
 from plm_sync.runlog import RunLog, RunOutcome, describe_failure, status_of, utcnow
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.overrides import OverrideRepository
+from plm_sync.store.prices import PriceRepository
 from plm_sync.store.snapshot import SnapshotRepository
 
 log = structlog.get_logger(__name__)
@@ -62,7 +65,7 @@ def export_ppr(settings: Settings, product_id: str, output: Path | None = None) 
             f"no product line {product_id} in the catalog: run `plm-sync import {product_id}`"
         )
     path = output or default_path(product_id, Path.cwd(), utcnow())
-    write_workbook(lines[0], rules, path)
+    write_workbook(lines[0], rules, path, units=load_sharing_rules(settings.mappings).units)
     log.info("ppr_exported", product_id=product_id, path=str(path))
     return path
 
@@ -76,11 +79,16 @@ class _Source:
     offer: SourceOffer | None
     grouped: ProductLine
     rules: OperatorRules
+    listings: Listings  # as the last sync stored them: what it shared the plans from
 
     def build(self, overrides: list[Override]) -> tuple[ProductLine, list[Event]]:
-        """The line as stored with these overrides, and what applying them found."""
+        """The line as stored with these overrides, and what applying them found.
+
+        The sync's own function, with the line's listings: the line is built exactly as the
+        sync builds it, so only what the operator changed becomes an override.
+        """
         try:
-            return build_line(self.grouped, self.rules, overrides, self.offer)
+            return build_line(self.grouped, self.rules, overrides, self.offer, self.listings)
         except SwitchError as error:
             raise WorkbookError(
                 [
@@ -92,7 +100,13 @@ class _Source:
     def source_hash(self, overrides: list[Override]) -> str:
         """The source hash the line built with these overrides is stored with."""
         return line_source_hash(
-            self.product, self.items, self.rules.fingerprint, overrides, self.offer
+            self.product,
+            self.items,
+            self.rules.fingerprint,
+            overrides,
+            self.offer,
+            listings=self.listings,
+            sharing=self.rules.sharing,
         )
 
 
@@ -251,7 +265,9 @@ def _source(session: Session, product_id: str, rules: OperatorRules) -> _Source:
     items = [item for item in items if item.status in SYNCED_ITEM_STATUSES]
     offer = snapshots.load_offer(product_id)
     grouped = group_product(product, items, [offer] if offer else [], rules)[0].product_line
-    return _Source(product, items, offer, grouped, rules)
+    known = PriceRepository(session).states([product_id]).get(product_id, {})
+    listings = Listings.of([mp for mp, state in known.items() if state.listed], known)
+    return _Source(product, items, offer, grouped, rules, listings)
 
 
 def _prepare(edits: WorkbookEdits, factory: sessionmaker[Session], rules: OperatorRules) -> _Plan:

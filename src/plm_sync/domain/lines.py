@@ -6,7 +6,7 @@ its inputs give.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 from plm_sync.domain import events as codes
@@ -20,6 +20,7 @@ from plm_sync.domain.offers import SourceOffer, choose_offer
 from plm_sync.domain.operator_rules import OperatorRules
 from plm_sync.domain.overrides import Override, apply_overrides
 from plm_sync.domain.replacements import add_replacement_switches, replacement_pairs
+from plm_sync.domain.sharing import Listings, SharingRules
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.domain.switches import resolve_switches
 
@@ -54,21 +55,27 @@ def line_source_hash(
     overrides: list[Override],
     offer: SourceOffer | None = None,
     *,
-    marketplaces: Collection[str] | None = None,
+    listings: Listings | None = None,
+    sharing: SharingRules | None = None,
 ) -> str:
     """What a stored line was computed from; equal hashes mean nothing to write.
 
-    `marketplaces`: the product's listings, when sharing follows them (else None: they are
-    not part of what the line is computed from).
+    `listings` count as far as the sharing rules make the line depend on them: where the
+    product is listed when sharing follows listings (`from_listings`), and the units of the
+    marketplaces its listing is gone from (when there are any).
     """
-    listed = None if marketplaces is None else sorted(marketplaces)
-    return source_hash(
-        product,
-        items,
-        content_hash(
-            {"rules": fingerprint, "overrides": overrides, "offer": offer, "listed": listed}
-        ),
-    )
+    listings = listings or Listings()
+    follows = sharing is not None and sharing.from_listings
+    inputs: dict[str, object] = {
+        "rules": fingerprint,
+        "overrides": overrides,
+        "offer": offer,
+        "listed": sorted(listings.listed) if follows else None,
+    }
+    withdrawn = sharing.withdrawn_units(listings) if sharing is not None else ()
+    if withdrawn:  # only then: the hash of a line never unlisted stays as it was
+        inputs["withdrawn"] = list(withdrawn)
+    return source_hash(product, items, content_hash(inputs))
 
 
 def group_product(
@@ -107,14 +114,15 @@ def build_line(
     rules: OperatorRules,
     overrides: list[Override],
     offer: SourceOffer | None = None,
-    marketplaces: Collection[str] = (),
+    listings: Listings | None = None,
 ) -> tuple[ProductLine, list[Event]]:
     """The line as stored: grouped, shared, the overrides (win), then its plan switches.
 
-    Switches are resolved on the final plan names (what the workbook's switch paths name);
-    invalid ones raise SwitchError.
+    What a sync stores and what a workbook import compares with: both call this, with the
+    product's listings. Switches are resolved on the final plan names (what the workbook's
+    switch paths name); invalid ones raise SwitchError.
     """
-    line, events = apply_overrides(rules.share(grouped, marketplaces), overrides)
+    line, events = apply_overrides(rules.share(grouped, listings), overrides)
     line, switch_events = resolve_switches(line, offer, rules.switches)
     line, replacement_events = add_replacement_switches(line, rules.switches.presets)
     return line, events + switch_events + replacement_events

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from plm_sync.domain.addons import AddonRules
@@ -10,7 +9,7 @@ from plm_sync.domain.catalog import ProductLine
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.prices import PricingRules
 from plm_sync.domain.rules import PlmRules
-from plm_sync.domain.sharing import SharingRules, apply_sharing
+from plm_sync.domain.sharing import Listings, SharingRules, apply_sharing
 from plm_sync.domain.switches import SwitchRules
 
 
@@ -48,6 +47,6 @@ class OperatorRules:
             ),
         )
 
-    def share(self, line: ProductLine, marketplaces: Collection[str] = ()) -> ProductLine:
+    def share(self, line: ProductLine, listings: Listings | None = None) -> ProductLine:
         """The line with every plan's sharing from the sharing rules (and its listings)."""
-        return apply_sharing(line, self.sharing, marketplaces)
+        return apply_sharing(line, self.sharing, listings)

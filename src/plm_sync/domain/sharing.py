@@ -65,6 +65,53 @@ class SharingRules:
             return ()
         return tuple(sorted({unit for mp, unit in self.marketplace_units if mp in marketplaces}))
 
+    @property
+    def units(self) -> tuple[str, ...]:
+        """Every operating unit the file names (rules and marketplaces): the workbook sets each.
+
+        A unit a plan is not shared with is written FALSE, so PLM takes a plan from a unit it
+        was shared with before (a listing gone, a rule changed), as CloudBlue's extension
+        writes every marketplace's column.
+        """
+        named = {unit for rule in self.rules for unit in rule.op_units}
+        named |= {unit for rule in self.rules for unit, _ in rule.op_unit_reseller_groups}
+        return tuple(sorted(named | {unit for _, unit in self.marketplace_units}))
+
+    def withdrawn_units(self, listings: Listings) -> tuple[str, ...]:
+        """The units of the marketplaces a product's listing is gone from: never shared.
+
+        As CloudBlue's own extension scopes a workbook to the marketplaces it deploys to
+        (every other marketplace's `OpUnit_<code>` FALSE). A unit another marketplace the
+        product is still listed in maps to stays.
+        """
+        kept = {unit for mp, unit in self.marketplace_units if mp in listings.listed}
+        return tuple(
+            sorted(
+                {
+                    unit
+                    for mp, unit in self.marketplace_units
+                    if mp in listings.gone and unit not in kept
+                }
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Listings:
+    """Where a product is listed in Connect now, and where its listing is gone.
+
+    `gone`: marketplaces it was listed in (the store remembers them) and is no longer.
+    """
+
+    listed: tuple[str, ...] = ()
+    gone: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, listed: Collection[str], known: Collection[str]) -> Listings:
+        """From the marketplaces it is listed in and those it ever was (stored)."""
+        now = set(listed)
+        return cls(tuple(sorted(now)), tuple(sorted(set(known) - now)))
+
 
 def _merge(sharing: Sharing, rule: SharingRule) -> Sharing:
     units = set(sharing.op_units) | set(rule.op_units)
@@ -82,7 +129,7 @@ def _merge(sharing: Sharing, rule: SharingRule) -> Sharing:
 
 
 def apply_sharing(
-    line: ProductLine, rules: SharingRules, marketplaces: Collection[str] = ()
+    line: ProductLine, rules: SharingRules, listings: Listings | None = None
 ) -> ProductLine:
     """Set each plan's sharing and published flag from the rules.
 
@@ -95,9 +142,12 @@ def apply_sharing(
     - consistency (groups under a unit need the unit) is checked when the file is loaded,
       so the union of consistent rules is consistent;
     - with `from_listings`, every plan is also shared with the units of the marketplaces
-      (`marketplaces`) the product is listed in.
+      the product is listed in;
+    - a unit of a marketplace the product's listing is gone from is shared with no plan.
     """
-    listed = SharingRule(PlanSelector(), op_units=rules.listing_units(marketplaces))
+    listings = listings or Listings()
+    listed = SharingRule(PlanSelector(), op_units=rules.listing_units(listings.listed))
+    withdrawn = set(rules.withdrawn_units(listings))
     plans = []
     for plan in line.service_plans:
         sharing = _merge(Sharing(), listed) if listed.op_units else Sharing()
@@ -107,6 +157,16 @@ def apply_sharing(
                 sharing = _merge(sharing, rule)
                 if rule.published is not None:
                     published = rule.published
+        if withdrawn:
+            sharing = replace(
+                sharing,
+                op_units=tuple(unit for unit in sharing.op_units if unit not in withdrawn),
+                op_unit_reseller_groups=tuple(
+                    (unit, groups)
+                    for unit, groups in sharing.op_unit_reseller_groups
+                    if unit not in withdrawn
+                ),
+            )
         plans.append(replace(plan, sharing=sharing, published=published))
     return replace(line, service_plans=tuple(plans))
 

@@ -170,5 +170,5 @@ def load_sharing_rules(folder: Path) -> SharingRules:
     return SharingRules(
         tuple(rule for rule in rules if rule is not None),
         from_listings=from_listings,
-        marketplace_units=tuple(sorted(marketplaces.items())) if from_listings else (),
+        marketplace_units=tuple(sorted(marketplaces.items())),
     )

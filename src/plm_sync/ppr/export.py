@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -69,9 +69,9 @@ def _billing(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plan_columns(
-    plans: list[dict[str, Any]], plan_defaults: dict[str, Any]
+    plans: list[dict[str, Any]], plan_defaults: dict[str, Any], managed: Collection[str] = ()
 ) -> tuple[list[str], list[str]]:
-    units = sorted({unit for plan in plans for unit in plan["sharing"]["op_units"]})
+    units = sorted({unit for plan in plans for unit in plan["sharing"]["op_units"]} | {*managed})
     paths = max((len(plan["upgrade_paths"]) for plan in plans), default=0)
     groups = max((len(plan["sharing"]["reseller_groups"]) for plan in plans), default=0)
     head = ["Name_EN", "OldName_1", "Description_EN", "Published"]  # PLM's spelling
@@ -99,9 +99,14 @@ def _plan_defaults(rules: PlmRules) -> dict[str, Any]:
     return plan_defaults
 
 
-def _service_plans(book: Workbook, line: dict[str, Any], plan_defaults: dict[str, Any]) -> None:
+def _service_plans(
+    book: Workbook,
+    line: dict[str, Any],
+    plan_defaults: dict[str, Any],
+    units: Collection[str] = (),
+) -> None:
     plans = line["service_plans"]
-    columns, units = _plan_columns(plans, plan_defaults)
+    columns, units = _plan_columns(plans, plan_defaults, units)
     writer = _sheet(book, "ServicePlans", columns)
     for plan in plans:
         billing = _billing(plan)
@@ -340,8 +345,17 @@ def _structure_requirements(book: Workbook) -> None:
             writer.row([name, field.name + mark, default])
 
 
-def write_workbook(line: dict[str, Any], rules: PlmRules, path: Path | BinaryIO) -> None:
+def write_workbook(
+    line: dict[str, Any],
+    rules: PlmRules,
+    path: Path | BinaryIO,
+    *,
+    units: Collection[str] = (),
+) -> None:
     """Write the workbook of one product line (catalog JSON shape) to `path`.
+
+    `units`: the operating units sharing.yaml names; each gets its `OpUnit_<code>` column,
+    FALSE on a plan not shared with it (PLM then takes the plan from that unit).
 
     Sheets: StructureRequirements, ServicePlans, Resources, PlanPeriods, ResourceRates,
     OpUnitServicePlans, PlanSwitchPaths, UpgradeResourceMapping, ResourceDependencies (lines
@@ -353,7 +367,7 @@ def write_workbook(line: dict[str, Any], rules: PlmRules, path: Path | BinaryIO)
     plan_defaults = _plan_defaults(rules)  # checked before the streaming workbook opens
     book = Workbook(write_only=True)
     _structure_requirements(book)
-    _service_plans(book, line, plan_defaults)
+    _service_plans(book, line, plan_defaults, units)
     _resources(book, line, rules)
     _plan_periods(book, line, rules)
     _resource_rates(book, line, rules)
@@ -368,8 +382,8 @@ def write_workbook(line: dict[str, Any], rules: PlmRules, path: Path | BinaryIO)
     book.save(path)  # openpyxl saves to a path or a binary stream
 
 
-def workbook_bytes(line: dict[str, Any], rules: PlmRules) -> bytes:
+def workbook_bytes(line: dict[str, Any], rules: PlmRules, *, units: Collection[str] = ()) -> bytes:
     """The workbook of one product line, in memory (what a push sends)."""
     stream = io.BytesIO()
-    write_workbook(line, rules, stream)
+    write_workbook(line, rules, stream, units=units)
     return stream.getvalue()
