@@ -33,7 +33,8 @@ from plm_sync.errors import (
 from plm_sync.mappings import load_plm_rules, load_pricing_rules
 from plm_sync.mappings.sharing import load_sharing_rules
 from plm_sync.ppr.export import workbook_bytes
-from plm_sync.push_prices import PricePusher, price_digest, priced_marketplaces
+from plm_sync.push_prices import PricePusher
+from plm_sync.push_prices import prices_due as prices_due_on_hub
 from plm_sync.push_request import (
     APPLIED,
     CONVERGED,
@@ -195,7 +196,7 @@ class LinePusher:
                 return PushPlan([line.connect_product_id for line in stored], 0, missing)
             catalog = CatalogRepository(session)
             pushes = PushRepository(session)
-            received = pushes.prices_received(self.hub, [line.line_id for line in stored])
+            memory = pushes.price_memory(self.hub, [line.line_id for line in stored])
             wanted, unchanged = [], 0
             for line in stored:
                 key = catalog_key(line, self.rules)
@@ -210,11 +211,7 @@ class LinePusher:
                 prices_due = (
                     bool(lines)
                     and self.prices is not None
-                    and any(
-                        received.get((line.line_id, marketplace))
-                        != price_digest(lines[0], marketplace)
-                        for marketplace in priced_marketplaces(lines[0])
-                    )
+                    and prices_due_on_hub(lines[0], memory.get(line.line_id, {}))
                 )
                 workbook_due = content is None and self.request.prices != PRICES_ONLY
                 if workbook_due or prices_due:
@@ -340,9 +337,12 @@ class LinePusher:
                 )
             )
             return
+        errors = sum(1 for event in events if event.level is Level.ERROR)
         if self._prices(line, pushed.line_id, events):
             tally.updated += 1
             return
+        if sum(1 for event in events if event.level is Level.ERROR) > errors:
+            return  # a price the hub still sells, or one not set: never "unchanged"
         tally.unchanged += 1
         events.append(
             Event(

@@ -10,6 +10,16 @@ event); scheduled rows keep their date, one upload per date.
 `set-prices` changes prices: an intent is written before it is sent, and a push that finds
 one open reads the reseller's flat-catalog products back; prices already there as sent are
 recorded as received (`commerce_prices_converged`), else they are set again, saying why.
+
+What the catalog no longer holds leaves the hub. A marketplace whose listing is gone: the
+line's workbook unshares its plans from the marketplace's operating unit, and this hub's
+memory of the prices there is cleared (`commerce_prices_forgotten`; sent again if it is
+listed again). A row removed while the marketplace still sells the line: Commerce's price
+import sets prices and has no call that removes one (PROTOCOL.md §6, §10: "In PLM you cannot
+set up product prices"), so the push reads the reseller's flat catalog back; a row still
+shown is `commerce_price_not_withdrawn` (error, kept on the hub's record and shown by
+`status`, `/health` and the alerts) until a later push reads it gone or the catalog holds it
+again.
 """
 
 from __future__ import annotations
@@ -30,7 +40,7 @@ from plm_sync.domain.prices import Marketplace, PricingRules
 from plm_sync.errors import CommerceError, CommerceUnknownOutcomeError
 from plm_sync.runlog import RunLog, utcnow
 from plm_sync.store.database import unit_of_work
-from plm_sync.store.pushes import PushRepository
+from plm_sync.store.pushes import PriceKey, PriceMemory, PushRepository
 from plm_sync.views.price_list import price_list_bytes, price_list_rows
 
 log = structlog.get_logger(__name__)
@@ -40,6 +50,11 @@ PRICES_PROPOSED = "commerce_prices_proposed"
 PRICES_CONVERGED = "commerce_prices_converged"
 PRICES_FAILED = "commerce_prices_failed"
 RESELLER_UNKNOWN = "commerce_reseller_unknown"
+PRICES_FORGOTTEN = "commerce_prices_forgotten"
+PRICE_NOT_WITHDRAWN = "commerce_price_not_withdrawn"
+PRICES_WITHDRAWN = "commerce_prices_withdrawn"
+ROWS_NAMED = 5  # rows an event names
+EMPTY = content_hash([])  # the digest of a marketplace with no price rows
 
 
 def price_digest(line: dict[str, Any], marketplace_id: str) -> str:
@@ -50,6 +65,50 @@ def price_digest(line: dict[str, Any], marketplace_id: str) -> str:
 def priced_marketplaces(line: dict[str, Any]) -> list[str]:
     """The marketplaces a line has price rows in, sorted."""
     return sorted(mp for mp, prices in (line.get("prices") or {}).items() if prices.get("rows"))
+
+
+def price_keys(line: dict[str, Any], marketplace_id: str) -> frozenset[PriceKey]:
+    """The rows of the wizard's file as Commerce matches them: MPN, billing, subscription."""
+    if marketplace_id not in priced_marketplaces(line):
+        return frozenset()
+    header, *rows = price_list_rows(line, marketplace_id)
+    at = [header.index(name) for name in ("MPN", "Billing Period", "Subscription Period")]
+    return frozenset((str(r[at[0]]), str(r[at[1]]), str(r[at[2]] or "")) for r in rows)
+
+
+def _digest(line: dict[str, Any], marketplace_id: str) -> str:
+    if marketplace_id not in priced_marketplaces(line):
+        return EMPTY
+    return price_digest(line, marketplace_id)
+
+
+def dropped_rows(
+    line: dict[str, Any], marketplace_id: str, held: PriceMemory
+) -> frozenset[PriceKey]:
+    """Rows the hub holds (as far as plm-sync knows) that the catalog no longer has."""
+    known = (held.rows or frozenset()) | held.not_withdrawn
+    return known - price_keys(line, marketplace_id)
+
+
+def prices_due(line: dict[str, Any], memory: dict[str, PriceMemory]) -> bool:
+    """Whether a push has prices of the line to send, forget or check on this hub."""
+    listed = set(line.get("marketplaces") or ())
+    for marketplace_id in priced_marketplaces(line):
+        held = memory.get(marketplace_id)
+        if held is None or held.content != price_digest(line, marketplace_id):
+            return True
+    return any(
+        marketplace_id not in listed or bool(dropped_rows(line, marketplace_id, held))
+        for marketplace_id, held in memory.items()
+    )
+
+
+def _named(rows: frozenset[PriceKey]) -> str:
+    shown = ", ".join(
+        f"{mpn} ({billing} / {term or '-'})" for mpn, billing, term in sorted(rows)[:ROWS_NAMED]
+    )
+    more = len(rows) - ROWS_NAMED
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 @dataclass(frozen=True)
@@ -112,17 +171,33 @@ class PricePusher:
         self.clock = clock
 
     def push(self, line: dict[str, Any], line_id: int, events: list[Event]) -> int:
-        """Every marketplace of the line whose prices this hub lacks; how many were sent."""
+        """Every marketplace of the line whose prices this hub lacks; how many were sent.
+
+        Then what the hub holds that the catalog dropped: a marketplace no longer listed is
+        forgotten, rows removed are read back (see the module's docstring).
+        """
         product_id = str(line["connect_product_id"])
         with unit_of_work(self.runlog.factory) as session:
-            received = PushRepository(session).prices_received(self.hub, [line_id])
+            memory = PushRepository(session).price_memory(self.hub, [line_id]).get(line_id, {})
+        listed = set(line.get("marketplaces") or ())
         sent = 0
-        for marketplace_id in priced_marketplaces(line):
-            digest = price_digest(line, marketplace_id)
-            if received.get((line_id, marketplace_id)) == digest and not self.force:
+        for marketplace_id in sorted(set(priced_marketplaces(line)) | set(memory)):
+            held = memory.get(marketplace_id)
+            if marketplace_id not in listed:
+                if held is not None:
+                    self._forget(product_id, line_id, marketplace_id, events)
                 continue
+            digest = _digest(line, marketplace_id)
             try:
-                sent += self._marketplace(line, line_id, marketplace_id, digest, events)
+                dropped = dropped_rows(line, marketplace_id, held) if held else frozenset()
+                if digest != EMPTY and (held is None or held.content != digest or self.force):
+                    sent += self._marketplace(
+                        line, line_id, marketplace_id, digest, events, keep=dropped
+                    )
+                if dropped:
+                    self._withdrawn(
+                        line, line_id, marketplace_id, dropped, held=held, events=events
+                    )
             except CommerceError as error:
                 events.append(
                     Event(
@@ -135,6 +210,109 @@ class PricePusher:
                 )
         return sent
 
+    def _forget(
+        self, product_id: str, line_id: int, marketplace_id: str, events: list[Event]
+    ) -> None:
+        """A marketplace whose listing is gone: this hub's memory of its prices is cleared."""
+        if not self.dry_run:
+            with unit_of_work(self.runlog.factory) as session:
+                PushRepository(session).forget_prices(line_id, self.hub, marketplace_id)
+        events.append(
+            Event(
+                Level.INFO,
+                PRICES_FORGOTTEN,
+                f"{product_id} is no longer listed in {marketplace_id}: its workbook unshares "
+                "the line's plans from the marketplace's operating unit, and this hub's memory "
+                f"of its prices there {'would be' if self.dry_run else 'was'} cleared (they are "
+                "sent again if it is listed again)",
+                product_id,
+                subject=marketplace_id,
+            )
+        )
+
+    def _withdrawn(
+        self,
+        line: dict[str, Any],
+        line_id: int,
+        marketplace_id: str,
+        dropped: frozenset[PriceKey],
+        *,
+        held: PriceMemory | None,
+        events: list[Event],
+    ) -> None:
+        """Rows the catalog dropped: read the reseller's flat catalog back, say what it sells."""
+        product_id = str(line["connect_product_id"])
+        marketplace = self.marketplaces.get(marketplace_id)
+        account = self.rules.reseller_of(marketplace) if marketplace is not None else None
+        prices = (line.get("prices") or {}).get(marketplace_id) or {}
+        vendor = str(prices.get("vendor_id") or (held.vendor if held else ""))
+        if account is None:
+            events.append(
+                Event(
+                    Level.ERROR,
+                    PRICE_NOT_WITHDRAWN,
+                    f"{len(dropped)} price row(s) of {product_id} in {marketplace_id} left the "
+                    f"catalog ({_named(dropped)}), and no reseller account is known to read "
+                    "the hub back: name its reseller_account in pricing.yaml; they may still "
+                    "be sold",
+                    product_id,
+                    subject=marketplace_id,
+                )
+            )
+            return
+        shown = {
+            (
+                str(row.get("mpn")),
+                str(row.get("billingPeriod")),
+                str(row.get("subscriptionPeriod") or ""),
+            )
+            for row in PriceWizard(self.client, account).products(vendor)
+            if row.get("active", True) not in {False, "false", "False"}
+        }
+        still = frozenset(dropped & shown)
+        if still:
+            events.append(
+                Event(
+                    Level.ERROR,
+                    PRICE_NOT_WITHDRAWN,
+                    f"{len(still)} price row(s) of {product_id} in {marketplace_id} are no "
+                    f"longer in the catalog, but the hub still sells them (reseller {account}): "
+                    f"{_named(still)}; Commerce's price import sets prices and cannot remove "
+                    "one: remove them in Commerce (Portfolio > Prices, or the plan's resource "
+                    "rates), then push again: the next push reads the hub back and clears this",
+                    product_id,
+                    subject=marketplace_id,
+                )
+            )
+        elif not self.dry_run:
+            events.append(
+                Event(
+                    Level.INFO,
+                    PRICES_WITHDRAWN,
+                    f"the hub no longer shows the {len(dropped)} price row(s) of {product_id} "
+                    f"in {marketplace_id} that left the catalog ({_named(dropped)}): recorded "
+                    "as withdrawn",
+                    product_id,
+                    subject=marketplace_id,
+                )
+            )
+        if self.dry_run:
+            return
+        current = price_keys(line, marketplace_id)
+        with unit_of_work(self.runlog.factory) as session:
+            PushRepository(session).record_prices(
+                line_id,
+                self.hub,
+                marketplace_id,
+                content=_digest(line, marketplace_id),
+                effective_date=None,
+                run_id=self.runlog.run_id,
+                now=self.clock(),
+                vendor=vendor,
+                rows=current | still,
+                not_withdrawn=still,
+            )
+
     def _marketplace(
         self,
         line: dict[str, Any],
@@ -142,8 +320,12 @@ class PricePusher:
         marketplace_id: str,
         digest: str,
         events: list[Event],
+        *,
+        keep: frozenset[PriceKey] = frozenset(),
     ) -> int:
+        """Send one marketplace's file; `keep`: rows dropped, still to be read back."""
         product_id = str(line["connect_product_id"])
+        held = (price_keys(line, marketplace_id) | keep, keep)
         marketplace = self.marketplaces.get(marketplace_id)
         account = self.rules.reseller_of(marketplace) if marketplace is not None else None
         if account is None:
@@ -198,7 +380,14 @@ class PricePusher:
             )
         if earlier is not None and self._held(wizard, batches, vendor):
             self._received(
-                line_id, marketplace_id, digest, batches, intent=intent, outcome="converged"
+                line_id,
+                marketplace_id,
+                digest,
+                batches,
+                intent=intent,
+                outcome="converged",
+                vendor=vendor,
+                rows=held,
             )
             events.append(
                 Event(
@@ -242,7 +431,16 @@ class PricePusher:
                     subject=marketplace_id,
                 )
             )
-        self._received(line_id, marketplace_id, digest, batches, intent=intent, outcome="applied")
+        self._received(
+            line_id,
+            marketplace_id,
+            digest,
+            batches,
+            intent=intent,
+            outcome="applied",
+            vendor=vendor,
+            rows=held,
+        )
         return 1
 
     @staticmethod
@@ -314,8 +512,14 @@ class PricePusher:
         *,
         intent: int,
         outcome: str,
+        vendor: str,
+        rows: tuple[frozenset[PriceKey], frozenset[PriceKey]],
     ) -> None:
-        """Remember the hub received the prices and close the intent, in one transaction."""
+        """Remember the hub received the prices and close the intent, in one transaction.
+
+        `rows`: what it holds (the file's rows and the dropped ones still to be read back),
+        and of them those it still showed before (not withdrawn).
+        """
         effective = min(batch.effective for batch in batches).isoformat() if batches else ""
         with unit_of_work(self.runlog.factory) as session:
             pushes = PushRepository(session)
@@ -327,5 +531,8 @@ class PricePusher:
                 effective_date=effective,
                 run_id=self.runlog.run_id,
                 now=self.clock(),
+                vendor=vendor,
+                rows=rows[0],
+                not_withdrawn=rows[1],
             )
             pushes.close_intent(intent, outcome, self.clock())

@@ -493,6 +493,10 @@ class PricePush(Base):
     effective_date: Mapped[str] = mapped_column(String(limits.STAMP_MAX))
     pushed_at: Mapped[datetime]
     run_id: Mapped[int | None] = mapped_column(Integer)
+    # {"vendor": …, "rows": [[MPN, billing, subscription], …]}: the file the hub received
+    rows: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # rows the catalog dropped that the hub's flat catalog still showed at the last push
+    not_withdrawn: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class PushIntent(Base):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain.digests import DIGEST_VERSION
@@ -71,7 +71,11 @@ class PushRepository:
         One query, whatever the number of lines: with each line's catalog digest, what a
         push compares before it builds anything.
         """
-        priced = exists().where(Price.product_line_id == ProductLine.id)
+        # prices to push, or a hub that holds some of this line (withdrawn ones to check)
+        priced = or_(
+            exists().where(Price.product_line_id == ProductLine.id),
+            exists().where(PricePush.product_line_id == ProductLine.id, PricePush.hub == hub),
+        )
         query = (
             select(
                 ProductLine.connect_product_id,
@@ -191,16 +195,62 @@ class PushRepository:
 
     # -- prices: what a hub received per line and marketplace -------------------------------
 
-    def prices_received(self, hub: str, line_ids: Sequence[int]) -> dict[tuple[int, str], str]:
-        """The price files `hub` last received, by (line, marketplace): their digests."""
-        if not line_ids:
-            return {}
-        rows = self.session.execute(
-            select(
-                PricePush.product_line_id, PricePush.marketplace_id, PricePush.content_hash
-            ).where(PricePush.hub == hub, PricePush.product_line_id.in_(line_ids))
+    def price_memory(
+        self, hub: str, line_ids: Collection[int]
+    ) -> dict[int, dict[str, PriceMemory]]:
+        """What `hub` holds of the lines' prices, by line and marketplace: digest and rows."""
+        found: dict[int, dict[str, PriceMemory]] = {}
+        for chunk in in_chunks(sorted(line_ids), _CHUNK):
+            rows = self.session.execute(
+                select(
+                    PricePush.product_line_id,
+                    PricePush.marketplace_id,
+                    PricePush.content_hash,
+                    PricePush.rows,
+                    PricePush.not_withdrawn,
+                ).where(PricePush.hub == hub, PricePush.product_line_id.in_(chunk))
+            )
+            for line_id, marketplace, content, stored, held in rows:
+                sent = stored if isinstance(stored, dict) else {}
+                found.setdefault(line_id, {})[marketplace] = PriceMemory(
+                    content,
+                    str(sent.get("vendor") or ""),
+                    _keys(sent.get("rows")) if "rows" in sent else None,
+                    _keys(held),
+                )
+        return found
+
+    def forget_prices(self, line_id: int, hub: str, marketplace_id: str) -> None:
+        """`hub` holds nothing of the line's prices in the marketplace (its listing is gone)."""
+        self.session.execute(
+            delete(PricePush).where(
+                PricePush.product_line_id == line_id,
+                PricePush.hub == hub,
+                PricePush.marketplace_id == marketplace_id,
+            )
         )
-        return {(line_id, marketplace): content for line_id, marketplace, content in rows}
+
+    def not_withdrawn(self, hub: str | None = None) -> list[NotWithdrawn]:
+        """Prices the catalog dropped that a hub still showed at its last push (all hubs)."""
+        query = (
+            select(
+                ProductLine.connect_product_id,
+                PricePush.hub,
+                PricePush.marketplace_id,
+                PricePush.not_withdrawn,
+                PricePush.run_id,
+            )
+            .join(ProductLine, ProductLine.id == PricePush.product_line_id)
+            .where(PricePush.not_withdrawn.is_not(None))
+            .order_by(ProductLine.connect_product_id, PricePush.hub, PricePush.marketplace_id)
+        )
+        if hub is not None:
+            query = query.where(PricePush.hub == hub)
+        return [
+            NotWithdrawn(product_id, found_hub, marketplace, _keys(rows), run_id)
+            for product_id, found_hub, marketplace, rows, run_id in self.session.execute(query)
+            if _keys(rows)
+        ]
 
     def record_prices(
         self,
@@ -209,17 +259,28 @@ class PushRepository:
         marketplace_id: str,
         *,
         content: str,
-        effective_date: str,
+        effective_date: str | None,
         run_id: int,
         now: datetime,
+        vendor: str = "",
+        rows: Collection[PriceKey] = (),
+        not_withdrawn: Collection[PriceKey] = (),
     ) -> None:
-        """Remember that `hub` received the line's prices in the marketplace."""
-        values = {
+        """Remember that `hub` received the line's prices in the marketplace.
+
+        `rows`: the rows it holds (sent, and those it still shows though the catalog dropped
+        them: `not_withdrawn`).
+        """
+        values: dict[str, object] = {
             "content_hash": content,
-            "effective_date": effective_date,
+            "effective_date": effective_date or "",
             "pushed_at": now,
             "run_id": run_id,
+            "rows": {"vendor": vendor, "rows": [list(key) for key in sorted(rows)]},
+            "not_withdrawn": [list(key) for key in sorted(not_withdrawn)] or None,
         }
+        if effective_date is None:  # a read-back: the file's date stays as it was
+            values.pop("effective_date")
         updated = self.session.execute(
             update(PricePush)
             .where(
@@ -365,6 +426,41 @@ class PushRepository:
                     .where(ProductLine.connect_product_id.in_(chunk))
                     .values(sync_run_id=run_id, sync_errors=list(found))
                 )
+
+
+PriceKey = tuple[str, str, str]  # resource MPN, billing period, subscription period
+
+
+def _keys(value: object) -> frozenset[PriceKey]:
+    """Stored rows (JSON lists of three texts) as keys; anything else is none."""
+    if not isinstance(value, list):
+        return frozenset()
+    return frozenset(
+        (str(row[0]), str(row[1]), str(row[2]))
+        for row in value
+        if isinstance(row, list) and len(row) == 3  # noqa: PLR2004 - a key's three parts
+    )
+
+
+@dataclass(frozen=True)
+class PriceMemory:
+    """What a hub holds of a line's prices in one marketplace, as far as plm-sync knows."""
+
+    content: str  # the digest of the file it last received
+    vendor: str
+    rows: frozenset[PriceKey] | None  # None: recorded before rows were kept
+    not_withdrawn: frozenset[PriceKey]
+
+
+@dataclass(frozen=True)
+class NotWithdrawn:
+    """Rows a hub still sells at a price the catalog no longer holds."""
+
+    product_id: str
+    hub: str
+    marketplace_id: str
+    rows: frozenset[PriceKey]
+    run_id: int | None
 
 
 def is_price_code(code: str) -> bool:
