@@ -415,6 +415,16 @@ class _Handler(JsonHandler):
             case "POST", ["expire-tokens"]:
                 self.server.wizard.expire_tokens(int(body.get("next", 0)))
                 self._send(200, {"expired": True})
+            case "GET", ["prices", account]:  # a reseller's flat catalog, every vendor
+                self._send(200, self.server.wizard.products(account, ""))
+            case "POST", ["remove-price"]:  # what an operator does in Commerce's UI
+                removed = self.server.wizard.remove_price(
+                    str(body.get("account", "")),
+                    str(body.get("mpn", "")),
+                    str(body.get("billing_period", "")),
+                    str(body.get("subscription_period", "")),
+                )
+                self._send(200 if removed else 404, {"removed": removed})
             case _:
                 self._send(404, {"error": "SANDBOX_404", "message": f"no control endpoint {path}"})
 

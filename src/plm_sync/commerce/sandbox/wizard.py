@@ -225,6 +225,16 @@ class SandboxWizard:
                 if acct == account and (not vendor_id or vendor == vendor_id)
             ]
 
+    def remove_price(self, account: str, mpn: str, billing: str, term: str) -> bool:
+        """An operator removes a price in Commerce (the wizard itself cannot); whether it was."""
+        with self.lock:
+            keys = [
+                key for key in self.prices if key[0] == account and key[2:] == (mpn, billing, term)
+            ]
+            for key in keys:
+                del self.prices[key]
+        return bool(keys)
+
     def state(self) -> dict[str, Any]:
         """What the wizard holds, for tests and the demo."""
         with self.lock:
