@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from plm_sync.config import Settings
 from plm_sync.domain import events as codes
 from plm_sync.domain.runs import RunStatus
+from plm_sync.push_request import LINE_OUTCOMES
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.models import (
     CatalogRow,
@@ -38,6 +39,7 @@ from plm_sync.store.models import (
     RunEvent,
     ServicePlan,
 )
+from plm_sync.store.run_rows import PUSH_TRIGGER, not_withdrawn
 
 log = structlog.get_logger(__name__)
 SUCCESS = (RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_ERRORS)
@@ -73,7 +75,7 @@ class DatabaseCollector(Collector):
         yield self._held()
         yield self._catalog()
         yield from self._prices()
-        yield self._last_push()
+        yield from self._last_push()
         for entry in entry_points(group="plm_sync.metrics"):
             extra: ExtraMetrics = entry.load()
             try:
@@ -117,22 +119,22 @@ class DatabaseCollector(Collector):
         return self.session.scalars(query).first()
 
     def _last_run(self) -> Iterator[Metric]:
-        run = self._latest()
+        run = self._latest(Run.trigger != PUSH_TRIGGER)  # the last sync: a push hides nothing
         described = {
-            "plm_sync_last_run_duration_seconds": "How long the last finished run took",
-            "plm_sync_last_run_items": "Connect items the last finished run read",
-            "plm_sync_last_run_errors": "Errors the last finished run recorded",
-            "plm_sync_last_run_products": "Product lines the last finished run read",
+            "plm_sync_last_run_duration_seconds": "How long the last finished sync took",
+            "plm_sync_last_run_items": "Connect items the last finished sync read",
+            "plm_sync_last_run_errors": "Errors the last finished sync recorded",
+            "plm_sync_last_run_products": "Product lines the last finished sync read",
         }
         families = {name: GaugeMetricFamily(name, text) for name, text in described.items()}
         rows = GaugeMetricFamily(
             "plm_sync_last_run_catalog_rows",
-            "Catalog rows the last finished run created, updated and deactivated",
+            "Catalog rows the last finished sync created, updated and deactivated",
             labels=["change"],
         )
         status = GaugeMetricFamily(
             "plm_sync_last_run_status",
-            "The last finished run's status (1 for its status)",
+            "The last finished sync's status (1 for its status; pushes: plm_sync_last_push_status)",
             labels=["status", "trigger"],
         )
         if run is not None:
@@ -209,22 +211,40 @@ class DatabaseCollector(Collector):
         yield prices
         yield listed
 
-    def _last_push(self) -> Metric:
-        family = GaugeMetricFamily(
+    def _last_push(self) -> Iterator[Metric]:
+        lines = GaugeMetricFamily(
             "plm_sync_last_push_lines",
-            "Product lines of the latest finished push, by outcome (event code)",
+            "Product lines of the latest finished push, by outcome (one per line)",
             labels=["outcome"],
         )
-        run = self._latest(Run.trigger == "push")
+        status = GaugeMetricFamily(
+            "plm_sync_last_push_status",
+            "The latest finished push's status (1 for its status)",
+            labels=["status"],
+        )
+        run = self._latest(Run.trigger == PUSH_TRIGGER)
         if run is not None:
+            status.add_metric([run.status], 1)
             query = (
                 select(RunEvent.code, func.count(func.distinct(RunEvent.connect_product_id)))
-                .where(RunEvent.run_id == run.id, RunEvent.code.startswith("commerce_"))
+                .where(RunEvent.run_id == run.id, RunEvent.code.in_(sorted(LINE_OUTCOMES)))
                 .group_by(RunEvent.code)
             )
             for code, count in self.session.execute(query):
-                family.add_metric([code.removeprefix("commerce_")], count)
-        return family
+                lines.add_metric([code.removeprefix("commerce_")], count)
+        withdrawn = GaugeMetricFamily(
+            "plm_sync_prices_not_withdrawn",
+            "Price rows the catalog dropped that a hub still sold at its last push",
+            labels=["marketplace"],
+        )
+        rows: dict[str, int] = {}
+        for entry in not_withdrawn(self.session.connection()):
+            rows[entry["marketplace"]] = rows.get(entry["marketplace"], 0) + len(entry["rows"])
+        for marketplace, count in sorted(rows.items()):
+            withdrawn.add_metric([marketplace], count)
+        yield lines
+        yield status
+        yield withdrawn
 
 
 def metrics_text(settings: Settings, factory: sessionmaker[Session]) -> bytes:

@@ -26,6 +26,24 @@ CONVERGED = "commerce_converged"  # an earlier push cut off: PLM held the conten
 NOT_CLEAN = "commerce_line_not_clean"
 NO_LINE = "commerce_no_line"
 NOT_PUSHED = "commerce_line_not_pushed"  # --prices-only of a line this hub never received
+# what became of a line (one per line); plan_new/plan_changed and price codes are not
+LINE_OUTCOMES = frozenset(
+    {
+        APPLIED,
+        UNCHANGED,
+        WOULD_APPLY,
+        TASK_FAILED,
+        TASK_TIMEOUT,
+        NOT_INSTALLED,
+        PARSE_FAILED,
+        PUSH_FAILED,
+        UNKNOWN_OUTCOME,
+        CONVERGED,
+        NOT_CLEAN,
+        NO_LINE,
+        NOT_PUSHED,
+    }
+)
 
 
 PRICE_KEYS = ("prices", "marketplaces")  # a line's catalog keys the price wizard delivers

@@ -18,7 +18,14 @@ from plm_sync.domain.events import Event
 from plm_sync.store.browse import BrowseRepository
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
-from plm_sync.store.run_rows import health_of, recent_runs, run_json, with_seconds
+from plm_sync.store.run_rows import (
+    health_of,
+    health_runs,
+    not_withdrawn,
+    recent_runs,
+    run_json,
+    with_seconds,
+)
 from plm_sync.store.runs import RunRepository
 from plm_sync.views import PageEvents
 
@@ -396,7 +403,9 @@ class Reader:
 
     def health(self, max_age_hours: float) -> dict[str, Any]:
         """Is the catalog in sync (see `health`)."""
-        return health_of(self.list_runs(limit=200), max_age_hours)
+        with unit_of_work(self.factory) as session:
+            connection = session.connection()
+            return health_of(health_runs(connection), max_age_hours, not_withdrawn(connection))
 
     def catalog(self, product_ids: tuple[str, ...] = ()) -> dict[str, Any]:
         """The stored hierarchical catalog (DESIGN §6)."""

@@ -184,9 +184,11 @@ def report(context: _Context, run_id: str, output: str, output_file: Path | None
 @pass_context
 def status(context: _Context, max_age: float, output: str) -> None:
     """Is the catalog in sync? Exits 1 when the last run failed or the catalog is stale."""
-    from plm_sync.store.run_rows import health_of  # noqa: PLC0415 - the store on use
+    from plm_sync.store.database import reading_engine  # noqa: PLC0415 - the store on use
+    from plm_sync.store.run_rows import health_of, health_runs, not_withdrawn  # noqa: PLC0415
 
-    data = health_of(_recent_runs(context.settings, 200), max_age)
+    with reading_engine(context.settings.database_url) as engine, engine.connect() as connection:
+        data = health_of(health_runs(connection), max_age, not_withdrawn(connection))
     if data["running"]:
         data["running"]["waiting_for_workers"] = _waiting(context.settings, data["running"]["id"])
     if output == "prometheus":
@@ -207,7 +209,19 @@ def status(context: _Context, max_age: float, output: str) -> None:
                 f"(finished {last['finished_at']})"
             )
         if data["age_seconds"] is not None:
-            click.echo(f"catalog age: {data['age_seconds'] / 3600:.1f} h")
+            click.echo(
+                f"catalog age: {data['age_seconds'] / 3600:.1f} h (since sync "
+                f"{data['last_success']['id']})"
+            )
+        if data["last_push"]:
+            push = data["last_push"]
+            click.echo(f"last push: {push['id']} {push['status']} (finished {push['finished_at']})")
+        for entry in data["prices_not_withdrawn"]:
+            rows = ", ".join(" / ".join(row) for row in entry["rows"][:5])
+            click.echo(
+                f"not withdrawn: {entry['connect_product_id']} in {entry['marketplace']} on "
+                f"{entry['hub']}: {rows}"
+            )
         if data["running"]:
             click.echo(f"running now: run {data['running']['id']} ({data['running']['scope']})")
             if data["running"]["waiting_for_workers"]:

@@ -230,28 +230,6 @@ class PushRepository:
             )
         )
 
-    def not_withdrawn(self, hub: str | None = None) -> list[NotWithdrawn]:
-        """Prices the catalog dropped that a hub still showed at its last push (all hubs)."""
-        query = (
-            select(
-                ProductLine.connect_product_id,
-                PricePush.hub,
-                PricePush.marketplace_id,
-                PricePush.not_withdrawn,
-                PricePush.run_id,
-            )
-            .join(ProductLine, ProductLine.id == PricePush.product_line_id)
-            .where(PricePush.not_withdrawn.is_not(None))
-            .order_by(ProductLine.connect_product_id, PricePush.hub, PricePush.marketplace_id)
-        )
-        if hub is not None:
-            query = query.where(PricePush.hub == hub)
-        return [
-            NotWithdrawn(product_id, found_hub, marketplace, _keys(rows), run_id)
-            for product_id, found_hub, marketplace, rows, run_id in self.session.execute(query)
-            if _keys(rows)
-        ]
-
     def record_prices(
         self,
         line_id: int,
@@ -450,17 +428,6 @@ class PriceMemory:
     vendor: str
     rows: frozenset[PriceKey] | None  # None: recorded before rows were kept
     not_withdrawn: frozenset[PriceKey]
-
-
-@dataclass(frozen=True)
-class NotWithdrawn:
-    """Rows a hub still sells at a price the catalog no longer holds."""
-
-    product_id: str
-    hub: str
-    marketplace_id: str
-    rows: frozenset[PriceKey]
-    run_id: int | None
 
 
 def is_price_code(code: str) -> bool:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     Connection,
@@ -45,6 +46,26 @@ RUNS = Table(
     Column("cursor_after", String(64)),
     Column("message", Text),
 )
+
+
+# what health reads of the hubs' price records: the rows a hub still sells, named by product
+PRICE_PUSHES = Table(
+    "price_pushes",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("product_line_id", Integer),
+    Column("hub", String(500)),
+    Column("marketplace_id", String(64)),
+    Column("not_withdrawn", JSON),
+    Column("run_id", Integer),
+)
+LINES = Table(
+    "product_lines",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("connect_product_id", String(64)),
+)
+PUSH_TRIGGER = "push"  # store.pushes.PUSH_TRIGGER (not imported: this module stays small)
 
 
 def aware(moment: datetime) -> datetime:
@@ -98,31 +119,115 @@ def recent_runs(
     return [with_seconds(run_json(row)) for row in connection.execute(query)]
 
 
-def health_of(runs: list[dict[str, Any]], max_age_hours: float) -> dict[str, Any]:
-    """Is the catalog in sync, from the newest runs (see `reports.health`)."""
-    finished = [run for run in runs if not RunStatus(run["status"]).is_open]
-    running = next((run for run in runs if RunStatus(run["status"]).is_open), None)
-    success = next(
+def health_runs(connection: Connection) -> list[dict[str, Any]]:
+    """The runs health judges from, newest first.
+
+    The recent ones, and the newest sync, successful sync, scheduled sync and push however
+    far back: a long row of pushes never hides the last sync.
+    """
+    closed = RUNS.c.status.not_in([str(RunStatus.QUEUED), str(RunStatus.RUNNING)])
+    syncs = RUNS.c.trigger != PUSH_TRIGGER
+    newest = [
+        (closed, syncs),
         (
-            run
-            for run in finished
-            if run["status"] in {RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_ERRORS}
-            and not run["dry_run"]
+            syncs,
+            RUNS.c.status.in_([str(RunStatus.SUCCEEDED), str(RunStatus.SUCCEEDED_WITH_ERRORS)]),
+            RUNS.c.dry_run.is_(False),
         ),
-        None,
+        (closed, RUNS.c.trigger == "schedule"),
+        (closed, RUNS.c.trigger == PUSH_TRIGGER),
+    ]
+    found = {run["id"]: run for run in recent_runs(connection, 20)}
+    for conditions in newest:
+        row = connection.execute(
+            select(RUNS).where(*conditions).order_by(RUNS.c.id.desc()).limit(1)
+        ).first()
+        if row is not None:
+            found.setdefault(row.id, with_seconds(run_json(row)))
+    return [found[key] for key in sorted(found, reverse=True)]
+
+
+def not_withdrawn(connection: Connection) -> list[dict[str, Any]]:
+    """Price rows the catalog dropped that a hub still sold at its last push, by line.
+
+    `commerce_price_not_withdrawn` until a push reads them gone (or the catalog holds them).
+    """
+    query = (
+        select(
+            LINES.c.connect_product_id,
+            PRICE_PUSHES.c.hub,
+            PRICE_PUSHES.c.marketplace_id,
+            PRICE_PUSHES.c.not_withdrawn,
+            PRICE_PUSHES.c.run_id,
+        )
+        .join(LINES, LINES.c.id == PRICE_PUSHES.c.product_line_id)
+        .where(PRICE_PUSHES.c.not_withdrawn.is_not(None))
+        .order_by(LINES.c.connect_product_id, PRICE_PUSHES.c.hub, PRICE_PUSHES.c.marketplace_id)
     )
-    scheduled = next((run for run in finished if run["trigger"] == "schedule"), None)
+    found = []
+    for product_id, hub, marketplace, rows, run_id in connection.execute(query):
+        if not isinstance(rows, list) or not rows:
+            continue
+        found.append(
+            {
+                "connect_product_id": product_id,
+                "hub": hub,
+                "marketplace": marketplace,
+                "rows": [list(map(str, row)) for row in rows if isinstance(row, list)],
+                "run_id": run_id,
+            }
+        )
+    return found
+
+
+def _successful(run: dict[str, Any]) -> bool:
+    return (
+        run["status"] in {RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_ERRORS}
+        and not run["dry_run"]
+    )
+
+
+def health_of(
+    runs: list[dict[str, Any]],
+    max_age_hours: float,
+    withdrawals: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Is the catalog in sync, and did the last push deliver (see `reports.health`).
+
+    The catalog's outcome and age come from the syncs (and imports) alone: a push after a
+    failed sync hides nothing. The last push's outcome stands beside them, with the prices a
+    hub still sells that the catalog dropped (`withdrawals`, from `not_withdrawn`).
+    """
+    finished = [run for run in runs if not RunStatus(run["status"]).is_open]
+    syncs = [run for run in finished if run["trigger"] != PUSH_TRIGGER]
+    pushes = [run for run in finished if run["trigger"] == PUSH_TRIGGER]
+    running = next((run for run in runs if RunStatus(run["status"]).is_open), None)
+    success = next((run for run in syncs if _successful(run)), None)
+    scheduled = next((run for run in syncs if run["trigger"] == "schedule"), None)
     age = None
     if success is not None:
         age = (datetime.now(UTC) - datetime.fromisoformat(success["finished_at"])).total_seconds()
-    last = finished[0] if finished else None
+    last = syncs[0] if syncs else None
+    push = pushes[0] if pushes else None
     problems = []
     if last is not None and last["status"] == "failed":
-        problems.append(f"the last run ({last['id']}) failed: {last['message']}")
+        problems.append(f"the last sync ({last['id']}) failed: {last['message']}")
     if age is None:
-        problems.append("no successful run yet")
+        problems.append("no successful sync yet")
     elif age > max_age_hours * 3600:
         problems.append(f"the catalog is {age / 3600:.1f} h old (limit {max_age_hours:g} h)")
+    if push is not None and push["status"] == "failed":
+        problems.append(f"the last push ({push['id']}) failed: {push['message']}")
+    withdrawals = withdrawals or []
+    if withdrawals:
+        rows = sum(len(entry["rows"]) for entry in withdrawals)
+        named = ", ".join(
+            f"{entry['connect_product_id']} in {entry['marketplace']}" for entry in withdrawals[:5]
+        )
+        problems.append(
+            f"{rows} price row(s) left the catalog but a hub still sells them ({named}; "
+            "commerce_price_not_withdrawn): remove them in Commerce, then push again"
+        )
     return {
         "ok": not problems,
         "problems": problems,
@@ -130,5 +235,7 @@ def health_of(runs: list[dict[str, Any]], max_age_hours: float) -> dict[str, Any
         "last_scheduled_run": scheduled,
         "last_success": success,
         "age_seconds": None if age is None else round(age),
+        "last_push": push,
+        "prices_not_withdrawn": withdrawals,
         "running": running,
     }
