@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -150,3 +151,30 @@ def test_a_price_the_hub_still_sells_is_shown_until_withdrawn(
     code, data, _ = status(told)
     assert (code, data["prices_not_withdrawn"]) == (0, [])
     assert not [k for k in metrics(told) if k[0] == "plm_sync_prices_not_withdrawn"]
+
+
+def test_the_catalog_page_shows_each_lines_counts(settings: Settings) -> None:
+    assert run_sync(settings, SyncRequest(full=True)).exit_code == 0
+    (line,) = [
+        entry
+        for entry in requests_catalog(settings)["product_lines"]
+        if entry["connect_product_id"] == PRODUCT
+    ]
+    plans = [plan for plan in line["service_plans"] if plan["active"]]
+    periods = sum(len(plan["periods"]) for plan in plans)
+    server = WebServer(settings, port=0).start()
+    try:
+        page = requests.get(f"{server.url}/catalog", timeout=10).text
+    finally:
+        server.stop()
+    assert "built-in method" not in page
+    row = page[page.index(f">{PRODUCT}</a>") :].split("</tr>")[0]
+    cells = re.findall(r'<td class="num[^"]*">\s*([^<]*?)\s*</td>', row)
+    assert cells[:2] == [str(len(plans)), str(periods)]
+    assert "MP-91111" in row
+
+
+def requests_catalog(settings: Settings) -> dict[str, Any]:
+    from plm_sync.reports import catalog  # noqa: PLC0415 - the store's catalog JSON
+
+    return catalog(settings, (PRODUCT,))
