@@ -443,13 +443,16 @@ def cancel_run(factory: sessionmaker[Session], run_id: str) -> RunStatus:
     return status
 
 
-def prune_runs(factory: sessionmaker[Session], older_than: timedelta) -> list[int]:
-    """Delete runs finished more than `older_than` ago, with their events.
+def prune_runs(
+    factory: sessionmaker[Session], older_than: timedelta, *, dry_run: bool = False
+) -> list[int]:
+    """Delete runs finished more than `older_than` ago, with their events (`dry_run`: name them).
 
     Keeps the latest successful run, the run that set the incremental cursor and open runs.
     """
     cutoff = utcnow() - older_than
-    with unit_of_work(factory) as session:
-        pruned = RunRepository(session).prune(cutoff)
-    log.info("runs_pruned", count=len(pruned), before=cutoff.isoformat())
+    with unit_of_work(factory, commit=not dry_run) as session:
+        pruned = RunRepository(session).prune(cutoff, dry_run=dry_run)
+    if not dry_run:
+        log.info("runs_pruned", count=len(pruned), before=cutoff.isoformat())
     return pruned

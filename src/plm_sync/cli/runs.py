@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,22 +98,55 @@ def runs_cancel(context: _Context, run_id: str) -> None:
         )
 
 
+HANDFUL = 10  # runs a prune on a terminal drops without asking
+_AGE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*")
+_AGE_UNITS = {"": "day", "s": "second", "m": "minute", "h": "hour", "d": "day", "w": "week"}
+
+
+def prune_age(text: str) -> tuple[float, str]:
+    """Seconds and words of `--older-than`: a bare number is days (as PLM_SYNC_RETENTION_DAYS)."""
+    match = _AGE.fullmatch(text)
+    if match is None:
+        raise UsageError(f"--older-than={text!r} is not an age such as 90 (days), 90d, 12h or 2w")
+    number, unit = match.groups()
+    seconds = parse_duration(number + (unit or "d"), "--older-than")
+    if seconds <= 0:
+        raise UsageError(f"--older-than={text!r}: give an age above 0, e.g. 90 (days)")
+    name = _AGE_UNITS[unit]
+    return seconds, f"{number} {name}{'' if float(number) == 1 else 's'}"
+
+
+def _on_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 @runs.command("prune")
 @click.option(
     "--older-than",
     required=True,
-    help="Age of the runs to drop, e.g. 90d, 12h, 2w (the latest successful run stays).",
+    help="Age of the runs to drop: 90 (days, as PLM_SYNC_RETENTION_DAYS), 90d, 12h, 2w "
+    "(the latest successful run stays).",
+)
+@click.option(
+    "--yes", is_flag=True, help=f"Prune more than {HANDFUL} runs on a terminal without asking."
 )
 @pass_context
-def runs_prune(context: _Context, older_than: str) -> None:
+def runs_prune(context: _Context, older_than: str, yes: bool) -> None:
     """Delete old runs and their events (never the latest successful run, nor open runs)."""
     from plm_sync.runlog import prune_runs  # noqa: PLC0415 - the store on use
     from plm_sync.store.database import open_database  # noqa: PLC0415
 
-    seconds = parse_duration(older_than, "--older-than")
+    seconds, shown = prune_age(older_than)
+    age = timedelta(seconds=seconds)
     with open_database(context.settings.database_url) as factory:
-        pruned = prune_runs(factory, timedelta(seconds=seconds))
-    click.echo(f"pruned {len(pruned)} run(s) finished more than {older_than} ago")
+        doomed = prune_runs(factory, age, dry_run=True)
+        if len(doomed) > HANDFUL and not yes and _on_terminal():
+            click.confirm(
+                f"prune {len(doomed)} run(s) finished more than {shown} ago, with their events?",
+                abort=True,
+            )
+        pruned = prune_runs(factory, age)
+    click.echo(f"pruned {len(pruned)} run(s) finished more than {shown} ago")
 
 
 @cli.command()

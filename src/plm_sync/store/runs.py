@@ -209,8 +209,8 @@ class RunRepository:
             or 0
         )
 
-    def prune(self, finished_before: datetime) -> list[int]:
-        """Delete runs that finished before a moment, with their events.
+    def prune(self, finished_before: datetime, *, dry_run: bool = False) -> list[int]:
+        """Delete runs that finished before a moment, with their events (`dry_run`: name them).
 
         Never the latest successful run, the run that set the cursor, nor an open run.
         """
@@ -234,6 +234,8 @@ class RunRepository:
             )
             if run_id not in keep
         ]
+        if dry_run:
+            return doomed
         for chunk in range(0, len(doomed), 500):
             ids = doomed[chunk : chunk + 500]
             self.session.execute(delete(RunEvent).where(RunEvent.run_id.in_(ids)))
