@@ -421,8 +421,13 @@ def test_catalog_of_an_unknown_product_says_so(tmp_path: Path) -> None:
     env = env_for(tmp_path / "plm.db", "http://127.0.0.1:9/public/v1")
     assert cli("migrate", env=env).returncode == 0
     result = cli("catalog", "--product", "PRD-000-000-000", env=env)
-    assert result.returncode == 0
-    assert "no stored product line for PRD-000-000-000" in result.stdout
+    assert result.returncode == 2  # as `prices PRD-000-000-000` does
+    assert "no stored product line for PRD-000-000-000" in result.stderr
+    prices = cli("prices", "PRD-000-000-000", env=env)
+    assert prices.returncode == 2
+    assert "no stored product line for PRD-000-000-000" in prices.stderr
+    malformed = cli("catalog", "--product", "PRD-unknown", env=env)
+    assert malformed.returncode == 2
 
 
 def test_runs_prune_and_cancel_through_the_cli(

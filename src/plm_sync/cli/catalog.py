@@ -18,6 +18,7 @@ from plm_sync.cli.app import (
 )
 from plm_sync.cli.output import (
     _period,
+    make_folder,
 )
 from plm_sync.errors import UsageError
 from plm_sync.sync_request import check_product_id
@@ -85,11 +86,12 @@ def prices_command(
 
         (chosen,) = found
         path = output_file or Path(f"{product_id}_{chosen}_Price-list.xlsx")
+        created = make_folder(path)
         try:
             write_price_list(line, chosen, path)
         except OSError as error:
             raise UsageError(f"{path}: cannot write: {error.strerror}") from None
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {path}{created}")
         return
     _print_prices(line, found)
 
@@ -125,6 +127,16 @@ def _amount(value: float | None, currency: str | None) -> str:
     return "" if value is None else f"{value} {currency or ''}".strip()
 
 
+def _refuse_missing(products: tuple[str, ...], data: dict[str, Any]) -> None:
+    """UsageError (exit 2) naming the products asked for that the catalog does not hold."""
+    missing = sorted(set(products) - {line["connect_product_id"] for line in data["product_lines"]})
+    if missing:
+        raise UsageError(
+            f"no stored product line for {', '.join(missing)}: `plm-sync catalog` lists what "
+            "is stored, `plm-sync import PRD-…` brings one in"
+        )
+
+
 @cli.command("catalog")
 @click.option("--product", "products", multiple=True, help="Only this Connect product (repeat).")
 @click.option(
@@ -132,10 +144,13 @@ def _amount(value: float | None, currency: str | None) -> str:
 )
 @pass_context
 def catalog_command(context: _Context, products: tuple[str, ...], output: str) -> None:
-    """The stored hierarchical catalog."""
+    """The stored hierarchical catalog (a --product not stored: exit 2, as `prices` does)."""
     from plm_sync.reports import catalog  # noqa: PLC0415 - the store on use
 
+    for product_id in products:
+        check_product_id(product_id)
     data = catalog(context.settings, products)
+    _refuse_missing(products, data)
     if output == "json":
         _print_json(data)
         return
@@ -174,10 +189,4 @@ def catalog_command(context: _Context, products: tuple[str, ...], output: str) -
                 )
             console.print(switches)
     if not data["product_lines"]:
-        if products:
-            console.print(
-                f"no stored product line for {', '.join(products)}; `plm-sync catalog` lists "
-                "what is stored, `plm-sync import PRD-…` brings one in"
-            )
-        else:
-            console.print("the catalog is empty: run `plm-sync sync --full` first")
+        console.print("the catalog is empty: run `plm-sync sync --full` first")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from rich.console import Console
@@ -14,6 +15,7 @@ from plm_sync.cli.app import (
     _SafeTable,
 )
 from plm_sync.config import Settings
+from plm_sync.errors import UsageError
 from plm_sync.sync_request import SyncRequest
 from plm_sync.views import when
 
@@ -110,6 +112,21 @@ def _show_run(settings: Settings, run_id: int, output: str) -> None:
             _print_json_streamed(report.streamed())
     else:
         _print_report(report)
+
+
+def make_folder(path: Path) -> str:
+    """Create the missing folder of a file about to be written: what `wrote` then says.
+
+    `report -o`, `prices -o` and `ppr export -o` all create it (and say so), none silently.
+    """
+    folder = path.parent
+    if folder.exists():
+        return ""
+    try:
+        folder.mkdir(parents=True)
+    except OSError as error:
+        raise UsageError(f"{path}: cannot create its folder {folder}: {error.strerror}") from None
+    return f" (created the folder {folder})"
 
 
 def _plural(count: int, noun: str) -> str:

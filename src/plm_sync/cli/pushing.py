@@ -15,6 +15,7 @@ from plm_sync.cli.app import (
 from plm_sync.cli.output import (
     _show_run,
 )
+from plm_sync.errors import UsageError
 from plm_sync.sync_request import check_product_id
 
 
@@ -38,13 +39,10 @@ from plm_sync.sync_request import check_product_id
 )
 @click.option(
     "--prices-only",
-    "prices",
-    flag_value="only",
+    is_flag=True,
     help="Send the lines' prices only (their plans are in PLM already).",
 )
-@click.option(
-    "--no-prices", "prices", flag_value="none", help="Send the lines' plans, not their prices."
-)
+@click.option("--no-prices", is_flag=True, help="Send the lines' plans, not their prices.")
 @click.option(
     "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
@@ -56,7 +54,8 @@ def push(
     dry_run: bool,
     upgrade_product: bool,
     force: bool,
-    prices: str | None,
+    prices_only: bool,
+    no_prices: bool,
     output: str,
 ) -> None:
     """Deliver product lines into Commerce PLM (parseConfig, applyConfig, the PLM task).
@@ -71,15 +70,21 @@ def push(
     """
     from plm_sync.push import PushRequest, push_lines  # noqa: PLC0415 - Commerce code on use
 
+    if prices_only and no_prices:
+        raise UsageError(
+            "--prices-only and --no-prices contradict each other: give one (or neither: plans "
+            "and prices)"
+        )
     for product_id in product_ids:
         check_product_id(product_id)
+    prices = "only" if prices_only else "none" if no_prices else "with"
     request = PushRequest(
         product_ids,
         changed=changed,
         dry_run=dry_run,
         upgrade_product=upgrade_product,
         force=force,
-        prices=prices or "with",
+        prices=prices,
     )
     outcome = push_lines(context.settings, request)
     _show_run(context.settings, outcome.run_id, output)

@@ -21,6 +21,7 @@ from plm_sync.cli.app import (
 )
 from plm_sync.cli.output import (
     _print_report,
+    make_folder,
 )
 from plm_sync.config import Settings, parse_duration
 from plm_sync.domain.runs import COUNT_FIELDS, RunStatus
@@ -177,8 +178,8 @@ def report(context: _Context, run_id: str, output: str, output_file: Path | None
         _print_report(data)
     else:
         path = output_file or Path(f"plm_sync_run_{data.run_id}.{output}")
+        created = make_folder(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)  # as `ppr export -o` does
             if output == "html":
                 from plm_sync.views.html import render_report  # noqa: PLC0415 - Jinja2 on use
 
@@ -196,13 +197,13 @@ def report(context: _Context, run_id: str, output: str, output_file: Path | None
                     write_report_workbook(data.document, data.diff(), data.events(), path)
         except OSError as error:
             raise UsageError(f"{path}: cannot write: {error.strerror}") from None
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {path}{created}")
 
 
 @cli.command()
 @click.option(
     "--max-age",
-    type=float,
+    type=click.FloatRange(min=0, min_open=True),
     default=26.0,
     show_default=True,
     help="Hours after which the catalog counts as stale.",

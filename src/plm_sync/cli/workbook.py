@@ -15,6 +15,7 @@ from plm_sync.cli.app import (
 from plm_sync.cli.output import (
     _show_run,
 )
+from plm_sync.errors import UsageError
 
 
 @cli.group()
@@ -35,8 +36,15 @@ def ppr_export(context: _Context, product_id: str, output: Path | None) -> None:
     """Write the stored product line as a PLM workbook."""
     from plm_sync.workbooks import export_ppr  # noqa: PLC0415 - openpyxl on use
 
-    path = export_ppr(context.settings, product_id, output)
-    click.echo(f"wrote {path}")
+    folder = output.parent if output is not None else None
+    created = (
+        f" (created the folder {folder})" if folder is not None and not folder.exists() else ""
+    )  # the export creates it once the line is found, as make_folder does for the others
+    try:
+        path = export_ppr(context.settings, product_id, output)
+    except OSError as error:
+        raise UsageError(f"{output}: cannot write: {error.strerror}") from None
+    click.echo(f"wrote {path}{created}")
 
 
 @ppr.command("import")
