@@ -240,7 +240,7 @@ def _check_url(url: str | None, what: str, hint: str) -> None:
     if not url:
         return
     scheme, _, rest = url.partition("://")
-    if scheme not in {"http", "https"} or not rest.strip("/"):
+    if scheme.lower() not in {"http", "https"} or not rest.strip("/"):
         raise UsageError(
             f"{what} {redact_url(url)!r} must start with https:// (or http:// for a local "
             f"sandbox), {hint}"

@@ -30,6 +30,7 @@ from plm_sync.mappings import load_plm_rules, load_sharing_rules
 from plm_sync.mappings.addons import load_addon_rules
 from plm_sync.mappings.pricing import load_pricing_rules
 from plm_sync.mappings.switches import load_switch_rules
+from plm_sync.notify import probe, targets
 from plm_sync.retrying import RetryPolicy
 from plm_sync.store.database import make_engine, open_database, safe_url, schema_state, unit_of_work
 from plm_sync.store.prices import PriceRepository
@@ -71,6 +72,7 @@ def diagnose(settings: Settings | None, settings_error: PlmSyncError | None) -> 
     checks.append(_database(settings))
     checks += _connect(settings)
     checks += _commerce(settings)
+    checks += _notify(settings)
     for entry in entry_points(group="plm_sync.doctor"):
         extra: ExtraChecks = entry.load()
         try:
@@ -190,6 +192,17 @@ def _connect(settings: Settings) -> Iterator[Check]:
             yield Check("connect: offers", Outcome.FAIL, str(error))
         else:
             yield Check("connect: offers", Outcome.OK, "Offers module present")
+
+
+def _notify(settings: Settings) -> Iterator[Check]:
+    """Each PLM_SYNC_NOTIFY target: parsed by Apprise, a webhook's host answering."""
+    urls = targets(settings.notify)
+    if not urls:
+        yield Check("notify", Outcome.OK, "not configured (PLM_SYNC_NOTIFY: no alerts sent)")
+        return
+    for number, url in enumerate(urls, start=1):
+        ok, detail = probe(url, PROBE_TIMEOUT[0])
+        yield Check(f"notify: target {number}", Outcome.OK if ok else Outcome.FAIL, detail)
 
 
 def _commerce(settings: Settings) -> Iterator[Check]:

@@ -406,7 +406,13 @@ class LinePusher:
                     CONVERGED,
                     f"an earlier push of {product_id} (run {earlier.run_id}) was cut off before "
                     "its outcome was kept; PLM's live plans are already the line's: recorded as "
-                    "pushed, nothing was sent again",
+                    "pushed, nothing was sent again"
+                    + (
+                        " (--force: the open push was finished from PLM's state instead of "
+                        "applying the same plans twice)"
+                        if self.request.force
+                        else ""
+                    ),
                     product_id,
                 )
             )

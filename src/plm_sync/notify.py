@@ -8,6 +8,7 @@ a run does not fail because Slack is down.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,36 @@ def targets(setting: str | None) -> list[str]:
 def scheme_of(url: str) -> str:
     """What a URL is, without what it holds (`slack`, `json`, `mailto`)."""
     return urlsplit(url).scheme or "unknown"
+
+
+WEBHOOK_SCHEMES = frozenset({"json", "jsons", "xml", "xmls", "form", "forms"})
+
+
+def probe(url: str, timeout: float = 5.0) -> tuple[bool, str]:
+    """Whether a `PLM_SYNC_NOTIFY` target parses and (a webhook) answers, and what was seen.
+
+    Nothing is sent: a webhook's host and port must take a connection; any other service
+    (Slack, e-mail, …) is only parsed (`plm-sync notify test` sends a test message). The
+    text names the scheme and a webhook's host, never a token.
+    """
+    scheme = scheme_of(url)
+    try:
+        import apprise  # noqa: PLC0415 - an optional extra: plm-sync[notify]
+    except ImportError:
+        return False, "apprise is not installed: pip install 'plm-sync[notify]'"
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
+        return False, f"{scheme}://…: not a URL Apprise can send to; check its spelling"
+    if scheme not in WEBHOOK_SCHEMES or not getattr(plugin, "host", None):
+        return True, f"{scheme}://…: parsed (not probed: `plm-sync notify test` sends one)"
+    host = str(plugin.host)
+    port = int(plugin.port or (443 if plugin.secure else 80))
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        return False, f"{scheme}://{host}:{port}: does not answer ({reason})"
+    return True, f"{scheme}://{host}:{port}: answers"
 
 
 def send(urls: Sequence[str], message: Message) -> bool:

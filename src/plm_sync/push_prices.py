@@ -192,7 +192,13 @@ class PricePusher:
                 dropped = dropped_rows(line, marketplace_id, held) if held else frozenset()
                 if digest != EMPTY and (held is None or held.content != digest or self.force):
                     sent += self._marketplace(
-                        line, line_id, marketplace_id, digest, events, keep=dropped
+                        line,
+                        line_id,
+                        marketplace_id,
+                        digest,
+                        events,
+                        keep=dropped,
+                        unchanged=held is not None and held.content == digest,
                     )
                 if dropped:
                     self._withdrawn(
@@ -322,8 +328,12 @@ class PricePusher:
         events: list[Event],
         *,
         keep: frozenset[PriceKey] = frozenset(),
+        unchanged: bool = False,
     ) -> int:
-        """Send one marketplace's file; `keep`: rows dropped, still to be read back."""
+        """Send one marketplace's file; `keep`: rows dropped, still to be read back.
+
+        `unchanged`: the hub holds this file already (only --force sends it).
+        """
         product_id = str(line["connect_product_id"])
         held = (price_keys(line, marketplace_id) | keep, keep)
         marketplace = self.marketplaces.get(marketplace_id)
@@ -378,7 +388,7 @@ class PricePusher:
                     marketplace_id=marketplace_id,
                 )
             )
-        if earlier is not None and self._held(wizard, batches, vendor):
+        if earlier is not None and not self.force and self._held(wizard, batches, vendor):
             self._received(
                 line_id,
                 marketplace_id,
@@ -417,9 +427,16 @@ class PricePusher:
             again = (
                 f"; an earlier push (run {earlier.run_id}) was cut off and the hub did not show "
                 "them: set again"
-                if earlier is not None
+                if earlier is not None and not self.force
                 else ""
             )
+            if self.force and earlier is not None:
+                again += (
+                    "; forced (--force): sent without reading the hub back first, which closes "
+                    f"the push of run {earlier.run_id} that was cut off"
+                )
+            elif self.force and unchanged:
+                again += "; forced (--force): sent though this hub holds them as they are"
             events.append(
                 Event(
                     Level.INFO,

@@ -108,16 +108,19 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.public_metrics and urlsplit(self.path).path in OPEN_PATHS:
             return True
         given = self.headers.get("Authorization", "")
-        scheme, _, value = given.partition(" ")
-        offered = ""
-        if scheme.casefold() == "bearer":
+        # http.server reads header bytes as Latin-1: back to the bytes the client sent, so a
+        # token beyond ASCII compares as its UTF-8 bytes (as curl and browsers send it)
+        raw = given.encode("latin-1", errors="replace")
+        scheme, _, value = raw.partition(b" ")
+        offered = b""
+        if scheme.lower() == b"bearer":
             offered = value.strip()
-        elif scheme.casefold() == "basic":
+        elif scheme.lower() == b"basic":
             try:
-                offered = base64.b64decode(value.strip(), validate=True).decode().partition(":")[2]
-            except (ValueError, UnicodeDecodeError):
-                offered = ""
-        return bool(offered) and hmac.compare_digest(offered.encode(), token.encode())
+                offered = base64.b64decode(value.strip(), validate=True).partition(b":")[2]
+            except ValueError:
+                offered = b""
+        return bool(offered) and hmac.compare_digest(offered, token.encode())
 
     def do_GET(self) -> None:
         if not self._allowed():

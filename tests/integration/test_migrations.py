@@ -53,3 +53,50 @@ def test_a_read_only_command_imports_no_alembic_on_an_up_to_date_database(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "False"
+
+
+def test_0013_writes_each_hub_one_way_and_keeps_its_newest_record(database_url: str) -> None:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from sqlalchemy import text  # noqa: PLC0415
+
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(engine)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0012")
+        old, new = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO product_lines (id, connect_product_id, name, vendor, active, "
+                    "source_hash, updated_at, created_at, row_count) VALUES (1, 'PRD-1', 'L', "
+                    "'V', true, 'x', :at, :at, 0)"
+                ),
+                {"at": new},
+            )
+            for ident, hub, at in (
+                (1, "HTTP://LocalHost:8080/ app", old),
+                (2, "http://127.0.0.1:8080 app", new),
+                (3, "https://Hub.Example:443/api app", new),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO price_pushes (id, product_line_id, hub, marketplace_id, "
+                        "content_hash, effective_date, pushed_at) VALUES (:id, 1, :hub, 'MP-1', "
+                        "'c', '', :at)"
+                    ),
+                    {"id": ident, "hub": hub, "at": at},
+                )
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0013")
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, hub FROM price_pushes ORDER BY id")).all()
+        assert [tuple(row) for row in rows] == [
+            (2, "http://127.0.0.1:8080 app"),
+            (3, "https://hub.example/api app"),
+        ]
+    finally:
+        engine.dispose()

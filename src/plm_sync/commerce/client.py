@@ -89,19 +89,35 @@ def _aps_message(response: requests.Response) -> str | None:
     return None
 
 
-def hub_key(url: str, app_id: str) -> str:
-    """A hub as the memory of pushes keys it: its controller URL and the app instance.
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "127.0.0.1", "::1"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
-    Scheme and host are lower-cased and a trailing slash dropped, so one hub written two
-    ways is one hub; another path, port or app id is another hub. A user or password in the
-    URL is left out (the key is stored and logged).
+
+def normal_url(url: str) -> str:
+    """A hub's controller URL as plm-sync calls it and keys it, written one way.
+
+    Scheme and host lower-cased (`HTTP://Hub.example` is `http://hub.example`), the default
+    port of the scheme and a trailing slash dropped, the loopback names (`localhost`,
+    `127.0.0.1`, `::1`) one name, `127.0.0.1`. A user or password in the URL is left out.
     """
     parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
     host = parts.hostname or ""  # lower-cased, without a user or password the URL may carry
+    if host in LOOPBACK_NAMES:
+        host = "127.0.0.1"
     if ":" in host:
         host = f"[{host}]"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme.lower()}://{host}{port}{parts.path.rstrip('/')} {app_id.strip()}"
+    port = f":{parts.port}" if parts.port and parts.port != DEFAULT_PORTS.get(scheme) else ""
+    return f"{scheme}://{host}{port}{parts.path.rstrip('/')}"
+
+
+def hub_key(url: str, app_id: str) -> str:
+    """A hub as the memory of pushes keys it: its normalised URL and the app instance.
+
+    One hub written two ways (`normal_url`) is one hub; another host, path, port or app id
+    is another hub.
+    """
+    return f"{normal_url(url)} {app_id.strip()}"
 
 
 class CommerceClient:
@@ -124,7 +140,7 @@ class CommerceClient:
         if not (url and oauth_key and oauth_secret and app_id):
             msg = "a Commerce client needs the hub URL, OAuth key and secret, and the app id"
             raise UsageError(msg)
-        self.base = url.rstrip("/")
+        self.base = normal_url(url) if "@" not in url else url.strip().rstrip("/")
         self.app_id = app_id
         self.retry = retry or COMMERCE_RETRY
         self.timeout = (connect_timeout, read_timeout)
@@ -318,9 +334,13 @@ class CommerceClient:
     # -- calls -------------------------------------------------------------------------------
 
     def check_credentials(self) -> None:
-        """A signed `GET /aps`: any refusal means the credentials (or the app id) are wrong."""
+        """A signed `GET /aps`: any refusal means the credentials (or the app id) are wrong.
+
+        Only a JSON answer is the APS controller's: an HTML page (a login page, a proxy's or
+        a web server's) at that URL is refused too, naming what answered.
+        """
         try:
-            self._retried("GET", "/aps")
+            response = self._retried("GET", "/aps")
         except CommerceApiError as error:
             raise CommerceAuthError(
                 f"Commerce at {self.base} refused the credentials check (GET /aps, HTTP "
@@ -328,6 +348,14 @@ class CommerceClient:
                 "PLM_SYNC_COMMERCE_URL (the hub's controller URL), PLM_SYNC_COMMERCE_OAUTH_KEY, "
                 "PLM_SYNC_COMMERCE_OAUTH_SECRET and PLM_SYNC_COMMERCE_APP_ID"
             ) from None
+        body = self._body(response)
+        if not isinstance(body, dict | list):
+            kind = response.headers.get("Content-Type", "no content type").split(";")[0][:60]
+            raise CommerceAuthError(
+                f"Commerce at {self.base} answered GET /aps with {kind}, not the APS "
+                "controller's JSON: PLM_SYNC_COMMERCE_URL must be the hub's controller URL "
+                "(not a login page, a proxy or a web site)"
+            )
 
     def service(self, aps_type: str) -> str:
         """The path of the one resource implementing `aps_type` (looked up once)."""

@@ -124,6 +124,24 @@ def test_the_sandbox_shows_applied_plans_as_existing() -> None:
     assert not plm.known_answer({"excelConfig": {}})
 
 
+def test_the_sandbox_keeps_live_plans_per_product() -> None:
+    plm = SandboxPlm()
+    first = plm.parse(SWEET_PIES.read_bytes(), "PRD-AAA")
+    plm.apply("t-1", first)
+    other = plm.parse(SWEET_PIES.read_bytes(), "PRD-BBB")  # same plan names, another product
+    assert other["existingPdiPlans"] == {}
+    assert sorted(plan_changes(other).new) == [
+        "Geraardsbergse Mattentaart",
+        "Karpouzopita",
+        "Melopita",
+    ]
+    assert sorted(plm.parse(SWEET_PIES.read_bytes(), "PRD-AAA")["existingPdiPlans"]) == [
+        "geraardsbergse mattentaart",
+        "karpouzopita",
+        "melopita",
+    ]
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -142,8 +160,20 @@ def test_the_sandbox_refuses_what_plm_cannot_read(data: bytes, message: str) -> 
         ("https://Hub.Example.com/api/v1/", "https://hub.example.com/api/v1 APP"),
         ("HTTPS://hub.example.com/api/v1", "https://hub.example.com/api/v1 APP"),
         ("https://user:secret@hub.example.com:8443/x", "https://hub.example.com:8443/x APP"),
-        ("http://[::1]:8766", "http://[::1]:8766 APP"),
+        ("http://[::1]:8766", "http://127.0.0.1:8766 APP"),
+        ("http://localhost:8766/", "http://127.0.0.1:8766 APP"),
+        ("HTTP://LOCALHOST:8766", "http://127.0.0.1:8766 APP"),
+        ("https://hub.example.com:443/x", "https://hub.example.com/x APP"),
+        ("http://hub.example.com:80", "http://hub.example.com APP"),
+        ("https://hub.example.com:80", "https://hub.example.com:80 APP"),
     ],
 )
 def test_a_hub_is_keyed_by_its_url_and_app_without_secrets(url: str, key: str) -> None:
     assert hub_key(url, "APP") == key
+
+
+@pytest.mark.parametrize("url", ["HTTP://hub.example.com", "Https://hub.example.com/api"])
+def test_an_upper_case_scheme_is_a_commerce_url(url: str) -> None:
+    from plm_sync.config import Settings, _validate  # noqa: PLC0415
+
+    _validate(Settings(commerce_url=url))  # no UsageError

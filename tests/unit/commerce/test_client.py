@@ -96,6 +96,25 @@ def test_a_refused_credentials_check_is_a_usage_error(client: CommerceClient, st
 
 
 @responses.activate
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        ("<html><body>Sign in</body></html>", "text/html"),
+        ("", "text/plain"),
+        ('"just a string"', "application/json"),
+    ],
+)
+def test_a_page_that_is_not_the_aps_controller_fails_the_credentials_check(
+    client: CommerceClient, body: str, kind: str
+) -> None:
+    responses.get(f"{BASE}/aps", body=body, content_type=kind)
+    with pytest.raises(CommerceAuthError) as raised:
+        client.check_credentials()
+    assert f"answered GET /aps with {kind}" in str(raised.value)
+    assert raised.value.exit_code == EXIT_USAGE
+
+
+@responses.activate
 @pytest.mark.parametrize("found", [0, 2])
 def test_a_service_must_have_exactly_one_instance(client: CommerceClient, found: int) -> None:
     responses.get(

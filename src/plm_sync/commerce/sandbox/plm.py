@@ -233,7 +233,9 @@ class SandboxPlm:
     not_installed: set[str] = field(default_factory=set)
     unknown: set[str] = field(default_factory=set)
     update_available: set[str] = field(default_factory=set)
-    live: dict[str, dict[str, Any]] = field(default_factory=dict)  # lower-cased name -> plan
+    # (product, lower-cased name) -> plan: a plan lives in its product's service template,
+    # so two products' plans of one name are two plans
+    live: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # canonical -> answer
     parsed: list[dict[str, Any]] = field(default_factory=list)  # what each parseConfig read
     applies: list[dict[str, Any]] = field(default_factory=list)  # every applyConfig body
@@ -300,7 +302,9 @@ class SandboxPlm:
                 },
                 "termsAndConditions": {},
                 "existingPdiPlans": {
-                    name: plan for name, plan in sorted(self.live.items()) if name in names
+                    name: plan
+                    for (product, name), plan in sorted(self.live.items())
+                    if product == str(product_id) and name in names
                 },
                 "excelConfig": config,
                 "appInfo": {
@@ -329,9 +333,10 @@ class SandboxPlm:
         """Write the answer's plans as live plans (the task succeeded)."""
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         plans = [entry["value"] for entry in body["excelConfig"]["servicePlans"]]
+        product_id = str((body.get("appInfo") or {}).get("appId"))
         with self.lock:
             for plan in plans:
-                key = str(plan["name"]["en"]).casefold()
+                key = (product_id, str(plan["name"]["en"]).casefold())
                 current = self.live.get(key)
                 if current is None:
                     self._next_bss += 1
