@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from itertools import groupby
 from typing import Any
 
@@ -36,7 +37,7 @@ from plm_sync.commerce.client import CommerceClient
 from plm_sync.commerce.wizard import PriceWizard, WizardOptions
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.events import Event, Level
-from plm_sync.domain.prices import Marketplace, PricingRules
+from plm_sync.domain.prices import Marketplace, PricingRules, amount_problem
 from plm_sync.errors import CommerceError, CommerceUnknownOutcomeError
 from plm_sync.runlog import RunLog, utcnow
 from plm_sync.store.database import unit_of_work
@@ -101,6 +102,25 @@ def prices_due(line: dict[str, Any], memory: dict[str, PriceMemory]) -> bool:
         marketplace_id not in listed or bool(dropped_rows(line, marketplace_id, held))
         for marketplace_id, held in memory.items()
     )
+
+
+def stored_out_of_bounds(rows: list[dict[str, Any]]) -> list[str]:
+    """Rows (catalog JSON) with an amount outside the bounds the sync checks (stored earlier)."""
+    found = []
+    for row in rows:
+        for name, key in (("Cost", "cost"), ("Price", "price"), ("MSRP", "msrp")):
+            value = row.get(key)
+            if value is None:
+                continue
+            try:
+                amount = Decimal(str(value))
+            except InvalidOperation:
+                found.append(f"{row.get('mpn')}: {name} {str(value)[:40]!r} is not a number")
+                continue
+            problem = amount_problem(name, amount)
+            if problem is not None:
+                found.append(f"{row.get('mpn')}: {problem}")
+    return found
 
 
 def _named(rows: frozenset[PriceKey]) -> str:
@@ -190,7 +210,8 @@ class PricePusher:
             digest = _digest(line, marketplace_id)
             try:
                 dropped = dropped_rows(line, marketplace_id, held) if held else frozenset()
-                if digest != EMPTY and (held is None or held.content != digest or self.force):
+                due = digest != EMPTY and (held is None or held.content != digest or self.force)
+                if due and not self._unfit(line, marketplace_id, events):
                     sent += self._marketplace(
                         line,
                         line_id,
@@ -215,6 +236,25 @@ class PricePusher:
                     )
                 )
         return sent
+
+    @staticmethod
+    def _unfit(line: dict[str, Any], marketplace_id: str, events: list[Event]) -> bool:
+        """Rows stored before the door checks that are out of bounds: an error, none sent."""
+        product_id = str(line["connect_product_id"])
+        unfit = stored_out_of_bounds(line["prices"][marketplace_id]["rows"])
+        if unfit:
+            events.append(
+                Event(
+                    Level.ERROR,
+                    PRICES_FAILED,
+                    f"the prices of {product_id} in {marketplace_id} were not sent: "
+                    f"{'; '.join(unfit[:ROWS_NAMED])}; sync the line again (the source is "
+                    "checked and such a row refused) before pushing its prices",
+                    product_id,
+                    subject=marketplace_id,
+                )
+            )
+        return bool(unfit)
 
     def _forget(
         self, product_id: str, line_id: int, marketplace_id: str, events: list[Event]

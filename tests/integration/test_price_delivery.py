@@ -199,3 +199,27 @@ def test_the_hub_holds_exactly_the_catalogs_prices(
     unlisted = push(settings, changed=True)
     assert "commerce_prices_forgotten" in codes(unlisted)
     assert not [e for e in push(settings, changed=True)["events"] if "price" in e["code"]]
+
+
+def test_a_huge_price_stored_before_the_checks_is_never_pushed(
+    settings: Settings, hub: CommerceSandbox
+) -> None:
+    from sqlalchemy import text  # noqa: PLC0415
+
+    from plm_sync.store.database import open_database, unit_of_work  # noqa: PLC0415
+
+    assert sync(settings, full=True)["exit_code"] == 0
+    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+        session.execute(
+            text("UPDATE prices SET price = '1E+400' WHERE mpn = :mpn"),
+            {"mpn": "CFQ7TTC0HDK0:0001_P1M:Monthly"},
+        )
+        open_intents = "SELECT count(*) FROM push_intents WHERE closed_at IS NULL"
+    report = push(settings)
+    (failed,) = [e for e in report["events"] if e["code"] == "commerce_prices_failed"]
+    assert "is not below 1,000,000,000,000" in failed["message"]
+    assert len(failed["message"]) < 600
+    assert report["exit_code"] == 3
+    assert hub_prices(hub) == {}
+    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+        assert session.execute(text(open_intents)).scalar() == 0
