@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 
 import structlog
 
@@ -64,6 +65,14 @@ class _Sources:
         active = next((ident for ident, later in found if not later), None)
         scheduled = next((ident for ident, later in found if later), None)
         return active, scheduled
+
+
+class _Outcome(Enum):
+    """What became of a marketplace's new prices in one run."""
+
+    SETTLED = "settled"  # written, clean: the digest is kept, the next run skips it
+    WRITTEN = "written"  # written with rows refused: read again next run
+    REFUSED = "refused"  # nothing written: file refused or brake held
 
 
 class PriceStage:
@@ -241,6 +250,7 @@ class PriceStage:
             repo = PriceRepository(session)
             stored = repo.states([product.id]).get(product.id, {})
             items = None
+            elsewhere: frozenset[str] = frozenset()
             for marketplace_id in sorted(set(listed) | set(stored)):
                 state = stored.get(marketplace_id)
                 if marketplace_id not in listed:
@@ -277,11 +287,13 @@ class PriceStage:
                     continue
                 if items is None:
                     items = repo.priced_items(line.id)
-                found, done = self._marketplace(
+                    elsewhere = repo.product_mpns(product.id)
+                found, outcome = self._marketplace(
                     product_id=product.id,
                     marketplace=marketplace,
                     sources=sources,
                     items=items,
+                    elsewhere=elsewhere,
                     repo=repo,
                     line_id=line.id,
                 )
@@ -290,8 +302,8 @@ class PriceStage:
                     line.id,
                     marketplace_id,
                     listed=True,
-                    digest=digest if done else None,
-                    sources=sources.ids() if done else None,
+                    digest=digest if outcome is _Outcome.SETTLED else None,
+                    sources=sources.ids() if outcome is not _Outcome.REFUSED else None,
                     vendor_id=product.vendor_id or None,
                     run_id=self.runlog.run_id,
                 )
@@ -335,13 +347,15 @@ class PriceStage:
         marketplace: Marketplace,
         sources: _Sources,
         items: list[prices.PricedItem],
+        elsewhere: frozenset[str],
         repo: PriceRepository,
         line_id: int,
-    ) -> tuple[list[Event], bool]:
-        """One marketplace's new prices: (events, whether they were settled).
+    ) -> tuple[list[Event], _Outcome]:
+        """One marketplace's new prices: their events and what became of them.
 
-        Settled: read, checked without an error and written (a marketplace not settled is
-        read again by the next run, and keeps the sources its stored rows came from).
+        Settled: read, checked without an error and written. Written: written, with rows
+        refused (read again by the next run). Refused: the file refused or the brake held
+        it; nothing written, the sources the stored rows came from stay named.
         """
         files = self._files(product_id, marketplace, sources, items)
         prices.find_duplicates(files, items)
@@ -349,7 +363,7 @@ class PriceStage:
         if bad:
             return [
                 prices.file_invalid_event(product_id, marketplace.id, file) for file in bad
-            ], False
+            ], _Outcome.REFUSED
         events: list[Event] = []
         if not files:
             events.append(
@@ -362,14 +376,14 @@ class PriceStage:
                     subject=marketplace.id,
                 )
             )
-        checked = prices.check_prices(product_id, marketplace, files, items)
+        checked = prices.check_prices(product_id, marketplace, files, items, elsewhere)
         events += checked.events
         limit = self.settings.price_change_limit
         if self.limit is not None and checked.left_out_share() > self.limit:
             self.held.append(f"{product_id} in {marketplace.id}")
             named = ", ".join(file.source for file in files)
             events.append(prices.left_out_event(product_id, marketplace.id, checked, named, limit))
-            return events, False
+            return events, _Outcome.REFUSED
         stored = repo.stored(line_id, marketplace.id)
         changes = prices.diff_prices(stored, checked.rows, keep=checked.kept)
         sold = {item.mpn for item in items if item.active}
@@ -377,11 +391,11 @@ class PriceStage:
         if held:
             self.held.append(f"{product_id} in {marketplace.id}")
             events += [prices.held_event(product_id, marketplace.id, one, limit) for one in held]
-            return events, False
+            return events, _Outcome.REFUSED
         if changes.any and not self.dry_run:
             repo.apply(line_id, marketplace.id, changes, self.runlog.run_id, self.runlog.clock())
         events += prices.change_events(product_id, marketplace.id, changes, dry_run=self.dry_run)
-        return events, checked.errors == 0
+        return events, _Outcome.SETTLED if checked.errors == 0 else _Outcome.WRITTEN
 
     def _files(
         self,

@@ -124,7 +124,6 @@ def test_outputs_into_a_missing_folder_say_they_created_it(
     [
         (("push", "--changed", "--prices-only", "--no-prices"), "contradict"),
         (("status", "--max-age", "-5"), "--max-age"),
-        (("status", "--max-age", "0"), "--max-age"),
         (("serve", "--max-age", "-1"), "--max-age"),
         (("catalog", "--product", "PRD-999-999-999"), "no stored product line"),
         (("catalog", "--product", "PRD-unknown"), "PRD-unknown"),

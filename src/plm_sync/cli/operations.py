@@ -57,7 +57,7 @@ def notify_test(context: _Context) -> None:
 @click.option("--allow-remote", is_flag=True, help="Allow listening beyond loopback.")
 @click.option(
     "--max-age",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0),
     default=26.0,
     show_default=True,
     help="Hours after which /health calls the catalog stale.",

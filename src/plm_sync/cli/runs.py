@@ -203,7 +203,7 @@ def report(context: _Context, run_id: str, output: str, output_file: Path | None
 @cli.command()
 @click.option(
     "--max-age",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0),
     default=26.0,
     show_default=True,
     help="Hours after which the catalog counts as stale.",

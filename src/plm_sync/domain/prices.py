@@ -541,11 +541,15 @@ def check_prices(  # noqa: C901 - one pass over the rows, a branch per check
     marketplace: Marketplace,
     files: Sequence[PriceFile],
     items: Sequence[PricedItem],
+    elsewhere: Collection[str] = (),
 ) -> Checked:
     """Match each price to an item of the line and check it.
 
     A row names an item by its flat MPN, or by its resource MPN with the row's billing and
     subscription periods. A row naming no item is `price_unknown_mpn` (warning, left out); a
+    row naming an item of the Connect product that the line does not price (`elsewhere`:
+    the product's item MPNs; a trial, an add-on in no plan, an item the rules skip) is the
+    same warning but not counted as read: a price file covers the whole product. A
     currency the marketplace does not sell in is `price_currency_mismatch` (error, left out);
     a negative or out-of-bounds amount is `price_row_refused` (error: the row is left out and
     the item keeps its stored price); a price below its cost is `price_below_cost` and a
@@ -561,7 +565,11 @@ def check_prices(  # noqa: C901 - one pass over the rows, a branch per check
             item = match(raw)
             where = f"{file.source} row {raw.row}"
             if item is None:
-                checked.left_out += 1
+                other = raw.mpn in elsewhere
+                if other:
+                    checked.read -= 1
+                else:
+                    checked.left_out += 1
                 checked.events.append(
                     Event(
                         Level.WARNING,
@@ -569,7 +577,12 @@ def check_prices(  # noqa: C901 - one pass over the rows, a branch per check
                         f"{marketplace.id}: {where} names {raw.mpn[:255]!r} "
                         f"({raw.billing_period[:40] or '-'} / "
                         f"{raw.subscription_period[:40] or '-'}), "
-                        "no item of this product line; the row was left out",
+                        + (
+                            "an item of the product that this line does not price"
+                            if other
+                            else "no item of this product line"
+                        )
+                        + "; the row was left out",
                         product_id,
                         None,
                         raw.mpn[:255],

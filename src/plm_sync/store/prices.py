@@ -16,6 +16,7 @@ from plm_sync.domain.prices import Marketplace as MarketplaceValue
 from plm_sync.domain.prices import PriceChanges, PricedItem, PriceRow, spell_period
 from plm_sync.store.bulk import insert_rows
 from plm_sync.store.models import (
+    ConnectItem,
     LineMarketplace,
     Marketplace,
     PlanPeriod,
@@ -252,6 +253,14 @@ class PriceRepository:
                     mpn, rate[1], billing(plan), spell_period(duration, unit), active and plan[4]
                 )
         return sorted(items.values(), key=lambda item: item.mpn)
+
+    def product_mpns(self, product_id: str) -> frozenset[str]:
+        """The MPNs of the Connect product's stored items, priced by its line or not."""
+        return frozenset(
+            self.session.scalars(
+                select(ConnectItem.mpn).where(ConnectItem.product_id == product_id)
+            )
+        )
 
     # -- prices ------------------------------------------------------------------------------
 

@@ -282,6 +282,22 @@ def test_rows_left_out_are_counted() -> None:
     assert prices.Checked().left_out_share() == 0
 
 
+def test_rows_for_items_the_line_does_not_price_are_not_left_out() -> None:
+    """A price file covers the whole Connect product: a trial or an add-on in no plan."""
+    found = prices.check_prices(
+        "PRD-1",
+        USD,
+        [PriceFile("PRB-1", [raw(2), raw(3, "SKU:0001_P1M:None"), raw(4, "NOPE")])],
+        ITEMS,
+        frozenset({"SKU:0001_P1M:None"}),
+    )
+    assert (found.read, found.left_out) == (2, 1)
+    assert any(
+        "an item of the product that this line does not price" in m
+        for m in of(found, codes.PRICE_UNKNOWN_MPN)
+    )
+
+
 # -- the brake -------------------------------------------------------------------------------
 
 LIMIT = Decimal("0.25")
