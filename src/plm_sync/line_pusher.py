@@ -17,13 +17,15 @@ from typing import Any
 
 import structlog
 
-from plm_sync.commerce.answers import PlanChanges, TaskResult, TaskState, plan_changes
+from plm_sync.commerce.answers import TaskResult, TaskState, plan_changes
 from plm_sync.commerce.client import CommerceClient
+from plm_sync.commerce.readback import ConfigDiff, PlanDiff, compare
 from plm_sync.config import Settings
 from plm_sync.domain.digests import content_hash, legacy_hash
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.rules import PlmRules
 from plm_sync.errors import (
+    CommerceApiError,
     CommerceAuthError,
     CommerceError,
     CommerceRefusedError,
@@ -39,6 +41,7 @@ from plm_sync.push_request import (
     APPLIED,
     CONVERGED,
     NO_LINE,
+    NOT_AS_PUSHED,
     NOT_CLEAN,
     NOT_INSTALLED,
     NOT_PUSHED,
@@ -49,6 +52,7 @@ from plm_sync.push_request import (
     PRICES_NONE,
     PRICES_ONLY,
     PUSH_FAILED,
+    READBACK_PARTIAL,
     TASK_FAILED,
     TASK_TIMEOUT,
     UNCHANGED,
@@ -63,9 +67,19 @@ from plm_sync.runlog import RunLog, utcnow
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.prices import PriceRepository
-from plm_sync.store.pushes import Intent, PushedLine, PushRepository
+from plm_sync.store.pushes import (
+    STEP_APPLYING,
+    STEP_PARSED,
+    Intent,
+    PushedLine,
+    PushRepository,
+)
 
 log = structlog.get_logger(__name__)
+
+CLOCK_SKEW = 60.0  # seconds a hub's task-log clock may run behind this machine's
+# what the comparison cannot see when the hub does not serve `downloadConfig`
+UNREAD_WITHOUT_EXPORT = ("rates", "billing period", "sharing", "plan settings")
 
 
 def line_content_hash(line: dict[str, Any], rules: PlmRules) -> str:
@@ -112,6 +126,18 @@ class _OpenIntent:
 
     id: int
     resumed: Intent | None
+
+
+@dataclass(frozen=True)
+class HubView:
+    """The line compared with what the hub holds; `read_back`: PLM's export answered."""
+
+    diff: ConfigDiff
+    read_back: bool
+
+
+class _EarlierRunningError(CommerceError):
+    """An earlier push's PLM task is still running after the task timeout."""
 
 
 @dataclass(frozen=True)
@@ -295,15 +321,33 @@ class LinePusher:
         if self.request.prices == PRICES_ONLY or self._held(line, pushed, content):
             self._prices_alone(line, pushed, tally, events)
             return
-        if not self._ready(product_id, events):
-            return
+        if self._ready(product_id, events):
+            self._deliver(line, pushed, content, tally, events)
+
+    def _deliver(
+        self,
+        line: dict[str, Any],
+        pushed: PushedLine,
+        content: str,
+        tally: PushTally,
+        events: list[Event],
+    ) -> None:
+        """The workbook of a line PLM has installed: parse, compare, apply or converge."""
+        product_id = pushed.connect_product_id
         dry = self.request.dry_run
         # an earlier push cut off on its way (a crash, a lost answer), or this one, from now
         intent = None if dry else self._intent(pushed.line_id, content)
+        earlier_ok: bool | None = None
+        if intent is not None and intent.resumed is not None:
+            try:
+                earlier_ok = self._wait_for_earlier(intent.resumed)
+            except _EarlierRunningError as error:
+                events.append(Event(Level.ERROR, TASK_TIMEOUT, str(error), product_id))
+                return
         parsed = self._parse(line, intent)
-        changes = plan_changes(parsed)
+        view = self.hub_view(product_id, parsed, events)
         if dry:
-            _would_apply(product_id, changes, tally, events)
+            _would_apply(product_id, view, tally, events)
             self._prices(line, pushed.line_id, events)
             return
         assert intent is not None  # noqa: S101 - written above for every push that applies
@@ -311,15 +355,50 @@ class LinePusher:
             product_id, pushed.line_id, content, intent, events, catalog_key(pushed, self.rules)
         )
         if intent.resumed is not None:
-            why = self._resume(delivery, changes)
+            why = self._resume(delivery, view, earlier_ok)
             if why is None:  # PLM holds the line's content: nothing is sent again
                 tally.updated += 1
                 self._prices(line, pushed.line_id, events)
                 return
         else:
             why = "forced (--force): sent though unchanged" if self.request.force else ""
-        if self._apply(delivery, parsed, changes, why, tally):
+        if self._apply(delivery, parsed, view, why, tally):
             self._prices(line, pushed.line_id, events)  # PLM has the plans the prices are of
+
+    def hub_view(self, product_id: str, parsed: dict[str, Any], events: list[Event]) -> HubView:
+        """The line's parse compared with the hub's configuration, read back.
+
+        PLM's export (`downloadConfig`) shows plans with their settings, periods, rates and
+        sharing. A hub that does not serve it (an HTTP error naming no task) is compared by
+        its live plans in the parse answer (names, descriptions, publication, periods), with
+        a warning naming what could not be read back.
+        """
+        try:
+            held = self.client.download_config(product_id, parsed.get("serviceTemplateId"))
+        except (CommerceApiError, CommerceRefusedError) as error:
+            if not any(event.code == READBACK_PARTIAL for event in events):
+                events.append(
+                    Event(
+                        Level.WARNING,
+                        READBACK_PARTIAL,
+                        f"PLM's export of {product_id} (downloadConfig) could not be read "
+                        f"({error}): compared by PLM's live plans only; not read back: "
+                        f"{', '.join(UNREAD_WITHOUT_EXPORT)}",
+                        product_id,
+                    )
+                )
+            changes = plan_changes(parsed)
+            diff = ConfigDiff(
+                new=changes.new,
+                changed=[
+                    PlanDiff(name, ("description, publication or periods",))
+                    for name in changes.changed
+                ],
+                unchanged=changes.unchanged,
+                unread=UNREAD_WITHOUT_EXPORT,
+            )
+            return HubView(diff, read_back=False)
+        return HubView(compare(parsed.get("excelConfig"), held), read_back=True)
 
     def _prices_alone(
         self, line: dict[str, Any], pushed: PushedLine, tally: PushTally, events: list[Event]
@@ -388,25 +467,39 @@ class LinePusher:
             )
         return _OpenIntent(ident, None)
 
-    def _resume(self, delivery: _Delivery, changes: PlanChanges) -> str | None:
-        """After a push cut off: why the line is applied again, None when PLM holds it.
+    def _resume(self, delivery: _Delivery, view: HubView, earlier_ok: bool | None) -> str | None:
+        """After a push cut off: why the line is applied now, None when PLM holds it.
 
-        `changes` come from a parse read once the hub ran every apply it had: PLM's live
-        plans (`existingPdiPlans`) are the proof. Held: recorded as pushed, the intent closed
-        `converged`.
+        Cut off before its `applyConfig` could leave (`opened`, `parsed`): nothing reached
+        PLM, applied without doubt. Cut off after (`applying`, `task`): the earlier apply's
+        tasks were waited for; PLM holds the line when it is what the earlier push sent and
+        the hub read back equals it (without PLM's export: when the earlier task succeeded).
+        Held: recorded as pushed, the intent closed `converged`.
         """
         product_id, intent = delivery.product_id, delivery.intent
         earlier = intent.resumed
         assert earlier is not None  # noqa: S101 - only for an intent found open
-        if not changes.new and not changes.changed:
+        cut = f"an earlier push of {product_id} (run {earlier.run_id}) was cut off"
+        if earlier.applied_nothing:
+            return (
+                f"{cut} {'before' if earlier.reached == 'opened' else 'after'} PLM's parse, "
+                "before its applyConfig was sent: nothing of it reached PLM; applied now"
+            )
+        same = earlier.content_hash == delivery.content
+        held = view.diff.equal if view.read_back else bool(earlier_ok)
+        if same and held:
             self._delivered(delivery, earlier.tracking_id, "converged")
+            proof = (
+                "the hub's configuration, read back, is the line's"
+                if view.read_back
+                else "its PLM task succeeded (the hub does not serve its export)"
+            )
             delivery.events.append(
                 Event(
                     Level.INFO,
                     CONVERGED,
-                    f"an earlier push of {product_id} (run {earlier.run_id}) was cut off before "
-                    "its outcome was kept; PLM's live plans are already the line's: recorded as "
-                    "pushed, nothing was sent again"
+                    f"{cut} before its outcome was kept; {proof}: recorded as pushed, nothing "
+                    "was sent again"
                     + (
                         " (--force: the open push was finished from PLM's state instead of "
                         "applying the same plans twice)"
@@ -417,14 +510,19 @@ class LinePusher:
                 )
             )
             return None
+        if not same:
+            return f"{cut}; the line changed since: applied as it is now"
+        task = (
+            f"its PLM task {earlier.tracking_id}"
+            if earlier.tracking_id
+            else "the applies the task log shows since it was sent"
+        )
+        if not view.read_back:
+            return f"{cut} and {task} did not apply it: applied again"
         return (
-            f"an earlier push of {product_id} (run {earlier.run_id}) was cut off"
-            + (
-                f" and its PLM task {earlier.tracking_id} did not apply it"
-                if earlier.tracking_id
-                else " before PLM took it"
-            )
-            + f"; PLM's live plans are not the line's ({changes.summary()}): applied again"
+            f"{cut}; the hub's configuration read back is not the line's "
+            f"({view.diff.summary()}; {task} {'succeeded' if earlier_ok else 'did not apply it'})"
+            ": applied again"
         )
 
     def _delivered(self, delivery: _Delivery, task_id: str | None, outcome: str) -> None:
@@ -445,17 +543,22 @@ class LinePusher:
     def _parse(self, line: dict[str, Any], intent: _OpenIntent | None) -> dict[str, Any]:
         """PLM's parse of the line's workbook (its live plans with it).
 
-        After a push cut off, an apply the hub may still run is waited for first. A workbook
-        PLM refuses closes the intent: nothing was applied.
+        A workbook PLM refuses closes the intent: nothing was applied.
         """
-        if intent is not None and intent.resumed is not None:
-            self._wait_for_earlier(intent.resumed.tracking_id)
         try:
-            return self.client.parse_config(workbook_bytes(line, self.rules, units=self.units))
+            parsed = self.client.parse_config(workbook_bytes(line, self.rules, units=self.units))
         except CommerceRefusedError:
             if intent is not None:
                 self._close_intent(intent.id, "refused")
             raise
+        if intent is not None and (intent.resumed is None or intent.resumed.applied_nothing):
+            self._step(intent.id, STEP_PARSED)
+        return parsed
+
+    def _step(self, intent_id: int, step: str, content: str | None = None) -> None:
+        """Write the step the push is about to take, committed before it is taken."""
+        with unit_of_work(self.runlog.factory) as session:
+            PushRepository(session).intent_step(intent_id, step, utcnow(), content=content)
 
     def _close_intent(self, intent_id: int, outcome: str) -> None:
         with unit_of_work(self.runlog.factory) as session:
@@ -470,34 +573,61 @@ class LinePusher:
             on_poll=lambda _: self.runlog.heartbeat(),
         )
 
-    def _wait_for_earlier(self, tracking: str | None) -> None:
-        """Wait for the hub's applies still running.
+    def _wait_for_earlier(self, earlier: Intent) -> bool | None:
+        """Wait for the applies an earlier, cut-off push may have started: did one succeed.
 
-        The earlier apply's own task when its answer was kept, else any apply the task log
-        shows running (the answer was lost: its task is not known by id).
+        None when it was cut off before its `applyConfig` could leave. With its task known:
+        that task. Without (the answer was lost): the `applyConfig` tasks the task log shows
+        started since its `applying` step (less `CLOCK_SKEW`); False when there is none.
+        Still running after the task timeout: `_EarlierRunningError`, nothing is sent.
         """
-        if tracking is not None:
-            if not self.client.task(tracking).state.finished:
-                self._wait(tracking)
-            return
+        if earlier.applied_nothing:
+            return None
+        if earlier.tracking_id is not None:
+            result = self.client.task(earlier.tracking_id)
+            if not result.state.finished:
+                result = self._wait(earlier.tracking_id)
+            if not result.state.finished:
+                raise _EarlierRunningError(self._still_running(earlier, earlier.tracking_id))
+            return result.state is TaskState.SUCCEEDED
+        since = (earlier.step_at or earlier.opened_at).timestamp() - CLOCK_SKEW
         deadline = time.monotonic() + self.settings.commerce_task_timeout
-        while self.client.running_applies() and time.monotonic() < deadline:
+        while True:
+            mine = [
+                task
+                for task in self.client.applies()
+                if task.started_at is None or task.started_at >= since
+            ]
+            if all(task.state.finished for task in mine):
+                return any(task.state is TaskState.SUCCEEDED for task in mine)
+            if time.monotonic() >= deadline:
+                raise _EarlierRunningError(self._still_running(earlier, None))
             self.runlog.heartbeat()
             time.sleep(self.settings.commerce_poll_seconds)
+
+    def _still_running(self, earlier: Intent, tracking: str | None) -> str:
+        task = f"its PLM task (request {tracking})" if tracking else "an apply it may have started"
+        return (
+            f"an earlier push (run {earlier.run_id}) was cut off and {task} was still running "
+            f"after {self.settings.commerce_task_timeout:.0f} s "
+            "(PLM_SYNC_COMMERCE_TASK_TIMEOUT); nothing was sent: push again once it ended"
+        )
 
     def _apply(
         self,
         delivery: _Delivery,
         parsed: dict[str, Any],
-        changes: PlanChanges,
+        view: HubView,
         why: str,
         tally: PushTally,
     ) -> bool:
-        """Send the parse answer, keep its task on the intent, wait, record the outcome.
+        """Send the parse answer, keep its task on the intent, wait, verify, record.
 
-        True when PLM applied it.
+        The intent's `applying` step is written just before `applyConfig` leaves. True when
+        PLM applied it and the hub, read back, holds the line.
         """
         product_id, events, intent_id = delivery.product_id, delivery.events, delivery.intent.id
+        self._step(intent_id, STEP_APPLYING, delivery.content)
         try:
             tracking = self.client.apply_config(parsed)
         except CommerceUnknownOutcomeError:
@@ -510,15 +640,34 @@ class LinePusher:
         self.runlog.heartbeat(force=True)
         result = self._wait(tracking)
         if result.state is TaskState.SUCCEEDED:
+            events += _plan_events(product_id, view.diff)
+            after = self.hub_view(product_id, parsed, events) if view.read_back else None
+            if after is not None and not after.diff.equal:
+                self._close_intent(intent_id, "not_as_pushed")
+                events.append(
+                    Event(
+                        Level.ERROR,
+                        NOT_AS_PUSHED,
+                        f"PLM applied the workbook of {product_id} (task {result.task_id}, "
+                        f"request {tracking}), but the hub read back is not the line's: "
+                        f"{after.diff.summary()}"
+                        + (f": {after.diff.details()}" if after.diff.changed else "")
+                        + "; not recorded as pushed (the next push sends it again): see README "
+                        "'Reading Commerce back' for the differences a hub is known to make",
+                        product_id,
+                    )
+                )
+                return False
             self._delivered(delivery, result.task_id or tracking, "applied")
             tally.updated += 1
-            events += _plan_events(product_id, changes)
             events.append(
                 Event(
                     Level.INFO,
                     APPLIED,
                     f"PLM applied the workbook of {product_id} (task {result.task_id}, request "
-                    f"{tracking}): plans {changes.summary()}" + (f" ({why})" if why else ""),
+                    f"{tracking}): plans {view.diff.summary()}"
+                    + (", read back as pushed" if after is not None else "")
+                    + (f" ({why})" if why else ""),
                     product_id,
                 )
             )
@@ -593,31 +742,38 @@ class LinePusher:
         return True
 
 
-def _would_apply(
-    product_id: str, changes: PlanChanges, tally: PushTally, events: list[Event]
-) -> None:
+def _would_apply(product_id: str, view: HubView, tally: PushTally, events: list[Event]) -> None:
     """A dry run's verdict on a line: what PLM would change; nothing is sent."""
-    if changes.new or changes.changed:
-        tally.updated += 1
-    else:
+    diff = view.diff
+    if diff.equal:
         tally.unchanged += 1
-    events += _plan_events(product_id, changes)
+    else:
+        tally.updated += 1
+    events += _plan_events(product_id, diff)
+    unread = f"; not read back: {', '.join(diff.unread)}" if diff.unread else ""
     events.append(
         Event(
             Level.INFO,
             WOULD_APPLY,
-            f"PLM would apply the workbook of {product_id}: plans {changes.summary()} "
-            "(dry run: nothing was applied)",
+            f"PLM would apply the workbook of {product_id}: plans {diff.summary()} "
+            f"(dry run: nothing was applied{unread})",
             product_id,
         )
     )
 
 
-def _plan_events(product_id: str, changes: PlanChanges) -> list[Event]:
+def _plan_events(product_id: str, diff: ConfigDiff) -> list[Event]:
     return [
         Event(Level.INFO, PLAN_NEW, f"plan {name} is new in PLM", product_id, subject=name)
-        for name in changes.new
+        for name in diff.new
     ] + [
-        Event(Level.INFO, PLAN_CHANGED, f"plan {name} changes in PLM", product_id, subject=name)
-        for name in changes.changed
+        Event(
+            Level.INFO,
+            PLAN_CHANGED,
+            f"plan {plan.name} changes in PLM: {'; '.join(plan.fields[:12])}"
+            + (f"; and {len(plan.fields) - 12} more" if len(plan.fields) > 12 else ""),  # noqa: PLR2004
+            product_id,
+            subject=plan.name,
+        )
+        for plan in diff.changed
     ]

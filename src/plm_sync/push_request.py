@@ -26,6 +26,8 @@ CONVERGED = "commerce_converged"  # an earlier push cut off: PLM held the conten
 NOT_CLEAN = "commerce_line_not_clean"
 NO_LINE = "commerce_no_line"
 NOT_PUSHED = "commerce_line_not_pushed"  # --prices-only of a line this hub never received
+NOT_AS_PUSHED = "commerce_not_as_pushed"  # applied, but the hub read back differs
+READBACK_PARTIAL = "commerce_readback_partial"  # downloadConfig not served: plans only
 # what became of a line (one per line); plan_new/plan_changed and price codes are not
 LINE_OUTCOMES = frozenset(
     {
@@ -42,6 +44,7 @@ LINE_OUTCOMES = frozenset(
         NOT_CLEAN,
         NO_LINE,
         NOT_PUSHED,
+        NOT_AS_PUSHED,
     }
 )
 

@@ -60,6 +60,52 @@ def task_result(tracking: str, rows: Any) -> TaskResult:  # noqa: ANN401 - JSON
     return TaskResult(tracking, state, None if task_id is None else str(task_id), output)
 
 
+@dataclass(frozen=True)
+class TaskRow:
+    """One row of the task log: its name, state, id, start (unix seconds) and output."""
+
+    name: str
+    state: TaskState
+    task_id: str | None
+    started_at: float | None
+    output: str = ""
+
+    def tracking(self) -> str | None:
+        """The request id its name carries (`…'/applyConfig'(<uuid>)…`), if any."""
+        return tracking_id(self.name)
+
+
+def _state(letter: Any) -> TaskState:  # noqa: ANN401 - JSON
+    try:
+        return TaskState(str(letter or ""))
+    except ValueError:
+        return TaskState.UNKNOWN
+
+
+def task_rows(rows: list[Any]) -> list[TaskRow]:
+    """Every row of a `getTaskLog` answer that is an object, as the log gives them."""
+    found = []
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        started = row.get("startedAt")
+        try:
+            when = float(started) if started is not None else None
+        except (TypeError, ValueError):
+            when = None
+        task_id = row.get("task_id")
+        found.append(
+            TaskRow(
+                str(row.get("name") or ""),
+                _state(row.get("status")),
+                None if task_id is None else str(task_id),
+                when,
+                str(row.get("actionOutput") or "")[:ACTION_OUTPUT_LIMIT],
+            )
+        )
+    return found
+
+
 def refusal(body: Any) -> str | None:  # noqa: ANN401 - JSON
     """The message of a 2xx answer that holds `error` (PLM refused), else None."""
     if isinstance(body, dict) and body.get("error"):

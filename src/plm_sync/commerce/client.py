@@ -12,13 +12,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 import structlog
 from requests_oauthlib import OAuth1
 
-from plm_sync.commerce.answers import TaskResult, refusal, task_result, tracking_id
+from plm_sync.commerce.answers import (
+    TaskResult,
+    TaskRow,
+    refusal,
+    task_result,
+    task_rows,
+    tracking_id,
+)
 from plm_sync.config import Settings
 from plm_sync.errors import (
     CommerceApiError,
@@ -87,6 +94,28 @@ def _aps_message(response: requests.Response) -> str | None:
     if isinstance(body, dict) and body.get("message"):
         return str(body["message"])
     return None
+
+
+def shaped(response: requests.Response, where: str, kind: type | tuple[type, ...]) -> Any:  # noqa: ANN401 - JSON
+    """The JSON body of an answer when it is of `kind`; else CommerceTransientError."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+        got = response.headers.get("Content-Type", "no content type").split(";")[0][:60]
+        what = f"{got} ({len(response.content)} bytes), not JSON"
+    else:
+        what = f"a JSON {type(body).__name__}"
+    if body is not None and isinstance(body, kind):
+        return body
+    names: dict[type, str] = {list: "array", dict: "object"}
+    wanted = " or ".join(
+        names.get(one, one.__name__) for one in (kind if isinstance(kind, tuple) else (kind,))
+    )
+    raise CommerceTransientError(
+        f"Commerce answered {where} with {what} where the call returns a JSON {wanted}",
+        status=response.status_code,
+    )
 
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "127.0.0.1", "::1"})
@@ -281,6 +310,26 @@ class CommerceClient:
         """A signed GET, retried; its JSON body (None when not JSON)."""
         return self._body(self._retried("GET", path))
 
+    def _retried_json(
+        self,
+        method: str,
+        path: str,
+        kind: type | tuple[type, ...],
+        *,
+        json: Any = None,  # noqa: ANN401 - JSON
+    ) -> Any:  # noqa: ANN401 - JSON
+        """A retried call whose answer must be JSON of `kind` (a list, an object).
+
+        Any other answer (an HTML page from a proxy or a login, a JSON of another type) is a
+        transient error, retried and then failed naming what came: never read as "empty".
+        """
+
+        def once() -> Any:  # noqa: ANN401 - JSON
+            response = self._send(method, path, json=json)
+            return shaped(response, f"{method} {path.split('?', maxsplit=1)[0]}", kind)
+
+        return self._retrier.call(once)
+
     def reseller_service(self, aps_type: str, headers: dict[str, str]) -> str:
         """The path of the one resource implementing `aps_type` as a reseller sees it."""
         found = self._body(
@@ -360,7 +409,7 @@ class CommerceClient:
     def service(self, aps_type: str) -> str:
         """The path of the one resource implementing `aps_type` (looked up once)."""
         if aps_type not in self._services:
-            body = self._body(self._retried("GET", f"/aps/2/resources/?implementing({aps_type})"))
+            body = self._retried_json("GET", f"/aps/2/resources/?implementing({aps_type})", list)
             self._services[aps_type] = self._one_resource(aps_type, body)
         return self._services[aps_type]
 
@@ -382,7 +431,7 @@ class CommerceClient:
         """PLM's view of a Connect product; None when PLM does not know it at all."""
         path = f"{self.service(PLM_TYPE)}/appDetails/{product_id}?fulfillmentSystem=connect"
         try:
-            body = self._body(self._retried("GET", path))
+            body = self._retried_json("GET", path, dict)
         except CommerceApiError as error:
             if error.detail and ("404" in error.detail or "not found" in error.detail.lower()):
                 return None
@@ -424,8 +473,8 @@ class CommerceClient:
     def parse_config(self, workbook: bytes) -> dict[str, Any]:
         """PLM's reading of a workbook (changes nothing, so retried)."""
         payload = {"excelConfig": base64.b64encode(workbook).decode("ascii")}
-        body = self._body(
-            self._retried("POST", f"{self.service(PLM_TYPE)}/parseConfig", json=payload)
+        body = self._retried_json(
+            "POST", f"{self.service(PLM_TYPE)}/parseConfig", dict, json=payload
         )
         message = refusal(body)
         if message is not None:
@@ -471,7 +520,7 @@ class CommerceClient:
     def task(self, tracking: str) -> TaskResult:
         """The PLM task's state in the adapter's task log."""
         path = f"{self.service(ADAPTER_TYPE)}/getTaskLog?task_name=%25{tracking}%25"
-        return task_result(tracking, self._body(self._retried("GET", path)))
+        return task_result(tracking, self._retried_json("GET", path, list))
 
     def running_applies(self) -> list[str]:
         """The `applyConfig` tasks the task log shows not finished (their names).
@@ -479,13 +528,32 @@ class CommerceClient:
         What a push waits for when an earlier apply's answer was lost: its task is not known
         by id, only as one of the hub's applies.
         """
+        return [task.name for task in self.applies() if not task.state.finished]
+
+    def applies(self) -> list[TaskRow]:
+        """Every `applyConfig` task the adapter's task log shows, newest first."""
         path = f"{self.service(ADAPTER_TYPE)}/getTaskLog?task_name=%25applyConfig%25"
-        rows = self._body(self._retried("GET", path))
-        return [
-            str(row.get("name") or "")
-            for row in (rows if isinstance(rows, list) else [])
-            if isinstance(row, dict) and str(row.get("status")) in {"n", "r"}
-        ]
+        return task_rows(self._retried_json("GET", path, list))
+
+    def download_config(self, product_id: str, template_id: object) -> dict[str, Any]:
+        """PLM's export of the product's configuration (`downloadConfig`, `ExcelConfigData`).
+
+        A GET on the PLM application with `appId` (the Connect product) and
+        `bssServiceTemplateId` (from the parse answer's `serviceTemplateId`). The shape
+        read is that of `parseConfig`'s `excelConfig` (the public type names it, not its
+        layout: see README 'Reading Commerce back').
+        """
+        path = (
+            f"{self.service(PLM_TYPE)}/downloadConfig?appId={quote(product_id, safe='')}"
+            f"&bssServiceTemplateId={quote(str(template_id), safe='')}"
+        )
+        body = self._retried_json("GET", path, dict)
+        message = refusal(body)
+        if message is not None:
+            raise CommerceRefusedError(
+                f"PLM refused downloadConfig of {product_id}: {message}", detail=message
+            )
+        return dict(body)
 
     def wait_for_task(
         self,

@@ -521,6 +521,11 @@ class PushIntent(Base):
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(32))
+    # how far the push got (migration 0014), each step written before it is taken: opened,
+    # parsed, applying (just before applyConfig leaves), task (its PLM task known); None
+    # for an intent from before 0014, read as `applying`
+    step: Mapped[str | None] = mapped_column(String(16))
+    step_at: Mapped[datetime | None]
 
 
 def table_of(model: type[Any]) -> Table:

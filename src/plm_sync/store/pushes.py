@@ -40,6 +40,12 @@ class PushedLine:
     priced: bool = False  # the line has prices (compared by building its catalog JSON)
 
 
+STEP_OPENED = "opened"
+STEP_PARSED = "parsed"
+STEP_APPLYING = "applying"
+STEP_TASK = "task"
+
+
 @dataclass(frozen=True)
 class Intent:
     """An `applyConfig` written down before it was sent, still open (its answer not kept)."""
@@ -49,6 +55,20 @@ class Intent:
     run_id: int
     tracking_id: str | None
     opened_at: datetime
+    step: str | None = None  # None: written before steps were kept, read as `applying`
+    step_at: datetime | None = None
+
+    @property
+    def reached(self) -> str:
+        """How far the push got: `opened`, `parsed`, `applying` or `task`."""
+        if self.tracking_id:
+            return STEP_TASK
+        return self.step or STEP_APPLYING
+
+    @property
+    def applied_nothing(self) -> bool:
+        """Whether the push was cut off before its `applyConfig` could leave."""
+        return self.reached in {STEP_OPENED, STEP_PARSED}
 
 
 @dataclass(frozen=True)
@@ -289,6 +309,8 @@ class PushRepository:
                 PushIntent.run_id,
                 PushIntent.tracking_id,
                 PushIntent.opened_at,
+                PushIntent.step,
+                PushIntent.step_at,
             )
             .where(
                 PushIntent.product_line_id == line_id,
@@ -323,6 +345,8 @@ class PushRepository:
             content_hash=content,
             run_id=run_id,
             opened_at=now,
+            step=STEP_OPENED,
+            step_at=now,
         )
         self.session.add(intent)
         self.session.flush()
@@ -331,8 +355,25 @@ class PushRepository:
     def intent_sent(self, intent_id: int, tracking_id: str) -> None:
         """The hub answered the change with its task: kept on the intent."""
         self.session.execute(
-            update(PushIntent).where(PushIntent.id == intent_id).values(tracking_id=tracking_id)
+            update(PushIntent)
+            .where(PushIntent.id == intent_id)
+            .values(tracking_id=tracking_id, step=STEP_TASK)
         )
+
+    def intent_step(
+        self, intent_id: int, step: str, now: datetime, *, content: str | None = None
+    ) -> None:
+        """The push is about to take `step` (written, and committed, before it is taken).
+
+        `content`: what it now sends, when a resumed intent sends the line as it is now.
+        A step back to `opened` or `parsed` forgets the earlier task.
+        """
+        values: dict[str, object] = {"step": step, "step_at": now}
+        if content is not None:
+            values["content_hash"] = content
+        if step in {STEP_OPENED, STEP_PARSED, STEP_APPLYING}:
+            values["tracking_id"] = None
+        self.session.execute(update(PushIntent).where(PushIntent.id == intent_id).values(**values))
 
     def close_intent(self, intent_id: int, outcome: str, now: datetime) -> None:
         """Close an intent with its outcome (`applied`, `converged`, `failed`, `superseded`)."""

@@ -102,6 +102,26 @@ def _edit(value: dict[str, Any]) -> dict[str, Any]:
     return {"value": value, "action": "EDIT"}
 
 
+def _delegated(row: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The plan's copies for the operating units it is shared with (`OpUnit_<code>` TRUE).
+
+    A real hub names the unit's reseller account (`vendorName`); the sandbox names the code.
+    """
+    return [
+        _edit(
+            {
+                "name": {"en": name},
+                "vendorId": 1000000 + index,
+                "vendorName": key.removeprefix("OpUnit_"),
+                "isPublished": True,
+                "resellerGroups": [],
+            }
+        )
+        for index, key in enumerate(sorted(row), start=1)
+        if key.startswith("OpUnit_") and _flag(row[key])
+    ]
+
+
 def excel_config(sheets: dict[str, Rows]) -> dict[str, Any]:
     """The `excelConfig` part of a parse answer, from the workbook's rows."""
     periods: dict[str, list[dict[str, Any]]] = {}
@@ -155,7 +175,7 @@ def excel_config(sheets: dict[str, Rows]) -> dict[str, Any]:
                     "serviceTerms": row.get("ServiceTerms"),
                     "termsConditions": [],
                     "vendorId": 1,
-                    "delegatedServicePlans": [],
+                    "delegatedServicePlans": _delegated(row, name),
                     "isEnableVolumePricingModel": False,
                     "ratingMode": row.get("RatingMode"),
                     "upgrades": _numbered(row, "UpgradePath"),
@@ -241,6 +261,10 @@ class SandboxPlm:
     applies: list[dict[str, Any]] = field(default_factory=list)  # every applyConfig body
     applied: list[AppliedWorkbook] = field(default_factory=list)
     upgrades: list[str] = field(default_factory=list)
+    # product -> (lower-cased plan name -> plan value, resource MPN or name -> resource): the
+    # configuration applies left, what `downloadConfig` exports
+    configs: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    resources: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     last_product: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     _next_bss: int = 100
@@ -335,6 +359,14 @@ class SandboxPlm:
         plans = [entry["value"] for entry in body["excelConfig"]["servicePlans"]]
         product_id = str((body.get("appInfo") or {}).get("appId"))
         with self.lock:
+            config = self.configs.setdefault(product_id, {})
+            for plan in plans:
+                config[str(plan["name"]["en"]).casefold()] = json.loads(json.dumps(plan))
+            held = self.resources.setdefault(product_id, {})
+            for entry in body["excelConfig"].get("resources") or []:
+                value = entry.get("value", {})
+                ident = str(value.get("mpn") or value.get("resourceType", {}).get("name"))
+                held[ident] = json.loads(json.dumps(value))
             for plan in plans:
                 key = (product_id, str(plan["name"]["en"]).casefold())
                 current = self.live.get(key)
@@ -354,6 +386,70 @@ class SandboxPlm:
                     hashlib.sha256(canonical(body["excelConfig"]).encode()).hexdigest()[:16],
                 )
             )
+
+    def download(self, product_id: str, template_id: str) -> dict[str, Any] | None:
+        """`downloadConfig`: the product's configuration as applies left it (None: unknown).
+
+        In `parseConfig`'s `excelConfig` model (the project's assumption of `ExcelConfigData`).
+        """
+        with self.lock:
+            if product_id in self.unknown or template_id != str(SERVICE_TEMPLATE_ID):
+                return None
+            plans = self.configs.get(product_id, {})
+            return {
+                "resources": [
+                    _edit(value) for _, value in sorted(self.resources.get(product_id, {}).items())
+                ],
+                "serviceTemplates": [],
+                "servicePlans": [_edit(plan) for _, plan in sorted(plans.items())],
+                "termsConditionsDetails": {},
+                "subscriptionNotificationTemplates": [],
+                "resourceDependencies": [],
+                "opUnitResourceCategories": {},
+            }
+
+    def edit(self, product_id: str, plan_name: str, change: dict[str, Any]) -> bool:  # noqa: C901 - one branch per kind of edit
+        """What an operator changes by hand in Commerce, behind the push's back.
+
+        `description`, `published`, `rate` ({resource, min, max}), `unshare` (a unit code),
+        or `remove` (the plan). False when the product has no such plan (or resource).
+        """
+        with self.lock:
+            plans = self.configs.get(product_id, {})
+            plan = plans.get(plan_name.casefold())
+            if plan is None:
+                return False
+            if change.get("remove"):
+                del plans[plan_name.casefold()]
+                self.live.pop((product_id, plan_name.casefold()), None)
+                return True
+            if "description" in change:
+                plan["description"] = {"en": str(change["description"])}
+                live = self.live.get((product_id, plan_name.casefold()))
+                if live is not None:
+                    live["description"] = {"en_US": str(change["description"])}
+            if "published" in change:
+                plan["isPublished"] = bool(change["published"])
+            if "unshare" in change:
+                plan["delegatedServicePlans"] = [
+                    entry
+                    for entry in plan.get("delegatedServicePlans") or []
+                    if entry["value"].get("vendorName") != change["unshare"]
+                ]
+            rate = change.get("rate")
+            if isinstance(rate, dict):
+                found = [
+                    entry["value"]
+                    for entry in plan.get("resources") or []
+                    if str(entry["value"]["name"]["en"]).casefold()
+                    == str(rate.get("resource", "")).casefold()
+                ]
+                if not found:
+                    return False
+                for limit in ("min", "max"):
+                    if limit in rate:
+                        found[0][limit] = float(rate[limit])
+            return True
 
     def state(self) -> dict[str, Any]:
         """What the sandbox received and holds (for tests and the demo)."""

@@ -163,7 +163,12 @@ HOLD_STEPS = (
     "upload",
     "prepare-proposals",
     "set-prices",
+    "download",
 )
+# what a step answers once instead of its JSON (`/_sandbox/hold` with `answer`): a proxy's
+# HTML page, or JSON of another type than the call returns
+GARBLED = ("html", "wrongtype")
+HTML_PAGE = b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"
 
 
 @dataclass
@@ -194,6 +199,21 @@ class _Handler(JsonHandler):
     ) -> None:
         if not self._silent:
             super()._send(status, body, headers, cut=cut)
+
+    def _garbled(self, step: str, *, status: int = 200) -> bool:
+        """Answer this step with what a test asked for instead of its JSON, once."""
+        kind = self.server.garbled.pop(step, None)
+        if kind is None:
+            return False
+        if kind == "html":
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(HTML_PAGE)))
+            self.end_headers()
+            self.wfile.write(HTML_PAGE)
+        else:
+            self._send(200, "OK")
+        return True
 
     def _signed(self, method: str) -> str | None:
         """None when the request is signed by the consumer and names the app; else why not."""
@@ -327,7 +347,13 @@ class _Handler(JsonHandler):
                     return
                 case "POST", ["parseConfig"]:
                     self.server.hold("parse")
-                    self._parse(raw)
+                    if not self._garbled("parse"):
+                        self._parse(raw)
+                    return
+                case "GET", ["downloadConfig"]:
+                    self.server.hold("download")
+                    if not self._garbled("download"):
+                        self._download(query, method, path)
                     return
                 case "POST", ["applyConfig"]:
                     self._apply(raw, path)
@@ -342,8 +368,10 @@ class _Handler(JsonHandler):
         if resource == RESOURCE_IDS[ADAPTER_TYPE] and operation == ["getTaskLog"]:
             rows = self.server.task_log(query)
             statuses = {row["status"] for row in rows}
-            self.server.hold("poll-success" if statuses == {"s"} else "poll")
-            self._send(200, rows)
+            step = "poll-success" if statuses == {"s"} else "poll"
+            self.server.hold(step)
+            if not self._garbled(step) and not self._garbled("poll"):
+                self._send(200, rows)
             return
         self._send(500, _aps_error(f"404 Not Found {path}", method, path))
 
@@ -366,6 +394,17 @@ class _Handler(JsonHandler):
             return
         self._send(200, answer)
 
+    def _download(self, query: str, method: str, path: str) -> None:
+        fields = dict(part.partition("=")[::2] for part in query.split("&") if part)
+        config = self.server.plm.download(
+            fields.get("appId", ""), fields.get("bssServiceTemplateId", "")
+        )
+        if config is None:
+            message = "404 Not Found: no such application or service template"
+            self._send(500, _aps_error(message, method, path))
+            return
+        self._send(200, config)
+
     def _apply(self, raw: bytes, path: str) -> None:
         body = json.loads(raw)
         if not self.server.plm.known_answer(body):
@@ -374,10 +413,12 @@ class _Handler(JsonHandler):
             return
         tracking = self.server.new_task(body)
         self.server.hold("apply")  # taken: a client cut off now never hears of its task
+        if self._garbled("apply", status=502):  # taken, and its answer a proxy's page
+            return
         headers = {"APS-Info": f"Importing configuration for request {tracking}"}
         self._send(202, None, headers)
 
-    def _control(self, method: str, path: str, raw: bytes) -> None:  # noqa: C901, PLR0912 - one case per endpoint
+    def _control(self, method: str, path: str, raw: bytes) -> None:  # noqa: C901, PLR0912, PLR0915 - one case per endpoint
         plm = self.server.plm
         body: Any = json.loads(raw) if raw else {}
         match method, path.strip("/").split("/"):
@@ -405,8 +446,28 @@ class _Handler(JsonHandler):
                 if step not in HOLD_STEPS:
                     self._send(400, {"error": "SANDBOX_400", "message": f"steps: {HOLD_STEPS}"})
                     return
+                answer = body.get("answer")
+                if answer is not None:
+                    if answer not in GARBLED:
+                        self._send(400, {"error": "SANDBOX_400", "message": f"answers: {GARBLED}"})
+                        return
+                    self.server.garbled[step] = str(answer)
+                    self._send(200, {"garbled": sorted(self.server.garbled)})
+                    return
                 self.server.holds[step] = float(body.get("seconds", 30))
                 self._send(200, {"holding": sorted(self.server.holds)})
+            case "POST", ["edit"]:  # what an operator changes by hand in Commerce
+                if "account" in body:
+                    edited = self.server.wizard.edit_price(
+                        str(body["account"]),
+                        str(body.get("mpn", "")),
+                        str(body.get("billing_period", "")),
+                        str(body.get("subscription_period", "")),
+                        str(body.get("price", "")),
+                    )
+                else:
+                    edited = plm.edit(str(body.get("product", "")), str(body.get("plan", "")), body)
+                self._send(200 if edited else 404, {"edited": edited})
             case "POST", ["release"]:
                 self.server.release()
                 self._send(200, {"released": True})
@@ -448,6 +509,7 @@ class _Server(ThreadingHTTPServer):
         # the crash matrix: a step held (its request arrived, its answer not sent) until
         # released or its seconds ran out; `waiting` names the steps held right now
         self.holds: dict[str, float] = {}
+        self.garbled: dict[str, str] = {}  # step -> what it answers once instead (GARBLED)
         self.waiting: set[str] = set()
         self._released = threading.Event()
         super().__init__(address, _Handler)
@@ -467,6 +529,7 @@ class _Server(ThreadingHTTPServer):
     def release(self) -> None:
         """Let every held request go on."""
         self.holds.clear()
+        self.garbled.clear()
         self._released.set()
 
     def settle(self) -> None:
@@ -518,8 +581,8 @@ class _Server(ThreadingHTTPServer):
             status = "n"
         elif elapsed < duration:
             status = "r"
-        else:
-            status = "f" if task.fail else "s"
+        else:  # done once PLM carried it out (`settle`): success is never shown before
+            status = "f" if task.fail else ("s" if task.applied else "r")
         output = self.options.failure_output if status == "f" else ""
         return {
             "task_id": task.task_id,

@@ -235,6 +235,16 @@ class SandboxWizard:
                 del self.prices[key]
         return bool(keys)
 
+    def edit_price(self, account: str, mpn: str, billing: str, term: str, price: str) -> bool:
+        """An operator edits a reseller's price by hand in Commerce; whether one was found."""
+        with self.lock:
+            keys = [
+                key for key in self.prices if key[0] == account and key[2:] == (mpn, billing, term)
+            ]
+            for key in keys:
+                self.prices[key]["price"] = price
+        return bool(keys)
+
     def state(self) -> dict[str, Any]:
         """What the wizard holds, for tests and the demo."""
         with self.lock:
