@@ -88,7 +88,15 @@ def _values(entries: Any) -> list[dict[str, Any]]:  # noqa: ANN401 - JSON
     return found
 
 
+def _list(value: Any) -> list[Any]:  # noqa: ANN401 - JSON
+    return value if isinstance(value, list) else []
+
+
 def _shown(value: Any) -> str:  # noqa: ANN401
+    if isinstance(value, Decimal):
+        return "unlimited" if value == UNLIMITED else format(value, "f")
+    if isinstance(value, tuple):
+        return ", ".join(_shown(part) for part in value) or "none"
     text = str(value)
     return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
 
@@ -110,7 +118,10 @@ def _period_key(value: dict[str, Any]) -> tuple[int, str, bool]:
 
 
 def _rate_name(value: dict[str, Any]) -> str:
-    named = english(value.get("name")) or english((value.get("resourceType") or {}).get("name"))
+    kind = value.get("resourceType")
+    named = english(value.get("name")) or english(
+        kind.get("name") if isinstance(kind, dict) else kind
+    )
     return " ".join(named.split()).casefold()
 
 
@@ -120,12 +131,12 @@ def normal_plan(value: dict[str, Any]) -> Plan:
     fields |= {name: _text(value.get(name)) for name in PLAN_TEXT}
     fields |= {name: _flag(value.get(name)) for name in PLAN_FLAGS}
     fields |= {name: _number(value.get(name)) for name in PLAN_NUMBERS}
-    fields["salesCategories"] = tuple(sorted(_text(v) for v in value.get("salesCategories") or []))
-    fields["upgrades"] = tuple(sorted(_text(v) for v in value.get("upgrades") or []))
+    fields["salesCategories"] = tuple(sorted(_text(v) for v in _list(value.get("salesCategories"))))
+    fields["upgrades"] = tuple(sorted(_text(v) for v in _list(value.get("upgrades"))))
     fields["resellerGroups"] = tuple(
         sorted(
             _text(v.get("name") if isinstance(v, dict) else v)
-            for v in value.get("resellerGroups") or []
+            for v in _list(value.get("resellerGroups"))
         )
     )
     if all(name in value for name in BILLING):

@@ -388,3 +388,68 @@ def test_an_app_details_error_body_is_a_refusal(client: CommerceClient) -> None:
     responses.get(f"{PLM}/appDetails/PRD-1", json={"error": "X", "message": "product locked"})
     with pytest.raises(CommerceRefusedError, match="product locked"):
         client.app_details("PRD-1")
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (
+            {"body": "<html><body>Bad Gateway</body></html>", "content_type": "text/html"},
+            "text/html",
+        ),
+        ({"json": "OK"}, "a JSON str"),
+        ({"json": {"rows": []}}, "a JSON dict"),
+    ],
+)
+def test_a_task_log_answer_of_another_shape_is_retried_never_read_as_empty(
+    client: CommerceClient, answer: dict[str, object], said: str
+) -> None:
+    lookup(responses.mock, ADAPTER_TYPE, ADAPTER_ID)
+    url = re.compile(re.escape(f"{ADAPTER}/getTaskLog") + ".*")
+    responses.get(url, **answer)  # type: ignore[arg-type]
+    responses.get(url, json=task_rows("r"))
+    assert client.task(TRACKING).state is TaskState.RUNNING
+    assert client.retries == 1
+    responses.replace(responses.GET, url, **answer)  # type: ignore[arg-type]
+    with pytest.raises(CommerceTransientError, match=re.escape(said)):
+        client.running_applies()
+
+
+@responses.activate
+def test_an_html_parse_answer_is_not_a_refusal(client: CommerceClient) -> None:
+    lookup(responses.mock, PLM_TYPE, PLM_ID)
+    responses.post(f"{PLM}/parseConfig", body="<html/>", content_type="text/html")
+    responses.post(f"{PLM}/parseConfig", json={"excelConfig": {}})
+    assert client.parse_config(b"xlsx") == {"excelConfig": {}}
+
+
+@responses.activate
+def test_download_config_names_the_product_and_the_template(client: CommerceClient) -> None:
+    lookup(responses.mock, PLM_TYPE, PLM_ID)
+    responses.get(re.compile(re.escape(f"{PLM}/downloadConfig") + ".*"), json={"servicePlans": []})
+    assert client.download_config("PRD-1&x", 8) == {"servicePlans": []}
+    assert responses.calls[-1].request.url.endswith(
+        "downloadConfig?appId=PRD-1%26x&bssServiceTemplateId=8"
+    )
+
+
+@responses.activate
+def test_applies_read_the_start_of_each_task(client: CommerceClient) -> None:
+    lookup(responses.mock, ADAPTER_TYPE, ADAPTER_ID)
+    responses.get(
+        re.compile(re.escape(f"{ADAPTER}/getTaskLog") + ".*"),
+        json=[
+            {"task_id": 2, "status": "r", "startedAt": 1700000100, "name": f"x({TRACKING})"},
+            {"task_id": 1, "status": "s", "startedAt": "bad", "name": "y"},
+            "not a row",
+        ],
+    )
+    first, second = client.applies()
+    assert (first.state, first.started_at, first.tracking()) == (
+        TaskState.RUNNING,
+        1700000100.0,
+        TRACKING,
+    )
+    assert (second.state, second.started_at) == (TaskState.SUCCEEDED, None)
+    assert client.running_applies() == [f"x({TRACKING})"]
