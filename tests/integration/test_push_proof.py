@@ -44,7 +44,7 @@ def settings(database_url: str, sandbox: SandboxServer, hub: CommerceSandbox) ->
     return settings
 
 
-def pushed(settings: Settings, **request: Any) -> dict[str, Any]:  # noqa: ANN401
+def pushed(settings: Settings, **request: Any) -> dict[str, Any]:
     request.setdefault("product_ids", (LINE,))
     outcome = push_lines(settings, PushRequest(**request))
     return run_report(settings, outcome.run_id)
@@ -90,10 +90,10 @@ def test_a_rates_only_edit_is_seen_by_the_dry_run_and_applied(
     (changed,) = messages(dry, "commerce_plan_changed")
     assert "max" in changed
     assert "-> 300" in changed
-    assert max_units(hub) != 300  # noqa: PLR2004 - a dry run sends nothing
+    assert max_units(hub) != 300
     applied = pushed(settings, changed=True)
     assert applied["status"] == "succeeded", applied["events"]
-    assert max_units(hub) == 300  # noqa: PLR2004
+    assert max_units(hub) == 300
     assert "read back as pushed" in messages(applied, "commerce_applied")[0]
     again = pushed(settings, changed=True, dry_run=True)
     assert again["counts"]["unchanged"] == 1, again["events"]
@@ -109,7 +109,7 @@ def test_a_push_cut_off_during_the_parse_applies_the_rates_edit_without_doubt(
     assert "commerce_converged" not in codes(resumed)
     assert "commerce_applied" in codes(resumed), resumed["events"]
     assert "before its applyConfig was sent" in messages(resumed, "commerce_applied")[0]
-    assert max_units(hub) == 300  # noqa: PLR2004
+    assert max_units(hub) == 300
     assert pushed(settings, changed=True)["counts"]["unchanged"] == 1
 
 
@@ -121,7 +121,7 @@ def test_an_html_parse_answer_is_retried_and_the_edit_still_lands(
     control(hub, "POST", "hold", {"step": "parse", "answer": "html"})
     report = pushed(settings, changed=True)
     assert report["status"] == "succeeded", report["events"]
-    assert max_units(hub) == 500  # noqa: PLR2004
+    assert max_units(hub) == 500
 
 
 def test_a_lost_apply_answer_then_an_html_task_log_applies_once(
@@ -132,14 +132,13 @@ def test_a_lost_apply_answer_then_an_html_task_log_applies_once(
     control(hub, "POST", "hold", {"step": "apply", "answer": "html"})  # taken, answer lost
     lost = pushed(settings, changed=True)
     assert "commerce_unknown_outcome" in codes(lost), lost["events"]
-    before = applies_of(hub)
     control(hub, "POST", "hold", {"step": "poll", "answer": "wrongtype"})
     resumed = pushed(settings, changed=True)
     assert "commerce_converged" in codes(resumed), resumed["events"]
     assert "read back" in messages(resumed, "commerce_converged")[0]
     applied = applies_of(hub)
     assert sorted(applied.values()) == [1, 1], applied  # the first push, then the edit: once
-    assert max_units(hub) == 300  # noqa: PLR2004
+    assert max_units(hub) == 300
 
 
 def test_the_hub_edited_by_hand_is_not_as_pushed_after_apply(
