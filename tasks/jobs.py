@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.alerts import check_schedule
 from plm_sync.config import Settings, load_settings
+from plm_sync.drift import DriftRequest, drift_lines
 from plm_sync.errors import PlmSyncError, RunConflictError
 from plm_sync.fanout import (
     close_run,
@@ -287,6 +288,17 @@ def prune_old_runs(self: PlmSyncTask) -> list[int]:
     if self.settings.retention_days is None:
         return []
     return prune_runs(self.factory, timedelta(days=self.settings.retention_days))
+
+
+@app.task(name="plm_sync.drift", bind=True, base=PlmSyncTask)
+def drift_task(self: PlmSyncTask) -> dict[str, Any]:
+    """Beat's entry: read every line the hub received back (skipped while a run is open)."""
+    try:
+        outcome = drift_lines(self.settings, DriftRequest(all_lines=True))
+    except RunConflictError as error:
+        log.info("drift_run_skipped", reason=str(error))
+        return {"skipped": str(error)}
+    return outcome.as_dict()
 
 
 @app.task(name="plm_sync.ppr_import", bind=True, base=PlmSyncTask)

@@ -1,4 +1,4 @@
-"""The beat schedule, from settings: syncs, sweeps, the quiet-schedule check, prunes."""
+"""The beat schedule, from settings: syncs, sweeps, the quiet-schedule check, drift, prunes."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ CHECK_EVERY = timedelta(minutes=15)
 CRON_FIELDS = 5
 
 
-def full_sync_crontab(expression: str) -> crontab:
+def full_sync_crontab(expression: str, *, setting: str = "PLM_SYNC_FULL_SYNC_CRON") -> crontab:
     """`minute hour day-of-month month day-of-week`, e.g. `30 2 * * *` (UTC)."""
     parts = expression.split()
     if len(parts) != CRON_FIELDS:
         raise UsageError(
-            f"PLM_SYNC_FULL_SYNC_CRON={expression!r} needs 5 fields: minute hour "
+            f"{setting}={expression!r} needs 5 fields: minute hour "
             "day-of-month month day-of-week, e.g. '30 2 * * *'"
         )
     minute, hour, day_of_month, month, day_of_week = parts
@@ -33,7 +33,7 @@ def full_sync_crontab(expression: str) -> crontab:
             day_of_week=day_of_week,
         )
     except ValueError as error:
-        raise UsageError(f"PLM_SYNC_FULL_SYNC_CRON={expression!r}: {error}") from None
+        raise UsageError(f"{setting}={expression!r}: {error}") from None
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
@@ -61,6 +61,12 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": CHECK_EVERY,
         },
     }
+    drift = settings.drift_schedule.strip()
+    if drift.casefold() not in {"off", "none", ""} and settings.commerce_configured:
+        schedule["plm-sync-drift"] = {
+            "task": "plm_sync.drift",
+            "schedule": full_sync_crontab(drift, setting="PLM_SYNC_DRIFT_SCHEDULE"),
+        }
     if settings.retention_days is not None:  # off unless PLM_SYNC_RETENTION_DAYS is set
         schedule["plm-sync-prune-runs"] = {
             "task": "plm_sync.prune_runs",

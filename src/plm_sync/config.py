@@ -98,6 +98,8 @@ class Settings:
     commerce_task_timeout: float = 1800.0  # a PLM task not done by then fails its line
     commerce_verify_tls: bool = True
     push_after_sync: bool = False  # push the lines a successful sync changed
+    # beat reads every line the hub received back and reports drift (cron, UTC; `off`: never)
+    drift_schedule: str = "45 4 * * *"
     # `serve`: the token its pages ask for (bearer, or HTTP Basic password); required beyond
     # loopback
     serve_token: str | None = field(default=None, repr=False)
@@ -236,7 +238,8 @@ def _secret_from_file(
     return {name: secret}
 
 
-def _check_url(url: str | None, what: str, hint: str) -> None:
+def check_url(url: str | None, what: str, hint: str) -> None:
+    """Refuse a URL that is not http(s) with a host, naming the setting (`what`)."""
     if not url:
         return
     scheme, _, rest = url.partition("://")
@@ -279,7 +282,7 @@ def _validate(settings: Settings) -> None:
             "PLM_SYNC_BATCH_LINES, PLM_SYNC_BATCH_ROWS and PLM_SYNC_TASK_PRODUCTS must be at "
             "least 1"
         )
-    _check_url(
+    check_url(
         settings.connect_url,
         "Connect URL",
         "e.g. https://api.connect.cloudblue.com/public/v1 (PLM_SYNC_CONNECT_URL or --connect-url)",
@@ -294,7 +297,7 @@ def _validate(settings: Settings) -> None:
         raise UsageError(f"PLM_SYNC_PRICE_CHANGE_LIMIT: {error}") from None
     if settings.retention_days is not None and settings.retention_days <= 0:
         raise UsageError("PLM_SYNC_RETENTION_DAYS must be above 0 (leave it unset to keep runs)")
-    _check_url(
+    check_url(
         settings.commerce_url, "Commerce URL", "the hub's controller URL (PLM_SYNC_COMMERCE_URL)"
     )
     if settings.broker_url.startswith(("amqp", "pyamqp")) and not settings.result_backend:

@@ -345,7 +345,7 @@ class LinePusher:
                 events.append(Event(Level.ERROR, TASK_TIMEOUT, str(error), product_id))
                 return
         parsed = self._parse(line, intent)
-        view = self.hub_view(product_id, parsed, events)
+        view = hub_view(self.client, product_id, parsed, events)
         if dry:
             _would_apply(product_id, view, tally, events)
             self._prices(line, pushed.line_id, events)
@@ -364,41 +364,6 @@ class LinePusher:
             why = "forced (--force): sent though unchanged" if self.request.force else ""
         if self._apply(delivery, parsed, view, why, tally):
             self._prices(line, pushed.line_id, events)  # PLM has the plans the prices are of
-
-    def hub_view(self, product_id: str, parsed: dict[str, Any], events: list[Event]) -> HubView:
-        """The line's parse compared with the hub's configuration, read back.
-
-        PLM's export (`downloadConfig`) shows plans with their settings, periods, rates and
-        sharing. A hub that does not serve it (an HTTP error naming no task) is compared by
-        its live plans in the parse answer (names, descriptions, publication, periods), with
-        a warning naming what could not be read back.
-        """
-        try:
-            held = self.client.download_config(product_id, parsed.get("serviceTemplateId"))
-        except (CommerceApiError, CommerceRefusedError) as error:
-            if not any(event.code == READBACK_PARTIAL for event in events):
-                events.append(
-                    Event(
-                        Level.WARNING,
-                        READBACK_PARTIAL,
-                        f"PLM's export of {product_id} (downloadConfig) could not be read "
-                        f"({error}): compared by PLM's live plans only; not read back: "
-                        f"{', '.join(UNREAD_WITHOUT_EXPORT)}",
-                        product_id,
-                    )
-                )
-            changes = plan_changes(parsed)
-            diff = ConfigDiff(
-                new=changes.new,
-                changed=[
-                    PlanDiff(name, ("description, publication or periods",))
-                    for name in changes.changed
-                ],
-                unchanged=changes.unchanged,
-                unread=UNREAD_WITHOUT_EXPORT,
-            )
-            return HubView(diff, read_back=False)
-        return HubView(compare(parsed.get("excelConfig"), held), read_back=True)
 
     def _prices_alone(
         self, line: dict[str, Any], pushed: PushedLine, tally: PushTally, events: list[Event]
@@ -641,7 +606,7 @@ class LinePusher:
         result = self._wait(tracking)
         if result.state is TaskState.SUCCEEDED:
             events += _plan_events(product_id, view.diff)
-            after = self.hub_view(product_id, parsed, events) if view.read_back else None
+            after = hub_view(self.client, product_id, parsed, events) if view.read_back else None
             if after is not None and not after.diff.equal:
                 self._close_intent(intent_id, "not_as_pushed")
                 events.append(
@@ -740,6 +705,43 @@ class LinePusher:
                     )
                 )
         return True
+
+
+def hub_view(
+    client: CommerceClient, product_id: str, parsed: dict[str, Any], events: list[Event]
+) -> HubView:
+    """The line's parse compared with the hub's configuration, read back.
+
+    PLM's export (`downloadConfig`) shows plans with their settings, periods, rates and
+    sharing. A hub that does not serve it (an HTTP error naming no task) is compared by
+    its live plans in the parse answer (names, descriptions, publication, periods), with
+    a warning naming what could not be read back.
+    """
+    try:
+        held = client.download_config(product_id, parsed.get("serviceTemplateId"))
+    except (CommerceApiError, CommerceRefusedError) as error:
+        if not any(event.code == READBACK_PARTIAL for event in events):
+            events.append(
+                Event(
+                    Level.WARNING,
+                    READBACK_PARTIAL,
+                    f"PLM's export of {product_id} (downloadConfig) could not be read "
+                    f"({error}): compared by PLM's live plans only; not read back: "
+                    f"{', '.join(UNREAD_WITHOUT_EXPORT)}",
+                    product_id,
+                )
+            )
+        changes = plan_changes(parsed)
+        diff = ConfigDiff(
+            new=changes.new,
+            changed=[
+                PlanDiff(name, ("description, publication or periods",)) for name in changes.changed
+            ],
+            unchanged=changes.unchanged,
+            unread=UNREAD_WITHOUT_EXPORT,
+        )
+        return HubView(diff, read_back=False)
+    return HubView(compare(parsed.get("excelConfig"), held), read_back=True)
 
 
 def _would_apply(product_id: str, view: HubView, tally: PushTally, events: list[Event]) -> None:

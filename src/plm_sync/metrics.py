@@ -39,7 +39,7 @@ from plm_sync.store.models import (
     RunEvent,
     ServicePlan,
 )
-from plm_sync.store.run_rows import PUSH_TRIGGER, not_withdrawn
+from plm_sync.store.run_rows import DRIFT_TRIGGER, NOT_SYNCS, PUSH_TRIGGER, not_withdrawn
 
 log = structlog.get_logger(__name__)
 SUCCESS = (RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_ERRORS)
@@ -76,6 +76,7 @@ class DatabaseCollector(Collector):
         yield self._catalog()
         yield from self._prices()
         yield from self._last_push()
+        yield self._drift()
         for entry in entry_points(group="plm_sync.metrics"):
             extra: ExtraMetrics = entry.load()
             try:
@@ -103,6 +104,7 @@ class DatabaseCollector(Collector):
             "full": (Run.scope == "full", Run.trigger != "push"),
             "incremental": (Run.scope == "incremental", Run.trigger != "push"),
             "push": (Run.trigger == "push",),
+            "drift": (Run.trigger == DRIFT_TRIGGER,),
         }
         for kind, conditions in kinds.items():
             last = self.session.scalar(
@@ -119,7 +121,7 @@ class DatabaseCollector(Collector):
         return self.session.scalars(query).first()
 
     def _last_run(self) -> Iterator[Metric]:
-        run = self._latest(Run.trigger != PUSH_TRIGGER)  # the last sync: a push hides nothing
+        run = self._latest(Run.trigger.not_in(NOT_SYNCS))  # the last sync: a push hides nothing
         described = {
             "plm_sync_last_run_duration_seconds": "How long the last finished sync took",
             "plm_sync_last_run_items": "Connect items the last finished sync read",
@@ -157,7 +159,7 @@ class DatabaseCollector(Collector):
             "Product lines the latest finished sync held back, by brake",
             labels=["brake"],
         )
-        run = self._latest(Run.trigger != "push", ~Run.scope.startswith("ppr import"))
+        run = self._latest(Run.trigger.not_in(NOT_SYNCS), ~Run.scope.startswith("ppr import"))
         brakes = {"deactivation": codes.DEACTIVATION_LIMIT, "price": codes.PRICE_CHANGE_LIMIT}
         for brake, code in brakes.items():
             held: int | None = 0
@@ -245,6 +247,19 @@ class DatabaseCollector(Collector):
         yield lines
         yield status
         yield withdrawn
+
+    def _drift(self) -> Metric:
+        family = GaugeMetricFamily(
+            "plm_sync_drift_lines",
+            "Product lines the latest finished drift check found differing on the hub, and "
+            "those it found as the catalog says",
+            labels=["state"],
+        )
+        run = self._latest(Run.trigger == DRIFT_TRIGGER)
+        if run is not None and run.status != "failed":
+            family.add_metric(["drifted"], int(run.updated or 0))
+            family.add_metric(["as_catalog"], int(run.unchanged or 0))
+        return family
 
 
 def metrics_text(settings: Settings, factory: sessionmaker[Session]) -> bytes:

@@ -122,6 +122,8 @@ def run_message(
     held = "brake" in message
     if run["status"] == "failed":
         what = "failed"
+    elif run["trigger"] == "drift" and counts["updated"]:
+        what = f"found {counts['updated']} line(s) on the hub that differ from the catalog"
     elif held:
         what = "held lines (brake)"
     else:

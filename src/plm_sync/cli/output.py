@@ -161,6 +161,8 @@ def _run_table(report: dict[str, Any]) -> Table:
     if report["trigger"] == "push":
         verb = "would change" if report["dry_run"] else "pushed"
         table.add_row("lines", f"{verb} {counts['updated']}, unchanged {counts['unchanged']}")
+    elif report["trigger"] == "drift":
+        table.add_row("lines", f"differ {counts['updated']}, as the catalog {counts['unchanged']}")
     else:
         table.add_row(
             "catalog rows",

@@ -89,3 +89,47 @@ def push(
     outcome = push_lines(context.settings, request)
     _show_run(context.settings, outcome.run_id, output)
     sys.exit(outcome.exit_code)
+
+
+@cli.command(epilog=COMMERCE_HELP)
+@click.argument("product_ids", nargs=-1)
+@click.option("--all", "all_lines", is_flag=True, help="Every line this hub received.")
+@click.option(
+    "--hub",
+    "hub_url",
+    metavar="URL",
+    help="Read this hub's controller URL instead of PLM_SYNC_COMMERCE_URL (same credentials).",
+)
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@pass_context
+def drift(
+    context: _Context,
+    product_ids: tuple[str, ...],
+    all_lines: bool,
+    hub_url: str | None,
+    output: str,
+) -> None:
+    """Read lines back from Commerce and report what differs from the catalog.
+
+    Per line: PLM's export of its plans (settings, periods, rates, sharing) against PLM's
+    parse of the line's workbook, and each marketplace's prices as its reseller sees them.
+    One run (trigger `drift`); each difference is an error event naming the fields (hub ->
+    catalog). Nothing is changed in Commerce: `plm-sync push PRD-… --force` repairs a line.
+    Exit 0 (the hub holds the catalog), 3 (drift, or a line could not be read), 1 (the run
+    failed) or 2 (settings, credentials).
+    """
+    from plm_sync.drift import DriftRequest, drift_lines  # noqa: PLC0415 - Commerce code on use
+
+    for product_id in product_ids:
+        check_product_id(product_id)
+    if hub_url is not None:
+        from plm_sync.config import check_url  # noqa: PLC0415
+
+        check_url(hub_url, "--hub", "the hub's controller URL")
+    outcome = drift_lines(
+        context.settings, DriftRequest(product_ids, all_lines=all_lines, hub_url=hub_url)
+    )
+    _show_run(context.settings, outcome.run_id, output)
+    sys.exit(outcome.exit_code)

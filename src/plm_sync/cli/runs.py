@@ -236,32 +236,43 @@ def status(context: _Context, max_age: float, output: str) -> None:
     if output == "json":
         _print_json(data)
     else:
-        last = data["last_scheduled_run"] or data["last_run"]
-        click.echo("OK" if data["ok"] else "PROBLEM: " + "; ".join(data["problems"]))
-        if last:
-            click.echo(
-                f"last {last['trigger']} run: {last['id']} {last['status']} "
-                f"(finished {last['finished_at']})"
-            )
-        if data["age_seconds"] is not None:
-            click.echo(
-                f"catalog age: {data['age_seconds'] / 3600:.1f} h (since sync "
-                f"{data['last_success']['id']})"
-            )
-        if data["last_push"]:
-            push = data["last_push"]
-            click.echo(f"last push: {push['id']} {push['status']} (finished {push['finished_at']})")
-        for entry in data["prices_not_withdrawn"]:
-            rows = ", ".join(" / ".join(row) for row in entry["rows"][:5])
-            click.echo(
-                f"not withdrawn: {entry['connect_product_id']} in {entry['marketplace']} on "
-                f"{entry['hub']}: {rows}"
-            )
-        if data["running"]:
-            click.echo(f"running now: run {data['running']['id']} ({data['running']['scope']})")
-            if data["running"]["waiting_for_workers"]:
-                click.echo(data["running"]["waiting_for_workers"])
+        _status_text(data)
     sys.exit(0 if data["ok"] else 1)
+
+
+def _status_text(data: dict[str, Any]) -> None:
+    """`status` as text: the verdict, then a line per run kind and problem."""
+    last = data["last_scheduled_run"] or data["last_run"]
+    click.echo("OK" if data["ok"] else "PROBLEM: " + "; ".join(data["problems"]))
+    if last:
+        click.echo(
+            f"last {last['trigger']} run: {last['id']} {last['status']} "
+            f"(finished {last['finished_at']})"
+        )
+    if data["age_seconds"] is not None:
+        click.echo(
+            f"catalog age: {data['age_seconds'] / 3600:.1f} h (since sync "
+            f"{data['last_success']['id']})"
+        )
+    if data["last_push"]:
+        push = data["last_push"]
+        click.echo(f"last push: {push['id']} {push['status']} (finished {push['finished_at']})")
+    if data["last_drift"]:
+        drift = data["last_drift"]
+        click.echo(
+            f"last drift check: {drift['id']} {drift['status']}, "
+            f"{drift['counts']['updated']} line(s) differ (finished {drift['finished_at']})"
+        )
+    for entry in data["prices_not_withdrawn"]:
+        rows = ", ".join(" / ".join(row) for row in entry["rows"][:5])
+        click.echo(
+            f"not withdrawn: {entry['connect_product_id']} in {entry['marketplace']} on "
+            f"{entry['hub']}: {rows}"
+        )
+    if data["running"]:
+        click.echo(f"running now: run {data['running']['id']} ({data['running']['scope']})")
+        if data["running"]["waiting_for_workers"]:
+            click.echo(data["running"]["waiting_for_workers"])
 
 
 def _waiting(settings: Settings, run_id: int) -> str | None:

@@ -21,6 +21,7 @@ from plm_sync.store.models import (
 )
 
 PUSH_TRIGGER = "push"
+DRIFT_TRIGGER = "drift"  # a read-back of a hub: it judges no line
 _CHUNK = 1000  # lines per statement
 
 
@@ -478,4 +479,4 @@ def is_price_code(code: str) -> bool:
 
 def judges_lines(trigger: str, dry_run: bool) -> bool:
     """Whether a run's close gives the lines it read their verdict (a sync or an import)."""
-    return trigger != PUSH_TRIGGER and not dry_run
+    return trigger not in {PUSH_TRIGGER, DRIFT_TRIGGER} and not dry_run

@@ -66,6 +66,8 @@ LINES = Table(
     Column("connect_product_id", String(64)),
 )
 PUSH_TRIGGER = "push"  # store.pushes.PUSH_TRIGGER (not imported: this module stays small)
+DRIFT_TRIGGER = "drift"  # drift.DRIFT_TRIGGER: a read-back of the hub, neither sync nor push
+NOT_SYNCS = (PUSH_TRIGGER, DRIFT_TRIGGER)
 
 
 def aware(moment: datetime) -> datetime:
@@ -126,7 +128,7 @@ def health_runs(connection: Connection) -> list[dict[str, Any]]:
     far back: a long row of pushes never hides the last sync.
     """
     closed = RUNS.c.status.not_in([str(RunStatus.QUEUED), str(RunStatus.RUNNING)])
-    syncs = RUNS.c.trigger != PUSH_TRIGGER
+    syncs = RUNS.c.trigger.not_in(NOT_SYNCS)
     newest = [
         (closed, syncs),
         (
@@ -136,6 +138,7 @@ def health_runs(connection: Connection) -> list[dict[str, Any]]:
         ),
         (closed, RUNS.c.trigger == "schedule"),
         (closed, RUNS.c.trigger == PUSH_TRIGGER),
+        (closed, RUNS.c.trigger == DRIFT_TRIGGER),
     ]
     found = {run["id"]: run for run in recent_runs(connection, 20)}
     for conditions in newest:
@@ -196,11 +199,13 @@ def health_of(
 
     The catalog's outcome and age come from the syncs (and imports) alone: a push after a
     failed sync hides nothing. The last push's outcome stands beside them, with the prices a
-    hub still sells that the catalog dropped (`withdrawals`, from `not_withdrawn`).
+    hub still sells that the catalog dropped (`withdrawals`, from `not_withdrawn`), and the
+    last drift check's (lines the hub holds otherwise than the catalog).
     """
     finished = [run for run in runs if not RunStatus(run["status"]).is_open]
-    syncs = [run for run in finished if run["trigger"] != PUSH_TRIGGER]
+    syncs = [run for run in finished if run["trigger"] not in NOT_SYNCS]
     pushes = [run for run in finished if run["trigger"] == PUSH_TRIGGER]
+    drift = next((run for run in finished if run["trigger"] == DRIFT_TRIGGER), None)
     running = next((run for run in runs if RunStatus(run["status"]).is_open), None)
     success = next((run for run in syncs if _successful(run)), None)
     scheduled = next((run for run in syncs if run["trigger"] == "schedule"), None)
@@ -218,6 +223,13 @@ def health_of(
         problems.append(f"the catalog is {age / 3600:.1f} h old (limit {max_age_hours:g} h)")
     if push is not None and push["status"] == "failed":
         problems.append(f"the last push ({push['id']}) failed: {push['message']}")
+    if drift is not None and drift["status"] == "failed":
+        problems.append(f"the last drift check ({drift['id']}) failed: {drift['message']}")
+    elif drift is not None and drift["counts"]["updated"]:
+        problems.append(
+            f"the last drift check ({drift['id']}) found {drift['counts']['updated']} line(s) on "
+            f"the hub that differ from the catalog: `plm-sync report {drift['id']}` lists them"
+        )
     withdrawals = withdrawals or []
     if withdrawals:
         rows = sum(len(entry["rows"]) for entry in withdrawals)
@@ -236,6 +248,7 @@ def health_of(
         "last_success": success,
         "age_seconds": None if age is None else round(age),
         "last_push": push,
+        "last_drift": drift,
         "prices_not_withdrawn": withdrawals,
         "running": running,
     }

@@ -1,0 +1,391 @@
+"""Drift: what a Commerce hub holds that the catalog does not say, read back, never changed.
+
+For each line (named, or `--all`: every line the hub received), PLM's parse of the line's
+workbook is compared with the hub's export (`downloadConfig`, the one comparison of
+`commerce.readback`): plans edited by hand, missing or on the hub only; then each
+marketplace's prices as the reseller's flat catalog shows them against the catalog's rows.
+A run of its own (trigger `drift`) with coded events: each difference is an error (exit 3),
+a line as the catalog says is an info. Nothing is sent that changes Commerce: `push --force`
+on the lines listed repairs them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import structlog
+
+from plm_sync.commerce.client import CommerceClient, normal_url
+from plm_sync.commerce.readback import ConfigDiff
+from plm_sync.commerce.wizard import PriceWizard
+from plm_sync.config import Settings
+from plm_sync.domain.events import Event, Level
+from plm_sync.domain.runs import RunStart
+from plm_sync.errors import (
+    CommerceAuthError,
+    CommerceError,
+    CommerceServiceError,
+    PlmSyncError,
+    UsageError,
+)
+from plm_sync.line_pusher import hub_view
+from plm_sync.mappings import load_plm_rules, load_pricing_rules
+from plm_sync.mappings.sharing import load_sharing_rules
+from plm_sync.ppr.export import workbook_bytes
+from plm_sync.push_prices import priced_marketplaces
+from plm_sync.runlog import RunLog, RunOutcome, describe_failure, run_failed_error, status_of
+from plm_sync.store.catalog import CatalogRepository
+from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.prices import PriceRepository
+from plm_sync.store.pushes import DRIFT_TRIGGER, PushRepository
+from plm_sync.sync_request import check_product_id
+from plm_sync.views.price_list import price_list_rows
+
+log = structlog.get_logger(__name__)
+
+
+DRIFT_NONE = "drift_none"  # the hub holds the line as the catalog says
+DRIFT_PLAN_CHANGED = "drift_plan_changed"
+DRIFT_PLAN_MISSING = "drift_plan_missing"
+DRIFT_PLAN_EXTRA = "drift_plan_extra"
+DRIFT_PRICES = "drift_prices"
+DRIFT_NOT_INSTALLED = "drift_not_installed"
+DRIFT_READ_FAILED = "drift_read_failed"
+DRIFT_NO_LINE = "drift_no_line"
+SHOWN_ROWS = 5
+REPAIR = "`plm-sync push {product} --force` repairs it"
+
+
+@dataclass(frozen=True)
+class DriftRequest:
+    """Which lines to read back, from which hub (None: PLM_SYNC_COMMERCE_URL)."""
+
+    product_ids: tuple[str, ...] = ()
+    all_lines: bool = False
+    hub_url: str | None = None
+    trigger: str = DRIFT_TRIGGER
+
+    def __post_init__(self) -> None:
+        if not self.product_ids and not self.all_lines:
+            msg = "name the product lines to check (PRD-…) or pass --all"
+            raise UsageError(msg)
+
+    @property
+    def scope(self) -> str:
+        """The run's scope: `drift --all`, `drift PRD-1 --hub https://…`."""
+        parts = ["drift"] + (["--all"] if self.all_lines else [])
+        shown = list(self.product_ids[:5])
+        parts += shown + ([f"(+{len(self.product_ids) - 5} more)"] if self.product_ids[5:] else [])
+        if self.hub_url:
+            parts += ["--hub", normal_url(self.hub_url)]
+        return " ".join(parts)
+
+
+@dataclass
+class DriftTally:
+    """Lines read back: drifted, as the catalog says, failed to read."""
+
+    products: int = 0
+    drifted: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    seen: list[str] = field(default_factory=list)
+
+
+def _price(value: Any) -> Decimal | None:  # noqa: ANN401 - a cell or JSON
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number.normalize() if number.is_finite() else None
+
+
+def price_drift(
+    wanted: dict[tuple[str, str, str], Decimal | None], shown: list[dict[str, Any]]
+) -> list[str]:
+    """The rows whose price on the hub is not the catalog's (`key: hub -> catalog`)."""
+    held = {
+        (
+            str(row.get("mpn")),
+            str(row.get("billingPeriod")),
+            str(row.get("subscriptionPeriod") or ""),
+        ): _price(row.get("price"))
+        for row in shown
+        if row.get("active", True) not in {False, "false", "False"}
+    }
+    found = []
+    for key, price in sorted(wanted.items()):
+        label = f"{key[0]} ({key[1]} / {key[2] or '-'})"
+        if key not in held:
+            found.append(f"{label}: not on the hub -> {price}")
+        elif held[key] != price:
+            found.append(f"{label}: {held[key]} -> {price}")
+    mpns = {key[0] for key in wanted}
+    found += [
+        f"{key[0]} ({key[1]} / {key[2] or '-'}): {held[key]} on the hub, not in the catalog"
+        for key in sorted(held)
+        if key[0] in mpns and key not in wanted
+    ]
+    return found
+
+
+def wanted_prices(
+    line: dict[str, Any], marketplace_id: str
+) -> dict[tuple[str, str, str], Decimal | None]:
+    """The catalog's prices in a marketplace, keyed as Commerce matches them."""
+    header, *rows = price_list_rows(line, marketplace_id)
+    at = [header.index(name) for name in ("MPN", "Billing Period", "Subscription Period", "Price")]
+    return {(str(r[at[0]]), str(r[at[1]]), str(r[at[2]] or "")): _price(r[at[3]]) for r in rows}
+
+
+def _plan_events(product_id: str, diff: ConfigDiff) -> list[Event]:
+    """One error per plan the hub holds otherwise, lacks, or holds beyond the line."""
+    repair = REPAIR.format(product=product_id)
+    return (
+        [
+            Event(
+                Level.ERROR,
+                DRIFT_PLAN_CHANGED,
+                f"plan {plan.name} differs on the hub from the catalog (hub -> catalog): "
+                f"{'; '.join(plan.fields)}; {repair}",
+                product_id,
+                subject=plan.name,
+            )
+            for plan in diff.changed
+        ]
+        + [
+            Event(
+                Level.ERROR,
+                DRIFT_PLAN_MISSING,
+                f"plan {name} of the catalog is not on the hub; {repair}",
+                product_id,
+                subject=name,
+            )
+            for name in diff.new
+        ]
+        + [
+            Event(
+                Level.ERROR,
+                DRIFT_PLAN_EXTRA,
+                f"plan {name} is on the hub but not in the catalog's line (made by hand, or "
+                "renamed in the catalog): PLM keeps plans; unpublish or remove it in Commerce",
+                product_id,
+                subject=name,
+            )
+            for name in diff.extra
+        ]
+    )
+
+
+class LineDrift:
+    """Reads lines back from one hub and records what differs, line by line."""
+
+    def __init__(self, settings: Settings, runlog: RunLog, client: CommerceClient) -> None:
+        self.settings = settings
+        self.runlog = runlog
+        self.client = client
+        self.rules = load_plm_rules(settings.mappings)
+        self.units = load_sharing_rules(settings.mappings).units
+        self.pricing = load_pricing_rules(settings.mappings)
+        with unit_of_work(runlog.factory) as session:
+            self.marketplaces = PriceRepository(session).marketplaces()
+
+    def lines(self, request: DriftRequest) -> tuple[list[str], list[str]]:
+        """The lines to read back (named, or all this hub received) and named ones unknown."""
+        with unit_of_work(self.runlog.factory) as session:
+            stored = PushRepository(session).lines(self.client.hub, request.product_ids)
+        found = {line.connect_product_id for line in stored}
+        missing = sorted(set(request.product_ids) - found)
+        if request.product_ids:
+            return sorted(found), missing
+        return sorted(line.connect_product_id for line in stored if line.pushed_hash), missing
+
+    def check(self, product_id: str) -> DriftTally:
+        """Read one line back; its events are recorded."""
+        tally = DriftTally(products=1, seen=[product_id])
+        events: list[Event] = []
+        try:
+            drifted = self._check(product_id, events)
+        except (CommerceAuthError, CommerceServiceError):
+            raise
+        except CommerceError as error:
+            events.append(
+                Event(
+                    Level.ERROR,
+                    DRIFT_READ_FAILED,
+                    f"{product_id} could not be read back from the hub: {error}",
+                    product_id,
+                )
+            )
+            drifted = None
+        if drifted is None:
+            tally.errors += 1
+        elif drifted:
+            tally.drifted += 1
+        else:
+            tally.unchanged += 1
+        self.runlog.record(events, product_id)
+        self.runlog.heartbeat()
+        return tally
+
+    def _check(self, product_id: str, events: list[Event]) -> bool | None:
+        with unit_of_work(self.runlog.factory) as session:
+            lines = CatalogRepository(session).catalog((product_id,))["product_lines"]
+        if not lines:
+            events.append(
+                Event(
+                    Level.ERROR,
+                    DRIFT_NO_LINE,
+                    f"no product line {product_id} in the catalog",
+                    product_id,
+                )
+            )
+            return None
+        line = lines[0]
+        details = self.client.app_details(product_id)
+        if details is None or not details.installed:
+            events.append(
+                Event(
+                    Level.ERROR,
+                    DRIFT_NOT_INSTALLED,
+                    f"{product_id} is not installed in Commerce PLM on this hub: none of its "
+                    "plans can be there",
+                    product_id,
+                )
+            )
+            return True
+        parsed = self.client.parse_config(workbook_bytes(line, self.rules, units=self.units))
+        view = hub_view(self.client, product_id, parsed, events)
+        diff = view.diff
+        events.extend(_plan_events(product_id, view.diff))
+        drifted = bool(diff.changed or diff.new or diff.extra)
+        drifted |= self._prices(line, events)
+        if not drifted:
+            unread = f"; not read back: {', '.join(diff.unread)}" if diff.unread else ""
+            events.append(
+                Event(
+                    Level.INFO,
+                    DRIFT_NONE,
+                    f"{product_id} is on the hub as the catalog says: plans {diff.summary()}"
+                    f"{unread}",
+                    product_id,
+                )
+            )
+        return drifted
+
+    def _prices(self, line: dict[str, Any], events: list[Event]) -> bool:
+        """Each priced marketplace's rows as the reseller's flat catalog shows them."""
+        product_id = str(line["connect_product_id"])
+        drifted = False
+        for marketplace_id in priced_marketplaces(line):
+            marketplace = self.marketplaces.get(marketplace_id)
+            account = self.pricing.reseller_of(marketplace) if marketplace is not None else None
+            if account is None:
+                continue  # no reseller to read as: the push says so when it sends prices
+            vendor = str(
+                ((line.get("prices") or {}).get(marketplace_id) or {}).get("vendor_id") or ""
+            )
+            shown = PriceWizard(self.client, account).products(vendor)
+            found = price_drift(wanted_prices(line, marketplace_id), shown)
+            if found:
+                drifted = True
+                more = f"; and {len(found) - SHOWN_ROWS} more" if len(found) > SHOWN_ROWS else ""
+                events.append(
+                    Event(
+                        Level.ERROR,
+                        DRIFT_PRICES,
+                        f"{marketplace_id}: {len(found)} price row(s) differ on the hub "
+                        f"(reseller {account}, hub -> catalog): {'; '.join(found[:SHOWN_ROWS])}"
+                        f"{more}; {REPAIR.format(product=product_id)}",
+                        product_id,
+                        subject=marketplace_id,
+                    )
+                )
+        return drifted
+
+
+def _close(
+    runlog: RunLog, tally: DriftTally, failure: PlmSyncError | None, step: str
+) -> RunOutcome:
+    status = status_of(
+        failed=failure is not None, cancelled=False, errors=tally.errors + tally.drifted
+    )
+    counts = {
+        "products": tally.products,
+        "items": 0,
+        "created": 0,
+        "updated": tally.drifted,  # lines that drifted
+        "unchanged": tally.unchanged,
+        "deactivated": 0,
+        "errors": tally.errors + tally.drifted,
+    }
+    message = f"failed while {step}: {describe_failure(failure)}" if failure else None
+    return runlog.close(
+        status, counts=counts, message=message, product_ids=tally.seen, failure=failure
+    )
+
+
+def drift_lines(settings: Settings, request: DriftRequest) -> RunOutcome:
+    """Read the lines back from the hub in this process: one run, trigger `drift`."""
+    for product_id in request.product_ids:
+        check_product_id(product_id)
+    if request.hub_url:
+        settings = settings.with_overrides(commerce_url=request.hub_url)
+    client = CommerceClient.from_settings(settings)
+    try:
+        with open_database(settings.database_url) as factory:
+            runlog = RunLog.open(
+                factory,
+                settings,
+                RunStart(request.trigger, request.scope, full=False, dry_run=False),
+                brake=False,
+            )
+            with runlog.bound():
+                return _run(settings, request, runlog, client)
+    finally:
+        client.close()
+
+
+def _run(
+    settings: Settings, request: DriftRequest, runlog: RunLog, client: CommerceClient
+) -> RunOutcome:
+    tally = DriftTally()
+    step = "checking the Commerce credentials"
+    try:
+        client.check_credentials()
+        drift = LineDrift(settings, runlog, client)
+        wanted, missing = drift.lines(request)
+        for product_id in missing:
+            runlog.record(
+                [
+                    Event(
+                        Level.ERROR,
+                        DRIFT_NO_LINE,
+                        f"no product line {product_id} in the catalog",
+                        product_id,
+                    )
+                ],
+                product_id,
+            )
+            tally.products += 1
+            tally.errors += 1
+            tally.seen.append(product_id)
+        for product_id in wanted:
+            step = f"reading {product_id} back"
+            one = drift.check(product_id)
+            tally.products += one.products
+            tally.drifted += one.drifted
+            tally.unchanged += one.unchanged
+            tally.errors += one.errors
+            tally.seen += one.seen
+    except PlmSyncError as error:
+        _close(runlog, tally, error, step)
+        raise run_failed_error(f"drift run {runlog.run_id}", step, error) from None
+    except BaseException as error:
+        _close(runlog, tally, PlmSyncError(f"{error.__class__.__name__}: {error}"), step)
+        raise
+    return _close(runlog, tally, None, step)
