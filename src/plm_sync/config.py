@@ -98,6 +98,8 @@ class Settings:
     commerce_task_timeout: float = 1800.0  # a PLM task not done by then fails its line
     commerce_verify_tls: bool = True
     push_after_sync: bool = False  # push the lines a successful sync changed
+    # `required`: that push stops at a change plan an operator approves (`none`: it applies)
+    push_approval: str = "none"
     # beat reads every line the hub received back and reports drift (cron, UTC; `off`: never)
     drift_schedule: str = "45 4 * * *"
     # `serve`: the token its pages ask for (bearer, or HTTP Basic password); required beyond
@@ -270,11 +272,21 @@ def _validate_numbers(settings: Settings) -> None:
         raise UsageError("page size must be at least 1 (PLM_SYNC_PAGE_SIZE)")
 
 
+def _validate_choices(settings: Settings) -> None:
+    """Settings that take one of a few words."""
+    if settings.push_approval.strip().casefold() not in {"none", "required"}:
+        raise UsageError(
+            f"PLM_SYNC_PUSH_APPROVAL={settings.push_approval[:40]!r} must be `none` (a push after "
+            "a sync applies) or `required` (it stops at a change plan: `plm-sync approve RUN`)"
+        )
+
+
 def _validate(settings: Settings) -> None:
     """Checks of values whose mistakes would only show deep inside a run."""
     _validate_numbers(settings)
     if not 1 <= settings.fetch_concurrency <= 64:  # noqa: PLR2004 - a sane bound
         raise UsageError("PLM_SYNC_FETCH_CONCURRENCY must be between 1 and 64")
+    _validate_choices(settings)
     if not 0 <= settings.jobs <= 64:  # noqa: PLR2004 - a sane bound
         raise UsageError("--jobs (PLM_SYNC_JOBS) must be between 1 and 64 (0: from the cores)")
     if settings.batch_lines < 1 or settings.batch_rows < 1 or settings.task_products < 1:

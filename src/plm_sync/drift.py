@@ -12,7 +12,6 @@ on the lines listed repairs them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import structlog
@@ -34,14 +33,13 @@ from plm_sync.line_pusher import hub_view
 from plm_sync.mappings import load_plm_rules, load_pricing_rules
 from plm_sync.mappings.sharing import load_sharing_rules
 from plm_sync.ppr.export import workbook_bytes
-from plm_sync.push_prices import priced_marketplaces
+from plm_sync.push_prices import price_drift, priced_marketplaces, wanted_prices
 from plm_sync.runlog import RunLog, RunOutcome, describe_failure, run_failed_error, status_of
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.prices import PriceRepository
 from plm_sync.store.pushes import DRIFT_TRIGGER, PushRepository
 from plm_sync.sync_request import check_product_id
-from plm_sync.views.price_list import price_list_rows
 
 log = structlog.get_logger(__name__)
 
@@ -92,54 +90,6 @@ class DriftTally:
     unchanged: int = 0
     errors: int = 0
     seen: list[str] = field(default_factory=list)
-
-
-def _price(value: Any) -> Decimal | None:  # noqa: ANN401 - a cell or JSON
-    if value is None or value == "":
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return number.normalize() if number.is_finite() else None
-
-
-def price_drift(
-    wanted: dict[tuple[str, str, str], Decimal | None], shown: list[dict[str, Any]]
-) -> list[str]:
-    """The rows whose price on the hub is not the catalog's (`key: hub -> catalog`)."""
-    held = {
-        (
-            str(row.get("mpn")),
-            str(row.get("billingPeriod")),
-            str(row.get("subscriptionPeriod") or ""),
-        ): _price(row.get("price"))
-        for row in shown
-        if row.get("active", True) not in {False, "false", "False"}
-    }
-    found = []
-    for key, price in sorted(wanted.items()):
-        label = f"{key[0]} ({key[1]} / {key[2] or '-'})"
-        if key not in held:
-            found.append(f"{label}: not on the hub -> {price}")
-        elif held[key] != price:
-            found.append(f"{label}: {held[key]} -> {price}")
-    mpns = {key[0] for key in wanted}
-    found += [
-        f"{key[0]} ({key[1]} / {key[2] or '-'}): {held[key]} on the hub, not in the catalog"
-        for key in sorted(held)
-        if key[0] in mpns and key not in wanted
-    ]
-    return found
-
-
-def wanted_prices(
-    line: dict[str, Any], marketplace_id: str
-) -> dict[tuple[str, str, str], Decimal | None]:
-    """The catalog's prices in a marketplace, keyed as Commerce matches them."""
-    header, *rows = price_list_rows(line, marketplace_id)
-    at = [header.index(name) for name in ("MPN", "Billing Period", "Subscription Period", "Price")]
-    return {(str(r[at[0]]), str(r[at[1]]), str(r[at[2]] or "")): _price(r[at[3]]) for r in rows}
 
 
 def _plan_events(product_id: str, diff: ConfigDiff) -> list[Event]:

@@ -35,7 +35,7 @@ from plm_sync.errors import (
 from plm_sync.mappings import load_plm_rules, load_pricing_rules
 from plm_sync.mappings.sharing import load_sharing_rules
 from plm_sync.ppr.export import workbook_bytes
-from plm_sync.push_prices import PricePusher
+from plm_sync.push_prices import PricePusher, price_digest
 from plm_sync.push_prices import prices_due as prices_due_on_hub
 from plm_sync.push_request import (
     APPLIED,
@@ -48,6 +48,8 @@ from plm_sync.push_request import (
     PARSE_FAILED,
     PLAN_CHANGED,
     PLAN_NEW,
+    PLAN_STALE,
+    PLANNED,
     PRICE_KEYS,
     PRICES_NONE,
     PRICES_ONLY,
@@ -66,6 +68,7 @@ from plm_sync.push_request import (
 from plm_sync.runlog import RunLog, utcnow
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import unit_of_work
+from plm_sync.store.plans import PlannedChange, PlanRepository
 from plm_sync.store.prices import PriceRepository
 from plm_sync.store.pushes import (
     STEP_APPLYING,
@@ -179,6 +182,11 @@ class LinePusher:
         self.rules = load_plm_rules(settings.mappings)
         self.units = load_sharing_rules(settings.mappings).units  # each set in the workbook
         self.prices: PricePusher | None = None
+        self.planned: dict[str, PlannedChange] = {}  # the plan being approved, by line
+        if request.approving is not None:
+            with unit_of_work(runlog.factory) as session:
+                plan = PlanRepository(session).get(request.approving)
+            self.planned = {line.product_id: line for line in plan.lines} if plan else {}
         if request.prices != PRICES_NONE:
             with unit_of_work(runlog.factory) as session:
                 marketplaces = PriceRepository(session).marketplaces()
@@ -189,6 +197,11 @@ class LinePusher:
                 marketplaces,
                 dry_run=request.dry_run,
                 force=request.force,
+                only=(
+                    {mp for line in self.planned.values() for mp in line.prices}
+                    if request.approving is not None
+                    else None
+                ),
             )
 
     def plan(self) -> PushPlan:
@@ -318,11 +331,80 @@ class LinePusher:
             events += [Event(Level.ERROR, NOT_CLEAN, text, product_id) for text in problems]
             return
         content = line_content_hash(line, self.rules)
-        if self.request.prices == PRICES_ONLY or self._held(line, pushed, content):
+        planned = self.planned.get(product_id) if self.request.approving is not None else None
+        if self.request.approving is not None and not self._as_planned(line, content, events):
+            return
+        prices_alone = self.request.prices == PRICES_ONLY or (
+            planned is not None and not planned.workbook  # the plan showed no plan change
+        )
+        if prices_alone or self._held(line, pushed, content):
             self._prices_alone(line, pushed, tally, events)
             return
         if self._ready(product_id, events):
             self._deliver(line, pushed, content, tally, events)
+
+    def _as_planned(self, line: dict[str, Any], content: str, events: list[Event]) -> bool:
+        """Whether the line is as the plan being approved saw it; else `commerce_plan_stale`."""
+        product_id = str(line["connect_product_id"])
+        plan_id = self.request.approving
+        planned = self.planned.get(product_id)
+        changed = []
+        if planned is None:
+            changed.append("it is not in the plan")
+        else:
+            if planned.content != content:
+                changed.append("its plans, rates or sharing")
+            changed += [
+                f"its prices in {marketplace_id}"
+                for marketplace_id, entry in sorted(planned.prices.items())
+                if price_digest(line, marketplace_id) != entry.get("digest")
+            ]
+        if not changed:
+            return True
+        events.append(
+            Event(
+                Level.ERROR,
+                PLAN_STALE,
+                f"the catalog of {product_id} changed since plan {plan_id} was made "
+                f"({', '.join(changed)}): not sent, nobody saw this change; make a new plan "
+                f"(`plm-sync push {product_id} --plan`) and approve that one",
+                product_id,
+            )
+        )
+        return False
+
+    def _record_plan(
+        self, line: dict[str, Any], content: str, *, workbook: bool, events: list[Event]
+    ) -> None:
+        """A plan's line: what it would change, kept for approval (nothing when nothing)."""
+        proposed = dict(self.prices.proposed) if self.prices is not None else {}
+        if not workbook and not proposed:
+            return
+        product_id = str(line["connect_product_id"])
+        change = PlannedChange(
+            product_id,
+            content,
+            workbook,
+            {
+                marketplace_id: {"digest": price_digest(line, marketplace_id), "changes": count}
+                for marketplace_id, count in sorted(proposed.items())
+            },
+        )
+        with unit_of_work(self.runlog.factory) as session:
+            PlanRepository(session).add_line(self.runlog.run_id, change)
+        prices = ", ".join(f"{mp}: {n} row(s)" for mp, n in sorted(proposed.items()))
+        events.append(
+            Event(
+                Level.INFO,
+                PLANNED,
+                f"plan {self.runlog.run_id}: {product_id} would change"
+                + (" its plans in PLM" if workbook else "")
+                + (" and" if workbook and proposed else "")
+                + (f" its prices ({prices})" if proposed else "")
+                + f"; `plm-sync approve {self.runlog.run_id}` applies it",
+                product_id,
+            )
+        )
 
     def _deliver(
         self,
@@ -349,6 +431,8 @@ class LinePusher:
         if dry:
             _would_apply(product_id, view, tally, events)
             self._prices(line, pushed.line_id, events)
+            if self.request.plan:
+                self._record_plan(line, content, workbook=not view.diff.equal, events=events)
             return
         assert intent is not None  # noqa: S101 - written above for every push that applies
         delivery = _Delivery(
@@ -384,6 +468,9 @@ class LinePusher:
         errors = sum(1 for event in events if event.level is Level.ERROR)
         if self._prices(line, pushed.line_id, events):
             tally.updated += 1
+            if self.request.plan:
+                content = line_content_hash(line, self.rules)
+                self._record_plan(line, content, workbook=False, events=events)
             return
         if sum(1 for event in events if event.level is Level.ERROR) > errors:
             return  # a price the hub still sells, or one not set: never "unchanged"

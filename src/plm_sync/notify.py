@@ -109,7 +109,12 @@ def send(urls: Sequence[str], message: Message) -> bool:
 
 
 def run_needs_a_person(run: dict[str, Any]) -> bool:
-    """A run that failed, ended with errors or was held by a brake (dry runs never)."""
+    """A run that failed, ended with errors, was held by a brake or is a plan that waits.
+
+    Dry runs never, but for a change plan (a push's dry run waiting for approval).
+    """
+    if run["status"] == "planned":
+        return True
     return not run.get("dry_run") and run["status"] in {"failed", "succeeded_with_errors"}
 
 
@@ -122,6 +127,8 @@ def run_message(
     held = "brake" in message
     if run["status"] == "failed":
         what = "failed"
+    elif run["status"] == "planned":
+        what = "waits for approval"
     elif run["trigger"] == "drift" and counts["updated"]:
         what = f"found {counts['updated']} line(s) on the hub that differ from the catalog"
     elif held:
@@ -149,4 +156,5 @@ def run_message(
         lines.append(f"Report: {public_url.rstrip('/')}/runs/{run['id']}")
     else:
         lines.append(f"Report: plm-sync report {run['id']}")
-    return Message(title, "\n".join(lines), "warning" if held else "failure")
+    kind = "warning" if held or run["status"] == "planned" else "failure"
+    return Message(title, "\n".join(lines), kind)

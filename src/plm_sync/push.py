@@ -8,7 +8,7 @@ lines in one process (`push_lines`); the workers run one task per line between
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
@@ -19,6 +19,7 @@ from plm_sync.config import Settings
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.runs import RunStart, RunStatus
 from plm_sync.errors import (
+    EXIT_ITEM_ERRORS,
     CommerceAuthError,
     CommerceServiceError,
     PlmSyncError,
@@ -35,6 +36,7 @@ from plm_sync.runlog import (
     status_of,
 )
 from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.plans import PlanRepository
 from plm_sync.store.pushes import PushRepository
 from plm_sync.store.runs import RunRepository
 from plm_sync.sync_request import check_product_id
@@ -54,7 +56,9 @@ def open_push(
     queued: bool = False,
 ) -> int:
     """Check the settings and rules, record the push run; refused while another run is open."""
-    CommerceClient.from_settings(settings).close()  # every Commerce setting is there
+    client = CommerceClient.from_settings(settings)  # every Commerce setting is there
+    hub = client.hub
+    client.close()
     load_plm_rules(settings.mappings)  # the workbook rules are valid
     for product_id in request.product_ids:
         check_product_id(product_id)
@@ -67,6 +71,9 @@ def open_push(
         owner=owner,
         brake=False,
     )
+    if request.plan:
+        with unit_of_work(factory) as session:
+            PlanRepository(session).open(runlog.run_id, hub, request.as_dict())
     return runlog.run_id
 
 
@@ -74,10 +81,22 @@ def _close(runlog: RunLog, tally: PushTally, failure: PlmSyncError | None, step:
     cancelled = runlog.cancel_requested() if failure is None else False
     status = status_of(failed=failure is not None, cancelled=cancelled, errors=tally.errors)
     message: str | None = None
+    with unit_of_work(runlog.factory) as session:
+        plan = PlanRepository(session).get(runlog.run_id)
     if failure is not None:
         message = f"failed while {step}: {describe_failure(failure)}"
     elif cancelled:
         message = "cancelled by an operator; the lines pushed before stay pushed"
+    elif plan is not None and plan.lines:
+        status = RunStatus.PLANNED
+        prices = sum(line.price_changes for line in plan.lines)
+        message = (
+            f"plan {runlog.run_id} waits for approval: {len(plan.lines)} line(s), "
+            f"{prices} price change(s); `plm-sync approve {runlog.run_id}` applies exactly it, "
+            f"`plm-sync reject {runlog.run_id}` discards it"
+        )
+    elif plan is not None:
+        message = "the plan found nothing to change: nothing waits for approval"
     counts = {
         "products": tally.products,
         "items": 0,
@@ -88,9 +107,12 @@ def _close(runlog: RunLog, tally: PushTally, failure: PlmSyncError | None, step:
         "errors": tally.errors,
         "retries": tally.retries,
     }
-    return runlog.close(
+    outcome = runlog.close(
         status, counts=counts, message=message, product_ids=tally.seen, failure=failure
     )
+    if status is RunStatus.PLANNED and tally.errors:
+        return replace(outcome, exit_code=EXIT_ITEM_ERRORS)  # lines the plan could not read
+    return outcome
 
 
 def _failed(run_id: int, step: str, error: PlmSyncError) -> RunFailedError:
@@ -158,7 +180,12 @@ def push_after(
     if not lines:
         log.info("push_after_sync_nothing", sync_run_id=outcome.run_id)
         return None
-    return PushRequest(lines, changed=True)
+    return PushRequest(lines, changed=True, plan=approval_required(settings))
+
+
+def approval_required(settings: Settings) -> bool:
+    """Whether an automatic push stops at a plan (PLM_SYNC_PUSH_APPROVAL=required)."""
+    return settings.push_approval.strip().casefold() == "required"  # checked when loaded
 
 
 def push_after_sync(settings: Settings, dry_run: bool, outcome: RunOutcome) -> RunOutcome | None:

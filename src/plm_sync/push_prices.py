@@ -123,6 +123,54 @@ def stored_out_of_bounds(rows: list[dict[str, Any]]) -> list[str]:
     return found
 
 
+def _price(value: Any) -> Decimal | None:  # noqa: ANN401 - a cell or JSON
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number.normalize() if number.is_finite() else None
+
+
+def price_drift(
+    wanted: dict[tuple[str, str, str], Decimal | None], shown: list[dict[str, Any]]
+) -> list[str]:
+    """The rows whose price on the hub is not the catalog's (`key: hub -> catalog`)."""
+    held = {
+        (
+            str(row.get("mpn")),
+            str(row.get("billingPeriod")),
+            str(row.get("subscriptionPeriod") or ""),
+        ): _price(row.get("price"))
+        for row in shown
+        if row.get("active", True) not in {False, "false", "False"}
+    }
+    found = []
+    for key, price in sorted(wanted.items()):
+        label = f"{key[0]} ({key[1]} / {key[2] or '-'})"
+        if key not in held:
+            found.append(f"{label}: not on the hub -> {price}")
+        elif held[key] != price:
+            found.append(f"{label}: {held[key]} -> {price}")
+    mpns = {key[0] for key in wanted}
+    found += [
+        f"{key[0]} ({key[1]} / {key[2] or '-'}): {held[key]} on the hub, not in the catalog"
+        for key in sorted(held)
+        if key[0] in mpns and key not in wanted
+    ]
+    return found
+
+
+def wanted_prices(
+    line: dict[str, Any], marketplace_id: str
+) -> dict[tuple[str, str, str], Decimal | None]:
+    """The catalog's prices in a marketplace, keyed as Commerce matches them."""
+    header, *rows = price_list_rows(line, marketplace_id)
+    at = [header.index(name) for name in ("MPN", "Billing Period", "Subscription Period", "Price")]
+    return {(str(r[at[0]]), str(r[at[1]]), str(r[at[2]] or "")): _price(r[at[3]]) for r in rows}
+
+
 def _named(rows: frozenset[PriceKey]) -> str:
     shown = ", ".join(
         f"{mpn} ({billing} / {term or '-'})" for mpn, billing, term in sorted(rows)[:ROWS_NAMED]
@@ -180,6 +228,7 @@ class PricePusher:
         dry_run: bool,
         force: bool,
         clock: Callable[[], datetime] = utcnow,
+        only: set[str] | None = None,
     ) -> None:
         self.runlog = runlog
         self.client = client
@@ -189,6 +238,9 @@ class PricePusher:
         self.dry_run = dry_run
         self.force = force
         self.clock = clock
+        self.only = only  # approving a plan: the marketplaces it showed, no other
+        # a dry run's count of rows each marketplace would change on the hub (the last line's)
+        self.proposed: dict[str, int] = {}
 
     def push(self, line: dict[str, Any], line_id: int, events: list[Event]) -> int:
         """Every marketplace of the line whose prices this hub lacks; how many were sent.
@@ -197,6 +249,7 @@ class PricePusher:
         forgotten, rows removed are read back (see the module's docstring).
         """
         product_id = str(line["connect_product_id"])
+        self.proposed = {}
         with unit_of_work(self.runlog.factory) as session:
             memory = PushRepository(session).price_memory(self.hub, [line_id]).get(line_id, {})
         listed = set(line.get("marketplaces") or ())
@@ -207,6 +260,8 @@ class PricePusher:
                 if held is not None:
                     self._forget(product_id, line_id, marketplace_id, events)
                 continue
+            if self.only is not None and marketplace_id not in self.only:
+                continue  # not in the plan being approved: nobody saw a change there
             digest = _digest(line, marketplace_id)
             try:
                 dropped = dropped_rows(line, marketplace_id, held) if held else frozenset()
@@ -399,6 +454,11 @@ class PricePusher:
             price_list_rows(line, marketplace_id), self.clock().astimezone(UTC).date()
         )
         if self.dry_run:
+            changes = self._read_back(wizard, line, marketplace_id, vendor)
+            self.proposed[marketplace_id] = len(changes)
+            shown = "; ".join(changes[:ROWS_NAMED]) + (
+                f"; and {len(changes) - ROWS_NAMED} more" if len(changes) > ROWS_NAMED else ""
+            )
             for batch in batches:
                 proposals = self._proposals(wizard, batch, vendor)
                 events.append(
@@ -407,12 +467,18 @@ class PricePusher:
                         PRICES_PROPOSED,
                         f"the wizard would set {len(batch.rows) - 1} price row(s) of {product_id} "
                         f"in {marketplace_id} effective {batch.effective:%m/%d/%Y} (reseller "
-                        f"{account}; {proposals}); dry run: nothing was set",
+                        f"{account}; {proposals}); "
+                        + (
+                            f"{len(changes)} differ from the hub (hub -> catalog): {shown}"
+                            if changes
+                            else "the hub shows them as they are"
+                        )
+                        + "; dry run: nothing was set",
                         product_id,
                         subject=marketplace_id,
                     )
                 )
-            return 0
+            return 1
         with unit_of_work(self.runlog.factory) as session:
             pushes = PushRepository(session)
             earlier = pushes.open_intent(line_id, self.hub, marketplace_id)
@@ -499,6 +565,17 @@ class PricePusher:
             rows=held,
         )
         return 1
+
+    @staticmethod
+    def _read_back(
+        wizard: PriceWizard, line: dict[str, Any], marketplace_id: str, vendor: str
+    ) -> list[str]:
+        """The rows whose price the hub shows otherwise than the catalog (`hub -> catalog`)."""
+        try:
+            shown = wizard.products(vendor)
+        except CommerceError as error:
+            return [f"the hub's prices could not be read back ({error})"]
+        return price_drift(wanted_prices(line, marketplace_id), shown)
 
     @staticmethod
     def _options(batch: _Batch, structure: dict[str, Any]) -> WizardOptions:

@@ -27,6 +27,8 @@ NOT_CLEAN = "commerce_line_not_clean"
 NO_LINE = "commerce_no_line"
 NOT_PUSHED = "commerce_line_not_pushed"  # --prices-only of a line this hub never received
 NOT_AS_PUSHED = "commerce_not_as_pushed"  # applied, but the hub read back differs
+PLAN_STALE = "commerce_plan_stale"  # approved, but the line changed since the plan
+PLANNED = "commerce_planned"  # a line a change plan would change
 READBACK_PARTIAL = "commerce_readback_partial"  # downloadConfig not served: plans only
 # what became of a line (one per line); plan_new/plan_changed and price codes are not
 LINE_OUTCOMES = frozenset(
@@ -45,6 +47,7 @@ LINE_OUTCOMES = frozenset(
         NO_LINE,
         NOT_PUSHED,
         NOT_AS_PUSHED,
+        PLAN_STALE,
     }
 )
 
@@ -64,16 +67,24 @@ class PushRequest:
     trigger: str = PUSH_TRIGGER
     force: bool = False  # send lines even when the hub holds them as they are
     prices: str = PRICES_WITH  # the lines' prices too (`with`), `only` them, or `none`
+    plan: bool = False  # record what would change as a plan waiting for approval (a dry run)
+    approving: int | None = None  # the plan (its run id) this push carries out
 
     def __post_init__(self) -> None:
         if not self.product_ids and not self.changed:
             msg = "name the product lines to push (PRD-…) or pass --changed"
             raise UsageError(msg)
+        if self.plan:
+            object.__setattr__(self, "dry_run", True)  # a plan sends nothing
 
     @property
     def scope(self) -> str:
         """The run's scope: `push PRD-1 PRD-2`, `push --changed`."""
         parts = ["push"]
+        if self.plan:
+            parts.append("--plan")
+        if self.approving is not None:
+            parts.append(f"--approve {self.approving}")
         if self.changed:
             parts.append("--changed")
         if self.force:
@@ -96,6 +107,8 @@ class PushRequest:
             "trigger": self.trigger,
             "force": self.force,
             "prices": self.prices,
+            "plan": self.plan,
+            "approving": self.approving,
         }
 
     @classmethod
@@ -109,6 +122,8 @@ class PushRequest:
             trigger=str(data.get("trigger") or PUSH_TRIGGER),
             force=bool(data.get("force")),
             prices=str(data.get("prices") or PRICES_WITH),
+            plan=bool(data.get("plan")),
+            approving=None if data.get("approving") is None else int(data["approving"]),
         )
 
 

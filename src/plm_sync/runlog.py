@@ -114,6 +114,7 @@ def exit_code_of(status: RunStatus, *, refused: bool = False) -> int:
         RunStatus.SUCCEEDED: EXIT_OK,
         RunStatus.SUCCEEDED_WITH_ERRORS: EXIT_ITEM_ERRORS,
         RunStatus.CANCELLED: EXIT_ITEM_ERRORS,
+        RunStatus.PLANNED: EXIT_OK,  # a plan recorded, waiting for approval
     }.get(status, EXIT_RUN_FAILED)
 
 

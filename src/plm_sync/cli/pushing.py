@@ -44,6 +44,12 @@ from plm_sync.sync_request import check_product_id
 )
 @click.option("--no-prices", is_flag=True, help="Send the lines' plans, not their prices.")
 @click.option(
+    "--plan",
+    "plan",
+    is_flag=True,
+    help="Record what would change as a plan (status planned) for `approve`; send nothing.",
+)
+@click.option(
     "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @pass_context
@@ -56,6 +62,7 @@ def push(
     force: bool,
     prices_only: bool,
     no_prices: bool,
+    plan: bool,
     output: str,
 ) -> None:
     """Deliver product lines into Commerce PLM (parseConfig, applyConfig, the PLM task).
@@ -66,7 +73,9 @@ def push(
     next: it reads PLM's plans before it sends anything again. Exit 0, 3 (some lines
     failed), 1 (the run failed) or 2 (settings, credentials). After a line's plans, its
     prices per marketplace go through Commerce's price-import wizard as the marketplace's
-    reseller (`--prices-only`, `--no-prices`).
+    reseller (`--prices-only`, `--no-prices`). `--plan` reads the hub back and records what
+    would change per line (plans and fields, prices old -> new) as a run with status
+    `planned`: `plm-sync approve RUN` applies exactly it, `plm-sync reject RUN` discards it.
     """
     from plm_sync.push import PushRequest, push_lines  # noqa: PLC0415 - Commerce code on use
 
@@ -85,6 +94,7 @@ def push(
         upgrade_product=upgrade_product,
         force=force,
         prices=prices,
+        plan=plan,
     )
     outcome = push_lines(context.settings, request)
     _show_run(context.settings, outcome.run_id, output)
@@ -133,3 +143,36 @@ def drift(
     )
     _show_run(context.settings, outcome.run_id, output)
     sys.exit(outcome.exit_code)
+
+
+@cli.command(epilog=COMMERCE_HELP)
+@click.argument("run_id")
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@pass_context
+def approve(context: _Context, run_id: str, output: str) -> None:
+    """Apply a change plan (a run with status planned) exactly as it was shown.
+
+    Its lines are pushed to the hub the plan was made for, each only if its catalog is as the
+    plan saw it (else `commerce_plan_stale`: not sent), its prices only in the marketplaces
+    the plan showed. The plan's run then names the push run that carried it out. Exit as the
+    push (0, 3, 1) or 2 (not a plan waiting, another hub).
+    """
+    from plm_sync.approval import approve_plan  # noqa: PLC0415 - Commerce code on use
+
+    decision = approve_plan(context.settings, run_id)
+    assert decision.push is not None  # noqa: S101 - an approval pushes
+    _show_run(context.settings, decision.push.run_id, output)
+    sys.exit(decision.exit_code)
+
+
+@cli.command()
+@click.argument("run_id")
+@pass_context
+def reject(context: _Context, run_id: str) -> None:
+    """Discard a change plan: nothing of it is sent; its run is marked rejected (cancelled)."""
+    from plm_sync.approval import reject_plan  # noqa: PLC0415
+
+    decision = reject_plan(context.settings, run_id)
+    click.echo(f"plan {decision.plan_id} rejected: nothing of it was sent")

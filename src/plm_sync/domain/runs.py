@@ -17,6 +17,7 @@ class RunStatus(StrEnum):
     SUCCEEDED_WITH_ERRORS = "succeeded_with_errors"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    PLANNED = "planned"  # a push's change plan, waiting for `approve` or `reject`
 
     @property
     def is_open(self) -> bool:

@@ -528,6 +528,39 @@ class PushIntent(Base):
     step_at: Mapped[datetime | None]
 
 
+class PushPlan(Base):
+    """A push's change plan (`push --plan`): for which hub, asked how, and what became of it.
+
+    `decision`: None while it waits, `approved` (applied by run `applied_by`) or `rejected`.
+    """
+
+    __tablename__ = "push_plans"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    hub: Mapped[str] = mapped_column(String(HUB_MAX))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decision: Mapped[str | None] = mapped_column(String(16))
+    decided_at: Mapped[datetime | None]
+    applied_by: Mapped[int | None] = mapped_column(Integer)
+
+
+class PlannedLine(Base):
+    """A line a plan would change: the digests approval compares the catalog with."""
+
+    __tablename__ = "planned_lines"
+    __table_args__ = (UniqueConstraint("run_id", "connect_product_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("push_plans.run_id", ondelete="CASCADE"), index=True
+    )
+    connect_product_id: Mapped[str] = mapped_column(String(limits.ID_MAX))
+    content_hash: Mapped[str] = mapped_column(String(64))  # the line's workbook digest
+    workbook: Mapped[bool] = mapped_column(Boolean)  # PLM's plans would change
+    # {marketplace: {"digest": …, "changes": n}}: the price files the plan would send
+    prices: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 def table_of(model: type[Any]) -> Table:
     """The Core table of a mapped class (for Core statements that skip ORM bookkeeping)."""
     return cast("Table", model.__table__)

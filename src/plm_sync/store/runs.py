@@ -227,7 +227,7 @@ class RunRepository:
             run_id
             for run_id in self.session.scalars(
                 select(Run.id).where(
-                    Run.status.not_in(OPEN_STATUSES),
+                    Run.status.not_in([*OPEN_STATUSES, RunStatus.PLANNED]),  # a plan waits
                     Run.finished_at.is_not(None),
                     Run.finished_at < finished_before,
                 )
