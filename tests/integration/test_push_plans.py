@@ -46,7 +46,7 @@ def settings(database_url: str, sandbox: SandboxServer, hub: CommerceSandbox) ->
     return settings
 
 
-def planned(settings: Settings, **request: Any) -> dict[str, Any]:  # noqa: ANN401
+def planned(settings: Settings, **request: Any) -> dict[str, Any]:
     request.setdefault("product_ids", (LINE,))
     outcome = push_lines(settings, PushRequest(plan=True, **request))
     report = run_report(settings, outcome.run_id)
@@ -69,14 +69,14 @@ def test_a_plan_shows_the_change_and_approval_applies_exactly_it(
     assert any("-> 300" in message for message in changed)
     assert "commerce_planned" in codes(plan)
     assert "waits for approval: 1 line(s)" in plan["message"]
-    assert max_units(hub) != 300  # noqa: PLR2004 - a plan sends nothing
+    assert max_units(hub) != 300
     assert run_needs_a_person(plan)
     assert "waits for approval" in run_message(plan, [], None).title
 
     decision = approve_plan(settings, plan["id"])
     assert decision.push is not None
     assert decision.exit_code == 0
-    assert max_units(hub) == 300  # noqa: PLR2004
+    assert max_units(hub) == 300
     pushed = run_report(settings, decision.push.run_id)
     assert pushed["scope"].startswith(f"push --approve {plan['id']}")
     after = run_report(settings, plan["id"])
@@ -94,11 +94,11 @@ def test_a_line_changed_since_its_plan_is_refused_at_approval(
     rates_edited(settings, tmp_path, 400)  # nobody saw this one
     decision = approve_plan(settings, plan["id"])
     assert decision.push is not None
-    assert decision.exit_code == 3  # noqa: PLR2004
+    assert decision.exit_code == 3
     report = run_report(settings, decision.push.run_id)
     (stale,) = [e["message"] for e in report["events"] if e["code"] == "commerce_plan_stale"]
     assert "changed since plan" in stale
-    assert max_units(hub) not in {300, 400}  # noqa: PLR2004 - nothing unseen was sent
+    assert max_units(hub) not in {300, 400}
 
 
 def test_a_rejected_plan_sends_nothing(
@@ -134,7 +134,7 @@ def test_with_approval_required_the_push_after_a_sync_stops_at_a_plan(
     assert after is not None
     report = run_report(gated, after.run_id)
     assert report["status"] == "planned", report["events"]
-    assert max_units(hub) != 300  # noqa: PLR2004
+    assert max_units(hub) != 300
 
 
 def test_the_cli_plans_approves_and_rejects(
@@ -156,5 +156,5 @@ def test_the_cli_plans_approves_and_rejects(
     approved = plm_sync_cli("approve", str(plan_id), settings=env)
     assert approved.returncode == 0, approved.stderr
     again = plm_sync_cli("reject", str(plan_id), settings=env)
-    assert again.returncode == 2  # noqa: PLR2004
+    assert again.returncode == 2
     assert "approved already" in again.stderr
