@@ -130,7 +130,7 @@ def test_with_approval_required_the_push_after_a_sync_stops_at_a_plan(
     rates_edited(settings, tmp_path, 300)
     gated = settings.with_overrides(push_after_sync=True, push_approval="required")
     outcome = run_sync(gated, SyncRequest(full=True, product_ids=(LINE,)))
-    after = push_after_sync(gated, False, outcome)
+    after = push_after_sync(gated, dry_run=False, outcome=outcome)
     assert after is not None
     report = run_report(gated, after.run_id)
     assert report["status"] == "planned", report["events"]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from plm_sync.commerce.readback import compare, normal_plans
 from tests.conftest import ROOT
 
-SAMPLE = ROOT.parent / "shared" / "commerce" / "samples" / "parse_ppr_success_response.json"
+SAMPLE = ROOT / "tests" / "fixtures" / "connect-extension-xvs__parse_ppr_success_response.json"
 
 
 def plan(**fields: Any) -> dict[str, Any]:
