@@ -31,10 +31,12 @@ from plm_sync.errors import (
     CommerceRefusedError,
     CommerceServiceError,
     CommerceUnknownOutcomeError,
+    UsageError,
 )
 from plm_sync.mappings import load_plm_rules, load_pricing_rules
 from plm_sync.mappings.sharing import load_sharing_rules
 from plm_sync.ppr.export import workbook_bytes
+from plm_sync.promotion import Promotion, held_event
 from plm_sync.push_prices import PricePusher, price_digest
 from plm_sync.push_prices import prices_due as prices_due_on_hub
 from plm_sync.push_request import (
@@ -182,6 +184,17 @@ class LinePusher:
         self.rules = load_plm_rules(settings.mappings)
         self.units = load_sharing_rules(settings.mappings).units  # each set in the workbook
         self.prices: PricePusher | None = None
+        self.promotion: Promotion | None = None
+        if request.promote_from:
+            self.promotion = Promotion(
+                settings, request.promote_from, runlog, self.rules, self.units
+            )
+            if self.promotion.hub == self.hub:
+                self.promotion.close()
+                raise UsageError(
+                    f"--promote-from names the hub pushed to ({self.hub}): promote from a "
+                    "staging hub to another"
+                )
         self.planned: dict[str, PlannedChange] = {}  # the plan being approved, by line
         if request.approving is not None:
             with unit_of_work(runlog.factory) as session:
@@ -203,6 +216,11 @@ class LinePusher:
                     else None
                 ),
             )
+
+    def close(self) -> None:
+        """Release what the pusher opened beside the run's client (the staging hub's)."""
+        if self.promotion is not None:
+            self.promotion.close()
 
     def plan(self) -> PushPlan:
         """The lines to push (in product order), and those left out as unchanged or missing.
@@ -331,6 +349,11 @@ class LinePusher:
             events += [Event(Level.ERROR, NOT_CLEAN, text, product_id) for text in problems]
             return
         content = line_content_hash(line, self.rules)
+        if self.promotion is not None:
+            why = self.promotion.held(line, content, prices=self.prices is not None)
+            if why is not None:
+                events.append(held_event(product_id, self.promotion.hub, why))
+                return
         planned = self.planned.get(product_id) if self.request.approving is not None else None
         if self.request.approving is not None and not self._as_planned(line, content, events):
             return

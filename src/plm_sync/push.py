@@ -14,7 +14,7 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from plm_sync.commerce.client import CommerceClient
+from plm_sync.commerce.client import CommerceClient, hub_key
 from plm_sync.config import Settings
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.runs import RunStart, RunStatus
@@ -24,6 +24,7 @@ from plm_sync.errors import (
     CommerceServiceError,
     PlmSyncError,
     RunFailedError,
+    UsageError,
 )
 from plm_sync.line_pusher import LinePusher, line_content_hash
 from plm_sync.mappings import load_plm_rules
@@ -59,6 +60,10 @@ def open_push(
     client = CommerceClient.from_settings(settings)  # every Commerce setting is there
     hub = client.hub
     client.close()
+    if request.promote_from and hub_key(request.promote_from, client.app_id) == hub:
+        raise UsageError(
+            f"--promote-from names the hub pushed to ({hub}): promote from a staging hub to another"
+        )
     load_plm_rules(settings.mappings)  # the workbook rules are valid
     for product_id in request.product_ids:
         check_product_id(product_id)
@@ -149,13 +154,16 @@ def _run(
     step = "checking the Commerce credentials"
     try:
         pusher = LinePusher(settings, request, runlog, client)
-        plan = pusher.plan()
-        tally.merge(pusher.unplanned(plan).as_dict())
-        for product_id in plan.wanted:
-            if runlog.cancel_requested():
-                break
-            step = f"pushing {product_id}"
-            tally.merge(pusher.push(product_id).as_dict())
+        try:
+            plan = pusher.plan()
+            tally.merge(pusher.unplanned(plan).as_dict())
+            for product_id in plan.wanted:
+                if runlog.cancel_requested():
+                    break
+                step = f"pushing {product_id}"
+                tally.merge(pusher.push(product_id).as_dict())
+        finally:
+            pusher.close()
     except PlmSyncError as error:
         _close(runlog, tally, error, step)
         raise _failed(runlog.run_id, step, error) from None
@@ -220,7 +228,10 @@ def plan_push(
         client = CommerceClient.from_settings(settings)
         try:
             pusher = LinePusher(settings, request, runlog, client)
-            plan = pusher.plan()
+            try:
+                plan = pusher.plan()
+            finally:
+                pusher.close()
         except PlmSyncError as error:
             _close(runlog, PushTally(), error, "checking the Commerce credentials")
             raise _failed(run_id, "checking the Commerce credentials", error) from None
@@ -244,7 +255,11 @@ def push_line(
             return PushTally().as_dict()
         client = CommerceClient.from_settings(settings)
         try:
-            return LinePusher(settings, request, runlog, client).push(product_id).as_dict()
+            pusher = LinePusher(settings, request, runlog, client)
+            try:
+                return pusher.push(product_id).as_dict()
+            finally:
+                pusher.close()
         except (CommerceAuthError, CommerceServiceError) as error:
             # the hub refuses the app as a whole: the run fails now, with one error, as a CLI
             # push does; the remaining line tasks find it closed and stop

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from plm_sync.commerce.client import normal_url
 from plm_sync.errors import UsageError
 from plm_sync.store.pushes import PUSH_TRIGGER
 
@@ -69,6 +70,7 @@ class PushRequest:
     prices: str = PRICES_WITH  # the lines' prices too (`with`), `only` them, or `none`
     plan: bool = False  # record what would change as a plan waiting for approval (a dry run)
     approving: int | None = None  # the plan (its run id) this push carries out
+    promote_from: str | None = None  # a staging hub's URL: only what it holds verified goes on
 
     def __post_init__(self) -> None:
         if not self.product_ids and not self.changed:
@@ -87,6 +89,8 @@ class PushRequest:
             parts.append(f"--approve {self.approving}")
         if self.changed:
             parts.append("--changed")
+        if self.promote_from:
+            parts += ["--promote-from", normal_url(self.promote_from)]
         if self.force:
             parts.append("--force")
         if self.prices != PRICES_WITH:
@@ -109,6 +113,7 @@ class PushRequest:
             "prices": self.prices,
             "plan": self.plan,
             "approving": self.approving,
+            "promote_from": self.promote_from,
         }
 
     @classmethod
@@ -124,6 +129,7 @@ class PushRequest:
             prices=str(data.get("prices") or PRICES_WITH),
             plan=bool(data.get("plan")),
             approving=None if data.get("approving") is None else int(data["approving"]),
+            promote_from=data.get("promote_from") or None,
         )
 
 

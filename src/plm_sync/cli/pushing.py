@@ -44,6 +44,12 @@ from plm_sync.sync_request import check_product_id
 )
 @click.option("--no-prices", is_flag=True, help="Send the lines' plans, not their prices.")
 @click.option(
+    "--promote-from",
+    "promote_from",
+    metavar="STAGING_URL",
+    help="Send only what this staging hub holds as applied and verified (same credentials).",
+)
+@click.option(
     "--plan",
     "plan",
     is_flag=True,
@@ -62,6 +68,7 @@ def push(
     force: bool,
     prices_only: bool,
     no_prices: bool,
+    promote_from: str | None,
     plan: bool,
     output: str,
 ) -> None:
@@ -76,6 +83,8 @@ def push(
     reseller (`--prices-only`, `--no-prices`). `--plan` reads the hub back and records what
     would change per line (plans and fields, prices old -> new) as a run with status
     `planned`: `plm-sync approve RUN` applies exactly it, `plm-sync reject RUN` discards it.
+    `--promote-from STAGING_URL` sends a line only when that hub received this very content,
+    verified, and still reads back equal to it; else the line is held back, saying why.
     """
     from plm_sync.push import PushRequest, push_lines  # noqa: PLC0415 - Commerce code on use
 
@@ -86,6 +95,10 @@ def push(
         )
     for product_id in product_ids:
         check_product_id(product_id)
+    if promote_from is not None:
+        from plm_sync.config import check_url  # noqa: PLC0415
+
+        check_url(promote_from, "--promote-from", "the staging hub's controller URL")
     prices = "only" if prices_only else "none" if no_prices else "with"
     request = PushRequest(
         product_ids,
@@ -95,6 +108,7 @@ def push(
         force=force,
         prices=prices,
         plan=plan,
+        promote_from=promote_from,
     )
     outcome = push_lines(context.settings, request)
     _show_run(context.settings, outcome.run_id, output)
