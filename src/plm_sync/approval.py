@@ -9,8 +9,10 @@ decided once.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
+import structlog
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -25,6 +27,8 @@ from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import Run
 from plm_sync.store.plans import APPROVED, REJECTED, Plan, PlanRepository
 from plm_sync.store.runs import RunRepository
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -121,3 +125,24 @@ def reject_plan(settings: Settings, run_id: int | str) -> Decision:
             )
         )
     return Decision(plan.run_id, REJECTED)
+
+
+def decide(settings: Settings, run_id: int, action: str) -> None:
+    """A decision posted from the run's page: reject at once; approve in the background.
+
+    The approval's push may take minutes: it runs in a thread of its own (one run at a time,
+    as always) and the page shows its outcome; a plan not waiting is refused at once.
+    """
+    if action == "reject":
+        reject_plan(settings, run_id)
+        return
+    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+        _waiting(session, run_id)
+
+    def carry_out() -> None:
+        try:
+            approve_plan(settings, run_id)
+        except Exception as error:  # noqa: BLE001 - logged; the runs say what happened
+            log.warning("plan_approval_failed", plan_run_id=run_id, error=str(error))
+
+    threading.Thread(target=carry_out, name=f"plm-sync-approve-{run_id}", daemon=True).start()

@@ -32,6 +32,7 @@ from plm_sync.views.html import (
 
 log = structlog.get_logger(__name__)
 RUN_PAGE = re.compile(r"/runs/(\d+)(\.json)?")
+DECIDE_PAGE = re.compile(r"/runs/(\d{1,10})/(approve|reject)")
 LINE_PAGE = re.compile(r"/catalog/(PRD-[0-9-]{1,60})")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 HISTORY = 30
@@ -198,6 +199,8 @@ class _Handler(BaseHTTPRequestHandler):
                     report.total,
                     report.changes,
                     history=history,
+                    decide=self.server.token is not None
+                    and report.document.get("status") == "planned",
                 )
                 self._send(200, page, "text/html")
             return
@@ -207,7 +210,44 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(405, "plm-sync serve is read-only", "text/plain")
 
     def do_POST(self) -> None:
-        self._read_only()
+        """Only a plan's decision is posted (`/runs/N/approve|reject`), behind the token."""
+        match = DECIDE_PAGE.fullmatch(urlsplit(self.path).path)
+        if match is None:
+            self._read_only()
+            return
+        if self.server.token is None:
+            self._send(
+                403,
+                "deciding a plan from the page needs PLM_SYNC_SERVE_TOKEN; or run "
+                f"`plm-sync {match.group(2)} {match.group(1)}`",
+                "text/plain",
+            )
+            return
+        if not self._allowed():
+            self.do_GET()  # the 401 asking for the token
+            return
+        if not self._same_origin():
+            self._send(403, "a decision is posted from plm-sync's own page only", "text/plain")
+            return
+        from plm_sync.approval import decide  # noqa: PLC0415 - Commerce code on use
+
+        run_id, action = int(match.group(1)), match.group(2)
+        try:
+            decide(self.server.settings, run_id, action)
+        except UsageError as error:
+            self._send(409, str(error), "text/plain")
+            return
+        self.send_response(303)
+        self.send_header("Location", f"/runs/{run_id}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _same_origin(self) -> bool:
+        """A browser's post names its page's origin: it must be this server (no CSRF)."""
+        origin = self.headers.get("Origin") or self.headers.get("Referer")
+        if not origin:
+            return True  # not a browser (curl with the token)
+        return urlsplit(origin).netloc == self.headers.get("Host", "")
 
     def do_PUT(self) -> None:
         self._read_only()

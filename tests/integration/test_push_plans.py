@@ -8,11 +8,13 @@ PLM_SYNC_PUSH_APPROVAL=required a push after a sync stops at the plan.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from plm_sync.approval import approve_plan, reject_plan
 from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
@@ -23,6 +25,7 @@ from plm_sync.notify import run_message, run_needs_a_person
 from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.push import PushRequest, push_after_sync, push_lines
 from plm_sync.reports import list_runs, run_report
+from plm_sync.web import WebServer
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, hub_settings, settings_of, with_hub
 from tests.integration.test_push_proof import LINE, max_units, rates_edited
@@ -158,3 +161,54 @@ def test_the_cli_plans_approves_and_rejects(
     again = plm_sync_cli("reject", str(plan_id), settings=env)
     assert again.returncode == 2
     assert "approved already" in again.stderr
+
+
+def test_the_run_page_approves_and_rejects_behind_the_token(
+    settings: Settings, hub: CommerceSandbox, tmp_path: Path
+) -> None:
+    rates_edited(settings, tmp_path, 300)
+    first = planned(settings)
+    served = settings.with_overrides(serve_token="s3cret-token")
+    server = WebServer(served, port=0).start()
+    try:
+        bearer = {"Authorization": "Bearer s3cret-token"}
+        page = requests.get(f"{server.url}/runs/{first['id']}", headers=bearer, timeout=10)
+        assert "Approve: apply this plan" in page.text
+        anonymous = requests.post(f"{server.url}/runs/{first['id']}/reject", timeout=10)
+        assert anonymous.status_code == 401
+        forged = requests.post(
+            f"{server.url}/runs/{first['id']}/reject",
+            headers=bearer | {"Origin": "https://evil.example"},
+            timeout=10,
+        )
+        assert forged.status_code == 403
+        rejected = requests.post(
+            f"{server.url}/runs/{first['id']}/reject",
+            headers=bearer,
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert rejected.status_code == 303
+        assert run_report(settings, first["id"])["status"] == "cancelled"
+        again = requests.post(
+            f"{server.url}/runs/{first['id']}/approve", headers=bearer, timeout=10
+        )
+        assert again.status_code == 409
+
+        second = planned(settings)
+        approved = requests.post(
+            f"{server.url}/runs/{second['id']}/approve",
+            headers=bearer | {"Origin": server.url},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert approved.status_code == 303, approved.text
+        deadline = time.monotonic() + 30
+        while run_report(settings, second["id"])["status"] == "planned":
+            assert time.monotonic() < deadline, "the approval never finished"
+            time.sleep(0.1)
+        assert run_report(settings, second["id"])["status"] == "succeeded"
+        assert max_units(hub) == 300
+        assert requests.post(f"{server.url}/runs/1", headers=bearer, timeout=10).status_code == 405
+    finally:
+        server.stop()

@@ -49,7 +49,7 @@ class _Context:
 
 pass_context = click.make_pass_decorator(_Context)
 RULES_COMMANDS = frozenset(
-    {"sync", "import", "explain", "demo", "ppr", "enqueue", "doctor", "push"}
+    {"sync", "import", "explain", "demo", "ppr", "enqueue", "doctor", "push", "drift", "approve"}
 )
 
 

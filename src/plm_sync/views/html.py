@@ -144,6 +144,7 @@ def render_report(
     *,
     history: list[dict[str, Any]],
     root: str | None = "/",
+    decide: bool = False,
 ) -> str:
     """One run: summary, changes, products, events by code, filterable events, chart.
 
@@ -151,9 +152,11 @@ def render_report(
     PAGE_EVENTS events listed (errors and warnings first in line) of `total`: the page says
     how many more there are and that the JSON report holds them all; `changes` the count and
     first names of each kind of change. `root` links back to the runs list when served; None
-    (a file) shows no such link.
+    (a file) shows no such link. `decide`: a plan waiting, served behind the token: its
+    approve and reject buttons.
     """
     return _environment.get_template("report.html").render(
+        decide=decide,
         filter_script=FILTER_SCRIPT,
         run=report,
         events=shown,
