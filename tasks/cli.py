@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +13,9 @@ from plm_sync.config import Settings, load_settings
 from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import UsageError
 from plm_sync.sync_request import SyncRequest, check_product_id
+
+if TYPE_CHECKING:
+    from plm_sync.push_request import PushRequest
 
 
 def _settings() -> Settings:
@@ -133,16 +137,27 @@ def enqueue_ppr_import(file: Path, dry_run: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Parse in PLM and report; apply nothing.")
 @click.option("--upgrade-product", is_flag=True, help="Upgrade products PLM has an update of.")
 @click.option("--force", is_flag=True, help="Send lines even when the hub holds them as they are.")
-def enqueue_push(
-    product_ids: tuple[str, ...], changed: bool, dry_run: bool, upgrade_product: bool, force: bool
+@click.option("--plan", is_flag=True, help="Record a change plan for `approve`; send nothing.")
+@click.option(
+    "--promote-from",
+    metavar="STAGING_URL",
+    help="Send only what this staging hub holds as applied and verified.",
+)
+def enqueue_push(  # noqa: PLR0917 - one argument per option
+    product_ids: tuple[str, ...],
+    changed: bool,
+    dry_run: bool,
+    upgrade_product: bool,
+    force: bool,
+    plan: bool,
+    promote_from: str | None,
 ) -> None:
     """Queue a push of product lines into Commerce PLM (one task per line).
 
     The workers read the Commerce credentials from PLM_SYNC_COMMERCE_* (or the _FILE
     variants of the OAuth key and secret).
     """
-    from plm_sync.push import PushRequest, open_push  # noqa: PLC0415 - on use
-    from tasks.jobs import dispatch_push  # noqa: PLC0415 - the app reads settings on import
+    from plm_sync.push import PushRequest  # noqa: PLC0415 - on use
 
     for product_id in product_ids:
         check_product_id(product_id)
@@ -152,12 +167,50 @@ def enqueue_push(
         dry_run=dry_run,
         upgrade_product=upgrade_product,
         force=force,
+        plan=plan,
+        promote_from=promote_from,
     )
-    from plm_sync.store.database import open_database  # noqa: PLC0415 - the store on use
+    _queue_push(_settings(), request)
 
-    settings = _settings()
+
+def _queue_push(settings: Settings, request: PushRequest) -> None:
+    """Open a push run as queued and hand it to the workers (one task per line)."""
+    from plm_sync.push import open_push  # noqa: PLC0415 - on use
+    from plm_sync.store.database import open_database  # noqa: PLC0415 - the store on use
+    from tasks.jobs import dispatch_push  # noqa: PLC0415 - the app reads settings on import
+
     with open_database(settings.database_url) as factory:
         run_id = open_push(settings, factory, request, owner="celery:queued", queued=True)
     _dispatch_and_ping(
         settings, run_id, request.scope, lambda: dispatch_push(run_id, request.as_dict())
+    )
+
+
+@enqueue.command("approve")
+@click.argument("run_id")
+def enqueue_approve(run_id: str) -> None:
+    """Queue the push that carries out a change plan (one task per line), as `approve` does."""
+    from plm_sync.approval import approval_request  # noqa: PLC0415 - on use
+
+    settings = _settings()
+    _queue_push(settings, approval_request(settings, run_id))
+
+
+@enqueue.command("drift")
+@click.argument("product_ids", nargs=-1)
+@click.option("--all", "all_lines", is_flag=True, help="Every line the hub received.")
+def enqueue_drift(product_ids: tuple[str, ...], all_lines: bool) -> None:
+    """Queue a drift check (one task per line), as `plm-sync drift` runs it."""
+    from plm_sync.drift import DriftRequest, open_drift  # noqa: PLC0415 - on use
+    from plm_sync.store.database import open_database  # noqa: PLC0415
+    from tasks.jobs import dispatch_drift  # noqa: PLC0415
+
+    for product_id in product_ids:
+        check_product_id(product_id)
+    request = DriftRequest(product_ids, all_lines=all_lines)
+    settings = _settings()
+    with open_database(settings.database_url) as factory:
+        run_id = open_drift(settings, factory, request, owner="celery:queued", queued=True)
+    _dispatch_and_ping(
+        settings, run_id, request.scope, lambda: dispatch_drift(run_id, request.as_dict())
     )

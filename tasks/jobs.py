@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.alerts import check_schedule
 from plm_sync.config import Settings, load_settings
-from plm_sync.drift import DriftRequest, drift_lines
+from plm_sync.drift import DriftRequest, close_drift, drift_line, open_drift, plan_drift
 from plm_sync.errors import PlmSyncError, RunConflictError
 from plm_sync.fanout import (
     close_run,
@@ -293,12 +293,57 @@ def prune_old_runs(self: PlmSyncTask) -> list[int]:
 @app.task(name="plm_sync.drift", bind=True, base=PlmSyncTask)
 def drift_task(self: PlmSyncTask) -> dict[str, Any]:
     """Beat's entry: read every line the hub received back (skipped while a run is open)."""
+    request = DriftRequest(all_lines=True)
     try:
-        outcome = drift_lines(self.settings, DriftRequest(all_lines=True))
+        run_id = open_drift(
+            self.settings, self.factory, request, owner="celery:queued", queued=True
+        )
     except RunConflictError as error:
         log.info("drift_run_skipped", reason=str(error))
         return {"skipped": str(error)}
-    return outcome.as_dict()
+    dispatch_drift(run_id, request.as_dict())
+    return {"run_id": run_id}
+
+
+def dispatch_drift(run_id: int, request: dict[str, Any]) -> None:
+    """Queue the planning task of an opened drift run."""
+    plan_drift_task.apply_async(args=(run_id, request))
+
+
+@app.task(name="plm_sync.plan_drift", bind=True, base=PlmSyncTask)
+def plan_drift_task(self: PlmSyncTask, run_id: int, request: dict[str, Any]) -> dict[str, Any]:
+    """Take the drift run, check the credentials, fan out one task per line, then the close."""
+    planned = plan_drift(
+        self.settings,
+        self.factory,
+        run_id,
+        DriftRequest.from_dict(request),
+        owner=f"celery:{self.request.id}",
+    )
+    if planned is None:
+        return {"run_id": run_id, "skipped": True}
+    lines, unplanned = planned
+    header = [drift_line_task.s(run_id, request, product_id) for product_id in lines]
+    fan_out(header, close_drift_task.s(run_id, unplanned))
+    return {"run_id": run_id, "lines": len(lines)}
+
+
+@app.task(name="plm_sync.drift_line", bind=True, base=PlmSyncTask)
+def drift_line_task(
+    self: PlmSyncTask, run_id: int, request: dict[str, Any], product_id: str
+) -> dict[str, Any]:
+    """Read one product line back from the hub (changes nothing in Commerce)."""
+    return drift_line(
+        self.settings, self.factory, run_id, DriftRequest.from_dict(request), product_id
+    )
+
+
+@app.task(name="plm_sync.close_drift", bind=True, base=PlmSyncTask)
+def close_drift_task(
+    self: PlmSyncTask, tallies: list[dict[str, Any]], run_id: int, unplanned: dict[str, Any]
+) -> dict[str, Any]:
+    """Add up the line tasks and close the drift run."""
+    return close_drift(self.settings, self.factory, run_id, [unplanned, *tallies]).as_dict()
 
 
 @app.task(name="plm_sync.ppr_import", bind=True, base=PlmSyncTask)

@@ -66,8 +66,11 @@ def _settle(settings: Settings, plan_id: int, message: str, status: RunStatus) -
         session.execute(update(Run).where(Run.id == plan_id).values(status=status, message=message))
 
 
-def approve_plan(settings: Settings, run_id: int | str) -> Decision:
-    """Carry out a plan: push exactly its lines, each refused if it changed since."""
+def approval_request(settings: Settings, run_id: int | str) -> PushRequest:
+    """Decide a plan approved and the push that carries it out (CLI or workers).
+
+    Refused (UsageError) when the run is not a plan waiting, or the settings name another hub.
+    """
     with open_database(settings.database_url) as factory:
         with unit_of_work(factory) as session:
             plan = _waiting(session, run_id)
@@ -83,31 +86,29 @@ def approve_plan(settings: Settings, run_id: int | str) -> Decision:
             if not PlanRepository(session).decide(plan.run_id, APPROVED, utcnow()):
                 raise UsageError(f"plan {plan.run_id} was decided meanwhile: nothing to do")
     asked = PushRequest.from_dict(plan.request)
-    request = PushRequest(
+    return PushRequest(
         tuple(line.product_id for line in plan.lines),
         upgrade_product=asked.upgrade_product,
         prices=asked.prices or PRICES_WITH,
         approving=plan.run_id,
     )
+
+
+def approve_plan(settings: Settings, run_id: int | str) -> Decision:
+    """Carry out a plan in this process: push exactly its lines, each refused if it changed."""
+    request = approval_request(settings, run_id)
+    assert request.approving is not None  # noqa: S101 - an approval's request
     try:
         outcome = push_lines(settings, request)
     except BaseException:
         _settle(
             settings,
-            plan.run_id,
+            request.approving,
             "approved, but the push that was to carry it out failed: see `plm-sync runs`",
             RunStatus.SUCCEEDED_WITH_ERRORS,
         )
         raise
-    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
-        PlanRepository(session).applied_by(plan.run_id, outcome.run_id)
-    _settle(
-        settings,
-        plan.run_id,
-        f"approved: carried out by push run {outcome.run_id} ({outcome.status})",
-        RunStatus.SUCCEEDED,
-    )
-    return Decision(plan.run_id, APPROVED, outcome)
+    return Decision(request.approving, APPROVED, outcome)
 
 
 def reject_plan(settings: Settings, run_id: int | str) -> Decision:

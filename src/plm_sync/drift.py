@@ -11,10 +11,12 @@ on the lines listed repairs them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.commerce.client import CommerceClient, normal_url
 from plm_sync.commerce.readback import ConfigDiff
@@ -42,6 +44,7 @@ from plm_sync.store.pushes import DRIFT_TRIGGER, PushRepository
 from plm_sync.sync_request import check_product_id
 
 log = structlog.get_logger(__name__)
+Factory = sessionmaker[Session]
 
 
 DRIFT_NONE = "drift_none"  # the hub holds the line as the catalog says
@@ -70,6 +73,25 @@ class DriftRequest:
             msg = "name the product lines to check (PRD-…) or pass --all"
             raise UsageError(msg)
 
+    def as_dict(self) -> dict[str, Any]:
+        """JSON for a task's arguments."""
+        return {
+            "product_ids": list(self.product_ids),
+            "all_lines": self.all_lines,
+            "hub_url": self.hub_url,
+            "trigger": self.trigger,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DriftRequest:
+        """Inverse of `as_dict`."""
+        return cls(
+            tuple(data.get("product_ids") or ()),
+            all_lines=bool(data.get("all_lines")),
+            hub_url=data.get("hub_url") or None,
+            trigger=str(data.get("trigger") or DRIFT_TRIGGER),
+        )
+
     @property
     def scope(self) -> str:
         """The run's scope: `drift --all`, `drift PRD-1 --hub https://…`."""
@@ -90,6 +112,24 @@ class DriftTally:
     unchanged: int = 0
     errors: int = 0
     seen: list[str] = field(default_factory=list)
+
+    def add(self, other: dict[str, Any]) -> None:
+        """Add a line's (or a task's) tally."""
+        self.products += int(other.get("products", 0))
+        self.drifted += int(other.get("drifted", 0))
+        self.unchanged += int(other.get("unchanged", 0))
+        self.errors += int(other.get("errors", 0))
+        self.seen += list(other.get("seen", []))
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON for the tasks."""
+        return {
+            "products": self.products,
+            "drifted": self.drifted,
+            "unchanged": self.unchanged,
+            "errors": self.errors,
+            "seen": list(self.seen),
+        }
 
 
 def _plan_events(product_id: str, diff: ConfigDiff) -> list[Event]:
@@ -279,63 +319,134 @@ def _close(
     )
 
 
-def drift_lines(settings: Settings, request: DriftRequest) -> RunOutcome:
-    """Read the lines back from the hub in this process: one run, trigger `drift`."""
+def _hub(settings: Settings, request: DriftRequest) -> Settings:
+    """The settings that read the hub asked for (`--hub`), else the configured one."""
+    return settings.with_overrides(commerce_url=request.hub_url) if request.hub_url else settings
+
+
+def open_drift(
+    settings: Settings,
+    factory: Factory,
+    request: DriftRequest,
+    *,
+    owner: str | None = None,
+    queued: bool = False,
+) -> int:
+    """Check the settings and record the drift run (refused while another run is open)."""
     for product_id in request.product_ids:
         check_product_id(product_id)
-    if request.hub_url:
-        settings = settings.with_overrides(commerce_url=request.hub_url)
-    client = CommerceClient.from_settings(settings)
-    try:
-        with open_database(settings.database_url) as factory:
-            runlog = RunLog.open(
-                factory,
-                settings,
-                RunStart(request.trigger, request.scope, full=False, dry_run=False),
-                brake=False,
-            )
+    CommerceClient.from_settings(_hub(settings, request)).close()  # every setting is there
+    runlog = RunLog.open(
+        factory,
+        settings,
+        RunStart(request.trigger, request.scope, full=False, dry_run=False, queued=queued),
+        owner=owner,
+        brake=False,
+    )
+    return runlog.run_id
+
+
+def _listed(
+    runlog: RunLog, drift: LineDrift, request: DriftRequest, tally: DriftTally
+) -> list[str]:
+    """The lines to read back; a named line the catalog lacks is an error of its own."""
+    wanted, missing = drift.lines(request)
+    for product_id in missing:
+        runlog.record(
+            [
+                Event(
+                    Level.ERROR,
+                    DRIFT_NO_LINE,
+                    f"no product line {product_id} in the catalog",
+                    product_id,
+                )
+            ],
+            product_id,
+        )
+        tally.add(DriftTally(products=1, errors=1, seen=[product_id]).as_dict())
+    return wanted
+
+
+def drift_lines(settings: Settings, request: DriftRequest) -> RunOutcome:
+    """Read the lines back from the hub in this process: one run, trigger `drift`."""
+    hub = _hub(settings, request)
+    with open_database(settings.database_url) as factory:
+        run_id = open_drift(settings, factory, request)
+        runlog = RunLog.resume(factory, run_id, settings=settings)
+        client = CommerceClient.from_settings(hub)
+        tally = DriftTally()
+        step = "checking the Commerce credentials"
+        try:
             with runlog.bound():
-                return _run(settings, request, runlog, client)
-    finally:
-        client.close()
+                client.check_credentials()
+                drift = LineDrift(hub, runlog, client)
+                for product_id in _listed(runlog, drift, request, tally):
+                    step = f"reading {product_id} back"
+                    tally.add(drift.check(product_id).as_dict())
+        except PlmSyncError as error:
+            _close(runlog, tally, error, step)
+            raise run_failed_error(f"drift run {run_id}", step, error) from None
+        except BaseException as error:
+            _close(runlog, tally, PlmSyncError(f"{error.__class__.__name__}: {error}"), step)
+            raise
+        finally:
+            client.close()
+        return _close(runlog, tally, None, step)
 
 
-def _run(
-    settings: Settings, request: DriftRequest, runlog: RunLog, client: CommerceClient
+# -- the workers' fan-out: plan (one task), a task per line, close (one task) -----------------
+
+
+def plan_drift(
+    settings: Settings, factory: Factory, run_id: int, request: DriftRequest, *, owner: str
+) -> tuple[list[str], dict[str, Any]] | None:
+    """Take the drift run, check the credentials, list its lines (None: the run is not open)."""
+    runlog = RunLog.resume(factory, run_id, settings=settings)
+    with runlog.bound():
+        if not runlog.take(owner):
+            return None
+        client = CommerceClient.from_settings(_hub(settings, request))
+        tally = DriftTally()
+        try:
+            client.check_credentials()
+            wanted = _listed(runlog, LineDrift(settings, runlog, client), request, tally)
+        except PlmSyncError as error:
+            _close(runlog, tally, error, "checking the Commerce credentials")
+            raise run_failed_error(
+                f"drift run {run_id}", "checking the Commerce credentials", error
+            ) from None
+        finally:
+            client.close()
+        runlog.heartbeat(force=True)
+        return wanted, tally.as_dict()
+
+
+def drift_line(
+    settings: Settings, factory: Factory, run_id: int, request: DriftRequest, product_id: str
+) -> dict[str, Any]:
+    """Read one line of a drift run back; its tally (its events replace an earlier try's)."""
+    runlog = RunLog.resume(factory, run_id, settings=settings)
+    with runlog.bound():
+        if runlog.cancel_requested():
+            return DriftTally().as_dict()
+        client = CommerceClient.from_settings(_hub(settings, request))
+        try:
+            return LineDrift(settings, runlog, client).check(product_id).as_dict()
+        except PlmSyncError as error:
+            event = Event(Level.ERROR, DRIFT_READ_FAILED, str(error), product_id)
+            runlog.record([event], product_id)
+            return DriftTally(products=1, errors=1, seen=[product_id]).as_dict()
+        finally:
+            client.close()
+
+
+def close_drift(
+    settings: Settings, factory: Factory, run_id: int, tallies: Sequence[dict[str, Any]]
 ) -> RunOutcome:
-    tally = DriftTally()
-    step = "checking the Commerce credentials"
-    try:
-        client.check_credentials()
-        drift = LineDrift(settings, runlog, client)
-        wanted, missing = drift.lines(request)
-        for product_id in missing:
-            runlog.record(
-                [
-                    Event(
-                        Level.ERROR,
-                        DRIFT_NO_LINE,
-                        f"no product line {product_id} in the catalog",
-                        product_id,
-                    )
-                ],
-                product_id,
-            )
-            tally.products += 1
-            tally.errors += 1
-            tally.seen.append(product_id)
-        for product_id in wanted:
-            step = f"reading {product_id} back"
-            one = drift.check(product_id)
-            tally.products += one.products
-            tally.drifted += one.drifted
-            tally.unchanged += one.unchanged
-            tally.errors += one.errors
-            tally.seen += one.seen
-    except PlmSyncError as error:
-        _close(runlog, tally, error, step)
-        raise run_failed_error(f"drift run {runlog.run_id}", step, error) from None
-    except BaseException as error:
-        _close(runlog, tally, PlmSyncError(f"{error.__class__.__name__}: {error}"), step)
-        raise
-    return _close(runlog, tally, None, step)
+    """Add up the line tasks and close the drift run."""
+    runlog = RunLog.resume(factory, run_id, settings=settings)
+    with runlog.bound():
+        tally = DriftTally()
+        for part in tallies:
+            tally.add(part)
+        return _close(runlog, tally, None, "closing")

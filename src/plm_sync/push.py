@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.commerce.client import CommerceClient, hub_key
@@ -37,6 +38,7 @@ from plm_sync.runlog import (
     status_of,
 )
 from plm_sync.store.database import open_database, unit_of_work
+from plm_sync.store.models import Run
 from plm_sync.store.plans import PlanRepository
 from plm_sync.store.pushes import PushRepository
 from plm_sync.store.runs import RunRepository
@@ -79,6 +81,9 @@ def open_push(
     if request.plan:
         with unit_of_work(factory) as session:
             PlanRepository(session).open(runlog.run_id, hub, request.as_dict())
+    if request.approving is not None:  # the plan's run names the push carrying it out
+        with unit_of_work(factory) as session:
+            PlanRepository(session).applied_by(request.approving, runlog.run_id)
     return runlog.run_id
 
 
@@ -115,9 +120,28 @@ def _close(runlog: RunLog, tally: PushTally, failure: PlmSyncError | None, step:
     outcome = runlog.close(
         status, counts=counts, message=message, product_ids=tally.seen, failure=failure
     )
+    _settle_plan(runlog, outcome)
     if status is RunStatus.PLANNED and tally.errors:
         return replace(outcome, exit_code=EXIT_ITEM_ERRORS)  # lines the plan could not read
     return outcome
+
+
+def _settle_plan(runlog: RunLog, outcome: RunOutcome) -> None:
+    """An approval's push closed: the plan's run says which push carried it out, and how."""
+    with unit_of_work(runlog.factory) as session:
+        plan_id = PlanRepository(session).approved_by(runlog.run_id)
+        if plan_id is None:
+            return
+        session.execute(
+            update(Run)
+            .where(Run.id == plan_id)
+            .values(
+                status=RunStatus.SUCCEEDED
+                if outcome.status is not RunStatus.FAILED
+                else RunStatus.SUCCEEDED_WITH_ERRORS,
+                message=f"approved: carried out by push run {runlog.run_id} ({outcome.status})",
+            )
+        )
 
 
 def _failed(run_id: int, step: str, error: PlmSyncError) -> RunFailedError:

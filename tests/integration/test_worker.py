@@ -656,3 +656,81 @@ def test_workers_read_marketplaces_and_prices_as_the_cli_does(
             assert not {code for code in codes if code.startswith("price_")}
     finally:
         server.stop()
+
+
+def test_workers_plan_approve_drift_and_promote_as_the_cli_does(
+    postgres_url: str, broker_url: str, tmp_path: Path
+) -> None:
+    """Plan, approve, drift and promotion on the workers: one task per line, as the CLI."""
+    import requests  # noqa: PLC0415
+
+    from plm_sync.commerce.sandbox.server import (  # noqa: PLC0415
+        CommerceSandbox,
+        CommerceSandboxOptions,
+    )
+    from plm_sync.push import PushRequest, push_lines  # noqa: PLC0415
+    from tests.integration.test_ppr_roundtrip import MONTHLY  # noqa: PLC0415
+    from tests.integration.test_push_proof import LINE, max_units, rates_edited  # noqa: PLC0415
+
+    server = start_sandbox(SandboxCatalog.load(SAMPLE_CATALOG))
+    hub = CommerceSandbox(CommerceSandboxOptions(task_seconds=0.2)).start()
+    staging = CommerceSandbox(CommerceSandboxOptions(task_seconds=0.2)).start()
+    commerce = hub_settings(hub)
+    settings = settings_for(postgres_url, server.url, broker_url).with_overrides(
+        commerce_url=hub.url,
+        commerce_oauth_key=hub.options.oauth_key,
+        commerce_oauth_secret=hub.options.oauth_secret,
+        commerce_app_id=hub.options.app_id,
+        commerce_poll_seconds=0.05,
+    )
+
+    def queued(*args: str) -> int:
+        done = subprocess.run(
+            [sys.executable, "-m", "plm_sync", "enqueue", *args],
+            env=environment(settings, **commerce),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+            cwd=ROOT,
+        )
+        assert done.returncode == 0, done.stderr
+        return int(done.stdout.split()[2])
+
+    try:
+        run_sync(settings, SyncRequest(full=True))
+        assert push_lines(settings, PushRequest((LINE,))).exit_code == 0
+        rates_edited(settings, tmp_path, 300)
+        with worker(settings, unique("deliverer"), **commerce):
+            plan = wait_for(settings, queued("push", LINE, "--plan"))
+            assert plan["status"] == "planned", run_report(settings, plan["id"])["events"]
+            assert max_units(hub) != 300  # noqa: PLR2004
+            pushed = wait_for(settings, queued("approve", str(plan["id"])))
+            assert pushed["status"] == "succeeded", run_report(settings, pushed["id"])["events"]
+            assert max_units(hub) == 300  # noqa: PLR2004
+            assert run_report(settings, plan["id"])["status"] == "succeeded"
+
+            clean = wait_for(settings, queued("drift", "--all"))
+            assert (clean["trigger"], clean["status"]) == ("drift", "succeeded")
+            edited = requests.post(
+                f"{hub.control_url}/edit",
+                json={"product": LINE, "plan": MONTHLY, "description": "by hand"},
+                timeout=5,
+            )
+            assert edited.ok
+            drifted = wait_for(settings, queued("drift", LINE))
+            assert drifted["status"] == "succeeded_with_errors"
+            codes = [event["code"] for event in run_report(settings, drifted["id"])["events"]]
+            assert "drift_plan_changed" in codes
+
+            promoted = wait_for(
+                settings, queued("push", "--changed", "--promote-from", staging.url)
+            )
+            events = run_report(settings, promoted["id"])["events"]
+            held = [e for e in events if e["code"] == "commerce_promotion_held"]
+            assert held, events  # staging received nothing: nothing is promoted
+            assert all("never received it" in event["message"] for event in held)
+    finally:
+        staging.stop()
+        hub.stop()
+        server.stop()

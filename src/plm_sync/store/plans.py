@@ -109,3 +109,9 @@ class PlanRepository:
         self.session.execute(
             update(PushPlan).where(PushPlan.run_id == run_id).values(applied_by=push_run_id)
         )
+
+    def approved_by(self, push_run_id: int) -> int | None:
+        """The plan a push run carries out (its run id), if any."""
+        return self.session.scalar(
+            select(PushPlan.run_id).where(PushPlan.applied_by == push_run_id)
+        )
