@@ -704,10 +704,10 @@ def test_workers_plan_approve_drift_and_promote_as_the_cli_does(
         with worker(settings, unique("deliverer"), **commerce):
             plan = wait_for(settings, queued("push", LINE, "--plan"))
             assert plan["status"] == "planned", run_report(settings, plan["id"])["events"]
-            assert max_units(hub) != 300  # noqa: PLR2004
+            assert max_units(hub) != 300
             pushed = wait_for(settings, queued("approve", str(plan["id"])))
             assert pushed["status"] == "succeeded", run_report(settings, pushed["id"])["events"]
-            assert max_units(hub) == 300  # noqa: PLR2004
+            assert max_units(hub) == 300
             assert run_report(settings, plan["id"])["status"] == "succeeded"
 
             clean = wait_for(settings, queued("drift", "--all"))
