@@ -95,3 +95,23 @@ def test_promoting_from_the_hub_itself_is_refused(
 
     with pytest.raises(UsageError, match="promote from a staging hub"):
         push_lines(settings, PushRequest(changed=True, promote_from=staging.url))
+
+
+def test_a_line_whose_push_failed_on_staging_is_held_back(
+    settings: Settings, staging: CommerceSandbox, production: CommerceSandbox, tmp_path: Path
+) -> None:
+    rates_edited(settings, tmp_path, 300)
+    requests.post(f"{staging.control_url}/fail-task", json={"fail": True}, timeout=5)
+    failed = push_lines(settings, PushRequest((LINE,)))
+    assert failed.exit_code == 3
+    report = promoted(settings, production, staging)
+    assert "holds another content" in held(report)[LINE]
+    assert production.plm.download(LINE, "8") == {
+        "resources": [],
+        "serviceTemplates": [],
+        "servicePlans": [],
+        "termsConditionsDetails": {},
+        "subscriptionNotificationTemplates": [],
+        "resourceDependencies": [],
+        "opUnitResourceCategories": {},
+    }  # nothing of the line reached production

@@ -212,3 +212,29 @@ def test_the_run_page_approves_and_rejects_behind_the_token(
         assert requests.post(f"{server.url}/runs/1", headers=bearer, timeout=10).status_code == 405
     finally:
         server.stop()
+
+
+def test_approval_applies_the_others_and_refuses_only_the_stale_line(
+    settings: Settings, hub: CommerceSandbox, tmp_path: Path
+) -> None:
+    rates_edited(settings, tmp_path, 300)
+    plan = planned(settings, product_ids=(), changed=True)  # the edit, and lines never pushed
+    lines = [
+        event["connect_product_id"]
+        for event in plan["events"]
+        if event["code"] == "commerce_planned"
+    ]
+    assert LINE in lines
+    assert len(lines) > 1
+    rates_edited(settings, tmp_path, 400)  # LINE changes again after the plan
+    before = {item.product_id for item in hub.plm.applied}
+    decision = approve_plan(settings, plan["id"])
+    assert decision.push is not None
+    report = run_report(settings, decision.push.run_id)
+    stale = {
+        e["connect_product_id"] for e in report["events"] if e["code"] == "commerce_plan_stale"
+    }
+    assert stale == {LINE}
+    applied = {item.product_id for item in hub.plm.applied} - before
+    assert applied == set(lines) - {LINE}  # exactly the plan's other lines
+    assert max_units(hub) not in {300, 400}
