@@ -12,7 +12,7 @@ from dataclasses import replace
 from plm_sync.domain import events as codes
 from plm_sync.domain.addons import apply_addons
 from plm_sync.domain.catalog import ProductLine
-from plm_sync.domain.digests import content_hash
+from plm_sync.domain.digests import content_hash, plain_hash
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.grouping import GroupedProduct, group_items
 from plm_sync.domain.offer_plans import group_offer
@@ -27,25 +27,33 @@ from plm_sync.domain.switches import resolve_switches
 SYNCED_ITEM_STATUSES = frozenset({"published", "endofsale"})
 
 
-def _row(i: SourceItem) -> dict[str, str | int | None]:
-    return {
-        "id": i.id,
-        "name": i.name,
-        "mpn": i.mpn,
-        "type": i.type.value,
-        "period": i.period,
-        "commitment_count": i.commitment_count,
-        "unit": i.unit,
-        "status": i.status,
-        "parent_id": i.parent_id,
-        "replacement_id": i.replacement_id,
+def _row(i: SourceItem) -> dict[str, str | int]:
+    """An item's fields a line is computed from, plain (an absent reference left out)."""
+    row: dict[str, str | int] = {
+        "id": str(i.id),
+        "name": str(i.name),
+        "mpn": str(i.mpn),
+        "type": str(i.type.value),
+        "period": str(i.period),
+        "commitment_count": int(i.commitment_count),
+        "unit": str(i.unit),
+        "status": str(i.status),
     }
+    if i.parent_id is not None:
+        row["parent_id"] = str(i.parent_id)
+    if i.replacement_id is not None:
+        row["replacement_id"] = str(i.replacement_id)
+    return row
 
 
 def source_hash(product: SourceProduct, items: Sequence[SourceItem], rules_hash: str) -> str:
-    """Digest of everything a line is computed from: product, items and the rules."""
+    """Digest of everything a line is computed from: product, items and the rules.
+
+    The rows are built plain, so the digest is taken without a walk of the value (the same
+    digest `content_hash` gives of it: a sync's one hash per line).
+    """
     rows = [_row(i) for i in sorted(items, key=lambda i: (i.id, i.mpn))]
-    return content_hash([product.id, product.name, product.vendor, rows, rules_hash])
+    return plain_hash([str(product.id), str(product.name), str(product.vendor), rows, rules_hash])
 
 
 def line_source_hash(

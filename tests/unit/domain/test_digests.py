@@ -6,15 +6,18 @@ from dataclasses import dataclass, field, make_dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from plm_sync.domain.digests import canonical, content_hash
+from plm_sync.domain.lines import source_hash
 from plm_sync.domain.operator_rules import OperatorRules
 from plm_sync.domain.rules import PlmRules
 from plm_sync.domain.sharing import SharingRules
+from plm_sync.domain.source import ItemType, SourceItem, SourceProduct
 
 
 class Colour(Enum):
@@ -79,3 +82,57 @@ json_values = st.recursive(
 def test_key_order_never_changes_a_digest(value: dict[str, object]) -> None:
     reordered = dict(reversed(list(value.items())))
     assert content_hash(reordered) == content_hash(value)
+
+
+# -- the line's source hash, taken without a walk ------------------------------------------
+
+
+def _walked_source_hash(product: Any, items: Any, rules_hash: str) -> str:
+    """The source hash as `content_hash` takes it (the reference the fast path must equal)."""
+    rows = [
+        {
+            "id": i.id,
+            "name": i.name,
+            "mpn": i.mpn,
+            "type": i.type.value,
+            "period": i.period,
+            "commitment_count": i.commitment_count,
+            "unit": i.unit,
+            "status": i.status,
+            "parent_id": i.parent_id,
+            "replacement_id": i.replacement_id,
+        }
+        for i in sorted(items, key=lambda i: (i.id, i.mpn))
+    ]
+    return content_hash([product.id, product.name, product.vendor, rows, rules_hash])
+
+
+_TEXT = st.text(max_size=12)  # any character, lone surrogates included
+
+
+@given(
+    st.lists(
+        st.builds(
+            SourceItem,
+            id=_TEXT,
+            product_id=st.just("PRD-1"),
+            name=_TEXT,
+            mpn=_TEXT,
+            type=st.sampled_from(list(ItemType)),
+            period=_TEXT,
+            commitment_count=st.integers(min_value=-(2**70), max_value=2**70),
+            unit=_TEXT,
+            status=_TEXT,
+            parent_id=st.none() | _TEXT,
+            replacement_id=st.none() | _TEXT,
+        ),
+        max_size=6,
+    ),
+    _TEXT,
+    _TEXT,
+)
+def test_the_source_hash_is_the_walked_digest(
+    items: list[SourceItem], name: str, rules: str
+) -> None:
+    product = SourceProduct("PRD-1", name, "Vendor", "published")
+    assert source_hash(product, items, rules) == _walked_source_hash(product, items, rules)
