@@ -142,9 +142,9 @@ def apply_change_sets(
     line_ids = {c.product_id: c.line_id for c in changes if c.line_id is not None}
     new = [c for c in changes if c.line_id is None and c.header is not None]
     if new:
-        statement = insert(table).returning(
-            table.c.id, table.c.connect_product_id, sort_by_parameter_order=True
-        )
+        # each row names its product: no order needed, so SQLite batches the insert too
+        # (with `sort_by_parameter_order` it inserts one line per statement)
+        statement = insert(table).returning(table.c.id, table.c.connect_product_id)
         inserted = session.execute(
             statement,
             same_keys(  # a line without change signals has no signature: None then

@@ -1,0 +1,101 @@
+"""SQL statements are per batch, never per line: a regression to statements per line fails.
+
+A sync's statements are counted (SQLAlchemy's `before_cursor_execute`) for catalogs of 10 and
+30 product lines written in one batch: new lines (a full sync into an empty database),
+changed lines (one item renamed in every product) and unchanged lines (the same sync again).
+Three times the lines may not cost more statements, on either database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from plm_sync.connect.sandbox.catalog import SandboxCatalog
+from plm_sync.connect.sandbox.generate import generate_catalog
+from plm_sync.connect.sandbox.server import SandboxServer
+from plm_sync.pipeline import SyncRequest, run_sync
+from plm_sync.store.database import open_database
+from tests.integration.conftest import API_KEY, postgres_schema, settings_of, start_sandbox
+
+pytestmark = pytest.mark.integration
+SLACK = 2  # statements that may differ by chance (a line in an error, an offer read)
+
+
+@contextmanager
+def counted() -> Iterator[list[int]]:
+    """The statements every engine of this process executes inside the block."""
+    seen = [0]
+
+    def count(*_: Any) -> None:
+        seen[0] += 1
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+
+
+@contextmanager
+def empty_database(kind: str, folder: Path) -> Iterator[str]:
+    """A new, empty database of the kind, its schema created (migrations are not counted)."""
+    if kind == "sqlite":
+        url = f"sqlite:///{folder / 'plm.db'}"
+        with open_database(url):
+            yield url
+        return
+    with postgres_schema() as url, open_database(url):
+        yield url
+
+
+def statements(kind: str, folder: Path, products: int) -> dict[str, int]:
+    """Statements of a full sync of new lines, then changed lines, then unchanged ones."""
+    data = generate_catalog(products, 20, seed=3)
+    server = start_sandbox(SandboxCatalog.from_data(data))
+    try:
+        with empty_database(kind, folder) as database_url:
+            return _counted_syncs(database_url, server, data)
+    finally:
+        server.stop()
+
+
+def _counted_syncs(
+    database_url: str, server: SandboxServer, data: dict[str, Any]
+) -> dict[str, int]:
+    settings = settings_of(database_url, server.url, batch_lines=1000, batch_rows=1_000_000, jobs=1)
+    found: dict[str, int] = {}
+    with counted() as seen:
+        run_sync(settings, SyncRequest(full=True))
+    found["new"] = seen[0]
+    for items in data["items"].values():
+        requests.patch(
+            f"{server.control_url}/items/{items[0]['id']}",
+            json={"name": f"{items[0]['name']} renamed"},
+            headers={"Authorization": f"ApiKey {API_KEY}"},
+            timeout=5,
+        ).raise_for_status()
+    with counted() as seen:
+        run_sync(settings, SyncRequest(full=True))
+    found["changed"] = seen[0]
+    with counted() as seen:
+        run_sync(settings, SyncRequest(full=True))
+    found["unchanged"] = seen[0]
+    return found
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_statements_do_not_grow_with_the_lines_of_a_batch(kind: str, tmp_path: Path) -> None:
+    (tmp_path / "few").mkdir()
+    (tmp_path / "many").mkdir()
+    few = statements(kind, tmp_path / "few", 10)
+    many = statements(kind, tmp_path / "many", 30)
+    for run in ("new", "changed", "unchanged"):
+        assert many[run] <= few[run] + SLACK, (run, few, many)
