@@ -149,8 +149,19 @@ class Settings:
 
     @property
     def processes(self) -> int:
-        """The processes a CLI sync uses: `jobs`, or from the machine's cores (at most 4)."""
-        return self.jobs or min(os.cpu_count() or 1, MAX_AUTO_JOBS)
+        """The processes a CLI sync may use: `jobs`, or the cores it may run on (at most 4).
+
+        The cores this process may run on (its CPU affinity, as containers set it), else the
+        machine's. With `jobs` 0 a run then takes them only when its work is worth it
+        (`fanout._processes_worth`).
+        """
+        if self.jobs:
+            return self.jobs
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            cores = os.cpu_count() or 1
+        return min(cores, MAX_AUTO_JOBS)
 
     @property
     def brake(self) -> DeactivationLimit:

@@ -156,3 +156,30 @@ def test_the_closing_task_reads_a_chunk_the_chord_left_out_and_waits_for_one_run
     report = run_report(settings, run_id)
     assert report["counts"] == expected["counts"]
     assert catalog(settings) == catalog(cli)
+
+
+def test_the_default_takes_processes_only_for_work_worth_them(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No `--jobs`: new lines go to processes; a run where nothing changed stays in one."""
+    from plm_sync import fanout  # noqa: PLC0415
+
+    chosen: list[int] = []
+    real = fanout._processes_worth
+
+    def spy(*args: Any) -> int:
+        chosen.append(real(*args))
+        return chosen[-1]
+
+    monkeypatch.setattr(fanout, "_processes_worth", spy)
+    server = start_sandbox(SandboxCatalog.from_data(DATA))
+    try:
+        cli, _ = one_process_run(server.url, tmp_path)
+        settings = settings_of(database_url, server.url, task_products=2, jobs=0)
+        fanout.run_in_processes(settings, SyncRequest(full=True), 2, auto=True)
+        fanout.run_in_processes(settings, SyncRequest(full=True), 2, auto=True)
+        fanout.run_in_processes(settings, SyncRequest(full=True), 2)  # --jobs 2: as asked
+    finally:
+        server.stop()
+    assert chosen == [2, 1]  # all lines new, then none changed; an explicit --jobs is kept
+    assert catalog(settings) == catalog(cli)

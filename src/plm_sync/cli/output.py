@@ -96,7 +96,9 @@ def _sync(
     if settings.processes > 1 and client is None:
         from plm_sync.fanout import run_in_processes  # noqa: PLC0415 - the machinery on use
 
-        return run_in_processes(settings, request, settings.processes, progress=progress)
+        return run_in_processes(
+            settings, request, settings.processes, progress=progress, auto=settings.jobs == 0
+        )
     from plm_sync.pipeline import run_sync  # noqa: PLC0415
 
     return run_sync(settings, request, client=client, progress=progress)

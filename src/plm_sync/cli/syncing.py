@@ -63,8 +63,9 @@ def explain(context: _Context, mpn: str, name: str | None, output: str) -> None:
 @click.option(
     "--jobs",
     type=click.IntRange(1, 64),
-    help="Processes to sync the product lines in (default PLM_SYNC_JOBS, else one per core, "
-    "at most 4; a run of up to PLM_SYNC_TASK_PRODUCTS products stays in this one).",
+    help="Processes to sync the product lines in (default PLM_SYNC_JOBS, else up to one per "
+    "core, at most 4, when a third of the products changed; else, and for a run of up to "
+    "PLM_SYNC_TASK_PRODUCTS products, this one).",
 )
 @pass_context
 def sync(
