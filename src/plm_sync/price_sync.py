@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
+from functools import partial
 
 import structlog
 
@@ -251,11 +252,12 @@ class PriceStage:
             stored = repo.states([product.id]).get(product.id, {})
             items = None
             elsewhere: frozenset[str] = frozenset()
+            writes: list[Callable[[], object]] = []
             for marketplace_id in sorted(set(listed) | set(stored)):
                 state = stored.get(marketplace_id)
                 if marketplace_id not in listed:
                     if state is not None and state.listed:
-                        events += self._unlisted(repo, line.id, product.id, marketplace_id)
+                        events += self._unlisted(repo, line.id, product.id, marketplace_id, writes)
                     continue
                 marketplace = market.marketplaces.get(marketplace_id)
                 if marketplace is None:
@@ -296,17 +298,25 @@ class PriceStage:
                     elsewhere=elsewhere,
                     repo=repo,
                     line_id=line.id,
+                    writes=writes,
                 )
                 events += found
-                repo.set_market(
-                    line.id,
-                    marketplace_id,
-                    listed=True,
-                    digest=digest if outcome is _Outcome.SETTLED else None,
-                    sources=sources.ids() if outcome is not _Outcome.REFUSED else None,
-                    vendor_id=product.vendor_id or None,
-                    run_id=self.runlog.run_id,
+                writes.append(
+                    partial(
+                        repo.set_market,
+                        line.id,
+                        marketplace_id,
+                        listed=True,
+                        digest=digest if outcome is _Outcome.SETTLED else None,
+                        sources=sources.ids() if outcome is not _Outcome.REFUSED else None,
+                        vendor_id=product.vendor_id or None,
+                        run_id=self.runlog.run_id,
+                    )
                 )
+            # every price file read first, then the writes: the database's write lock (SQLite
+            # takes it at the first write) is never held while Connect is asked for a file
+            for write in writes:
+                write()
             if not self.dry_run:
                 self.runlog.write(session, events)
         if self.dry_run:
@@ -314,13 +324,27 @@ class PriceStage:
         return sum(1 for event in events if event.level is Level.ERROR)
 
     def _unlisted(
-        self, repo: PriceRepository, line_id: int, product_id: str, marketplace_id: str
+        self,
+        repo: PriceRepository,
+        line_id: int,
+        product_id: str,
+        marketplace_id: str,
+        writes: list[Callable[[], object]],
     ) -> list[Event]:
         removed = repo.stored(line_id, marketplace_id)
         if not self.dry_run:
-            repo.drop_marketplace(line_id, marketplace_id, self.runlog.run_id)
-        repo.set_market(
-            line_id, marketplace_id, listed=False, digest=None, run_id=self.runlog.run_id
+            writes.append(
+                partial(repo.drop_marketplace, line_id, marketplace_id, self.runlog.run_id)
+            )
+        writes.append(
+            partial(
+                repo.set_market,
+                line_id,
+                marketplace_id,
+                listed=False,
+                digest=None,
+                run_id=self.runlog.run_id,
+            )
         )
         return [
             Event(
@@ -350,6 +374,7 @@ class PriceStage:
         elsewhere: frozenset[str],
         repo: PriceRepository,
         line_id: int,
+        writes: list[Callable[[], object]],
     ) -> tuple[list[Event], _Outcome]:
         """One marketplace's new prices: their events and what became of them.
 
@@ -393,7 +418,16 @@ class PriceStage:
             events += [prices.held_event(product_id, marketplace.id, one, limit) for one in held]
             return events, _Outcome.REFUSED
         if changes.any and not self.dry_run:
-            repo.apply(line_id, marketplace.id, changes, self.runlog.run_id, self.runlog.clock())
+            writes.append(
+                partial(
+                    repo.apply,
+                    line_id,
+                    marketplace.id,
+                    changes,
+                    self.runlog.run_id,
+                    self.runlog.clock(),
+                )
+            )
         events += prices.change_events(product_id, marketplace.id, changes, dry_run=self.dry_run)
         return events, _Outcome.SETTLED if checked.errors == 0 else _Outcome.WRITTEN
 

@@ -12,11 +12,12 @@ import openpyxl
 import pytest
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG
+from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.connect.sandbox.server import SandboxServer
+from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog
 from tests.conftest import ROOT, plm_sync_cli
-from tests.integration.conftest import API_KEY, settings_of
+from tests.integration.conftest import API_KEY, settings_of, start_sandbox
 from tests.integration.conftest import sync_report as sync
 
 pytestmark = pytest.mark.integration
@@ -261,3 +262,48 @@ def test_sharing_from_listings_follows_the_marketplaces(
     assert withdrawn
     assert all("unshared from operating unit US" in e["message"] for e in withdrawn)
     assert all(p["sharing"]["op_units"] == [] for p in line(shared, BATCH_PRODUCT)["service_plans"])
+
+
+def test_no_price_file_is_read_while_the_database_is_write_locked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every price file of a line is read before its writes: SQLite's write lock never waits on
+    Connect (a line listed in two marketplaces reads its second file after the first's rows)."""
+    import sqlite3  # noqa: PLC0415
+
+    from plm_sync import price_sync  # noqa: PLC0415
+    from plm_sync.connect.sandbox.generate import generate_catalog  # noqa: PLC0415
+
+    path = tmp_path / "plm.db"
+    locked: list[str] = []
+
+    def free(what: str) -> None:
+        other = sqlite3.connect(path, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.rollback()
+        except sqlite3.OperationalError:
+            locked.append(what)
+        finally:
+            other.close()
+
+    real_table, real_points = price_sync.batch_table, price_sync.price_points
+
+    def table(client: Any, batch_id: str) -> Any:
+        free(batch_id)
+        return real_table(client, batch_id)
+
+    def points(client: Any, version_id: str, product_id: str) -> Any:
+        free(version_id)
+        return real_points(client, version_id, product_id)
+
+    monkeypatch.setattr(price_sync, "batch_table", table)
+    monkeypatch.setattr(price_sync, "price_points", points)
+    data = generate_catalog(12, 20, seed=7, offers=True, prices=True)
+    server = start_sandbox(SandboxCatalog.from_data(data))
+    try:
+        settings = settings_of(f"sqlite:///{path}", server.url, jobs=1)
+        run_sync(settings, SyncRequest(full=True))
+    finally:
+        server.stop()
+    assert not locked, locked
