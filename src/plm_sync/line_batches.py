@@ -293,8 +293,11 @@ class LineBatches:
     def _record(self, session: Session, results: list[LineResult]) -> None:
         """The lines' events, in the batch's transaction (a dry run's too: they are the log)."""
         if self.replace_events:  # a product task may run twice: its events replace the first's
-            for result in results:
-                self.runlog.write(session, result.events, result.product.id, replace=True)
+            self.runlog.write_replacing(
+                session,
+                [event for result in results for event in result.events],
+                [result.product.id for result in results],
+            )
             return
         self.runlog.write(session, [event for result in results for event in result.events])
 

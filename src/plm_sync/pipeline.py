@@ -376,8 +376,7 @@ class SyncRun:
         with unit_of_work(self.factory) as session:
             self.states = LineStates.read(session, product_ids)
         self.batches.replace_events = self.states.events_replaced
-        if product_ids is None:
-            self.prices.preload()
+        self.prices.preload(product_ids)  # a chunk's too: its unchanged lines cost no transaction
 
     def inputs(
         self, product: SourceProduct, items: list[SourceItem], offers: list[SourceOffer]

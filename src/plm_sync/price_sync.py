@@ -102,15 +102,27 @@ class PriceStage:
         self.market: MarketData | None = None
         self.market_error: str | None = None
         self.states: dict[str, dict[str, MarketState]] | None = None
+        self._covered: frozenset[str] | None = None  # the products preloaded (None: all)
         self.held = held  # "PRD-… in MP-…" the price brake held (the run's tally keeps them)
         self.priced: set[str] = set()  # lines whose prices alone this run read (`catch_up`)
 
     # -- what a run reads once -------------------------------------------------------------
 
-    def preload(self) -> None:
-        """Read every line's stored marketplaces (a run in one process, at its start)."""
+    def preload(self, product_ids: Collection[str] | None = None) -> None:
+        """Read the lines' stored marketplaces at once.
+
+        Every line's (a run in one process, at its start), or those of a chunk's products (a
+        product task: its unchanged lines then cost no transaction either).
+        """
         with unit_of_work(self.runlog.factory) as session:
-            self.states = PriceRepository(session).states()
+            self.states = PriceRepository(session).states(product_ids)
+        self._covered = None if product_ids is None else frozenset(product_ids)
+
+    def _stored(self, product_id: str) -> dict[str, MarketState] | None:
+        """A line's stored marketplaces as preloaded; None when they were not read ahead."""
+        if self.states is None or (self._covered is not None and product_id not in self._covered):
+            return None
+        return self.states.get(product_id, {})
 
     def listed_in(self, product_id: str) -> tuple[str, ...] | None:
         """The marketplaces a product is listed in; None when they cannot be read."""
@@ -127,8 +139,9 @@ class PriceStage:
         listed = self.listed_in(product_id)
         if not remembered:
             return None if listed is None else Listings(listed)
-        if self.states is not None:
-            known = self.states.get(product_id, {})
+        preloaded = self._stored(product_id)
+        if preloaded is not None:
+            known = preloaded
         else:
             with unit_of_work(self.runlog.factory) as session:
                 known = PriceRepository(session).states([product_id]).get(product_id, {})
@@ -200,7 +213,7 @@ class PriceStage:
                 f"{self.market_error}",
             )
         listed = market.listings.get(product.id, {})
-        stored = None if self.states is None else self.states.get(product.id, {})
+        stored = self._stored(product.id)
         if stored is not None and not listed and not any(s.listed for s in stored.values()):
             return 0
         try:
@@ -473,7 +486,7 @@ class PriceStage:
         market = self._market()
         if market is None:
             return 0
-        if self.states is None:
+        if self.states is None or self._covered is not None:
             self.preload()
         states = self.states or {}
         candidates = (set(market.listings) | set(states)) - set(seen)

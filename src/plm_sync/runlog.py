@@ -303,6 +303,15 @@ class RunLog:
         else:
             runs.add_events(self.run_id, events)
 
+    def write_replacing(
+        self, session: Session, events: list[Event], product_ids: list[str]
+    ) -> None:
+        """Products' events in the caller's transaction, replacing this run's earlier ones.
+
+        A batch of a product task that may have run before: one delete, one insert.
+        """
+        RunRepository(session).replace_products_events(self.run_id, product_ids, events)
+
     def cancel_requested(self, session: Session | None = None) -> bool:
         """Whether an operator cancelled the run (or it was closed); remembered once seen.
 

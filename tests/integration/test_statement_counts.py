@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.connect.sandbox.server import SandboxServer
+from plm_sync.fanout import open_run, plan_run, sync_products
 from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.store.database import open_database
 from tests.integration.conftest import API_KEY, postgres_schema, settings_of, start_sandbox
@@ -99,3 +100,31 @@ def test_statements_do_not_grow_with_the_lines_of_a_batch(kind: str, tmp_path: P
     many = statements(kind, tmp_path / "many", 30)
     for run in ("new", "changed", "unchanged"):
         assert many[run] <= few[run] + SLACK, (run, few, many)
+
+
+def test_a_product_task_of_unchanged_priced_lines_costs_statements_per_chunk(
+    database_url: str,
+) -> None:
+    """A chunk (as the workers and `--jobs` run them) of unchanged lines with prices: its price
+    states are read ahead and its events replaced in one delete, whatever its size."""
+    data = generate_catalog(12, 20, seed=7, offers=True, prices=True)
+    server = start_sandbox(SandboxCatalog.from_data(data))
+    try:
+        settings = settings_of(database_url, server.url, jobs=1)
+        run_sync(settings, SyncRequest(full=True))
+        request = SyncRequest(full=True)
+        with open_database(settings.database_url) as factory:
+            run_id = open_run(settings, factory, request, owner="test", queued=True)
+            planned = plan_run(settings, factory, run_id, request, owner="test")
+            assert planned is not None
+            found = []
+            for size in (3, 9):
+                with counted() as seen:
+                    sync_products(
+                        settings, factory, run_id, request, planned.products[:size], chunk=size
+                    )
+                found.append(seen[0])
+    finally:
+        server.stop()
+    few, many = found
+    assert many <= few + SLACK, found

@@ -267,11 +267,23 @@ class RunRepository:
 
     def replace_product_events(self, run_id: int, product_id: str, events: Iterable[Event]) -> int:
         """Store a product's events, replacing what this run recorded for it before."""
-        self.session.execute(
-            delete(RunEvent).where(
-                RunEvent.run_id == run_id, RunEvent.connect_product_id == product_id
+        return self.replace_products_events(run_id, [product_id], events)
+
+    def replace_products_events(
+        self, run_id: int, product_ids: Sequence[str], events: Iterable[Event]
+    ) -> int:
+        """Store products' events, replacing what this run recorded for them before.
+
+        One delete per 500 products and one insert, whatever the number of products (a
+        batch of a product task's lines).
+        """
+        for start in range(0, len(product_ids), 500):
+            self.session.execute(
+                delete(RunEvent).where(
+                    RunEvent.run_id == run_id,
+                    RunEvent.connect_product_id.in_(list(product_ids[start : start + 500])),
+                )
             )
-        )
         return self.add_events(run_id, events)
 
     def has_event(self, run_id: int, codes: Sequence[str]) -> bool:
