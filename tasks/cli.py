@@ -190,10 +190,16 @@ def _queue_push(settings: Settings, request: PushRequest) -> None:
 @click.argument("run_id")
 def enqueue_approve(run_id: str) -> None:
     """Queue the push that carries out a change plan (one task per line), as `approve` does."""
-    from plm_sync.approval import approval_request  # noqa: PLC0415 - on use
+    from plm_sync.approval import approval_request, undo_unstarted  # noqa: PLC0415 - on use
 
     settings = _settings()
-    _queue_push(settings, approval_request(settings, run_id))
+    request = approval_request(settings, run_id)
+    try:
+        _queue_push(settings, request)
+    except BaseException:
+        if request.approving is not None:
+            undo_unstarted(settings, request.approving)  # never queued: the plan waits again
+        raise
 
 
 @enqueue.command("drift")

@@ -101,14 +101,24 @@ def approve_plan(settings: Settings, run_id: int | str) -> Decision:
     try:
         outcome = push_lines(settings, request)
     except BaseException:
-        _settle(
-            settings,
-            request.approving,
-            "approved, but the push that was to carry it out failed: see `plm-sync runs`",
-            RunStatus.SUCCEEDED_WITH_ERRORS,
-        )
+        if not undo_unstarted(settings, request.approving):
+            _settle(
+                settings,
+                request.approving,
+                "approved, but the push that was to carry it out failed: see `plm-sync runs`",
+                RunStatus.SUCCEEDED_WITH_ERRORS,
+            )
         raise
     return Decision(request.approving, APPROVED, outcome)
+
+
+def undo_unstarted(settings: Settings, plan_id: int) -> bool:
+    """An approval whose push never started (another run open, a setting): it waits again.
+
+    True when it was undone; False when a push run carries it out already.
+    """
+    with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
+        return PlanRepository(session).undecide(plan_id)
 
 
 def reject_plan(settings: Settings, run_id: int | str) -> Decision:

@@ -238,3 +238,26 @@ def test_approval_applies_the_others_and_refuses_only_the_stale_line(
     applied = {item.product_id for item in hub.plm.applied} - before
     assert applied == set(lines) - {LINE}  # exactly the plan's other lines
     assert max_units(hub) not in {300, 400}
+
+
+def test_an_approval_whose_push_cannot_start_leaves_the_plan_waiting(
+    settings: Settings, hub: CommerceSandbox, tmp_path: Path
+) -> None:
+    from plm_sync.errors import RunConflictError  # noqa: PLC0415
+    from plm_sync.fanout import open_run  # noqa: PLC0415
+    from plm_sync.runlog import utcnow  # noqa: PLC0415
+    from plm_sync.store.database import open_database, unit_of_work  # noqa: PLC0415
+    from plm_sync.store.runs import RunRepository  # noqa: PLC0415
+
+    rates_edited(settings, tmp_path, 300)
+    plan = planned(settings)
+    with open_database(settings.database_url) as factory:
+        blocking = open_run(settings, factory, SyncRequest(), owner="test", queued=True)
+        with pytest.raises(RunConflictError):
+            approve_plan(settings, plan["id"])
+        assert run_report(settings, plan["id"])["status"] == "planned"  # still waiting
+        with unit_of_work(factory) as session:
+            RunRepository(session).cancel(blocking, utcnow())
+    decision = approve_plan(settings, plan["id"])
+    assert decision.exit_code == 0
+    assert max_units(hub) == 300

@@ -115,3 +115,12 @@ class PlanRepository:
         return self.session.scalar(
             select(PushPlan.run_id).where(PushPlan.applied_by == push_run_id)
         )
+
+    def undecide(self, run_id: int) -> bool:
+        """An approval no push run took on waits again; False when one has."""
+        result = self.session.execute(
+            update(PushPlan)
+            .where(PushPlan.run_id == run_id, PushPlan.applied_by.is_(None))
+            .values(decision=None, decided_at=None)
+        )
+        return bool(getattr(result, "rowcount", 0))
