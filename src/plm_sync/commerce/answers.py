@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from plm_sync.commerce.readback import english
+
 # The first lowercase RFC 4122 UUID (version 1-5, variant 8/9/a/b) in `APS-Info`.
 TRACKING_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 ACTION_OUTPUT_LIMIT = 4000  # characters of a failed task's output kept in an event
@@ -45,16 +47,19 @@ class TaskResult:
     output: str = ""
 
 
+def _state(letter: Any) -> TaskState:  # noqa: ANN401 - JSON
+    try:
+        return TaskState(str(letter or ""))
+    except ValueError:
+        return TaskState.UNKNOWN
+
+
 def task_result(tracking: str, rows: Any) -> TaskResult:  # noqa: ANN401 - JSON
     """Read a `getTaskLog` answer: only the first row counts; none yet means not started."""
     if not isinstance(rows, list) or not rows:
         return TaskResult(tracking, TaskState.NOT_STARTED)
     first = rows[0] if isinstance(rows[0], dict) else {}
-    letter = str(first.get("status") or "")
-    try:
-        state = TaskState(letter)
-    except ValueError:
-        state = TaskState.UNKNOWN
+    state = _state(first.get("status"))
     task_id = first.get("task_id")
     output = str(first.get("actionOutput") or "")[:ACTION_OUTPUT_LIMIT]
     return TaskResult(tracking, state, None if task_id is None else str(task_id), output)
@@ -73,13 +78,6 @@ class TaskRow:
     def tracking(self) -> str | None:
         """The request id its name carries (`…'/applyConfig'(<uuid>)…`), if any."""
         return tracking_id(self.name)
-
-
-def _state(letter: Any) -> TaskState:  # noqa: ANN401 - JSON
-    try:
-        return TaskState(str(letter or ""))
-    except ValueError:
-        return TaskState.UNKNOWN
 
 
 def task_rows(rows: list[Any]) -> list[TaskRow]:
@@ -111,15 +109,6 @@ def refusal(body: Any) -> str | None:  # noqa: ANN401 - JSON
     if isinstance(body, dict) and body.get("error"):
         return str(body.get("message") or body["error"])
     return None
-
-
-def _english(names: Any) -> str:  # noqa: ANN401 - JSON
-    if isinstance(names, dict):
-        for key in ("en", "en_US", "EN"):
-            if names.get(key):
-                return str(names[key])
-        return str(next(iter(names.values()), ""))
-    return str(names or "")
 
 
 def _periods(plan: dict[str, Any], *, live: bool) -> set[tuple[int, str, bool]]:
@@ -165,18 +154,18 @@ def plan_changes(parsed: dict[str, Any]) -> PlanChanges:
     excel = parsed.get("excelConfig") or {}
     for entry in excel.get("servicePlans") or []:
         plan = entry.get("value", {}) if isinstance(entry, dict) else {}
-        name = _english(plan.get("name"))
+        name = english(plan.get("name"))
         current = live.get(name.casefold())
         if current is None:
             changes.new.append(name)
             continue
         wanted = (
-            _english(plan.get("description")),
+            english(plan.get("description")),
             bool(plan.get("isPublished")),
             _periods(plan, live=False),
         )
         existing = (
-            _english(current.get("description")),
+            english(current.get("description")),
             bool(current.get("isPublished")),
             _periods(current, live=True),
         )

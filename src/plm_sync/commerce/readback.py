@@ -43,11 +43,11 @@ SHOWN = 80  # characters of a value shown in a difference
 def english(names: Any) -> str:  # noqa: ANN401 - JSON
     """A localised name's English text (`en`, `en_US`), else its first, else the text."""
     if isinstance(names, dict):
-        for key in ("en", "en_US", "EN", "en_us"):
+        for key in ("en", "en_US", "EN"):
             if names.get(key):
                 return str(names[key])
-        return str(next(iter(names.values()), "") or "")
-    return "" if names is None else str(names)
+        return str(next(iter(names.values()), ""))
+    return str(names or "")
 
 
 def _text(value: Any) -> str:  # noqa: ANN401 - JSON
