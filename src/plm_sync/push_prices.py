@@ -72,9 +72,7 @@ def price_keys(line: dict[str, Any], marketplace_id: str) -> frozenset[PriceKey]
     """The rows of the wizard's file as Commerce matches them: MPN, billing, subscription."""
     if marketplace_id not in priced_marketplaces(line):
         return frozenset()
-    header, *rows = price_list_rows(line, marketplace_id)
-    at = [header.index(name) for name in ("MPN", "Billing Period", "Subscription Period")]
-    return frozenset((str(r[at[0]]), str(r[at[1]]), str(r[at[2]] or "")) for r in rows)
+    return frozenset(wanted_prices(line, marketplace_id))
 
 
 def _digest(line: dict[str, Any], marketplace_id: str) -> str:
@@ -133,11 +131,9 @@ def _price(value: Any) -> Decimal | None:  # noqa: ANN401 - a cell or JSON
     return number.normalize() if number.is_finite() else None
 
 
-def price_drift(
-    wanted: dict[tuple[str, str, str], Decimal | None], shown: list[dict[str, Any]]
-) -> list[str]:
-    """The rows whose price on the hub is not the catalog's (`key: hub -> catalog`)."""
-    held = {
+def shown_prices(shown: list[dict[str, Any]]) -> dict[PriceKey, Decimal | None]:
+    """The prices a reseller's flat catalog shows (active rows), keyed as the wizard's file."""
+    return {
         (
             str(row.get("mpn")),
             str(row.get("billingPeriod")),
@@ -146,6 +142,11 @@ def price_drift(
         for row in shown
         if row.get("active", True) not in {False, "false", "False"}
     }
+
+
+def price_drift(wanted: dict[PriceKey, Decimal | None], shown: list[dict[str, Any]]) -> list[str]:
+    """The rows whose price on the hub is not the catalog's (`key: hub -> catalog`)."""
+    held = shown_prices(shown)
     found = []
     for key, price in sorted(wanted.items()):
         label = f"{key[0]} ({key[1]} / {key[2] or '-'})"
@@ -162,9 +163,7 @@ def price_drift(
     return found
 
 
-def wanted_prices(
-    line: dict[str, Any], marketplace_id: str
-) -> dict[tuple[str, str, str], Decimal | None]:
+def wanted_prices(line: dict[str, Any], marketplace_id: str) -> dict[PriceKey, Decimal | None]:
     """The catalog's prices in a marketplace, keyed as Commerce matches them."""
     header, *rows = price_list_rows(line, marketplace_id)
     at = [header.index(name) for name in ("MPN", "Billing Period", "Subscription Period", "Price")]
@@ -361,16 +360,8 @@ class PricePusher:
                 )
             )
             return
-        shown = {
-            (
-                str(row.get("mpn")),
-                str(row.get("billingPeriod")),
-                str(row.get("subscriptionPeriod") or ""),
-            )
-            for row in PriceWizard(self.client, account).products(vendor)
-            if row.get("active", True) not in {False, "false", "False"}
-        }
-        still = frozenset(dropped & shown)
+        shown = shown_prices(PriceWizard(self.client, account).products(vendor))
+        still = frozenset(dropped & shown.keys())
         if still:
             events.append(
                 Event(
