@@ -354,23 +354,30 @@ class LinePusher:
             if why is not None:
                 events.append(held_event(product_id, self.promotion.hub, why))
                 return
-        planned = self.planned.get(product_id) if self.request.approving is not None else None
-        if self.request.approving is not None and not self._as_planned(line, content, events):
+        planned = self.planned.get(product_id)  # only while approving a plan
+        if self.request.approving is not None and not self._as_planned(
+            line, content, planned, events
+        ):
             return
         prices_alone = self.request.prices == PRICES_ONLY or (
             planned is not None and not planned.workbook  # the plan showed no plan change
         )
         if prices_alone or self._held(line, pushed, content):
-            self._prices_alone(line, pushed, tally, events)
+            self._prices_alone(line, pushed, content, tally, events)
             return
         if self._ready(product_id, events):
             self._deliver(line, pushed, content, tally, events)
 
-    def _as_planned(self, line: dict[str, Any], content: str, events: list[Event]) -> bool:
+    def _as_planned(
+        self,
+        line: dict[str, Any],
+        content: str,
+        planned: PlannedChange | None,
+        events: list[Event],
+    ) -> bool:
         """Whether the line is as the plan being approved saw it; else `commerce_plan_stale`."""
         product_id = str(line["connect_product_id"])
         plan_id = self.request.approving
-        planned = self.planned.get(product_id)
         changed = []
         if planned is None:
             changed.append("it is not in the plan")
@@ -473,7 +480,12 @@ class LinePusher:
             self._prices(line, pushed.line_id, events)  # PLM has the plans the prices are of
 
     def _prices_alone(
-        self, line: dict[str, Any], pushed: PushedLine, tally: PushTally, events: list[Event]
+        self,
+        line: dict[str, Any],
+        pushed: PushedLine,
+        content: str,
+        tally: PushTally,
+        events: list[Event],
     ) -> None:
         """A line whose workbook the hub holds (or --prices-only): its prices, if any due."""
         product_id = pushed.connect_product_id
@@ -492,7 +504,6 @@ class LinePusher:
         if self._prices(line, pushed.line_id, events):
             tally.updated += 1
             if self.request.plan:
-                content = line_content_hash(line, self.rules)
                 self._record_plan(line, content, workbook=False, events=events)
             return
         if sum(1 for event in events if event.level is Level.ERROR) > errors:
