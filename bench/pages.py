@@ -24,8 +24,8 @@ from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer
 from plm_sync.logging import configure_logging
 from plm_sync.metrics import metrics_text
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import browse_lines, catalog, line_page
+from plm_sync.sync.run import SyncRequest, run_sync
 from plm_sync.views.html import render_catalog, render_line
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,8 +19,8 @@ from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog
+from plm_sync.sync.run import SyncRequest, run_sync
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "SU-BENCH:bench"

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sync_bench import database, environment, generate, sandbox
 
 from plm_sync.config import load_settings
-from plm_sync.pipeline import run_sync
-from plm_sync.sync_request import SyncRequest
+from plm_sync.sync.request import SyncRequest
+from plm_sync.sync.run import run_sync
 
 
 def main() -> None:

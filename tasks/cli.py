@@ -12,7 +12,7 @@ from plm_sync.cli.app import ALLOW_DEACTIVATIONS, ALLOW_PRICE_CHANGES
 from plm_sync.config import Settings, load_settings
 from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import UsageError
-from plm_sync.sync_request import SyncRequest, check_product_id
+from plm_sync.sync.request import SyncRequest, check_product_id
 
 if TYPE_CHECKING:
     from plm_sync.push_request import PushRequest
@@ -24,8 +24,8 @@ def _settings() -> Settings:
 
 
 def _enqueue(request: SyncRequest) -> None:
-    from plm_sync.fanout import open_run  # noqa: PLC0415 - the run machinery on use
     from plm_sync.store.database import open_database  # noqa: PLC0415
+    from plm_sync.sync.fanout import open_run  # noqa: PLC0415 - the run machinery on use
     from tasks.jobs import dispatch  # noqa: PLC0415 - the app reads broker settings on import
 
     settings = _settings()

@@ -17,14 +17,6 @@ from plm_sync.alerts import check_schedule
 from plm_sync.config import Settings, load_settings
 from plm_sync.drift import DriftRequest, close_drift, drift_line, open_drift, plan_drift
 from plm_sync.errors import PlmSyncError, RunConflictError
-from plm_sync.fanout import (
-    close_run,
-    in_chunks,
-    open_run,
-    plan_run,
-    sync_product,
-    sync_products,
-)
 from plm_sync.push import (
     PushRequest,
     close_push,
@@ -35,7 +27,15 @@ from plm_sync.push import (
 )
 from plm_sync.runlog import prune_runs, sweep_runs
 from plm_sync.store.database import connect
-from plm_sync.sync_request import SyncRequest
+from plm_sync.sync.fanout import (
+    close_run,
+    in_chunks,
+    open_run,
+    plan_run,
+    sync_product,
+    sync_products,
+)
+from plm_sync.sync.request import SyncRequest
 from plm_sync.workbooks import apply_ppr
 from tasks.app import app
 

@@ -41,7 +41,7 @@ from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.prices import PriceRepository
 from plm_sync.store.pushes import DRIFT_TRIGGER, PushRepository
-from plm_sync.sync_request import check_product_id
+from plm_sync.sync.request import check_product_id
 
 log = structlog.get_logger(__name__)
 Factory = sessionmaker[Session]

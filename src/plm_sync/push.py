@@ -42,7 +42,7 @@ from plm_sync.store.models import Run
 from plm_sync.store.plans import PlanRepository
 from plm_sync.store.pushes import PushRepository
 from plm_sync.store.runs import RunRepository
-from plm_sync.sync_request import check_product_id
+from plm_sync.sync.request import check_product_id
 
 __all__ = ["PushRequest", "line_content_hash", "push_lines"]
 

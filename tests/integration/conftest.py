@@ -19,9 +19,9 @@ from plm_sync.connect.client import ConnectClient
 from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.connect.sandbox.faults import FaultSpec
 from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import run_report
 from plm_sync.retrying import RetryPolicy
+from plm_sync.sync.run import SyncRequest, run_sync
 from tests.conftest import ROOT
 from tests.integration.catalogs import brake_catalog
 

@@ -11,9 +11,9 @@ import requests
 
 from plm_sync.config import Settings
 from plm_sync.connect.sandbox.server import SandboxServer
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.ppr.structure import structure
 from plm_sync.reports import catalog, run_report
+from plm_sync.sync.run import SyncRequest, run_sync
 from plm_sync.workbooks import export_ppr
 from tests.integration.conftest import API_KEY, settings_of
 

@@ -25,9 +25,9 @@ from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.connect.sandbox.faults import FaultSpec
 from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, run_report
 from plm_sync.retrying import RetryPolicy
+from plm_sync.sync.run import SyncRequest, run_sync
 from plm_sync.workbooks import export_ppr
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,7 +22,7 @@ from plm_sync.connect.sandbox.rql_eval import load_schemas, parse_query
 from plm_sync.connect.sandbox.server import SandboxBindError, SandboxOptions, SandboxServer
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.errors import ConnectAuthError, ConnectNotFoundError
-from plm_sync.pipeline import SyncRequest, run_sync
+from plm_sync.sync.run import SyncRequest, run_sync
 from tests.integration.conftest import API_KEY, fast_client, settings_of, start_sandbox
 
 pytestmark = pytest.mark.integration

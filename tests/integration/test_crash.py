@@ -16,10 +16,10 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, list_runs
 from plm_sync.store.database import normalise_url
 from plm_sync.store.models import ProductLine
+from plm_sync.sync.run import SyncRequest, run_sync
 from tests.conftest import ROOT
 from tests.integration.conftest import API_KEY, settings_of, start_sandbox
 

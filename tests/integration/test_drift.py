@@ -17,9 +17,9 @@ from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOpt
 from plm_sync.config import Settings
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.drift import DriftRequest, drift_lines
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.push import PushRequest, push_lines
 from plm_sync.reports import health, run_report
+from plm_sync.sync.run import SyncRequest, run_sync
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, hub_settings, settings_of, with_hub
 from tests.integration.test_ppr_roundtrip import MONTHLY

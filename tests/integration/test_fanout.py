@@ -12,7 +12,9 @@ import pytest
 from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
-from plm_sync.fanout import (
+from plm_sync.reports import catalog, run_report
+from plm_sync.store.database import open_database
+from plm_sync.sync.fanout import (
     Factory,
     RunPlan,
     close_run,
@@ -21,9 +23,7 @@ from plm_sync.fanout import (
     plan_run,
     sync_products,
 )
-from plm_sync.pipeline import SyncRequest, run_sync
-from plm_sync.reports import catalog, run_report
-from plm_sync.store.database import open_database
+from plm_sync.sync.run import SyncRequest, run_sync
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, settings_of, start_sandbox
 
@@ -162,7 +162,7 @@ def test_the_default_takes_processes_only_for_work_worth_them(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No `--jobs`: new lines go to processes; a run where nothing changed stays in one."""
-    from plm_sync import fanout  # noqa: PLC0415
+    from plm_sync.sync import fanout  # noqa: PLC0415
 
     chosen: list[int] = []
     real = fanout._processes_worth

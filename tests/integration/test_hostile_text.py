@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from plm_sync.config import Settings
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, read_report
+from plm_sync.sync.run import SyncRequest, run_sync
 from plm_sync.views.workbook import write_report_workbook
 from plm_sync.web import WebServer
 from plm_sync.workbooks import export_ppr

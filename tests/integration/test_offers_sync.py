@@ -18,8 +18,8 @@ from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import MappingsError
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, read_report
+from plm_sync.sync.run import SyncRequest, run_sync
 from plm_sync.views.html import render_report
 from plm_sync.workbooks import export_ppr
 from tests.conftest import ROOT

@@ -22,10 +22,10 @@ from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import RunFailedError, UsageError
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.runlog import utcnow
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import ServicePlan
+from plm_sync.sync.run import SyncRequest, run_sync
 from plm_sync.web import WebServer
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, settings_of

@@ -19,12 +19,12 @@ from sqlalchemy import create_engine, update
 from plm_sync.config import Settings
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.domain.runs import RunStatus
-from plm_sync.fanout import open_run
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, list_runs, run_report
 from plm_sync.runlog import cancel_run, prune_runs, sweep_runs
 from plm_sync.store.database import open_database
 from plm_sync.store.models import Run
+from plm_sync.sync.fanout import open_run
+from plm_sync.sync.run import SyncRequest, run_sync
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, fast_client, settings_of
 

@@ -18,11 +18,11 @@ from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import MappingsError, RunConflictError, RunFailedError
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog, list_runs
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import CATALOG_TABLES
 from plm_sync.store.runs import RunRepository, RunStart
+from plm_sync.sync.run import SyncRequest, run_sync
 from tests.conftest import ROOT
 from tests.integration.conftest import API_KEY, settings_of, start_sandbox
 from tests.integration.conftest import sync_report as sync

@@ -14,8 +14,8 @@ import pytest
 from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.connect.sandbox.server import SandboxServer
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import catalog
+from plm_sync.sync.run import SyncRequest, run_sync
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, settings_of, start_sandbox
 from tests.integration.conftest import sync_report as sync
@@ -271,8 +271,8 @@ def test_no_price_file_is_read_while_the_database_is_write_locked(
     Connect (a line listed in two marketplaces reads its second file after the first's rows)."""
     import sqlite3  # noqa: PLC0415
 
-    from plm_sync import price_sync  # noqa: PLC0415
     from plm_sync.connect.sandbox.generate import generate_catalog  # noqa: PLC0415
+    from plm_sync.sync import prices as price_sync  # noqa: PLC0415
 
     path = tmp_path / "plm.db"
     locked: list[str] = []

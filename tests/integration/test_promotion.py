@@ -12,9 +12,9 @@ import requests
 from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
 from plm_sync.config import Settings
 from plm_sync.connect.sandbox.server import SandboxServer
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.push import PushRequest, push_lines
 from plm_sync.reports import run_report
+from plm_sync.sync.run import SyncRequest, run_sync
 from tests.integration.conftest import settings_of, with_hub
 from tests.integration.test_ppr_roundtrip import MONTHLY
 from tests.integration.test_push_proof import LINE, rates_edited

@@ -21,7 +21,6 @@ from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import RunFailedError
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.push import PushRequest, line_content_hash, push_lines
 from plm_sync.push_request import PRICES_NONE
 from plm_sync.reports import catalog, run_report
@@ -29,6 +28,7 @@ from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import ProductLine, Run
 from plm_sync.store.pushes import PushRepository
+from plm_sync.sync.run import SyncRequest, run_sync
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, settings_of, start_sandbox, with_hub
 

@@ -32,11 +32,11 @@ from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOpt
 from plm_sync.config import Settings
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.mappings import load_plm_rules
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.push import line_content_hash
 from plm_sync.reports import catalog, list_runs, run_report
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.pushes import PushRepository
+from plm_sync.sync.run import SyncRequest, run_sync
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, hub_settings, settings_of
 

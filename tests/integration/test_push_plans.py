@@ -22,9 +22,9 @@ from plm_sync.config import Settings
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import UsageError
 from plm_sync.notify import run_message, run_needs_a_person
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.push import PushRequest, push_after_sync, push_lines
 from plm_sync.reports import list_runs, run_report
+from plm_sync.sync.run import SyncRequest, run_sync
 from plm_sync.web import WebServer
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, hub_settings, settings_of, with_hub
@@ -244,10 +244,10 @@ def test_an_approval_whose_push_cannot_start_leaves_the_plan_waiting(
     settings: Settings, hub: CommerceSandbox, tmp_path: Path
 ) -> None:
     from plm_sync.errors import RunConflictError  # noqa: PLC0415
-    from plm_sync.fanout import open_run  # noqa: PLC0415
     from plm_sync.runlog import utcnow  # noqa: PLC0415
     from plm_sync.store.database import open_database, unit_of_work  # noqa: PLC0415
     from plm_sync.store.runs import RunRepository  # noqa: PLC0415
+    from plm_sync.sync.fanout import open_run  # noqa: PLC0415
 
     rates_edited(settings, tmp_path, 300)
     plan = planned(settings)

@@ -19,8 +19,8 @@ import requests
 from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.errors import RunFailedError, UsageError
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.reports import health, list_runs, read_report, run_report
+from plm_sync.sync.run import SyncRequest, run_sync
 from plm_sync.views.html import render_report, render_runs
 from plm_sync.views.workbook import write_report_workbook
 from plm_sync.web import WebServer

@@ -15,9 +15,9 @@ import pytest
 from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
 from plm_sync.config import Settings
 from plm_sync.connect.sandbox.server import SandboxServer
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.push import PushRequest, push_lines
 from plm_sync.reports import run_report
+from plm_sync.sync.run import SyncRequest, run_sync
 from plm_sync.web import WebServer
 from tests.conftest import plm_sync_cli
 from tests.integration.conftest import settings_of, with_hub

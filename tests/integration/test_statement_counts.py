@@ -21,9 +21,9 @@ from sqlalchemy.engine import Engine
 from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.connect.sandbox.server import SandboxServer
-from plm_sync.fanout import open_run, plan_run, sync_products
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.store.database import open_database
+from plm_sync.sync.fanout import open_run, plan_run, sync_products
+from plm_sync.sync.run import SyncRequest, run_sync
 from tests.integration.conftest import API_KEY, postgres_schema, settings_of, start_sandbox
 
 pytestmark = pytest.mark.integration

@@ -25,12 +25,12 @@ from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer
 from plm_sync.line_pusher import catalog_key
 from plm_sync.mappings import load_plm_rules
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.push import PushRequest, push_lines
 from plm_sync.reports import run_report
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import ProductLine
 from plm_sync.store.pushes import PushRepository
+from plm_sync.sync.run import SyncRequest, run_sync
 from tests.conftest import ROOT
 from tests.fixtures.upgrade.make_database import KEY, catalog_file, upgrade_settings
 

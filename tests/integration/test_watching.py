@@ -23,8 +23,8 @@ from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import RunFailedError
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.push import PushRequest, push_lines
+from plm_sync.sync.run import SyncRequest, run_sync
 from plm_sync.web import WebServer
 from tests.conftest import plm_sync_cli
 from tests.integration.conftest import settings_of, with_hub

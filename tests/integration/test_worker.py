@@ -28,11 +28,11 @@ from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.mappings import load_plm_rules
-from plm_sync.pipeline import SyncRequest, run_sync
 from plm_sync.push import line_content_hash
 from plm_sync.reports import catalog, list_runs, run_report
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.pushes import PushRepository
+from plm_sync.sync.run import SyncRequest, run_sync
 from plm_sync.workbooks import export_ppr
 from tasks.app import make_app
 from tests.conftest import ROOT, plm_sync_cli

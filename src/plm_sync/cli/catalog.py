@@ -21,7 +21,7 @@ from plm_sync.cli.output import (
     make_folder,
 )
 from plm_sync.errors import UsageError
-from plm_sync.sync_request import check_product_id
+from plm_sync.sync.request import check_product_id
 
 
 @cli.command("prices")

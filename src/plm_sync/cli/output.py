@@ -16,7 +16,7 @@ from plm_sync.cli.app import (
 )
 from plm_sync.config import Settings
 from plm_sync.errors import UsageError
-from plm_sync.sync_request import SyncRequest
+from plm_sync.sync.request import SyncRequest
 from plm_sync.views import when
 
 if TYPE_CHECKING:  # the run's machinery loads when a command runs one, not for --help
@@ -94,12 +94,12 @@ def _sync(
 ) -> RunOutcome:
     """The run: in this process, or its product lines in `--jobs` processes."""
     if settings.processes > 1 and client is None:
-        from plm_sync.fanout import run_in_processes  # noqa: PLC0415 - the machinery on use
+        from plm_sync.sync.fanout import run_in_processes  # noqa: PLC0415 - the machinery on use
 
         return run_in_processes(
             settings, request, settings.processes, progress=progress, auto=settings.jobs == 0
         )
-    from plm_sync.pipeline import run_sync  # noqa: PLC0415
+    from plm_sync.sync.run import run_sync  # noqa: PLC0415
 
     return run_sync(settings, request, client=client, progress=progress)
 

@@ -16,7 +16,7 @@ from plm_sync.cli.output import (
     _show_run,
 )
 from plm_sync.errors import UsageError
-from plm_sync.sync_request import check_product_id
+from plm_sync.sync.request import check_product_id
 
 
 @cli.command(epilog=COMMERCE_HELP)

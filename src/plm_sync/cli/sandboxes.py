@@ -22,7 +22,7 @@ from plm_sync.cli.output import (
 )
 from plm_sync.config import Settings
 from plm_sync.errors import UsageError
-from plm_sync.sync_request import SyncRequest
+from plm_sync.sync.request import SyncRequest
 
 SANDBOX_DEFAULT_KEY = "SU-000-000-000:sandbox"
 DEMO_DATABASE = Path("plm_sync_demo.db")

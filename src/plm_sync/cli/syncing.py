@@ -21,7 +21,7 @@ from plm_sync.cli.app import (
 from plm_sync.cli.output import (
     _run_and_report,
 )
-from plm_sync.sync_request import SyncRequest, check_product_id
+from plm_sync.sync.request import SyncRequest, check_product_id
 
 
 @cli.command()

@@ -72,7 +72,7 @@ class CatalogRepository:
         nothing is ever deleted. `findings` (the rules' warnings and errors for this line)
         replace the stored ones; None keeps them. `signature`: the Connect signature the line
         now reflects (None keeps the stored one). A sync writes its lines a batch at a time
-        (`line_batches`); this is the same diff and write for one line (a workbook import).
+        (`sync.load`); this is the same diff and write for one line (a workbook import).
         """
         header = line_header(line, source)
         if findings is not None:

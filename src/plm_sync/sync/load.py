@@ -1,11 +1,11 @@
 """Product lines written in batches: one transaction and a fixed number of statements a batch.
 
-A sync computes lines one by one (`line_builder`) and hands them here with the unchanged
+A sync computes lines one by one (`compute`) and hands them here with the unchanged
 lines' events. A batch is written when it holds `PLM_SYNC_BATCH_LINES` lines or lines of
 `PLM_SYNC_BATCH_ROWS` catalog rows, or a second after its first line: one transaction that
 sees a cancellation first, reads the stored lines of the batch (one query per table), decides
-each line's change set (`domain.line_diff`: the deactivation brake and a dry run decide on
-it, before anything is written), and writes them all (`store.catalog_writes`: one bulk
+each line's change set (`diff`: the deactivation brake and a dry run read it, before
+anything is written), and writes them all (`store.catalog_writes`: one bulk
 statement per table), with the lines' Connect snapshots, offers, signatures and events.
 
 Each line stays all or nothing: a line the brake holds back or whose values do not fit is
@@ -19,69 +19,26 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from enum import StrEnum
 
 import structlog
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from plm_sync.domain import events as codes
-from plm_sync.domain.changes import Changes, change_events
-from plm_sync.domain.events import Event, Level
-from plm_sync.domain.line_diff import diff_line
-from plm_sync.domain.offers import SourceOffer
-from plm_sync.domain.source import SourceItem, SourceProduct
-from plm_sync.errors import BatchWriteError, LineWriteError
-from plm_sync.line_builder import BuiltLine
+from plm_sync.domain.events import Event
+from plm_sync.domain.source import SourceProduct
+from plm_sync.errors import BatchWriteError
 from plm_sync.runlog import RunLog, describe_failure
 from plm_sync.store.catalog import CatalogRepository
-from plm_sync.store.catalog_writes import apply_change_sets, check_fits, read_stored_lines
+from plm_sync.store.catalog_writes import apply_change_sets, read_stored_lines
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.snapshot import SnapshotRepository
+from plm_sync.sync.compute import BuiltLine
+from plm_sync.sync.diff import Entry, LineResult, Outcome, diff_batch, write_failed
 
 log = structlog.get_logger(__name__)
 
 UNCHANGED_PER_LINE = 0.2  # an unchanged line weighs a fifth of a written one in a batch
 FLUSH_SECONDS = 1.0
-
-
-class Outcome(StrEnum):
-    """What became of a line handed to the batch writer."""
-
-    WRITTEN = "written"  # its change set was applied (or, dry, would be)
-    UNCHANGED = "unchanged"  # stored as computed: its events and signature only
-    REFUSED = "refused"  # the rules refused it (a switch error): its events only
-    FAILED = "failed"  # the database refused it: left as it was, with an error
-    HELD = "held"  # the deactivation brake holds it until the run's total is known
-    CANCELLED = "cancelled"  # an operator cancelled the run before its batch
-
-
-@dataclass
-class LineResult:
-    """What writing one line did: for the run's tally, its price stage and its report."""
-
-    product: SourceProduct
-    outcome: Outcome
-    changes: Changes = field(default_factory=Changes)
-    events: list[Event] = field(default_factory=list)  # recorded for the line (held: not yet)
-    built: BuiltLine | None = None
-    withdrawn: int = 0  # plans the line would take from customers (held lines)
-
-    @property
-    def failed(self) -> bool:
-        """Counted as a failed product."""
-        return self.outcome in {Outcome.REFUSED, Outcome.FAILED}
-
-
-@dataclass
-class _Entry:
-    product: SourceProduct
-    built: BuiltLine | None = None  # None: an unchanged line
-    events: list[Event] = field(default_factory=list)  # an unchanged line's, from reading it
-    row_count: int = 0  # an unchanged line's rows
-    signature: str | None = None  # an unchanged line's new change signals
-    release: bool = False  # written even if it deactivates plans (the brake judged the run)
 
 
 class LineBatches:
@@ -107,7 +64,7 @@ class LineBatches:
         self.from_listings = from_listings
         self.max_lines = max_lines
         self.max_rows = max_rows
-        self._pending: list[_Entry] = []
+        self._pending: list[Entry] = []
         self._weight = 0.0
         self._rows = 0
         self._started = time.monotonic()
@@ -117,7 +74,7 @@ class LineBatches:
 
     def add(self, built: BuiltLine, *, release: bool = False) -> None:
         """A computed line, written with its batch."""
-        self._append(_Entry(built.product, built=built, release=release), 1.0, built.rows)
+        self._append(Entry(built.product, built=built, release=release), 1.0, built.rows)
 
     def add_unchanged(
         self,
@@ -128,10 +85,10 @@ class LineBatches:
         signature: str | None = None,
     ) -> None:
         """A line stored as it would be computed: its events (and new signals) go with a batch."""
-        entry = _Entry(product, events=events, row_count=row_count, signature=signature)
+        entry = Entry(product, events=events, row_count=row_count, signature=signature)
         self._append(entry, UNCHANGED_PER_LINE, 0)
 
-    def _append(self, entry: _Entry, weight: float, rows: int) -> None:
+    def _append(self, entry: Entry, weight: float, rows: int) -> None:
         if not self._pending:
             self._started = time.monotonic()
         self._pending.append(entry)
@@ -191,7 +148,7 @@ class LineBatches:
 
     # -- one batch ---------------------------------------------------------------------------
 
-    def _write(self, entries: list[_Entry]) -> list[LineResult]:
+    def _write(self, entries: list[Entry]) -> list[LineResult]:
         """One transaction for the batch; refused by the database, one per line.
 
         Any other database failure (the connection lost, the server gone) fails the batch as
@@ -207,7 +164,7 @@ class LineBatches:
                 f"{describe_failure(error)}"
             ) from error
 
-    def _transaction(self, entries: list[_Entry]) -> list[LineResult]:
+    def _transaction(self, entries: list[Entry]) -> list[LineResult]:
         try:
             with unit_of_work(self.runlog.factory) as session:
                 if self.runlog.cancel_requested(session):  # nothing of the batch is written
@@ -219,76 +176,37 @@ class LineBatches:
                 return [result for entry in entries for result in self._write([entry])]
             return [self._refused_by_database(entries[0], error)]
 
-    def _refused_by_database(self, entry: _Entry, error: Exception) -> LineResult:
+    def _refused_by_database(self, entry: Entry, error: Exception) -> LineResult:
         """The one line of a batch the database refused: left as it was, with an error."""
         log.warning("line_write_failed", product=entry.product.id, error=describe_failure(error))
         read = entry.built.read_events if entry.built else entry.events
-        events = [*read, _write_failed(entry.product.id, error)]
+        events = [*read, write_failed(entry.product.id, error)]
         self.runlog.record(events, entry.product.id)
         return LineResult(entry.product, Outcome.FAILED, events=events, built=entry.built)
 
-    def _batch(self, session: Session, entries: list[_Entry]) -> list[LineResult]:
+    def _batch(self, session: Session, entries: list[Entry]) -> list[LineResult]:
+        """Read the batch's stored state, decide its change set (`diff`), write it whole."""
         catalog = CatalogRepository(session)
         computed = [e.built for e in entries if e.built is not None and not e.built.failed]
         stored = read_stored_lines(session, [b.product.id for b in computed])
-        unchanged = [e.product.id for e in entries if e.built is None]
-        findings = catalog.findings_of(unchanged)
-        results: list[LineResult] = []
-        change_sets = []
-        snapshots: list[tuple[SourceProduct, list[SourceItem]]] = []
-        offers: dict[str, SourceOffer | None] = {}
-        signatures: dict[str, str] = {}
-        for entry in entries:
-            product, built = entry.product, entry.built
-            if built is None:
-                if entry.signature and not self.dry_run:
-                    signatures[product.id] = entry.signature
-                events = [*entry.events, *findings.get(product.id, [])]
-                results.append(
-                    LineResult(
-                        product, Outcome.UNCHANGED, Changes(unchanged=entry.row_count), events
-                    )
-                )
-                continue
-            if built.desired is None:
-                results.append(
-                    LineResult(product, Outcome.REFUSED, events=built.all_events, built=built)
-                )
-                continue
-            change = diff_line(product.id, built.desired, built.header, stored.get(product.id))
-            withdrawn = change.withdrawn(from_listings=self.from_listings)
-            if withdrawn and self.brake and not entry.release:
-                results.append(
-                    LineResult(
-                        product,
-                        Outcome.HELD,
-                        events=built.all_events,
-                        built=built,
-                        withdrawn=withdrawn,
-                    )
-                )
-                continue
-            try:
-                check_fits(change)
-            except LineWriteError as error:
-                events = [*built.read_events, _write_failed(product.id, error)]
-                results.append(LineResult(product, Outcome.FAILED, events=events, built=built))
-                continue
-            change_sets.append(change)
-            snapshots.append((product, built.items))
-            if built.offer is not None or not change.new:  # a new line without an offer: none
-                offers[product.id] = built.offer
-            events = [*built.all_events, *change_events(product.id, change.changes, self.dry_run)]
-            results.append(LineResult(product, Outcome.WRITTEN, change.changes, events, built))
+        findings = catalog.findings_of([e.product.id for e in entries if e.built is None])
+        batch = diff_batch(
+            entries,
+            stored,
+            findings,
+            dry_run=self.dry_run,
+            brake=self.brake,
+            from_listings=self.from_listings,
+        )
         if not self.dry_run:
             run_id, now = self.runlog.run_id, self.runlog.clock()
-            apply_change_sets(session, change_sets, run_id, now)
+            apply_change_sets(session, batch.change_sets, run_id, now)
             snapshot = SnapshotRepository(session)
-            snapshot.save_batch(snapshots, run_id)
-            snapshot.save_offers(offers, run_id)
-            catalog.set_signatures(signatures)
-        self._record(session, [r for r in results if r.outcome is not Outcome.HELD])
-        return results
+            snapshot.save_batch(batch.snapshots, run_id)
+            snapshot.save_offers(batch.offers, run_id)
+            catalog.set_signatures(batch.signatures)
+        self._record(session, [r for r in batch.results if r.outcome is not Outcome.HELD])
+        return batch.results
 
     def _record(self, session: Session, results: list[LineResult]) -> None:
         """The lines' events, in the batch's transaction (a dry run's too: they are the log)."""
@@ -300,12 +218,3 @@ class LineBatches:
             )
             return
         self.runlog.write(session, [event for result in results for event in result.events])
-
-
-def _write_failed(product_id: str, error: Exception) -> Event:
-    return Event(
-        Level.ERROR,
-        codes.LINE_WRITE_FAILED,
-        f"product line left as it was: {describe_failure(error)}",
-        product_id,
-    )

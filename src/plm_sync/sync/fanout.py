@@ -23,11 +23,12 @@ from plm_sync.config import Settings
 from plm_sync.domain.source import SourceProduct
 from plm_sync.errors import ConnectAuthError
 from plm_sync.mappings import cached_rules, load_rules
-from plm_sync.pipeline import Progress, SyncRun, open_run_log
 from plm_sync.runlog import RunLog, RunOutcome, utcnow
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import connect, open_database, unit_of_work
-from plm_sync.sync_request import SyncRequest
+from plm_sync.sync.request import SyncRequest
+from plm_sync.sync.run import SyncRun, open_run_log
+from plm_sync.sync.tally import Progress
 
 log = structlog.get_logger(__name__)
 
@@ -91,7 +92,9 @@ def plan_run(
         try:
             with run.closes_on_failure():
                 products = [asdict(product) for product in run.list_products()]
-                offers = run.client.offer_rows(request.product_ids) if settings.offers else {}
+                offers = (
+                    run.extract.client.offer_rows(request.product_ids) if settings.offers else {}
+                )
         finally:
             run.close_client()
         runlog.heartbeat(force=True)
@@ -132,14 +135,14 @@ def sync_products(
     with runlog.bound():
         run = _sync_run(settings, request, runlog)
         if offer_rows is not None:  # the planning task read the run's offers
-            run.given_offers(offer_rows)
+            run.extract.given_offers(offer_rows)
         try:
             if run.cancel_requested():  # cancelled, or failed by another task
                 return run.tally.as_dict() | {"chunk": chunk}
             run.prices.per_process()  # the run's listings and price sources, once per process
             run.preload([product["id"] for product in products])
             run.walk((SourceProduct(**product) for product in products), isolated=True)
-            run.tally.retries = run.client.retries
+            run.tally.retries = run.extract.retries
         except ConnectAuthError as error:
             # the key is refused: the whole run fails now, with one connect_auth error,
             # as a CLI run does; the remaining tasks find it closed and stop
@@ -270,7 +273,9 @@ def run_in_processes(
                         run.walk(listed)
                     else:
                         offers = (
-                            run.client.offer_rows(request.product_ids) if settings.offers else {}
+                            run.extract.client.offer_rows(request.product_ids)
+                            if settings.offers
+                            else {}
                         )
                         run.step = f"syncing {len(listed)} product lines in {jobs} processes"
                         _in_processes(run, parts, offers, jobs, progress)

@@ -1,8 +1,8 @@
-"""One sync run's stages: list -> fetch ahead -> compute -> write in batches -> reconcile.
+"""One sync run's lifecycle: list -> fetch ahead -> compute -> write in batches -> reconcile.
 
-The walk of one product: its items are fetched ahead (`connect.prefetch`), its line is
-computed (`line_builder`: grouped, shared, flattened into rows) unless its stored state says
-it is current, and handed to the batch writer (`line_batches`: diffed against the stored rows
+The walk of one product: its items are fetched ahead (`extract`), its line is computed
+(`compute`: grouped, shared, flattened into rows) unless its stored state (`states`) says it
+is current, and handed to the batch writer (`load`: diffed against the stored rows by `diff`
 and written with the other lines of its batch, all or nothing per line). The run's record,
 events and close go through the run lifecycle (`runlog`); lines that would deactivate plans
 wait for the deactivation brake, which judges the run as a whole.
@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, wait
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,12 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient
 from plm_sync.connect.prefetch import prefetched
-from plm_sync.connect.records import DuplicateRecord, InvalidRecord
 from plm_sync.domain import events as codes
-from plm_sync.domain.changes import Changes
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.lines import (
-    SYNCED_ITEM_STATUSES,
     line_source_hash,
 )
 from plm_sync.domain.offers import SourceOffer, choose_offer
@@ -36,20 +33,12 @@ from plm_sync.domain.operator_rules import OperatorRules
 from plm_sync.domain.overrides import Override
 from plm_sync.domain.sharing import Listings
 from plm_sync.domain.source import SourceItem, SourceProduct
-from plm_sync.domain.text import inert
 from plm_sync.errors import (
     ConnectAuthError,
-    ConnectError,
     PlmSyncError,
     RunFailedError,
-    UsageError,
 )
-from plm_sync.line_batches import FLUSH_SECONDS, LineBatches, LineResult, Outcome
-from plm_sync.line_builder import BuiltLine, LineBuilder
-from plm_sync.line_states import LineStates
 from plm_sync.mappings import load_rules
-from plm_sync.price_sync import PriceStage
-from plm_sync.retrying import RetryPolicy
 from plm_sync.runlog import (
     RunLog,
     RunOutcome,
@@ -61,176 +50,26 @@ from plm_sync.runlog import (
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.overrides import OverrideRepository
-from plm_sync.sync_request import SyncRequest
+from plm_sync.sync.compute import BuiltLine, LineBuilder
+from plm_sync.sync.diff import LineResult, Outcome
+from plm_sync.sync.extract import Extract, connect_client
+from plm_sync.sync.load import FLUSH_SECONDS, LineBatches
+from plm_sync.sync.prices import PriceStage
+from plm_sync.sync.request import SyncRequest
+from plm_sync.sync.states import LineStates
+from plm_sync.sync.tally import Progress, Tally, parse_time
 
 log = structlog.get_logger(__name__)
 
-__all__ = ["RunOutcome", "SyncRequest", "SyncRun", "run_sync"]
-
-
-class Progress(Protocol):
-    """What the CLI shows while a run goes on."""
-
-    def product(self, product_id: str, items: int) -> None:
-        """A product line was processed with `items` items."""
-
-
-@dataclass
-class Tally:
-    """What a run (or one product task of it) read, wrote and found, added up."""
-
-    products: int = 0
-    items: int = 0
-    skipped: int = 0
-    errors: int = 0
-    failed_products: int = 0
-    changes: Changes = field(default_factory=Changes)
-    seen: set[str] = field(default_factory=set)  # products synced
-    listed: set[str] = field(default_factory=set)  # products Connect lists (published, in scope)
-    newest: datetime | None = None
-    retries: int = 0
-    # lines held back because they deactivate plans: {"product": {...}, "plans": n}
-    deferred: list[dict[str, Any]] = field(default_factory=list)
-    cancelled: bool = False
-    price_held: list[str] = field(default_factory=list)  # "PRD-… in MP-…" the price brake held
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able form: what a product task returns."""
-        return {
-            "products": self.products,
-            "items": self.items,
-            "skipped": self.skipped,
-            "errors": self.errors,
-            "failed_products": self.failed_products,
-            "created": self.changes.created,
-            "updated": self.changes.updated,
-            "unchanged": self.changes.unchanged,
-            "deactivated": self.changes.deactivated,
-            "seen": sorted(self.seen),
-            "retries": self.retries,
-            "newest": self.newest.isoformat() if self.newest else None,
-            "deferred": self.deferred,
-            "cancelled": self.cancelled,
-            "price_held": self.price_held,
-        }
-
-    def counts(self) -> dict[str, int]:
-        """The run log's counts (DESIGN §7), retries aside."""
-        changes = self.changes
-        return {
-            "products": self.products,
-            "items": self.items,
-            "skipped": self.skipped,
-            "created": changes.created,
-            "updated": changes.updated,
-            "unchanged": changes.unchanged,
-            "deactivated": changes.deactivated,
-            "errors": self.errors,
-            "failed_products": self.failed_products,
-        }
-
-    def merge(self, data: dict[str, Any]) -> None:
-        """Add a product task's tally to this one."""
-        for name in ("products", "items", "skipped", "errors", "failed_products", "retries"):
-            setattr(self, name, getattr(self, name) + int(data.get(name, 0)))
-        self.changes.add(
-            Changes(
-                created=int(data.get("created", 0)),
-                updated=int(data.get("updated", 0)),
-                unchanged=int(data.get("unchanged", 0)),
-                deactivated=int(data.get("deactivated", 0)),
-            )
-        )
-        self.seen.update(data.get("seen", ()))
-        self.deferred.extend(data.get("deferred", ()))
-        self.price_held.extend(data.get("price_held", ()))
-        self.cancelled = self.cancelled or bool(data.get("cancelled"))
-        newest = _parse_time(data.get("newest"))
-        if newest and (self.newest is None or newest > self.newest):
-            self.newest = newest
-
-
-def connect_client(settings: Settings) -> ConnectClient:
-    """A client from settings; says which setting is missing."""
-    if not settings.connect_url:
-        raise UsageError("no Connect URL: set PLM_SYNC_CONNECT_URL (or --connect-url)")
-    if not settings.connect_api_key:
-        raise UsageError("no Connect API key: set PLM_SYNC_CONNECT_API_KEY")
-    return ConnectClient(
-        settings.connect_url,
-        settings.connect_api_key,
-        page_size=settings.page_size,
-        timeout=(settings.connect_timeout, settings.read_timeout),
-        retry=RetryPolicy(
-            max_attempts=settings.max_attempts, max_total_wait=settings.max_retry_wait
-        ),
-    )
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _select_items(
-    product_id: str, rows: Sequence[SourceItem | InvalidRecord | DuplicateRecord], tally: Tally
-) -> tuple[list[SourceItem], list[Event]]:
-    """Keep published and end-of-sale items; drafts are counted, bad rows become errors."""
-    items: list[SourceItem] = []
-    events: list[Event] = []
-    for row in rows:
-        if isinstance(row, DuplicateRecord):
-            events.append(_duplicate_event(row))
-        elif isinstance(row, InvalidRecord):
-            events.append(
-                Event(
-                    Level.ERROR,
-                    codes.ITEM_INVALID,
-                    f"Connect item cannot be read: {row.problem}; fix the item in Connect",
-                    product_id,
-                    row.id,
-                    row.mpn,
-                )
-            )
-        else:
-            if row.cleaned:
-                events.append(_cleaned_event(row.cleaned, product_id, row.id, row.mpn))
-            if row.status in SYNCED_ITEM_STATUSES:
-                items.append(row)
-            else:
-                tally.skipped += 1
-    return items, events
-
-
-def _duplicate_event(row: DuplicateRecord) -> Event:
-    return Event(
-        Level.WARNING,
-        codes.LISTING_DUPLICATE,
-        f"Connect served the {row.kind} id {inert(row.id)} twice in one listing (on two reads in a "
-        "row); it was taken once",
-        row.product_id,
-        row.id if row.kind == "item" else None,
-    )
-
-
-def _cleaned_event(
-    fields: Sequence[str], product_id: str, item_id: str | None = None, mpn: str | None = None
-) -> Event:
-    what = "item" if item_id else "product"
-    return Event(
-        Level.INFO,
-        codes.TEXT_CLEANED,
-        f"control characters (line breaks, tabs, escapes, NUL) removed from the {what}'s "
-        f"{', '.join(fields)} as read from Connect; fix the text in Connect to silence this",
-        product_id,
-        item_id,
-        mpn,
-    )
+__all__ = [
+    "Progress",
+    "RunOutcome",
+    "SyncRequest",
+    "SyncRun",
+    "Tally",
+    "connect_client",
+    "run_sync",
+]
 
 
 class SyncRun:
@@ -253,11 +92,18 @@ class SyncRun:
         self.run_id = runlog.run_id
         self.factory = runlog.factory
         self.clock = runlog.clock
-        self._client = client
-        self._built_client = False
         self.progress = progress
         self.tally = Tally()
         self.step = "starting"
+        self.extract = Extract(
+            settings,
+            request,
+            runlog,
+            self.tally,
+            client=client,
+            line_failed=self.line_failed,
+            on_step=self._at,
+        )
         # lines held back by the brake until the run's total is known, kept to write later:
         # their inputs with the events reading them gave, and all they found (to report)
         self.held: dict[
@@ -265,12 +111,8 @@ class SyncRun:
         ] = {}
         self.held_events: dict[str, list[Event]] = {}
         self.brake_message: str | None = None
-        # the account's offer rows by product, read once per run on first use (None: they
-        # cannot be indexed, each product lists its own)
-        self.offer_rows: dict[str, list[Any]] | None = None
-        self.offers_read = False
         # what the run knows of the stored lines (read at the start of a run in one
-        # process; a product task reads those of its products): see line_states
+        # process; a product task reads those of its products): see sync.states
         self.states = LineStates.unknown()
         self.builder = LineBuilder(rules)
         self.batches = LineBatches(
@@ -287,33 +129,29 @@ class SyncRun:
             settings,
             rules.pricing,
             runlog,
-            lambda: self.client,
+            lambda: self.extract.client,
             dry_run=request.dry_run,
             brake=not request.allow_price_changes,
             scope=request.product_ids or None,
             held=self.tally.price_held,
         )
 
-    def given_offers(self, rows: dict[str, list[Any]]) -> None:
-        """The products' offer rows, read by the run's planning task (not listed again)."""
-        self.offer_rows, self.offers_read = rows, True
+    def _at(self, step: str) -> None:
+        self.step = step
 
     @property
-    def client(self) -> ConnectClient:
-        """The Connect client; a run given none builds one when first needed."""
-        if self._client is None:
-            self._client = connect_client(self.settings)
-            self._built_client = True
-        return self._client
+    def incremental(self) -> bool:
+        """An incremental run: every published product listed, the changed ones synced."""
+        return self.extract.incremental
+
+    def list_products(self) -> Iterator[SourceProduct]:
+        """The Connect products to sync (`Extract.products`, against the states read ahead)."""
+        return self.extract.products(self.states)
 
     def close_client(self) -> None:
-        """Release what the run holds: its batch writer's thread, the client it built.
-
-        A client it was given is the giver's.
-        """
+        """Release what the run holds: its batch writer's thread, the client it built."""
         self.batches.abandon()
-        if self._client is not None and self._built_client:
-            self._client.close()
+        self.extract.close()
 
     def execute(self) -> None:
         """Every product line in scope, then reconciliation of lines gone from Connect.
@@ -335,7 +173,7 @@ class SyncRun:
         it was with an error and the others go on; otherwise such a failure fails the run.
         A refused key fails the run either way.
         """
-        fetches = prefetched(products, self._fetch_rows, self.settings.fetch_concurrency)
+        fetches = prefetched(products, self.extract.rows, self.settings.fetch_concurrency)
         try:
             for product, rows in fetches:
                 self._wait_for(rows)
@@ -424,59 +262,10 @@ class SyncRun:
             return None
         return self.prices.listings(product_id, remembered=True)
 
-    def _fetch_rows(self, product: SourceProduct) -> list[Any]:
-        """A product's raw item rows (runs on the fetch-ahead pool)."""
-        return list(self.client.items(product.id))
-
     def cancel_requested(self) -> bool:
         """Whether an operator cancelled this run."""
         self.tally.cancelled = self.tally.cancelled or self.runlog.cancel_requested()
         return self.tally.cancelled
-
-    @property
-    def incremental(self) -> bool:
-        """An incremental run: every published product listed, the changed ones synced."""
-        return not self.request.full and not self.request.product_ids
-
-    def list_products(self) -> Iterator[SourceProduct]:
-        """The Connect products to sync; unreadable rows become events.
-
-        Every published product in scope is listed (`tally.listed`, what reconciliation keeps).
-        A full run syncs them all; an incremental run syncs those that are new, whose change
-        signals (version, status, `events.*.at`) differ from the ones their line was stored
-        with, or whose line is inactive: Connect does not always stamp `events.updated`.
-        """
-        stored: dict[str, tuple[str | None, bool]] = {}
-        if self.incremental:
-            known = self.states.signatures()  # read at the run's start already, or now
-            if known is None:
-                with unit_of_work(self.factory) as session:
-                    known = CatalogRepository(session).signatures()
-            stored = known
-        self.step = "fetching products"
-        products = self.client.products(ids=list(self.request.product_ids) or None)
-        for record in products:
-            if isinstance(record, DuplicateRecord):
-                self.runlog.record([_duplicate_event(record)])
-                continue
-            if record.id:
-                self.tally.listed.add(record.id)
-            if isinstance(record, InvalidRecord):
-                self.tally.errors += self.runlog.record(
-                    [
-                        Event(
-                            Level.ERROR,
-                            codes.PRODUCT_INVALID,
-                            f"Connect product cannot be read: {record.problem}",
-                            record.id,
-                        )
-                    ]
-                )
-                continue
-            if self.incremental and stored.get(record.id) == (record.signature, True):
-                continue
-            yield record
-            self.step = "fetching products"
 
     def reconcile(self) -> None:
         """Report missing products; judge the brake; deactivate lines gone from Connect.
@@ -563,7 +352,7 @@ class SyncRun:
             held = self.held.get(product_id)
             if held is None:  # deferred by another worker: fetch it again
                 product = SourceProduct(**entry["product"])
-                fetched = self.fetch_line(product)
+                fetched = self.extract.line(product, count=False)
                 if fetched is None:
                     continue
                 items, offers, events = fetched
@@ -580,11 +369,11 @@ class SyncRun:
         tally = self.tally
         tally.products += 1
         tally.seen.add(product.id)
-        updated = _parse_time(product.updated_at)
+        updated = parse_time(product.updated_at)
         if updated and (tally.newest is None or updated > tally.newest):
             tally.newest = updated
         items_before = tally.items
-        fetched = self.fetch_line(product, count=True, rows=rows)
+        fetched = self.extract.line(product, rows.result if rows else None, count=True)
         if fetched is None:
             return
         if self.rules.sharing.from_listings and self.prices.listed_in(product.id) is None:
@@ -688,82 +477,6 @@ class SyncRun:
             )
         )
 
-    def fetch_line(
-        self,
-        product: SourceProduct,
-        *,
-        count: bool = False,
-        rows: Future[list[Any]] | None = None,
-    ) -> tuple[list[SourceItem], list[SourceOffer], list[Event]] | None:
-        """A product's items and offers, with the events reading them gave; None: failed.
-
-        A failure is recorded (`product_fetch_failed`, `offer_fetch_failed`) and the line is
-        left as it was.
-        """
-        tally = self.tally
-        self.step = f"fetching items of {product.id}"
-        try:
-            raw = self._fetch_rows(product) if rows is None else rows.result()
-        except ConnectAuthError:
-            raise
-        except ConnectError as error:
-            tally.errors += _errors(
-                self.line_failed(
-                    product.id,
-                    codes.PRODUCT_FETCH_FAILED,
-                    f"items could not be fetched, product line left as it was: {error}",
-                )
-            )
-            return None
-        if count:
-            tally.items += sum(1 for row in raw if not isinstance(row, DuplicateRecord))
-        items, events = _select_items(product.id, raw, tally if count else Tally())
-        if product.cleaned:
-            events.insert(0, _cleaned_event(product.cleaned, product.id))
-        offers = self.fetch_offers(product.id, events)
-        if offers is None:
-            return None
-        return items, offers, events
-
-    def offers_of(self, product_id: str) -> list[Any] | None:
-        """A product's offer rows, from the one listing of the run's offers (read on first use).
-
-        One paged read of `/offers` per run instead of one request per product; a failed read
-        fails this product's line and is tried again for the next. None: list them for it.
-        """
-        if not self.offers_read:
-            self.offer_rows = self.client.offer_rows(self.request.product_ids)
-            self.offers_read = True
-        return None if self.offer_rows is None else self.offer_rows.get(product_id, [])
-
-    def fetch_offers(self, product_id: str, events: list[Event]) -> list[SourceOffer] | None:
-        """The product's offers (none when offers are off); None when they cannot be fetched.
-
-        A failed fetch leaves the line as it was: without the offer, its plans would be
-        regrouped by MPN and then flip back on the next run.
-        """
-        if not self.settings.offers:
-            return []
-        self.step = f"fetching offers of {product_id}"
-        try:
-            fetched = self.client.offers(product_id, self.offers_of(product_id))
-        except ConnectAuthError:
-            raise
-        except ConnectError as error:
-            self.tally.errors += _errors(
-                self.line_failed(
-                    product_id,
-                    codes.OFFER_FETCH_FAILED,
-                    f"offers could not be fetched, product line left as it was: {error}",
-                    events,
-                )
-            )
-            return None
-        events += [
-            Event(Level.ERROR, codes.OFFER_INVALID, note, product_id) for note in fetched.notes
-        ]
-        return fetched.offers
-
     def deactivate_unseen(self) -> None:
         """After a complete full sync, lines whose product Connect no longer serves go inactive."""
         dry = self.request.dry_run
@@ -842,7 +555,7 @@ class SyncRun:
             and tally.newest is not None
         )
         if moves and tally.newest is not None:
-            before = _parse_time(self.runlog.cursor_before)
+            before = parse_time(self.runlog.cursor_before)
             if before is None or tally.newest > before:
                 cursor_after = tally.newest.isoformat()
         price_brake = self.prices.brake_message()
@@ -858,7 +571,7 @@ class SyncRun:
                 f"cancelled by an operator while {self.step}; the product lines written before "
                 "stay, the cursor did not move"
             )
-        retries = tally.retries + (self._client.retries if self._client is not None else 0)
+        retries = tally.retries + self.extract.retries
         return self.runlog.close(
             status,
             counts=tally.counts() | {"retries": retries},

@@ -3,7 +3,7 @@
 The CPU side of a sync, with no I/O: the rules group a product's items into plans
 (`domain.lines`), the line is flattened into the rows each catalog table should hold
 (`domain.line_rows`), with its header, its findings and the events computing it gave. What the
-stored line looks like is not known here; the batch writer (`line_batches`) diffs the result
+stored line looks like is not known here; the batch writer (`load`, with `diff`) diffs the result
 against it.
 """
 
