@@ -128,3 +128,66 @@ def test_a_product_task_of_unchanged_priced_lines_costs_statements_per_chunk(
         server.stop()
     few, many = found
     assert many <= few + SLACK, found
+
+
+@contextmanager
+def catalog_writes() -> Iterator[list[str]]:
+    """The INSERT, UPDATE and DELETE statements on catalog tables executed inside the block."""
+    catalog = (
+        "product_lines",
+        "resources",
+        "service_plans",
+        "plan_periods",
+        "resource_rates",
+        "resource_rate_periods",
+        "upgrade_paths",
+        "plan_switches",
+        "resource_dependencies",
+    )
+    seen: list[str] = []
+
+    def watch(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        words = statement.split()
+        verb = words[0].upper() if words else ""
+        if verb in {"INSERT", "UPDATE", "DELETE"} and any(
+            f" {table} " in f" {statement} ".replace('"', " ").replace("\n", " ")
+            for table in catalog
+        ):
+            seen.append(statement[:120])
+
+    event.listen(Engine, "before_cursor_execute", watch)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", watch)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_dry_run_reads_what_it_would_deactivate_and_writes_no_catalog_row(
+    kind: str, tmp_path: Path
+) -> None:
+    """Lines gone from Connect: the dry run counts what the run would deactivate without a
+    write rolled back, and the run that follows deactivates exactly that (in statements per
+    table, not per line)."""
+    data = generate_catalog(12, 5, seed=11)
+    server = start_sandbox(SandboxCatalog.from_data(data))
+    try:
+        with empty_database(kind, tmp_path) as database_url:
+            settings = settings_of(database_url, server.url, jobs=1, deactivation_limit="1000")
+            run_sync(settings, SyncRequest(full=True))
+            for product in data["products"][:6]:
+                requests.patch(
+                    f"{server.control_url}/products/{product['id']}",
+                    json={"status": "draft"},
+                    headers={"Authorization": f"ApiKey {API_KEY}"},
+                    timeout=5,
+                ).raise_for_status()
+            with catalog_writes() as written:
+                dry = run_sync(settings, SyncRequest(full=True, dry_run=True))
+            assert written == []
+            with counted() as seen:
+                real = run_sync(settings, SyncRequest(full=True))
+    finally:
+        server.stop()
+    assert dry.counts["deactivated"] == real.counts["deactivated"] > 0
+    assert seen[0] < 6 * 9, seen  # not a statement per table and gone line

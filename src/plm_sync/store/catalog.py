@@ -37,6 +37,8 @@ class LineState:
         return self.active and self.source_hash == source and self.has_findings
 
 
+_IDS_PER_STATEMENT = 500  # line ids in one IN (...) of a statement
+
 class CatalogRepository:
     """Reads and writes the hierarchical catalog; never commits (the caller owns that)."""
 
@@ -86,37 +88,60 @@ class CatalogRepository:
         apply_change_sets(self.session, [change], run_id, now)
         return change.changes
 
-    def deactivate_lines_except(
-        self, seen: Iterable[str], run_id: int, now: datetime
-    ) -> tuple[Changes, list[str]]:
-        """Deactivate every active line whose Connect product was not seen (after a full sync).
+    def lines_gone(self, seen: Iterable[str]) -> list[tuple[int, str]]:
+        """The active lines whose Connect product was not seen: (line id, product id).
 
         Reads the active lines' ids only (not their rows, whose findings grow with the catalog).
         """
         keep = set(seen)
         line = models.ProductLine
-        gone = [
+        return [
             (ident, product_id)
             for ident, product_id in self.session.execute(
-                select(line.id, line.connect_product_id).where(line.active.is_(True))
+                select(line.id, line.connect_product_id)
+                .where(line.active.is_(True))
+                .order_by(line.connect_product_id)
             )
             if product_id not in keep
         ]
+
+    def active_rows(self, line_ids: Collection[int]) -> int:
+        """How many active catalog rows these lines hold: what deactivating them would change."""
+        ids = list(line_ids)
+        total = 0
+        for start in range(0, len(ids), _IDS_PER_STATEMENT):
+            chunk = ids[start : start + _IDS_PER_STATEMENT]
+            for table in CATALOG_TABLES:
+                total += int(
+                    self.session.scalar(
+                        select(func.count())
+                        .select_from(table)
+                        .where(table.product_line_id.in_(chunk), table.active.is_(True))
+                    )
+                    or 0
+                )
+        return total
+
+    def deactivate_lines(self, line_ids: Collection[int], run_id: int, now: datetime) -> Changes:
+        """Deactivate these lines and their active rows (one statement per table a chunk)."""
+        ids = list(line_ids)
         changes = Changes()
-        for ident, _ in gone:
+        line = models.ProductLine
+        for start in range(0, len(ids), _IDS_PER_STATEMENT):
+            chunk = ids[start : start + _IDS_PER_STATEMENT]
             for table in CATALOG_TABLES:
                 result = self.session.execute(
                     update(table)
-                    .where(table.product_line_id == ident, table.active.is_(True))
+                    .where(table.product_line_id.in_(chunk), table.active.is_(True))
                     .values(active=False, content_hash="", changed_run_id=run_id, updated_at=now)
                 )
                 changes.deactivated += int(getattr(result, "rowcount", 0) or 0)
             self.session.execute(
                 update(line)
-                .where(line.id == ident)
+                .where(line.id.in_(chunk))
                 .values(active=False, source_hash="", updated_at=now)
             )
-        return changes, [product_id for _, product_id in gone]
+        return changes
 
     def line_states(self, product_ids: Collection[str] | None = None) -> dict[str, LineState]:
         """The stored lines' states (None: every line's), by Connect product id, in one query."""

@@ -478,28 +478,35 @@ class SyncRun:
         )
 
     def deactivate_unseen(self) -> None:
-        """After a complete full sync, lines whose product Connect no longer serves go inactive."""
+        """After a complete full sync, lines whose product Connect no longer serves go inactive.
+
+        A dry run reads what would go inactive and writes nothing (no write rolled back).
+        """
         dry = self.request.dry_run
         with unit_of_work(self.factory, commit=not dry) as session:
-            changes, gone = CatalogRepository(session).deactivate_lines_except(
-                self.tally.listed, self.run_id, self.clock()
-            )
+            catalog = CatalogRepository(session)
+            gone = catalog.lines_gone(self.tally.listed)
+            ids = [ident for ident, _ in gone]
+            if dry:
+                deactivated = catalog.active_rows(ids)
+            else:
+                deactivated = catalog.deactivate_lines(ids, self.run_id, self.clock()).deactivated
             events = [
                 Event(
                     Level.INFO,
                     codes.PRODUCT_LINE_DEACTIVATED,
-                    "Connect no longer serves this product as published; its plans were "
-                    + ("would be " if dry else "")
-                    + "deactivated",
+                    "Connect no longer serves this product as published; its plans "
+                    + ("would be" if dry else "were")
+                    + " deactivated",
                     product_id,
                 )
-                for product_id in gone
+                for _, product_id in gone
             ]
             if not dry:
                 self.runlog.write(session, events)
         if dry:
             self.runlog.record(events)
-        self.tally.changes.deactivated += changes.deactivated
+        self.tally.changes.deactivated += deactivated
 
     @contextmanager
     def closes_on_failure(self) -> Iterator[None]:
