@@ -22,6 +22,7 @@ from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.connect.sandbox.generate import generate_catalog
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.store.database import open_database
+from plm_sync.store.models import CATALOG_TABLES, ProductLine
 from plm_sync.sync.fanout import open_run, plan_run, sync_products
 from plm_sync.sync.run import SyncRequest, run_sync
 from tests.integration.conftest import API_KEY, postgres_schema, settings_of, start_sandbox
@@ -133,17 +134,7 @@ def test_a_product_task_of_unchanged_priced_lines_costs_statements_per_chunk(
 @contextmanager
 def catalog_writes() -> Iterator[list[str]]:
     """The INSERT, UPDATE and DELETE statements on catalog tables executed inside the block."""
-    catalog = (
-        "product_lines",
-        "resources",
-        "service_plans",
-        "plan_periods",
-        "resource_rates",
-        "resource_rate_periods",
-        "upgrade_paths",
-        "plan_switches",
-        "resource_dependencies",
-    )
+    catalog = [ProductLine.__tablename__, *(table.__tablename__ for table in CATALOG_TABLES)]
     seen: list[str] = []
 
     def watch(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:

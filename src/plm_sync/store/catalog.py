@@ -39,6 +39,7 @@ class LineState:
 
 _IDS_PER_STATEMENT = 500  # line ids in one IN (...) of a statement
 
+
 class CatalogRepository:
     """Reads and writes the hierarchical catalog; never commits (the caller owns that)."""
 
