@@ -61,15 +61,7 @@ from plm_sync.sync.tally import Progress, Tally, parse_time
 
 log = structlog.get_logger(__name__)
 
-__all__ = [
-    "Progress",
-    "RunOutcome",
-    "SyncRequest",
-    "SyncRun",
-    "Tally",
-    "connect_client",
-    "run_sync",
-]
+__all__ = ["RunOutcome", "SyncRequest", "SyncRun", "run_sync"]
 
 
 class SyncRun:
