@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import requests
 import structlog
 
+from plm_sync.connect import decoding
 from plm_sync.connect.offers import (
     OfferRecordError,
     parse_feature,
@@ -510,7 +511,7 @@ def _json_list(response: requests.Response, path: str, offset: int) -> list[Any]
     where = f"GET {path} at offset {offset}"
     content_type = response.headers.get("Content-Type", "")
     try:
-        body = json.loads(response.content)
+        body = decoding.loads(response.content)
     except ValueError:
         snippet = response.text[:80].replace("\n", " ")
         kind = (
