@@ -33,6 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tasks tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/vulture
 
 # The whole suite under coverage, subprocesses included (CLI, workers), in four processes
 # (pytest-xdist, a test file's tests in one process: the broker tests of test_worker.py run one

@@ -78,6 +78,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument(
+        "--prices",
+        action="store_true",
+        help="the catalog listed in marketplaces with pricing batches and a price list",
+    )
+    parser.add_argument(
         "--jobs", type=int, help="PLM_SYNC_JOBS for both (a version without it ignores it)"
     )
     args = parser.parse_args()
@@ -98,6 +103,7 @@ def main() -> None:
                 str(args.per_product),
                 "--seed",
                 "1",
+                *(["--prices"] if args.prices else []),
                 "-o",
                 str(catalog),
             ],
@@ -120,7 +126,8 @@ def main() -> None:
                         times[name].setdefault(mode, []).append(seconds)
                         times[name].setdefault(f"{mode} MB", []).append(peak)
     fetch = statistics.median(floor)
-    print(f"{args.items} items, {args.per_product} per product, {args.database}")
+    priced = ", with prices" if args.prices else ""
+    print(f"{args.items} items, {args.per_product} per product, {args.database}{priced}")
     print(f"raw paged fetch: {fetch:.2f} s")
     print(f"{'mode':10} {'other':>9} {'this':>9} {'this/other':>11} {'this/raw':>9}")
     for mode in ("full", "nochange"):

@@ -7,12 +7,13 @@ after a success and a new spell.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
+from plm_sync.domain.moments import aware
 from plm_sync.domain.runs import RunStatus
 from plm_sync.notify import Message, send, targets
 from plm_sync.runlog import utcnow
@@ -21,10 +22,6 @@ from plm_sync.store.models import Run, SyncState
 
 STATE = "stale_alert_for"  # the last scheduled success the alert was about ("none": never)
 SUCCESS = [str(RunStatus.SUCCEEDED), str(RunStatus.SUCCEEDED_WITH_ERRORS)]
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def check_schedule(
@@ -44,9 +41,9 @@ def check_schedule(
         since = last or session.scalar(
             select(func.min(Run.started_at)).where(Run.trigger == "schedule")
         )
-        if since is None or now - _aware(since) <= timedelta(seconds=settings.stale_after):
+        if since is None or now - aware(since) <= timedelta(seconds=settings.stale_after):
             return False
-        about = _aware(last).isoformat() if last else "none"
+        about = aware(last).isoformat() if last else "none"
         state = session.get(SyncState, STATE)
         if state is not None and state.value == about:
             return False  # told already about this quiet spell
@@ -54,7 +51,7 @@ def check_schedule(
             session.add(SyncState(name=STATE, value=about, updated_at=now))
         else:
             state.value, state.updated_at = about, now
-    hours = (now - _aware(since)).total_seconds() / 3600
+    hours = (now - aware(since)).total_seconds() / 3600
     body = (
         f"No scheduled sync has succeeded for {hours:.1f} h (PLM_SYNC_STALE_AFTER="
         f"{settings.stale_after:g} s); "

@@ -10,7 +10,7 @@ the broker's queue depth).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
 from plm_sync.domain import events as codes
+from plm_sync.domain.moments import aware
 from plm_sync.domain.runs import RunStatus
 from plm_sync.push_request import LINE_OUTCOMES
 from plm_sync.store.database import unit_of_work
@@ -57,7 +58,7 @@ ExtraMetrics = Callable[[Settings], Iterable[Metric]]
 def _seconds(moment: datetime | None) -> float | None:
     if moment is None:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    return aware(moment).timestamp()
 
 
 class DatabaseCollector(Collector):

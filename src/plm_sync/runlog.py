@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
 from plm_sync.domain.events import COMMERCE_AUTH, CONNECT_AUTH, Event, Level
+from plm_sync.domain.moments import aware
 from plm_sync.domain.runs import COUNT_FIELDS, RunStart, RunStatus
 from plm_sync.domain.text import shorten
 from plm_sync.errors import (
@@ -40,7 +41,7 @@ from plm_sync.notify import ERRORS_SHOWN, run_message, run_needs_a_person, send,
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.models import Run
 from plm_sync.store.pushes import PushRepository, judges_lines
-from plm_sync.store.run_rows import aware, run_json
+from plm_sync.store.run_rows import run_json
 from plm_sync.store.runs import RunRepository, driven_by_workers, waiting_message
 from plm_sync.workers import queued_tasks
 

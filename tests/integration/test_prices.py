@@ -15,7 +15,6 @@ from plm_sync.config import Settings
 from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.reports import catalog
-from plm_sync.sync.run import SyncRequest, run_sync
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, settings_of, start_sandbox
 from tests.integration.conftest import sync_report as sync
@@ -264,46 +263,61 @@ def test_sharing_from_listings_follows_the_marketplaces(
     assert all(p["sharing"]["op_units"] == [] for p in line(shared, BATCH_PRODUCT)["service_plans"])
 
 
-def test_no_price_file_is_read_while_the_database_is_write_locked(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_no_price_file_is_read_inside_a_transaction(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, jobs: int
 ) -> None:
-    """Every price file of a line is read before its writes: SQLite's write lock never waits on
-    Connect (a line listed in two marketplaces reads its second file after the first's rows)."""
-    import sqlite3  # noqa: PLC0415
+    """Price files are downloaded before the batch's transaction opens, never inside one: no
+    transaction waits on Connect (SQLite's write lock above all), whichever thread reads."""
+    import threading  # noqa: PLC0415
+
+    from sqlalchemy import event  # noqa: PLC0415
+    from sqlalchemy.engine import Engine  # noqa: PLC0415
 
     from plm_sync.connect.sandbox.generate import generate_catalog  # noqa: PLC0415
     from plm_sync.sync import prices as price_sync  # noqa: PLC0415
 
-    path = tmp_path / "plm.db"
-    locked: list[str] = []
+    open_transactions: dict[int, int] = {}
+    inside: list[str] = []
+    reads: list[str] = []
 
-    def free(what: str) -> None:
-        other = sqlite3.connect(path, timeout=0)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.rollback()
-        except sqlite3.OperationalError:
-            locked.append(what)
-        finally:
-            other.close()
+    def begin(_conn: Any) -> None:
+        ident = threading.get_ident()
+        open_transactions[ident] = open_transactions.get(ident, 0) + 1
+
+    def end(_conn: Any) -> None:
+        ident = threading.get_ident()
+        open_transactions[ident] = open_transactions.get(ident, 0) - 1
+
+    def read(what: str) -> None:
+        reads.append(what)
+        if open_transactions.get(threading.get_ident(), 0) > 0:
+            inside.append(what)
 
     real_table, real_points = price_sync.batch_table, price_sync.price_points
 
     def table(client: Any, batch_id: str) -> Any:
-        free(batch_id)
+        read(batch_id)
         return real_table(client, batch_id)
 
     def points(client: Any, version_id: str, product_id: str) -> Any:
-        free(version_id)
+        read(version_id)
         return real_points(client, version_id, product_id)
 
     monkeypatch.setattr(price_sync, "batch_table", table)
     monkeypatch.setattr(price_sync, "price_points", points)
     data = generate_catalog(12, 20, seed=7, offers=True, prices=True)
     server = start_sandbox(SandboxCatalog.from_data(data))
+    hooks = [("begin", begin), ("commit", end), ("rollback", end)]
+    for name, hook in hooks:
+        event.listen(Engine, name, hook)
     try:
-        settings = settings_of(f"sqlite:///{path}", server.url, jobs=1)
-        run_sync(settings, SyncRequest(full=True))
+        settings = settings_of(database_url, server.url, jobs=jobs, batch_lines=4)
+        report = sync(settings, full=True)
     finally:
+        for name, hook in hooks:
+            event.remove(Engine, name, hook)
         server.stop()
-    assert not locked, locked
+    assert report["exit_code"] == 0, report["message"]
+    assert reads, "the catalog has price files"
+    assert not inside, inside

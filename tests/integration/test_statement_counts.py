@@ -3,11 +3,13 @@
 A sync's statements are counted (SQLAlchemy's `before_cursor_execute`) for catalogs of 10 and
 30 product lines written in one batch: new lines (a full sync into an empty database),
 changed lines (one item renamed in every product) and unchanged lines (the same sync again).
-Three times the lines may not cost more statements, on either database.
+Three times the lines may not cost more statements, on either database. Priced lines cost
+no transaction of their own: their prices go in their batch's.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,25 +27,32 @@ from plm_sync.store.database import open_database
 from plm_sync.store.models import CATALOG_TABLES, ProductLine
 from plm_sync.sync.fanout import open_run, plan_run, sync_products
 from plm_sync.sync.run import SyncRequest, run_sync
-from tests.integration.conftest import API_KEY, postgres_schema, settings_of, start_sandbox
+from tests.integration.conftest import (
+    API_KEY,
+    postgres_schema,
+    settings_of,
+    start_sandbox,
+    sync_report,
+)
 
 pytestmark = pytest.mark.integration
 SLACK = 2  # statements that may differ by chance (a line in an error, an offer read)
 
 
 @contextmanager
-def counted() -> Iterator[list[int]]:
-    """The statements every engine of this process executes inside the block."""
+def counted(what: str = "before_cursor_execute") -> Iterator[list[int]]:
+    """The statements (or, `commit`, the transactions) every engine of this process executes
+    inside the block."""
     seen = [0]
 
     def count(*_: Any) -> None:
         seen[0] += 1
 
-    event.listen(Engine, "before_cursor_execute", count)
+    event.listen(Engine, what, count)
     try:
         yield seen
     finally:
-        event.remove(Engine, "before_cursor_execute", count)
+        event.remove(Engine, what, count)
 
 
 @contextmanager
@@ -131,10 +140,83 @@ def test_a_product_task_of_unchanged_priced_lines_costs_statements_per_chunk(
     assert many <= few + SLACK, found
 
 
+def priced_commits(kind: str, folder: Path, products: int) -> int:
+    """Transactions of a full sync of new lines, each listed with prices in marketplaces."""
+    data = generate_catalog(products, 10, seed=5, prices=True)
+    server = start_sandbox(SandboxCatalog.from_data(data))
+    try:
+        with empty_database(kind, folder) as database_url:
+            settings = settings_of(
+                database_url, server.url, batch_lines=1000, batch_rows=1_000_000, jobs=1
+            )
+            with counted("commit") as seen:
+                outcome = run_sync(settings, SyncRequest(full=True))
+    finally:
+        server.stop()
+    assert outcome.exit_code == 0, outcome.message
+    return seen[0]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_new_priced_lines_cost_no_transaction_of_their_own(kind: str, tmp_path: Path) -> None:
+    """A line's prices are written in its batch's transaction, not in one per line."""
+    (tmp_path / "few").mkdir()
+    (tmp_path / "many").mkdir()
+    few = priced_commits(kind, tmp_path / "few", 6)
+    many = priced_commits(kind, tmp_path / "many", 18)
+    assert many <= few + SLACK, (few, many)
+
+
+PRICE_TABLES = ("line_marketplaces", "prices", "price_history")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_dry_run_of_priced_lines_writes_no_price_and_says_what_the_run_writes(
+    kind: str, tmp_path: Path
+) -> None:
+    """A dry run reads the price files and reports each price it would create: not a row of
+    them is written (nor written and rolled back); the run that follows creates exactly those."""
+    data = generate_catalog(8, 10, seed=5, prices=True)
+    server = start_sandbox(SandboxCatalog.from_data(data))
+    try:
+        with empty_database(kind, tmp_path) as database_url:
+            settings = settings_of(database_url, server.url, jobs=1)
+            run_sync(settings, SyncRequest(full=True))  # the catalog, then its prices moved
+            for published in data["pricing_batches"]:
+                batch = copy.deepcopy(published)
+                header, *rows = batch["output"]["rows"]
+                column = header.index("Price")
+                for row in rows:
+                    row[column] = round(row[column] * 1.1, 2)
+                batch["output"]["rows"] = [header, *rows]
+                batch["events"]["published"] = {"at": "2026-12-01T00:00:00+00:00"}
+                batch["id"] = batch["id"] + "-2"
+                server.catalog.markets.put("pricing_batches", batch)
+            with catalog_writes(PRICE_TABLES) as written:
+                dry = sync_report(settings, full=True, dry_run=True)
+            assert written == []
+            real = sync_report(settings, full=True)
+    finally:
+        server.stop()
+
+    def changed(report: dict[str, Any]) -> list[tuple[str, str]]:
+        return sorted(
+            (event["connect_product_id"], event["mpn"])
+            for event in report["events"]
+            if event["code"] == "price_changed"
+        )
+
+    assert changed(dry), "the new batches change prices"
+    assert changed(dry) == changed(real)
+
+
 @contextmanager
-def catalog_writes() -> Iterator[list[str]]:
+def catalog_writes(tables: tuple[str, ...] = ()) -> Iterator[list[str]]:
     """The INSERT, UPDATE and DELETE statements on catalog tables executed inside the block."""
-    catalog = [ProductLine.__tablename__, *(table.__tablename__ for table in CATALOG_TABLES)]
+    catalog = list(tables) or [
+        ProductLine.__tablename__,
+        *(table.__tablename__ for table in CATALOG_TABLES),
+    ]
     seen: list[str] = []
 
     def watch(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:

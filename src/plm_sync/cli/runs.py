@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from plm_sync.cli.output import (
     make_folder,
 )
 from plm_sync.config import Settings, parse_duration
+from plm_sync.domain.moments import aware
 from plm_sync.domain.runs import COUNT_FIELDS, RunStatus
 from plm_sync.errors import UsageError
 from plm_sync.views import when
@@ -36,7 +37,7 @@ def _since(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise UsageError(f"--since {value!r} is not a date like 2026-11-01") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware(moment)
 
 
 @cli.group(invoke_without_command=True)

@@ -93,11 +93,6 @@ class LineChangeSet:
         """A line not stored yet."""
         return self.line_id is None
 
-    @property
-    def rows_written(self) -> int:
-        """Catalog rows inserted or updated (what a batch's size is counted in)."""
-        return sum(len(w.inserts) + len(w.updates) for w in self.writes.values())
-
     def withdrawn(self, *, from_listings: bool) -> int:
         """Plans this write takes from customers: what the deactivation brake counts.
 

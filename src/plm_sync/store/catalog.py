@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain import catalog as domain
@@ -200,20 +200,6 @@ class CatalogRepository:
             )
         )
         return {pid: (signature, active) for pid, signature, active in rows}
-
-    def set_signature(self, connect_product_id: str, signature: str) -> None:
-        """Record the Connect signature a line now reflects (no write when it is the same)."""
-        self.session.execute(
-            update(models.ProductLine)
-            .where(
-                models.ProductLine.connect_product_id == connect_product_id,
-                or_(
-                    models.ProductLine.connect_signature.is_(None),
-                    models.ProductLine.connect_signature != signature,
-                ),
-            )
-            .values(connect_signature=signature)
-        )
 
     def active_plans_except(self, seen: Iterable[str]) -> dict[str, int]:
         """Active service plans per active line whose Connect product was not seen."""

@@ -24,6 +24,7 @@ from sqlalchemy import (
     select,
 )
 
+from plm_sync.domain.moments import aware
 from plm_sync.domain.runs import COUNT_FIELDS, RunStatus
 
 # the columns of `runs` a listing shows (the table itself: store.models.Run, migrations)
@@ -68,11 +69,6 @@ LINES = Table(
 PUSH_TRIGGER = "push"  # store.pushes.PUSH_TRIGGER (not imported: this module stays small)
 DRIFT_TRIGGER = "drift"  # drift.DRIFT_TRIGGER: a read-back of the hub, neither sync nor push
 NOT_SYNCS = (PUSH_TRIGGER, DRIFT_TRIGGER)
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything plm-sync stores is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def run_json(run: Any) -> dict[str, Any]:  # noqa: ANN401 - a Core row or an ORM Run

@@ -13,12 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plm_sync.domain.events import Event, Level
+from plm_sync.domain.moments import aware as _aware
 from plm_sync.domain.runs import OPEN_STATUSES, RunStart, RunStatus
 from plm_sync.domain.text import shorten
 from plm_sync.errors import RunConflictError, UsageError
 from plm_sync.store.bulk import insert_rows
 from plm_sync.store.models import Run, RunEvent, ServicePlan, SyncState, table_of
-from plm_sync.store.run_rows import aware as _aware
 
 CURSOR = "products_updated_at"
 WORKERS = "celery:"  # the owners of runs the workers drive start so

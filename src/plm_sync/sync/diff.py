@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
 
 from plm_sync.domain import events as codes
 from plm_sync.domain.changes import Changes, change_events
@@ -26,6 +27,9 @@ from plm_sync.errors import LineWriteError
 from plm_sync.runlog import describe_failure
 from plm_sync.store.catalog_writes import check_fits
 from plm_sync.sync.compute import BuiltLine
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class Outcome(StrEnum):
@@ -56,6 +60,17 @@ class LineResult:
         return self.outcome in {Outcome.REFUSED, Outcome.FAILED}
 
 
+class PriceWork(Protocol):
+    """A line's prices with every Connect read done (`sync.prices.LinePrices`)."""
+
+    def apply(self, session: Session) -> list[Event]:
+        """Write them in the batch's transaction (none in a dry run); their events."""
+        ...
+
+
+PRICED = frozenset({Outcome.WRITTEN, Outcome.UNCHANGED, Outcome.REFUSED})  # prices follow
+
+
 @dataclass
 class Entry:
     """A line handed to the batch writer: computed, or unchanged with its events."""
@@ -66,6 +81,7 @@ class Entry:
     row_count: int = 0  # an unchanged line's rows
     signature: str | None = None  # an unchanged line's new change signals
     release: bool = False  # written even if it deactivates plans (the brake judged the run)
+    prices: PriceWork | None = None  # its prices, written after its catalog rows
 
 
 @dataclass

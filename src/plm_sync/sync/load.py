@@ -6,7 +6,8 @@ lines' events. A batch is written when it holds `PLM_SYNC_BATCH_LINES` lines or 
 sees a cancellation first, reads the stored lines of the batch (one query per table), decides
 each line's change set (`diff`: the deactivation brake and a dry run read it, before
 anything is written), and writes them all (`store.catalog_writes`: one bulk
-statement per table), with the lines' Connect snapshots, offers, signatures and events.
+statement per table), with the lines' Connect snapshots, offers, signatures, prices (their
+files read from Connect before the transaction) and events.
 
 Each line stays all or nothing: a line the brake holds back or whose values do not fit is
 left out of its batch; a batch the database refuses is written again one line per
@@ -33,7 +34,15 @@ from plm_sync.store.catalog_writes import apply_change_sets, read_stored_lines
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.snapshot import SnapshotRepository
 from plm_sync.sync.compute import BuiltLine
-from plm_sync.sync.diff import Entry, LineResult, Outcome, diff_batch, write_failed
+from plm_sync.sync.diff import (
+    PRICED,
+    Entry,
+    LineResult,
+    Outcome,
+    PriceWork,
+    diff_batch,
+    write_failed,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -72,9 +81,12 @@ class LineBatches:
         self._writer: ThreadPoolExecutor | None = None
         self._writing: Future[list[LineResult]] | None = None
 
-    def add(self, built: BuiltLine, *, release: bool = False) -> None:
-        """A computed line, written with its batch."""
-        self._append(Entry(built.product, built=built, release=release), 1.0, built.rows)
+    def add(
+        self, built: BuiltLine, *, release: bool = False, prices: PriceWork | None = None
+    ) -> None:
+        """A computed line, written with its batch (its prices after it)."""
+        entry = Entry(built.product, built=built, release=release, prices=prices)
+        self._append(entry, 1.0, built.rows)
 
     def add_unchanged(
         self,
@@ -83,9 +95,15 @@ class LineBatches:
         *,
         row_count: int,
         signature: str | None = None,
+        prices: PriceWork | None = None,
     ) -> None:
-        """A line stored as it would be computed: its events (and new signals) go with a batch."""
-        entry = Entry(product, events=events, row_count=row_count, signature=signature)
+        """A line stored as it would be computed: its events go with a batch.
+
+        So do its new change signals, and its prices when their sources moved.
+        """
+        entry = Entry(
+            product, events=events, row_count=row_count, signature=signature, prices=prices
+        )
         self._append(entry, UNCHANGED_PER_LINE, 0)
 
     def _append(self, entry: Entry, weight: float, rows: int) -> None:
@@ -205,6 +223,9 @@ class LineBatches:
             snapshot.save_batch(batch.snapshots, run_id)
             snapshot.save_offers(batch.offers, run_id)
             catalog.set_signatures(batch.signatures)
+        for entry, result in zip(entries, batch.results, strict=True):
+            if entry.prices is not None and result.outcome in PRICED:  # after its catalog
+                result.events.extend(entry.prices.apply(session))
         self._record(session, [r for r in batch.results if r.outcome is not Outcome.HELD])
         return batch.results
 

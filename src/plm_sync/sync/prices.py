@@ -10,12 +10,15 @@ and rules hash as stored costs nothing: no download, no transaction.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 from functools import partial
+from typing import Any
 
 import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient
@@ -38,6 +41,7 @@ from plm_sync.errors import ConnectAuthError, ConnectError
 from plm_sync.runlog import RunLog
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import unit_of_work
+from plm_sync.store.models import ProductLine
 from plm_sync.store.prices import MarketState, PriceRepository
 
 log = structlog.get_logger(__name__)
@@ -74,6 +78,38 @@ class _Outcome(Enum):
     SETTLED = "settled"  # written, clean: the digest is kept, the next run skips it
     WRITTEN = "written"  # written with rows refused: read again next run
     REFUSED = "refused"  # nothing written: file refused or brake held
+
+
+@dataclass
+class _Read:
+    """A marketplace's price sources as Connect gave them, read before any transaction."""
+
+    tables: list[tuple[Batch, list[tuple[object, ...]]]] = field(default_factory=list)
+    points: list[tuple[PriceVersion, list[dict[str, Any]]]] = field(default_factory=list)
+
+
+@dataclass
+class LinePrices:
+    """A line's price stage with every Connect read done: what its batch's transaction applies.
+
+    `read`: the sources of the marketplaces whose digest differs from the stored one (the
+    others are as stored). `error`: the sources could not be read; the prices stay as they
+    were and this error is the line's. Applying it again (a batch retried line by line)
+    gives the same writes and events.
+    """
+
+    stage: PriceStage
+    product: SourceProduct
+    source_hash: str
+    listed: dict[str, str | None] = field(default_factory=dict)
+    read: dict[str, _Read] = field(default_factory=dict)
+    error: Event | None = None
+
+    def apply(self, session: Session) -> list[Event]:
+        """Write the line's prices in the caller's transaction (none in a dry run)."""
+        if self.error is not None:
+            return [self.error]
+        return self.stage.apply(session, self)
 
 
 class PriceStage:
@@ -197,144 +233,177 @@ class PriceStage:
 
     # -- one product line --------------------------------------------------------------------
 
-    def sync(self, product: SourceProduct, source_hash: str | None = None) -> int:
-        """The prices of one product's line; returns the errors found.
+    def ahead(self, product: SourceProduct, source_hash: str | None) -> LinePrices | None:
+        """Read what the line's prices need from Connect, before its batch's transaction.
 
-        `source_hash`: the line's, when the run knows it is stored unchanged; with the states
-        read at the run's start, a line whose marketplaces all hash as stored is left alone
-        without a transaction.
+        `source_hash`: the line's as it will be stored (None: no line is stored). None when
+        there is nothing to do: not listed anywhere and stored nowhere as listed, or every
+        marketplace's sources, catalog and rules hash as stored. Otherwise the price files of
+        each marketplace whose digest moved are downloaded now, so no transaction is held
+        open over HTTP (SQLite's write lock above all).
         """
+        if source_hash is None:
+            return None
         market = self._market()
         if market is None:
-            return self._record_error(
-                product.id,
-                codes.PRICE_FETCH_FAILED,
+            return self._unread(
+                product,
+                source_hash,
                 f"marketplaces and listings could not be read, prices left as they were: "
                 f"{self.market_error}",
             )
         listed = market.listings.get(product.id, {})
         stored = self._stored(product.id)
-        if stored is not None and not listed and not any(s.listed for s in stored.values()):
-            return 0
+        if stored is None:
+            with unit_of_work(self.runlog.factory, commit=False) as session:
+                stored = PriceRepository(session).states([product.id]).get(product.id, {})
+        if not listed and not any(state.listed for state in stored.values()):
+            return None
+        read: dict[str, _Read] = {}
         try:
-            if (
-                stored is not None
-                and source_hash is not None
-                and self._current(product.id, listed, stored, source_hash)
-            ):
-                return 0
-            return self._write(product, listed)
+            for marketplace_id, pricelist in listed.items():
+                marketplace = market.marketplaces.get(marketplace_id)
+                if marketplace is None:  # its warning is the line's, when applied
+                    continue
+                sources = self._sources(product.id, marketplace_id, pricelist)
+                state = stored.get(marketplace_id)
+                digest = self._digest(sources, marketplace, source_hash)
+                if state is not None and state.listed and state.digest == digest:
+                    continue
+                read[marketplace_id] = self._read(product.id, sources)
         except ConnectAuthError:
             raise
         except ConnectError as error:
-            return self._record_error(
-                product.id,
-                codes.PRICE_FETCH_FAILED,
+            return self._unread(
+                product,
+                source_hash,
                 f"price sources could not be read, prices left as they were: {error}",
             )
+        current = (
+            not read
+            and {mp for mp, state in stored.items() if state.listed} == set(listed)
+            and all(mp in market.marketplaces for mp in listed)
+        )
+        return None if current else LinePrices(self, product, source_hash, listed, read)
 
-    def _current(
-        self,
-        product_id: str,
-        listed: dict[str, str | None],
-        stored: dict[str, MarketState],
-        source_hash: str,
-    ) -> bool:
-        if {mp for mp, state in stored.items() if state.listed} != set(listed):
-            return False
-        market = self.market
-        assert market is not None  # noqa: S101 - read before
-        for marketplace_id, pricelist in listed.items():
-            marketplace = market.marketplaces.get(marketplace_id)
-            if marketplace is None:
-                return False
-            sources = self._sources(product_id, marketplace_id, pricelist)
-            if stored[marketplace_id].digest != self._digest(sources, marketplace, source_hash):
-                return False
-        return True
+    def _read(self, product_id: str, sources: _Sources) -> _Read:
+        """A marketplace's price files, downloaded (parsed later, against the line's items)."""
+        client = self._client()
+        return _Read(
+            tables=[(batch, batch_table(client, batch.id)) for batch in sources.batches],
+            points=[
+                (version, price_points(client, version.id, product_id))
+                for version in sources.versions
+            ],
+        )
 
-    def _write(self, product: SourceProduct, listed: dict[str, str | None]) -> int:  # noqa: C901 - one branch per marketplace state
-        market = self.market
-        assert market is not None  # noqa: S101 - read before
-        events: list[Event] = []
+    def sync(self, product: SourceProduct, source_hash: str | None) -> int:
+        """One line's prices in a transaction of their own; returns the errors found.
+
+        For the lines a run did not read (`catch_up`): the others' prices go with their
+        batch (`ahead`, then `LinePrices.apply` in the batch's transaction).
+        """
+        work = self.ahead(product, source_hash)
+        if work is None:
+            return 0
         with unit_of_work(self.runlog.factory, commit=not self.dry_run) as session:
-            line = CatalogRepository(session).line(product.id)
-            if line is None or not line.active:
-                return 0
-            repo = PriceRepository(session)
-            stored = repo.states([product.id]).get(product.id, {})
-            items = None
-            elsewhere: frozenset[str] = frozenset()
-            writes: list[Callable[[], object]] = []
-            for marketplace_id in sorted(set(listed) | set(stored)):
-                state = stored.get(marketplace_id)
-                if marketplace_id not in listed:
-                    if state is not None and state.listed:
-                        events += self._unlisted(repo, line.id, product.id, marketplace_id, writes)
-                    continue
-                marketplace = market.marketplaces.get(marketplace_id)
-                if marketplace is None:
-                    events.append(
-                        Event(
-                            Level.WARNING,
-                            codes.PRICE_SOURCE_NONE,
-                            f"{marketplace_id}: the product is listed there, but the marketplace "
-                            "cannot be read with this API key; no prices for it",
-                            product.id,
-                            subject=marketplace_id,
-                        )
-                    )
-                    continue
-                if state is None or not state.listed:
-                    events.append(
-                        Event(
-                            Level.INFO,
-                            codes.MARKETPLACE_ADDED,
-                            f"listed in {marketplace_id} ({marketplace.name}, "
-                            f"{marketplace.currency})",
-                            product.id,
-                            subject=marketplace_id,
-                        )
-                    )
-                sources = self._sources(product.id, marketplace_id, listed[marketplace_id])
-                digest = self._digest(sources, marketplace, line.source_hash)
-                if state is not None and state.listed and state.digest == digest:
-                    continue
-                if items is None:
-                    items = repo.priced_items(line.id)
-                    elsewhere = repo.product_mpns(product.id)
-                found, outcome = self._marketplace(
-                    product_id=product.id,
-                    marketplace=marketplace,
-                    sources=sources,
-                    items=items,
-                    elsewhere=elsewhere,
-                    repo=repo,
-                    line_id=line.id,
-                    writes=writes,
-                )
-                events += found
-                writes.append(
-                    partial(
-                        repo.set_market,
-                        line.id,
-                        marketplace_id,
-                        listed=True,
-                        digest=digest if outcome is _Outcome.SETTLED else None,
-                        sources=sources.ids() if outcome is not _Outcome.REFUSED else None,
-                        vendor_id=product.vendor_id or None,
-                        run_id=self.runlog.run_id,
-                    )
-                )
-            # every price file read first, then the writes: the database's write lock (SQLite
-            # takes it at the first write) is never held while Connect is asked for a file
-            for write in writes:
-                write()
+            events = work.apply(session)
             if not self.dry_run:
                 self.runlog.write(session, events)
         if self.dry_run:
             self.runlog.record(events)
         return sum(1 for event in events if event.level is Level.ERROR)
+
+    def apply(self, session: Session, work: LinePrices) -> list[Event]:  # noqa: C901 - one branch per marketplace state
+        """A line's price changes and events, written in the caller's transaction.
+
+        Read from the stored state in that transaction (the batch wrote the line's catalog
+        first); a dry run writes nothing and returns the events it would give.
+        """
+        market = self.market
+        assert market is not None  # noqa: S101 - read by `ahead`
+        product, listed = work.product, work.listed
+        line = session.execute(
+            select(ProductLine.id, ProductLine.active).where(
+                ProductLine.connect_product_id == product.id
+            )
+        ).first()
+        if line is None or not line.active:
+            return []
+        line_id = line.id
+        events: list[Event] = []
+        repo = PriceRepository(session)
+        stored = repo.states([product.id]).get(product.id, {})
+        items = None
+        elsewhere: frozenset[str] = frozenset()
+        writes: list[Callable[[], object]] = []
+        for marketplace_id in sorted(set(listed) | set(stored)):
+            state = stored.get(marketplace_id)
+            if marketplace_id not in listed:
+                if state is not None and state.listed:
+                    events += self._unlisted(repo, line_id, product.id, marketplace_id, writes)
+                continue
+            marketplace = market.marketplaces.get(marketplace_id)
+            if marketplace is None:
+                events.append(
+                    Event(
+                        Level.WARNING,
+                        codes.PRICE_SOURCE_NONE,
+                        f"{marketplace_id}: the product is listed there, but the marketplace "
+                        "cannot be read with this API key; no prices for it",
+                        product.id,
+                        subject=marketplace_id,
+                    )
+                )
+                continue
+            if state is None or not state.listed:
+                events.append(
+                    Event(
+                        Level.INFO,
+                        codes.MARKETPLACE_ADDED,
+                        f"listed in {marketplace_id} ({marketplace.name}, {marketplace.currency})",
+                        product.id,
+                        subject=marketplace_id,
+                    )
+                )
+            sources = self._sources(product.id, marketplace_id, listed[marketplace_id])
+            digest = self._digest(sources, marketplace, work.source_hash)
+            if state is not None and state.listed and state.digest == digest:
+                continue
+            read = work.read.get(marketplace_id)
+            if read is None:  # stored otherwise than read ahead: the next run reads it
+                log.warning("prices_not_read_ahead", product=product.id, marketplace=marketplace_id)
+                continue
+            if items is None:
+                items = repo.priced_items(line_id)
+                elsewhere = repo.product_mpns(product.id)
+            found, outcome = self._marketplace(
+                product_id=product.id,
+                marketplace=marketplace,
+                files=self._files(marketplace, read, items),
+                items=items,
+                elsewhere=elsewhere,
+                repo=repo,
+                line_id=line_id,
+                writes=writes,
+            )
+            events += found
+            writes.append(
+                partial(
+                    repo.set_market,
+                    line_id,
+                    marketplace_id,
+                    listed=True,
+                    digest=digest if outcome is _Outcome.SETTLED else None,
+                    sources=sources.ids() if outcome is not _Outcome.REFUSED else None,
+                    vendor_id=product.vendor_id or None,
+                    run_id=self.runlog.run_id,
+                )
+            )
+        if not self.dry_run:
+            for write in writes:
+                write()
+        return events
 
     def _unlisted(
         self,
@@ -345,10 +414,7 @@ class PriceStage:
         writes: list[Callable[[], object]],
     ) -> list[Event]:
         removed = repo.stored(line_id, marketplace_id)
-        if not self.dry_run:
-            writes.append(
-                partial(repo.drop_marketplace, line_id, marketplace_id, self.runlog.run_id)
-            )
+        writes.append(partial(repo.drop_marketplace, line_id, marketplace_id, self.runlog.run_id))
         writes.append(
             partial(
                 repo.set_market,
@@ -382,7 +448,7 @@ class PriceStage:
         *,
         product_id: str,
         marketplace: Marketplace,
-        sources: _Sources,
+        files: list[PriceFile],
         items: list[prices.PricedItem],
         elsewhere: frozenset[str],
         repo: PriceRepository,
@@ -395,7 +461,6 @@ class PriceStage:
         refused (read again by the next run). Refused: the file refused or the brake held
         it; nothing written, the sources the stored rows came from stay named.
         """
-        files = self._files(product_id, marketplace, sources, items)
         prices.find_duplicates(files, items)
         bad = [file for file in files if file.problems]
         if bad:
@@ -418,7 +483,7 @@ class PriceStage:
         events += checked.events
         limit = self.settings.price_change_limit
         if self.limit is not None and checked.left_out_share() > self.limit:
-            self.held.append(f"{product_id} in {marketplace.id}")
+            self._hold(product_id, marketplace.id)
             named = ", ".join(file.source for file in files)
             events.append(prices.left_out_event(product_id, marketplace.id, checked, named, limit))
             return events, _Outcome.REFUSED
@@ -427,10 +492,10 @@ class PriceStage:
         sold = {item.mpn for item in items if item.active}
         held = prices.held_changes(changes, self.limit, sold=sold) if self.limit is not None else []
         if held:
-            self.held.append(f"{product_id} in {marketplace.id}")
+            self._hold(product_id, marketplace.id)
             events += [prices.held_event(product_id, marketplace.id, one, limit) for one in held]
             return events, _Outcome.REFUSED
-        if changes.any and not self.dry_run:
+        if changes.any:
             writes.append(
                 partial(
                     repo.apply,
@@ -446,21 +511,19 @@ class PriceStage:
 
     def _files(
         self,
-        product_id: str,
         marketplace: Marketplace,
-        sources: _Sources,
+        read: _Read,
         items: list[prices.PricedItem],
     ) -> list[PriceFile]:
-        client = self._client()
         files = []
-        for batch in sources.batches:
-            file = prices.read_price_table(batch.id, batch_table(client, batch.id))
+        for batch, table in read.tables:
+            file = prices.read_price_table(batch.id, table)
             file.scheduled = batch.scheduled
             files.append(file)
-        for version in sources.versions:
+        for version, points in read.points:
             file = prices.read_price_points(
                 version.id,
-                price_points(client, version.id, product_id),
+                points,
                 items,
                 currency=version.currency or marketplace.currency,
                 effective_date=version.start_at or date.today().isoformat(),  # noqa: DTZ011
@@ -471,9 +534,16 @@ class PriceStage:
             files.append(file)
         return files
 
-    def _record_error(self, product_id: str, code: str, message: str) -> int:
-        self.runlog.record([Event(Level.ERROR, code, message, product_id)])
-        return 1
+    def _hold(self, product_id: str, marketplace_id: str) -> None:
+        """A line's prices in a marketplace the brake held (once, if applied again)."""
+        name = f"{product_id} in {marketplace_id}"
+        if name not in self.held:
+            self.held.append(name)
+
+    def _unread(self, product: SourceProduct, source_hash: str, message: str) -> LinePrices:
+        """A line whose price sources could not be read: its prices stay, with this error."""
+        error = Event(Level.ERROR, codes.PRICE_FETCH_FAILED, message, product.id)
+        return LinePrices(self, product, source_hash, error=error)
 
     # -- lines the run did not read ----------------------------------------------------------
 

@@ -28,6 +28,7 @@ from plm_sync.domain.events import Event, Level
 from plm_sync.domain.lines import (
     line_source_hash,
 )
+from plm_sync.domain.moments import parse_moment
 from plm_sync.domain.offers import SourceOffer, choose_offer
 from plm_sync.domain.operator_rules import OperatorRules
 from plm_sync.domain.overrides import Override
@@ -47,7 +48,7 @@ from plm_sync.runlog import (
     status_of,
     utcnow,
 )
-from plm_sync.store.catalog import CatalogRepository
+from plm_sync.store.catalog import CatalogRepository, LineState
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.overrides import OverrideRepository
 from plm_sync.sync.compute import BuiltLine, LineBuilder
@@ -57,7 +58,7 @@ from plm_sync.sync.load import FLUSH_SECONDS, LineBatches
 from plm_sync.sync.prices import PriceStage
 from plm_sync.sync.request import SyncRequest
 from plm_sync.sync.states import LineStates
-from plm_sync.sync.tally import Progress, Tally, parse_time
+from plm_sync.sync.tally import Progress, Tally
 
 log = structlog.get_logger(__name__)
 
@@ -352,7 +353,7 @@ class SyncRun:
                 product, items, offers, read_events = held
                 events = list(read_events)
             self.step = f"writing {product_id} (deactivations within the limit)"
-            self.batches.add(self.compute(product, items, offers, events), release=True)
+            self._add(self.compute(product, items, offers, events), release=True)
         self.tally.deferred = []
         self.batches.flush()
 
@@ -361,7 +362,7 @@ class SyncRun:
         tally = self.tally
         tally.products += 1
         tally.seen.add(product.id)
-        updated = parse_time(product.updated_at)
+        updated = parse_moment(product.updated_at)
         if updated and (tally.newest is None or updated > tally.newest):
             tally.newest = updated
         items_before = tally.items
@@ -383,19 +384,18 @@ class SyncRun:
         state = self.states.state(product.id)
         if state is None or not state.current(inputs[1]):
             self.step = f"grouping {product.id}"
-            self.batches.add(self.compute(product, items, offers, events, inputs))
+            self._add(self.compute(product, items, offers, events, inputs), state)
         else:  # stored as it would be computed: its events (and new change signals) go with
             # the next batch
             moved = product.signature and state.connect_signature != product.signature
+            self.step = f"prices of {product.id}"
             self.batches.add_unchanged(
                 product,
                 events,
                 row_count=state.row_count,
                 signature=product.signature if moved else None,
+                prices=self.prices.ahead(product, state.source_hash),
             )
-            if not tally.cancelled:
-                self.step = f"prices of {product.id}"
-                tally.errors += self.prices.sync(product, state.source_hash)
         if self.progress is not None:
             self.progress.product(product.id, tally.items - items_before)
 
@@ -422,8 +422,23 @@ class SyncRun:
             listings=self.listings(product.id),
         )
 
+    def _add(
+        self, built: BuiltLine, state: LineState | None = None, *, release: bool = False
+    ) -> None:
+        """A computed line to its batch, with its price files read ahead.
+
+        Its prices are checked against the line as stored once its rows are written: the new
+        source hash, or the stored one when the rules refused the line (nothing of it written).
+        """
+        if state is None and not self.states.new(built.product.id):
+            state = self.states.state(built.product.id)
+        stored = state.source_hash if state is not None else None
+        self.step = f"prices of {built.product.id}"
+        source = stored if built.failed else built.source
+        self.batches.add(built, release=release, prices=self.prices.ahead(built.product, source))
+
     def _line_done(self, result: LineResult) -> None:
-        """Count what writing a line did; a written line's prices follow its catalog."""
+        """Count what writing a line did (its prices' events among its own)."""
         tally = self.tally
         product = result.product
         if result.outcome is Outcome.CANCELLED:
@@ -440,9 +455,6 @@ class SyncRun:
         tally.errors += _errors(result.events)
         if result.failed:
             tally.failed_products += 1
-        if result.outcome is not Outcome.UNCHANGED and not tally.cancelled:
-            self.step = f"prices of {product.id}"
-            tally.errors += self.prices.sync(product)
 
     def line_failed(
         self, product_id: str, code: str, message: str, before: Sequence[Event] = ()
@@ -554,7 +566,7 @@ class SyncRun:
             and tally.newest is not None
         )
         if moves and tally.newest is not None:
-            before = parse_time(self.runlog.cursor_before)
+            before = parse_moment(self.runlog.cursor_before)
             if before is None or tally.newest > before:
                 cursor_after = tally.newest.isoformat()
         price_brake = self.prices.brake_message()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from plm_sync.domain.changes import Changes
+from plm_sync.domain.moments import parse_moment
 
 
 class Progress(Protocol):
@@ -86,17 +87,6 @@ class Tally:
         self.deferred.extend(data.get("deferred", ()))
         self.price_held.extend(data.get("price_held", ()))
         self.cancelled = self.cancelled or bool(data.get("cancelled"))
-        newest = parse_time(data.get("newest"))
+        newest = parse_moment(data.get("newest"))
         if newest and (self.newest is None or newest > self.newest):
             self.newest = newest
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """A stored or served ISO moment (naive: UTC); None for nothing or what is not a moment."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -3,6 +3,8 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from plm_sync.domain.moments import aware
+
 # The report's "Changes" table: label and key of the report's `diff`, in the order shown.
 CHANGE_ROWS = (
     ("plans appeared", "plans_created"),
@@ -26,8 +28,7 @@ def when(moment: str | datetime | None) -> str:
     if not moment:
         return ""
     parsed = moment if isinstance(moment, datetime) else datetime.fromisoformat(moment)
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return aware(parsed).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 PAGE_EVENTS = 1000  # events a report page lists; the JSON report has every one

@@ -121,8 +121,3 @@ class SandboxMarkets:
         """Drop a row from a collection (a listing removed, a batch deleted)."""
         with self._lock:
             self._rows[name] = [row for row in self._rows.get(name, []) if row["id"] != row_id]
-
-    def set_points(self, version_id: str, points: list[Row]) -> None:
-        """Replace a version's points."""
-        with self._lock:
-            self._points[version_id] = copy.deepcopy(points)

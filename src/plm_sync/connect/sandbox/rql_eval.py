@@ -7,10 +7,12 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
+
+from plm_sync.domain.moments import parse_moment
 
 Row = dict[str, Any]
 Predicate = Callable[[Row], bool]
@@ -164,11 +166,7 @@ def _check(schema: Schema | None, field: str, lookup: str) -> None:
 
 
 def _moment(value: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # naive: UTC
+    return parse_moment(value)
 
 
 def _comparable(value: Any) -> Any:  # noqa: ANN401
