@@ -13,7 +13,6 @@ import threading
 from dataclasses import dataclass
 
 import structlog
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from plm_sync.commerce.client import CommerceClient
@@ -24,7 +23,6 @@ from plm_sync.push import PushRequest, push_lines
 from plm_sync.push_request import PRICES_WITH
 from plm_sync.runlog import RunOutcome, utcnow
 from plm_sync.store.database import open_database, unit_of_work
-from plm_sync.store.models import Run
 from plm_sync.store.plans import APPROVED, REJECTED, Plan, PlanRepository
 from plm_sync.store.runs import RunRepository
 
@@ -63,7 +61,7 @@ def _waiting(session: Session, run_id: int | str) -> Plan:
 
 def _settle(settings: Settings, plan_id: int, message: str, status: RunStatus) -> None:
     with open_database(settings.database_url) as factory, unit_of_work(factory) as session:
-        session.execute(update(Run).where(Run.id == plan_id).values(status=status, message=message))
+        RunRepository(session).settle(plan_id, status, message)
 
 
 def approval_request(settings: Settings, run_id: int | str) -> PushRequest:
@@ -127,13 +125,10 @@ def reject_plan(settings: Settings, run_id: int | str) -> Decision:
         plan = _waiting(session, run_id)
         if not PlanRepository(session).decide(plan.run_id, REJECTED, utcnow()):
             raise UsageError(f"plan {plan.run_id} was decided meanwhile: nothing to do")
-        session.execute(
-            update(Run)
-            .where(Run.id == plan.run_id)
-            .values(
-                status=RunStatus.CANCELLED,
-                message="rejected by an operator: nothing of this plan was sent",
-            )
+        RunRepository(session).settle(
+            plan.run_id,
+            RunStatus.CANCELLED,
+            "rejected by an operator: nothing of this plan was sent",
         )
     return Decision(plan.run_id, REJECTED)
 

@@ -22,7 +22,18 @@ from plm_sync.commerce.client import CommerceClient, normal_url
 from plm_sync.commerce.readback import ConfigDiff
 from plm_sync.commerce.wizard import PriceWizard
 from plm_sync.config import Settings
-from plm_sync.domain.events import Event, Level
+from plm_sync.domain.events import (
+    DRIFT_NO_LINE,
+    DRIFT_NONE,
+    DRIFT_NOT_INSTALLED,
+    DRIFT_PLAN_CHANGED,
+    DRIFT_PLAN_EXTRA,
+    DRIFT_PLAN_MISSING,
+    DRIFT_PRICES,
+    DRIFT_READ_FAILED,
+    Event,
+    Level,
+)
 from plm_sync.domain.runs import RunStart
 from plm_sync.errors import (
     CommerceAuthError,
@@ -47,14 +58,6 @@ log = structlog.get_logger(__name__)
 Factory = sessionmaker[Session]
 
 
-DRIFT_NONE = "drift_none"  # the hub holds the line as the catalog says
-DRIFT_PLAN_CHANGED = "drift_plan_changed"
-DRIFT_PLAN_MISSING = "drift_plan_missing"
-DRIFT_PLAN_EXTRA = "drift_plan_extra"
-DRIFT_PRICES = "drift_prices"
-DRIFT_NOT_INSTALLED = "drift_not_installed"
-DRIFT_READ_FAILED = "drift_read_failed"
-DRIFT_NO_LINE = "drift_no_line"
 SHOWN_ROWS = 5
 REPAIR = "`plm-sync push {product} --force` repairs it"
 

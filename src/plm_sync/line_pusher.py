@@ -22,7 +22,31 @@ from plm_sync.commerce.client import CommerceClient
 from plm_sync.commerce.readback import ConfigDiff, PlanDiff, compare
 from plm_sync.config import Settings
 from plm_sync.domain.digests import content_hash, legacy_hash
-from plm_sync.domain.events import Event, Level
+from plm_sync.domain.events import (
+    APPLIED,
+    CONVERGED,
+    NO_LINE,
+    NOT_AS_PUSHED,
+    NOT_CLEAN,
+    NOT_INSTALLED,
+    NOT_PUSHED,
+    PARSE_FAILED,
+    PLAN_CHANGED,
+    PLAN_NEW,
+    PLAN_STALE,
+    PLANNED,
+    PUSH_FAILED,
+    READBACK_PARTIAL,
+    TASK_FAILED,
+    TASK_TIMEOUT,
+    UNCHANGED,
+    UNKNOWN_OUTCOME,
+    UPDATE_AVAILABLE,
+    UPGRADED,
+    WOULD_APPLY,
+    Event,
+    Level,
+)
 from plm_sync.domain.rules import PlmRules
 from plm_sync.errors import (
     CommerceApiError,
@@ -39,34 +63,7 @@ from plm_sync.ppr.export import workbook_bytes
 from plm_sync.promotion import Promotion, held_event
 from plm_sync.push_prices import PricePusher, price_digest
 from plm_sync.push_prices import prices_due as prices_due_on_hub
-from plm_sync.push_request import (
-    APPLIED,
-    CONVERGED,
-    NO_LINE,
-    NOT_AS_PUSHED,
-    NOT_CLEAN,
-    NOT_INSTALLED,
-    NOT_PUSHED,
-    PARSE_FAILED,
-    PLAN_CHANGED,
-    PLAN_NEW,
-    PLAN_STALE,
-    PLANNED,
-    PRICE_KEYS,
-    PRICES_NONE,
-    PRICES_ONLY,
-    PUSH_FAILED,
-    READBACK_PARTIAL,
-    TASK_FAILED,
-    TASK_TIMEOUT,
-    UNCHANGED,
-    UNKNOWN_OUTCOME,
-    UPDATE_AVAILABLE,
-    UPGRADED,
-    WOULD_APPLY,
-    PushRequest,
-    PushTally,
-)
+from plm_sync.push_request import PRICE_KEYS, PRICES_NONE, PRICES_ONLY, PushRequest, PushTally
 from plm_sync.runlog import RunLog, utcnow
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import unit_of_work

@@ -15,7 +15,11 @@ from typing import Any
 from plm_sync.commerce.client import CommerceClient
 from plm_sync.commerce.readback import compare
 from plm_sync.config import Settings
-from plm_sync.domain.events import Event, Level
+from plm_sync.domain.events import (
+    PROMOTION_HELD,
+    Event,
+    Level,
+)
 from plm_sync.domain.rules import PlmRules
 from plm_sync.errors import CommerceApiError, CommerceError, CommerceRefusedError
 from plm_sync.ppr.export import workbook_bytes
@@ -23,8 +27,6 @@ from plm_sync.push_prices import price_digest, priced_marketplaces
 from plm_sync.runlog import RunLog
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.pushes import PushRepository
-
-PROMOTION_HELD = "commerce_promotion_held"
 
 
 class Promotion:

@@ -12,12 +12,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.commerce.client import CommerceClient, hub_key
 from plm_sync.config import Settings
-from plm_sync.domain.events import Event, Level
+from plm_sync.domain.events import PUSH_FAILED, Event, Level
 from plm_sync.domain.runs import RunStart, RunStatus
 from plm_sync.errors import (
     EXIT_ITEM_ERRORS,
@@ -29,7 +28,7 @@ from plm_sync.errors import (
 )
 from plm_sync.line_pusher import LinePusher, line_content_hash
 from plm_sync.mappings import load_plm_rules
-from plm_sync.push_request import PUSH_FAILED, PushRequest, PushTally
+from plm_sync.push_request import PushRequest, PushTally
 from plm_sync.runlog import (
     RunLog,
     RunOutcome,
@@ -38,7 +37,6 @@ from plm_sync.runlog import (
     status_of,
 )
 from plm_sync.store.database import open_database, unit_of_work
-from plm_sync.store.models import Run
 from plm_sync.store.plans import PlanRepository
 from plm_sync.store.pushes import PushRepository
 from plm_sync.store.runs import RunRepository
@@ -132,15 +130,12 @@ def _settle_plan(runlog: RunLog, outcome: RunOutcome) -> None:
         plan_id = PlanRepository(session).approved_by(runlog.run_id)
         if plan_id is None:
             return
-        session.execute(
-            update(Run)
-            .where(Run.id == plan_id)
-            .values(
-                status=RunStatus.SUCCEEDED
-                if outcome.status is not RunStatus.FAILED
-                else RunStatus.SUCCEEDED_WITH_ERRORS,
-                message=f"approved: carried out by push run {runlog.run_id} ({outcome.status})",
-            )
+        RunRepository(session).settle(
+            plan_id,
+            RunStatus.SUCCEEDED
+            if outcome.status is not RunStatus.FAILED
+            else RunStatus.SUCCEEDED_WITH_ERRORS,
+            f"approved: carried out by push run {runlog.run_id} ({outcome.status})",
         )
 
 

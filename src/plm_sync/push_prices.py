@@ -36,7 +36,18 @@ import structlog
 from plm_sync.commerce.client import CommerceClient
 from plm_sync.commerce.wizard import PriceWizard, WizardOptions
 from plm_sync.domain.digests import content_hash
-from plm_sync.domain.events import Event, Level
+from plm_sync.domain.events import (
+    PRICE_NOT_WITHDRAWN,
+    PRICES_APPLIED,
+    PRICES_CONVERGED,
+    PRICES_FAILED,
+    PRICES_FORGOTTEN,
+    PRICES_PROPOSED,
+    PRICES_WITHDRAWN,
+    RESELLER_UNKNOWN,
+    Event,
+    Level,
+)
 from plm_sync.domain.prices import Marketplace, PricingRules, amount_problem
 from plm_sync.errors import CommerceError, CommerceUnknownOutcomeError
 from plm_sync.runlog import RunLog, utcnow
@@ -46,14 +57,6 @@ from plm_sync.views.price_list import price_list_bytes, price_list_rows
 
 log = structlog.get_logger(__name__)
 
-PRICES_APPLIED = "commerce_prices_applied"
-PRICES_PROPOSED = "commerce_prices_proposed"
-PRICES_CONVERGED = "commerce_prices_converged"
-PRICES_FAILED = "commerce_prices_failed"
-RESELLER_UNKNOWN = "commerce_reseller_unknown"
-PRICES_FORGOTTEN = "commerce_prices_forgotten"
-PRICE_NOT_WITHDRAWN = "commerce_price_not_withdrawn"
-PRICES_WITHDRAWN = "commerce_prices_withdrawn"
 ROWS_NAMED = 5  # rows an event names
 EMPTY = content_hash([])  # the digest of a marketplace with no price rows
 

@@ -6,31 +6,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plm_sync.commerce.client import normal_url
+from plm_sync.domain.events import (
+    APPLIED,
+    CONVERGED,
+    NO_LINE,
+    NOT_AS_PUSHED,
+    NOT_CLEAN,
+    NOT_INSTALLED,
+    NOT_PUSHED,
+    PARSE_FAILED,
+    PLAN_STALE,
+    PUSH_FAILED,
+    TASK_FAILED,
+    TASK_TIMEOUT,
+    UNCHANGED,
+    UNKNOWN_OUTCOME,
+    WOULD_APPLY,
+)
 from plm_sync.errors import UsageError
 from plm_sync.store.pushes import PUSH_TRIGGER
 
 # event codes of a push
-APPLIED = "commerce_applied"
-UNCHANGED = "commerce_unchanged"
-WOULD_APPLY = "commerce_dry_run"
-PLAN_NEW = "commerce_plan_new"
-PLAN_CHANGED = "commerce_plan_changed"
-TASK_FAILED = "commerce_task_failed"
-TASK_TIMEOUT = "commerce_task_timeout"
-NOT_INSTALLED = "commerce_not_installed"
-UPDATE_AVAILABLE = "commerce_update_available"
-UPGRADED = "commerce_product_upgraded"
-PARSE_FAILED = "commerce_parse_failed"
-PUSH_FAILED = "commerce_push_failed"
-UNKNOWN_OUTCOME = "commerce_unknown_outcome"
-CONVERGED = "commerce_converged"  # an earlier push cut off: PLM held the content already
-NOT_CLEAN = "commerce_line_not_clean"
-NO_LINE = "commerce_no_line"
-NOT_PUSHED = "commerce_line_not_pushed"  # --prices-only of a line this hub never received
-NOT_AS_PUSHED = "commerce_not_as_pushed"  # applied, but the hub read back differs
-PLAN_STALE = "commerce_plan_stale"  # approved, but the line changed since the plan
-PLANNED = "commerce_planned"  # a line a change plan would change
-READBACK_PARTIAL = "commerce_readback_partial"  # downloadConfig not served: plans only
 # what became of a line (one per line); plan_new/plan_changed and price codes are not
 LINE_OUTCOMES = frozenset(
     {

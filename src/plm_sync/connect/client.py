@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 import requests
 import structlog
 
-from plm_sync.connect import decoding
 from plm_sync.connect.offers import (
     OfferRecordError,
     parse_feature,
@@ -511,7 +510,7 @@ def _json_list(response: requests.Response, path: str, offset: int) -> list[Any]
     where = f"GET {path} at offset {offset}"
     content_type = response.headers.get("Content-Type", "")
     try:
-        body = decoding.loads(response.content)
+        body = json.loads(response.content)
     except ValueError:
         snippet = response.text[:80].replace("\n", " ")
         kind = (

@@ -1,4 +1,8 @@
-"""Item-level findings of a run: values with a level and a stable code, never exceptions."""
+"""Item-level findings of a run: values with a level and a stable code, never exceptions.
+
+Every event code plm-sync records is named here, and only here: the sync's, the push's,
+the prices', promotion's and drift's (reports, alerts and metrics read them by these names).
+"""
 
 from __future__ import annotations
 
@@ -125,3 +129,45 @@ ADDON_PERIOD_MISSING = "addon_period_missing"
 ADDON_BASE_MISSING = "addon_base_missing"
 REPLACEMENT_UNKNOWN = "replacement_unknown"
 REPLACEMENT_NO_PLAN = "replacement_no_plan"
+# Delivery to Commerce: a line's push, its plan and its proof
+APPLIED = "commerce_applied"
+UNCHANGED = "commerce_unchanged"
+WOULD_APPLY = "commerce_dry_run"
+PLAN_NEW = "commerce_plan_new"
+PLAN_CHANGED = "commerce_plan_changed"
+TASK_FAILED = "commerce_task_failed"
+TASK_TIMEOUT = "commerce_task_timeout"
+NOT_INSTALLED = "commerce_not_installed"
+UPDATE_AVAILABLE = "commerce_update_available"
+UPGRADED = "commerce_product_upgraded"
+PARSE_FAILED = "commerce_parse_failed"
+PUSH_FAILED = "commerce_push_failed"
+UNKNOWN_OUTCOME = "commerce_unknown_outcome"
+CONVERGED = "commerce_converged"  # an earlier push cut off: PLM held the content already
+NOT_CLEAN = "commerce_line_not_clean"
+NO_LINE = "commerce_no_line"
+NOT_PUSHED = "commerce_line_not_pushed"  # --prices-only of a line this hub never received
+NOT_AS_PUSHED = "commerce_not_as_pushed"  # applied, but the hub read back differs
+PLAN_STALE = "commerce_plan_stale"  # approved, but the line changed since the plan
+PLANNED = "commerce_planned"  # a line a change plan would change
+READBACK_PARTIAL = "commerce_readback_partial"  # downloadConfig not served: plans only
+# Delivery to Commerce: a line's prices
+PRICES_APPLIED = "commerce_prices_applied"
+PRICES_PROPOSED = "commerce_prices_proposed"
+PRICES_CONVERGED = "commerce_prices_converged"
+PRICES_FAILED = "commerce_prices_failed"
+RESELLER_UNKNOWN = "commerce_reseller_unknown"
+PRICES_FORGOTTEN = "commerce_prices_forgotten"
+PRICE_NOT_WITHDRAWN = "commerce_price_not_withdrawn"
+PRICES_WITHDRAWN = "commerce_prices_withdrawn"
+# Promotion from a staging hub
+PROMOTION_HELD = "commerce_promotion_held"
+# Drift: a hub read back against the catalog
+DRIFT_NONE = "drift_none"  # the hub holds the line as the catalog says
+DRIFT_PLAN_CHANGED = "drift_plan_changed"
+DRIFT_PLAN_MISSING = "drift_plan_missing"
+DRIFT_PLAN_EXTRA = "drift_plan_extra"
+DRIFT_PRICES = "drift_prices"
+DRIFT_NOT_INSTALLED = "drift_not_installed"
+DRIFT_READ_FAILED = "drift_read_failed"
+DRIFT_NO_LINE = "drift_no_line"

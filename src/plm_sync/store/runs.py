@@ -242,6 +242,16 @@ class RunRepository:
             self.session.execute(delete(Run).where(Run.id.in_(ids)))
         return doomed
 
+    def settle(self, run_id: int, status: RunStatus, message: str) -> None:
+        """A change plan's verdict, given after its run closed: approved, carried out, rejected.
+
+        The one place a closed run's status and message change (an open run closes with
+        `finish`).
+        """
+        self.session.execute(
+            update(Run).where(Run.id == run_id).values(status=status, message=message)
+        )
+
     def heartbeat(self, run_id: int, now: datetime) -> None:
         """Show the run is alive."""
         self.session.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=now))
