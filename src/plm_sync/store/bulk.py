@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Table, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -71,3 +72,17 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
                 )
     except psycopg.Error as error:  # typed as SQLAlchemy types the statements it sends
         raise DBAPIError.instance(statement, None, error, psycopg.Error) from error
+
+
+def insert_missing(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert the rows whose primary key is not stored yet; the others are left as they are.
+
+    Two processes of one run (`--jobs`, workers) may insert the same row at once: the one
+    that comes second inserts nothing instead of failing (`ON CONFLICT DO NOTHING`).
+    """
+    if not rows:
+        return
+    dialect = session.connection().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table).on_conflict_do_nothing()
+    session.execute(statement, same_keys(list(rows)))

@@ -167,7 +167,7 @@ def refused(url: str, error: SQLAlchemyDatabaseError) -> PlmSyncError:
             if phrase in detail:
                 file = make_url(url).database or url
                 return UsageError(f"the database file {file} {advice.format(setting=_SETTING)}")
-    return DatabaseError(f"cannot open database {safe_url(url)} ({_SETTING}): {detail}")
+    return DatabaseError(f"the database {safe_url(url)} ({_SETTING}) refused: {detail}")
 
 
 def head_revision() -> str:

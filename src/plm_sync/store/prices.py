@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.prices import Marketplace as MarketplaceValue
 from plm_sync.domain.prices import PriceChanges, PricedItem, PriceRow, spell_period
-from plm_sync.store.bulk import insert_rows
+from plm_sync.store.bulk import insert_missing, insert_rows
 from plm_sync.store.models import (
     ConnectItem,
     LineMarketplace,
@@ -90,6 +90,7 @@ class PriceRepository:
     def save_marketplaces(self, marketplaces: Iterable[MarketplaceValue], run_id: int) -> None:
         """Keep the marketplaces as Connect last served them (written only when changed)."""
         stored = {row.id: row for row in self.session.scalars(select(Marketplace))}
+        new: list[dict[str, Any]] = []
         for marketplace in marketplaces:
             values = {
                 "name": marketplace.name,
@@ -99,16 +100,16 @@ class PriceRepository:
             }
             digest = content_hash(values)
             row = stored.get(marketplace.id)
-            if row is None:
-                self.session.add(
-                    Marketplace(
-                        id=marketplace.id, content_hash=digest, last_seen_run_id=run_id, **values
-                    )
+            if row is None:  # another process of the run may be inserting it too
+                new.append(
+                    {"id": marketplace.id, "content_hash": digest, "last_seen_run_id": run_id}
+                    | values
                 )
             elif row.content_hash != digest:
                 for key, value in values.items():
                     setattr(row, key, value)
                 row.content_hash, row.last_seen_run_id = digest, run_id
+        insert_missing(self.session, table_of(Marketplace), new)
 
     def listed_marketplaces(self) -> list[MarketplaceValue]:
         """The marketplaces some stored line is listed in, by id."""
