@@ -19,14 +19,14 @@ from pathlib import Path
 from sync_bench import database  # bench/ is on the path when a script of it runs
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SandboxCatalog
-from plm_sync.connect.sandbox.generate import generate_catalog
-from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer
-from plm_sync.logging import configure_logging
-from plm_sync.metrics import metrics_text
-from plm_sync.reports import browse_lines, catalog, line_page
+from plm_sync.infra.logging import configure_logging
+from plm_sync.ops.metrics import metrics_text
+from plm_sync.ops.reports import browse_lines, catalog, line_page
+from plm_sync.ops.views.html import render_catalog, render_line
+from plm_sync.sandbox.connect.catalog import SandboxCatalog
+from plm_sync.sandbox.connect.generate import generate_catalog
+from plm_sync.sandbox.connect.server import SandboxOptions, SandboxServer
 from plm_sync.sync.run import SyncRequest, run_sync
-from plm_sync.views.html import render_catalog, render_line
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "SU-BENCH-000:pages"

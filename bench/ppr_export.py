@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SandboxCatalog
-from plm_sync.connect.sandbox.generate import generate_catalog
-from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer
-from plm_sync.reports import catalog
+from plm_sync.ops.reports import catalog
+from plm_sync.sandbox.connect.catalog import SandboxCatalog
+from plm_sync.sandbox.connect.generate import generate_catalog
+from plm_sync.sandbox.connect.server import SandboxOptions, SandboxServer
 from plm_sync.sync.run import SyncRequest, run_sync
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Celery
 
 from plm_sync.config import Settings, load_settings
-from plm_sync.logging import configure_logging
+from plm_sync.infra.logging import configure_logging
 from tasks.leases import RenewLeases
 from tasks.schedule import beat_schedule
 

@@ -12,10 +12,11 @@ from plm_sync.cli.app import ALLOW_DEACTIVATIONS, ALLOW_PRICE_CHANGES
 from plm_sync.config import Settings, load_settings
 from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import UsageError
-from plm_sync.sync.request import SyncRequest, check_product_id
+from plm_sync.runs.scope import check_product_id
+from plm_sync.sync.request import SyncRequest
 
 if TYPE_CHECKING:
-    from plm_sync.push_request import PushRequest
+    from plm_sync.delivery.request import PushRequest
 
 
 def _settings() -> Settings:
@@ -40,7 +41,7 @@ def _dispatch_and_ping(
     """Send a recorded run's first task and see whether a worker answers."""
     from kombu.exceptions import OperationalError as KombuOperationalError  # noqa: PLC0415
 
-    from plm_sync.runlog import RunLog  # noqa: PLC0415 - the run machinery on use
+    from plm_sync.runs.runlog import RunLog  # noqa: PLC0415 - the run machinery on use
     from plm_sync.store.database import open_database  # noqa: PLC0415
     from tasks.app import app  # noqa: PLC0415 - the app reads broker settings on import
 
@@ -157,7 +158,7 @@ def enqueue_push(  # noqa: PLR0917 - one argument per option
     The workers read the Commerce credentials from PLM_SYNC_COMMERCE_* (or the _FILE
     variants of the OAuth key and secret).
     """
-    from plm_sync.push import PushRequest  # noqa: PLC0415 - on use
+    from plm_sync.delivery.push import PushRequest  # noqa: PLC0415 - on use
 
     for product_id in product_ids:
         check_product_id(product_id)
@@ -175,7 +176,7 @@ def enqueue_push(  # noqa: PLR0917 - one argument per option
 
 def _queue_push(settings: Settings, request: PushRequest) -> None:
     """Open a push run as queued and hand it to the workers (one task per line)."""
-    from plm_sync.push import open_push  # noqa: PLC0415 - on use
+    from plm_sync.delivery.push import open_push  # noqa: PLC0415 - on use
     from plm_sync.store.database import open_database  # noqa: PLC0415 - the store on use
     from tasks.jobs import dispatch_push  # noqa: PLC0415 - the app reads settings on import
 
@@ -190,7 +191,7 @@ def _queue_push(settings: Settings, request: PushRequest) -> None:
 @click.argument("run_id")
 def enqueue_approve(run_id: str) -> None:
     """Queue the push that carries out a change plan (one task per line), as `approve` does."""
-    from plm_sync.approval import approval_request, undo_unstarted  # noqa: PLC0415 - on use
+    from plm_sync.delivery.approval import approval_request, undo_unstarted  # noqa: PLC0415 - on use
 
     settings = _settings()
     request = approval_request(settings, run_id)
@@ -207,7 +208,7 @@ def enqueue_approve(run_id: str) -> None:
 @click.option("--all", "all_lines", is_flag=True, help="Every line the hub received.")
 def enqueue_drift(product_ids: tuple[str, ...], all_lines: bool) -> None:
     """Queue a drift check (one task per line), as `plm-sync drift` runs it."""
-    from plm_sync.drift import DriftRequest, open_drift  # noqa: PLC0415 - on use
+    from plm_sync.delivery.drift import DriftRequest, open_drift  # noqa: PLC0415 - on use
     from plm_sync.store.database import open_database  # noqa: PLC0415
     from tasks.jobs import dispatch_drift  # noqa: PLC0415
 

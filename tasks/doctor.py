@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Celery
 
 from plm_sync.config import DEFAULT_BROKER_URL, Settings
-from plm_sync.doctor import Check, Outcome
+from plm_sync.ops.doctor import Check, Outcome
 from plm_sync.store.database import safe_url
 from tasks.queue import queued_tasks
 

@@ -13,11 +13,9 @@ from celery.result import AsyncResult
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from plm_sync.alerts import check_schedule
 from plm_sync.config import Settings, load_settings
-from plm_sync.drift import DriftRequest, close_drift, drift_line, open_drift, plan_drift
-from plm_sync.errors import PlmSyncError, RunConflictError
-from plm_sync.push import (
+from plm_sync.delivery.drift import DriftRequest, close_drift, drift_line, open_drift, plan_drift
+from plm_sync.delivery.push import (
     PushRequest,
     close_push,
     open_push,
@@ -25,7 +23,10 @@ from plm_sync.push import (
     push_after,
     push_line,
 )
-from plm_sync.runlog import prune_runs, sweep_runs
+from plm_sync.delivery.workbooks import apply_ppr
+from plm_sync.errors import PlmSyncError, RunConflictError
+from plm_sync.ops.alerts import check_schedule
+from plm_sync.runs.runlog import prune_runs, sweep_runs
 from plm_sync.store.database import connect
 from plm_sync.sync.fanout import (
     close_run,
@@ -36,7 +37,6 @@ from plm_sync.sync.fanout import (
     sync_products,
 )
 from plm_sync.sync.request import SyncRequest
-from plm_sync.workbooks import apply_ppr
 from tasks.app import app
 
 log = structlog.get_logger(__name__)
@@ -290,7 +290,7 @@ def prune_old_runs(self: PlmSyncTask) -> list[int]:
     return prune_runs(self.factory, timedelta(days=self.settings.retention_days))
 
 
-@app.task(name="plm_sync.drift", bind=True, base=PlmSyncTask)
+@app.task(name="plm_sync.delivery.drift", bind=True, base=PlmSyncTask)
 def drift_task(self: PlmSyncTask) -> dict[str, Any]:
     """Beat's entry: read every line the hub received back (skipped while a run is open)."""
     request = DriftRequest(all_lines=True)

@@ -1,6 +1,6 @@
 """`/metrics` from the Celery side: how many messages wait in the broker's queue.
 
-Loaded through the `plm_sync.metrics` entry point; a broker that does not answer within a
+Loaded through the `plm_sync.ops.metrics` entry point; a broker that does not answer within a
 second gives no value (the scrape goes on without it).
 """
 

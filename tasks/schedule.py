@@ -64,7 +64,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     drift = settings.drift_schedule.strip()
     if drift.casefold() not in {"off", "none", ""} and settings.commerce_configured:
         schedule["plm-sync-drift"] = {
-            "task": "plm_sync.drift",
+            "task": "plm_sync.delivery.drift",
             "schedule": full_sync_crontab(drift, setting="PLM_SYNC_DRIFT_SCHEDULE"),
         }
     if settings.retention_days is not None:  # off unless PLM_SYNC_RETENTION_DAYS is set

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from plm_sync.logging import configure_logging
+from plm_sync.infra.logging import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,14 +13,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from plm_sync.commerce.sandbox.server import CommerceSandbox
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
-from plm_sync.connect.sandbox.faults import FaultSpec
-from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer
-from plm_sync.reports import run_report
-from plm_sync.retrying import RetryPolicy
+from plm_sync.infra.retrying import RetryPolicy
+from plm_sync.ops.reports import run_report
+from plm_sync.sandbox.commerce.server import CommerceSandbox
+from plm_sync.sandbox.connect.catalog import SAMPLE_CATALOG, SandboxCatalog
+from plm_sync.sandbox.connect.faults import FaultSpec
+from plm_sync.sandbox.connect.server import SandboxOptions, SandboxServer
 from plm_sync.sync.run import SyncRequest, run_sync
 from tests.conftest import ROOT
 from tests.integration.catalogs import brake_catalog

@@ -10,11 +10,11 @@ import pytest
 import requests
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.server import SandboxServer
+from plm_sync.delivery.workbooks import export_ppr
+from plm_sync.ops.reports import catalog, run_report
 from plm_sync.ppr.structure import structure
-from plm_sync.reports import catalog, run_report
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.sync.run import SyncRequest, run_sync
-from plm_sync.workbooks import export_ppr
 from tests.integration.conftest import API_KEY, settings_of
 
 pytestmark = pytest.mark.integration

@@ -29,9 +29,9 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SandboxCatalog
-from plm_sync.connect.sandbox.generate import generate_catalog
-from plm_sync.reports import catalog, list_runs
+from plm_sync.ops.reports import catalog, list_runs
+from plm_sync.sandbox.connect.catalog import SandboxCatalog
+from plm_sync.sandbox.connect.generate import generate_catalog
 from plm_sync.store.database import normalise_url
 from plm_sync.store.models import ProductLine
 from plm_sync.sync.run import SyncRequest, run_sync

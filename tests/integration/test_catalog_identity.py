@@ -21,14 +21,14 @@ import pytest
 
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
-from plm_sync.connect.sandbox.faults import FaultSpec
-from plm_sync.connect.sandbox.generate import generate_catalog
-from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer
-from plm_sync.reports import catalog, run_report
-from plm_sync.retrying import RetryPolicy
+from plm_sync.delivery.workbooks import export_ppr
+from plm_sync.infra.retrying import RetryPolicy
+from plm_sync.ops.reports import catalog, run_report
+from plm_sync.sandbox.connect.catalog import SAMPLE_CATALOG, SandboxCatalog
+from plm_sync.sandbox.connect.faults import FaultSpec
+from plm_sync.sandbox.connect.generate import generate_catalog
+from plm_sync.sandbox.connect.server import SandboxOptions, SandboxServer
 from plm_sync.sync.run import SyncRequest, run_sync
-from plm_sync.workbooks import export_ppr
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "SU-IDENTITY:secret"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import requests
 
-from plm_sync.connect.sandbox.server import SandboxServer
+from plm_sync.sandbox.connect.server import SandboxServer
 from tests.integration.catalogs import item_row
 from tests.integration.conftest import API_KEY
 from tests.integration.test_operator_safety import lines_by_id, settings_for, sync

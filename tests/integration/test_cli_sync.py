@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from plm_sync.connect.sandbox.catalog import SandboxCatalog
-from plm_sync.connect.sandbox.generate import generate_catalog
-from plm_sync.connect.sandbox.server import SandboxServer
+from plm_sync.sandbox.connect.catalog import SandboxCatalog
+from plm_sync.sandbox.connect.generate import generate_catalog
+from plm_sync.sandbox.connect.server import SandboxServer
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, start_sandbox
 

@@ -16,12 +16,12 @@ import requests
 from plm_sync.connect.client import ConnectClient
 from plm_sync.connect.records import InvalidRecord
 from plm_sync.connect.rql import gt
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
-from plm_sync.connect.sandbox.generate import generate_catalog
-from plm_sync.connect.sandbox.rql_eval import load_schemas, parse_query
-from plm_sync.connect.sandbox.server import SandboxBindError, SandboxOptions, SandboxServer
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.errors import ConnectAuthError, ConnectNotFoundError
+from plm_sync.sandbox.connect.catalog import SAMPLE_CATALOG, SandboxCatalog
+from plm_sync.sandbox.connect.generate import generate_catalog
+from plm_sync.sandbox.connect.rql_eval import load_schemas, parse_query
+from plm_sync.sandbox.connect.server import SandboxBindError, SandboxOptions, SandboxServer
 from plm_sync.sync.run import SyncRequest, run_sync
 from tests.integration.conftest import API_KEY, fast_client, settings_of, start_sandbox
 

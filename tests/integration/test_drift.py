@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 import requests
 
-from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.server import SandboxServer
-from plm_sync.drift import DriftRequest, drift_lines
-from plm_sync.push import PushRequest, push_lines
-from plm_sync.reports import health, run_report
+from plm_sync.delivery.drift import DriftRequest, drift_lines
+from plm_sync.delivery.push import PushRequest, push_lines
+from plm_sync.ops.reports import health, run_report
+from plm_sync.sandbox.commerce.server import CommerceSandbox, CommerceSandboxOptions
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.sync.run import SyncRequest, run_sync
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, hub_settings, settings_of, with_hub

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SandboxCatalog
-from plm_sync.connect.sandbox.generate import generate_catalog
-from plm_sync.reports import catalog, run_report
+from plm_sync.ops.reports import catalog, run_report
+from plm_sync.sandbox.connect.catalog import SandboxCatalog
+from plm_sync.sandbox.connect.generate import generate_catalog
 from plm_sync.store.database import open_database
 from plm_sync.sync.fanout import (
     Factory,

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from plm_sync.config import Settings
-from plm_sync.reports import catalog, read_report
+from plm_sync.delivery.workbooks import export_ppr
+from plm_sync.ops.reports import catalog, read_report
+from plm_sync.ops.views.workbook import write_report_workbook
+from plm_sync.ops.web import WebServer
 from plm_sync.sync.run import SyncRequest, run_sync
-from plm_sync.views.workbook import write_report_workbook
-from plm_sync.web import WebServer
-from plm_sync.workbooks import export_ppr
 from tests.integration.conftest import postgres_schema, settings_of
 from tests.integration.hostile_connect import API_KEY, HostileConnect, item, product
 

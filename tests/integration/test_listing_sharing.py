@@ -14,9 +14,9 @@ import openpyxl
 import pytest
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.server import SandboxServer
-from plm_sync.reports import catalog, run_report
-from plm_sync.workbooks import export_ppr, import_ppr
+from plm_sync.delivery.workbooks import export_ppr, import_ppr
+from plm_sync.ops.reports import catalog, run_report
+from plm_sync.sandbox.connect.server import SandboxServer
 from tests.conftest import ROOT
 from tests.integration.conftest import settings_of
 from tests.integration.conftest import sync_report as sync

@@ -45,7 +45,7 @@ def test_a_read_only_command_imports_no_alembic_on_an_up_to_date_database(
     upgrade(engine)
     engine.dispose()
     probe = (
-        "import sys; from plm_sync.reports import list_runs; from plm_sync.config import "
+        "import sys; from plm_sync.ops.reports import list_runs; from plm_sync.config import "
         f"Settings; list_runs(Settings(database_url={url!r})); "
         "print(any(name.startswith('alembic') for name in sys.modules))"
     )

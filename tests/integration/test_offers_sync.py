@@ -15,13 +15,13 @@ import pytest
 import requests
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG
-from plm_sync.connect.sandbox.server import SandboxServer
+from plm_sync.sandbox.connect.catalog import SAMPLE_CATALOG
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.errors import MappingsError
-from plm_sync.reports import catalog, read_report
+from plm_sync.ops.reports import catalog, read_report
 from plm_sync.sync.run import SyncRequest, run_sync
-from plm_sync.views.html import render_report
-from plm_sync.workbooks import export_ppr
+from plm_sync.ops.views.html import render_report
+from plm_sync.delivery.workbooks import export_ppr
 from tests.conftest import ROOT
 from tests.integration.conftest import API_KEY, settings_of
 from tests.integration.conftest import sync_report as sync

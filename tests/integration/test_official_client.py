@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
-from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.domain.source import SourceItem, SourceProduct
+from plm_sync.sandbox.connect.catalog import SAMPLE_CATALOG, SandboxCatalog
+from plm_sync.sandbox.connect.server import SandboxServer
 from tests.conftest import ROOT
 from tests.integration.conftest import API_KEY, fast_client, start_sandbox, unavailable
 

@@ -17,16 +17,16 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
-from plm_sync.alerts import check_schedule
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG
-from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import RunFailedError, UsageError
-from plm_sync.runlog import utcnow
+from plm_sync.ops.alerts import check_schedule
+from plm_sync.ops.web import WebServer
+from plm_sync.runs.runlog import utcnow
+from plm_sync.sandbox.connect.catalog import SAMPLE_CATALOG
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import ServicePlan
 from plm_sync.sync.run import SyncRequest, run_sync
-from plm_sync.web import WebServer
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, settings_of
 from tests.integration.test_reports import browse, chromium

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import create_engine, update
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.domain.runs import RunStatus
-from plm_sync.reports import catalog, list_runs, run_report
-from plm_sync.runlog import cancel_run, prune_runs, sweep_runs
+from plm_sync.ops.reports import catalog, list_runs, run_report
+from plm_sync.runs.runlog import cancel_run, prune_runs, sweep_runs
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.store.database import open_database
 from plm_sync.store.models import Run
 from plm_sync.sync.fanout import open_run

@@ -14,11 +14,11 @@ import requests
 from sqlalchemy import func, select
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SandboxCatalog
-from plm_sync.connect.sandbox.generate import generate_catalog
-from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import MappingsError, RunConflictError, RunFailedError
-from plm_sync.reports import catalog, list_runs
+from plm_sync.ops.reports import catalog, list_runs
+from plm_sync.sandbox.connect.catalog import SandboxCatalog
+from plm_sync.sandbox.connect.generate import generate_catalog
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import CATALOG_TABLES
 from plm_sync.store.runs import RunRepository, RunStart

@@ -10,13 +10,13 @@ import pytest
 import requests
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.server import SandboxServer
+from plm_sync.delivery.workbooks import export_ppr, import_ppr
 from plm_sync.errors import MappingsError
+from plm_sync.ops.reports import catalog, list_runs, run_report
 from plm_sync.ppr.read import WorkbookError
-from plm_sync.reports import catalog, list_runs, run_report
-from plm_sync.runlog import RunLog
+from plm_sync.runs.runlog import RunLog
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.sync.run import SyncRequest, run_sync
-from plm_sync.workbooks import export_ppr, import_ppr
 from tests.conftest import ROOT
 from tests.integration.conftest import API_KEY, settings_of
 

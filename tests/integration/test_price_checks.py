@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG
-from plm_sync.connect.sandbox.server import SandboxServer
-from plm_sync.reports import catalog
+from plm_sync.ops.reports import catalog
+from plm_sync.sandbox.connect.catalog import SAMPLE_CATALOG
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.pushes import PushRepository
 from tests.integration.conftest import settings_of

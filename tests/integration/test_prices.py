@@ -12,9 +12,9 @@ import openpyxl
 import pytest
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
-from plm_sync.connect.sandbox.server import SandboxServer
-from plm_sync.reports import catalog
+from plm_sync.ops.reports import catalog
+from plm_sync.sandbox.connect.catalog import SAMPLE_CATALOG, SandboxCatalog
+from plm_sync.sandbox.connect.server import SandboxServer
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, settings_of, start_sandbox
 from tests.integration.conftest import sync_report as sync
@@ -274,7 +274,7 @@ def test_no_price_file_is_read_inside_a_transaction(
     from sqlalchemy import event  # noqa: PLC0415
     from sqlalchemy.engine import Engine  # noqa: PLC0415
 
-    from plm_sync.connect.sandbox.generate import generate_catalog  # noqa: PLC0415
+    from plm_sync.sandbox.connect.generate import generate_catalog  # noqa: PLC0415
     from plm_sync.sync import prices as price_sync  # noqa: PLC0415
 
     open_transactions: dict[int, int] = {}

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from plm_sync.cli import cli, runs
-from plm_sync.reports import list_runs
+from plm_sync.ops.reports import list_runs
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import Run
 from tests.conftest import plm_sync_cli

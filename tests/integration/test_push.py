@@ -15,15 +15,15 @@ import requests
 from sqlalchemy import insert, update
 
 from plm_sync.commerce.client import hub_key
-from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SandboxCatalog
-from plm_sync.connect.sandbox.generate import generate_catalog
-from plm_sync.connect.sandbox.server import SandboxServer
+from plm_sync.delivery.push import PushRequest, line_content_hash, push_lines
+from plm_sync.delivery.request import PRICES_NONE
 from plm_sync.errors import RunFailedError
-from plm_sync.push import PushRequest, line_content_hash, push_lines
-from plm_sync.push_request import PRICES_NONE
-from plm_sync.reports import catalog, run_report
+from plm_sync.ops.reports import catalog, run_report
+from plm_sync.sandbox.commerce.server import CommerceSandbox, CommerceSandboxOptions
+from plm_sync.sandbox.connect.catalog import SandboxCatalog
+from plm_sync.sandbox.connect.generate import generate_catalog
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import ProductLine, Run
@@ -381,7 +381,7 @@ def test_faults_never_make_an_apply_twice_and_a_second_push_converges(
     settings: Settings,
 ) -> None:
     from plm_sync.commerce.client import COMMERCE_RETRY, CommerceClient  # noqa: PLC0415
-    from plm_sync.connect.sandbox.faults import FaultSpec  # noqa: PLC0415
+    from plm_sync.sandbox.connect.faults import FaultSpec  # noqa: PLC0415
 
     options = CommerceSandboxOptions(
         task_seconds=0.1,

@@ -28,12 +28,12 @@ import pytest
 import requests
 
 from plm_sync.commerce.client import hub_key
-from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.server import SandboxServer
+from plm_sync.delivery.push import line_content_hash
 from plm_sync.mappings import load_plm_rules
-from plm_sync.push import line_content_hash
-from plm_sync.reports import catalog, list_runs, run_report
+from plm_sync.ops.reports import catalog, list_runs, run_report
+from plm_sync.sandbox.commerce.server import CommerceSandbox, CommerceSandboxOptions
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.pushes import PushRepository
 from plm_sync.sync.run import SyncRequest, run_sync

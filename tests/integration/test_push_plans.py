@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 import requests
 
-from plm_sync.approval import approve_plan, reject_plan
-from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.server import SandboxServer
+from plm_sync.delivery.approval import approve_plan, reject_plan
+from plm_sync.delivery.push import PushRequest, push_after_sync, push_lines
 from plm_sync.errors import UsageError
-from plm_sync.notify import run_message, run_needs_a_person
-from plm_sync.push import PushRequest, push_after_sync, push_lines
-from plm_sync.reports import list_runs, run_report
+from plm_sync.infra.notify import run_message, run_needs_a_person
+from plm_sync.ops.reports import list_runs, run_report
+from plm_sync.ops.web import WebServer
+from plm_sync.sandbox.commerce.server import CommerceSandbox, CommerceSandboxOptions
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.sync.run import SyncRequest, run_sync
-from plm_sync.web import WebServer
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import API_KEY, hub_settings, settings_of, with_hub
 from tests.integration.test_push_proof import LINE, max_units, rates_edited
@@ -244,7 +244,7 @@ def test_an_approval_whose_push_cannot_start_leaves_the_plan_waiting(
     settings: Settings, hub: CommerceSandbox, tmp_path: Path
 ) -> None:
     from plm_sync.errors import RunConflictError  # noqa: PLC0415
-    from plm_sync.runlog import utcnow  # noqa: PLC0415
+    from plm_sync.runs.runlog import utcnow  # noqa: PLC0415
     from plm_sync.store.database import open_database, unit_of_work  # noqa: PLC0415
     from plm_sync.store.runs import RunRepository  # noqa: PLC0415
     from plm_sync.sync.fanout import open_run  # noqa: PLC0415

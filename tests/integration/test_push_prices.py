@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 import requests
 
-from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG
-from plm_sync.connect.sandbox.server import SandboxServer
-from plm_sync.push import PushRequest, push_lines
-from plm_sync.reports import run_report
+from plm_sync.delivery.push import PushRequest, push_lines
+from plm_sync.ops.reports import run_report
+from plm_sync.sandbox.commerce.server import CommerceSandbox, CommerceSandboxOptions
+from plm_sync.sandbox.connect.catalog import SAMPLE_CATALOG
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.sync.run import SyncRequest, run_sync
 from tests.integration.conftest import settings_of, with_hub
 

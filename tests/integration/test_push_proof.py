@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.server import SandboxServer
-from plm_sync.push import PushRequest, push_lines
-from plm_sync.reports import run_report
+from plm_sync.delivery.push import PushRequest, push_lines
+from plm_sync.delivery.workbooks import export_ppr, import_ppr
+from plm_sync.ops.reports import run_report
+from plm_sync.sandbox.commerce.server import CommerceSandbox, CommerceSandboxOptions
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.sync.run import SyncRequest, run_sync
-from plm_sync.workbooks import export_ppr, import_ppr
 from tests.integration.conftest import settings_of, with_hub
 from tests.integration.test_ppr_roundtrip import MONTHLY, edit
 from tests.integration.test_push_crash import control, killed_at

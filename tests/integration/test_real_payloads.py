@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from plm_sync.connect.sandbox.catalog import SandboxCatalog
-from plm_sync.connect.sandbox.server import SandboxServer
+from plm_sync.sandbox.connect.catalog import SandboxCatalog
+from plm_sync.sandbox.connect.server import SandboxServer
 from tests.integration.conftest import start_sandbox
 from tests.integration.test_operator_safety import lines_by_id, settings_for, sync
 

@@ -17,13 +17,13 @@ import pytest
 import requests
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SandboxCatalog
 from plm_sync.errors import RunFailedError, UsageError
-from plm_sync.reports import health, list_runs, read_report, run_report
+from plm_sync.ops.reports import health, list_runs, read_report, run_report
+from plm_sync.ops.views.html import render_report, render_runs
+from plm_sync.ops.views.workbook import write_report_workbook
+from plm_sync.ops.web import WebServer
+from plm_sync.sandbox.connect.catalog import SandboxCatalog
 from plm_sync.sync.run import SyncRequest, run_sync
-from plm_sync.views.html import render_report, render_runs
-from plm_sync.views.workbook import write_report_workbook
-from plm_sync.web import WebServer
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import settings_of, start_sandbox, unavailable
 
@@ -256,8 +256,8 @@ def test_a_person_sees_the_runs_in_a_real_browser(settings: Settings, tmp_path: 
 
 
 def test_a_big_runs_page_lists_a_bounded_number_of_events(tmp_path: Path) -> None:
-    from plm_sync.connect.sandbox.generate import generate_catalog  # noqa: PLC0415
-    from plm_sync.views.html import PAGE_EVENTS, page_events  # noqa: PLC0415
+    from plm_sync.ops.views.html import PAGE_EVENTS, page_events  # noqa: PLC0415
+    from plm_sync.sandbox.connect.generate import generate_catalog  # noqa: PLC0415
     from tests.integration.conftest import start_sandbox  # noqa: PLC0415
 
     server = start_sandbox(SandboxCatalog.from_data(generate_catalog(12, 250, seed=4)))

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.server import SandboxServer
 from plm_sync.errors import MappingsError
-from plm_sync.reports import catalog, list_runs, run_report
+from plm_sync.ops.reports import catalog, list_runs, run_report
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.sync.run import SyncRequest, run_sync
 from tests.conftest import ROOT
 from tests.integration.conftest import settings_of

@@ -12,13 +12,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.server import SandboxServer
-from plm_sync.push import PushRequest, push_lines
-from plm_sync.reports import run_report
+from plm_sync.delivery.push import PushRequest, push_lines
+from plm_sync.ops.reports import run_report
+from plm_sync.ops.web import WebServer
+from plm_sync.sandbox.commerce.server import CommerceSandbox, CommerceSandboxOptions
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.sync.run import SyncRequest, run_sync
-from plm_sync.web import WebServer
 from tests.conftest import plm_sync_cli
 from tests.integration.conftest import settings_of, with_hub
 

@@ -20,9 +20,9 @@ import requests
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from plm_sync.connect.sandbox.catalog import SandboxCatalog
-from plm_sync.connect.sandbox.generate import generate_catalog
-from plm_sync.connect.sandbox.server import SandboxServer
+from plm_sync.sandbox.connect.catalog import SandboxCatalog
+from plm_sync.sandbox.connect.generate import generate_catalog
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.store.database import open_database
 from plm_sync.store.models import CATALOG_TABLES, ProductLine
 from plm_sync.sync.fanout import open_run, plan_run, sync_products

@@ -19,14 +19,14 @@ import requests
 from sqlalchemy import select
 
 from plm_sync.commerce.client import hub_key
-from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SandboxCatalog
-from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer
-from plm_sync.line_pusher import catalog_key
+from plm_sync.delivery.line_pusher import catalog_key
+from plm_sync.delivery.push import PushRequest, push_lines
 from plm_sync.mappings import load_plm_rules
-from plm_sync.push import PushRequest, push_lines
-from plm_sync.reports import run_report
+from plm_sync.ops.reports import run_report
+from plm_sync.sandbox.commerce.server import CommerceSandbox, CommerceSandboxOptions
+from plm_sync.sandbox.connect.catalog import SandboxCatalog
+from plm_sync.sandbox.connect.server import SandboxOptions, SandboxServer
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import ProductLine
 from plm_sync.store.pushes import PushRepository

@@ -16,11 +16,11 @@ import redis
 from sqlalchemy import update
 
 from plm_sync.config import Settings
-from plm_sync.runlog import sweep_runs, utcnow
+from plm_sync.infra.queue import queued_tasks
+from plm_sync.runs.runlog import sweep_runs, utcnow
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.models import Run
 from plm_sync.store.runs import RunRepository, RunStart
-from plm_sync.workers import queued_tasks
 from tasks.app import make_app
 from tests.conftest import plm_sync_cli
 from tests.integration.conftest import settings_of

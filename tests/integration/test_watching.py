@@ -18,14 +18,14 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from plm_sync.commerce.sandbox.server import CommerceSandbox, CommerceSandboxOptions
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG
-from plm_sync.connect.sandbox.server import SandboxServer
+from plm_sync.delivery.push import PushRequest, push_lines
 from plm_sync.errors import RunFailedError
-from plm_sync.push import PushRequest, push_lines
+from plm_sync.ops.web import WebServer
+from plm_sync.sandbox.commerce.server import CommerceSandbox, CommerceSandboxOptions
+from plm_sync.sandbox.connect.catalog import SAMPLE_CATALOG
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.sync.run import SyncRequest, run_sync
-from plm_sync.web import WebServer
 from tests.conftest import plm_sync_cli
 from tests.integration.conftest import settings_of, with_hub
 from tests.integration.test_operations import Receiver
@@ -175,6 +175,6 @@ def test_the_catalog_page_shows_each_lines_counts(settings: Settings) -> None:
 
 
 def requests_catalog(settings: Settings) -> dict[str, Any]:
-    from plm_sync.reports import catalog  # noqa: PLC0415 - the store's catalog JSON
+    from plm_sync.ops.reports import catalog  # noqa: PLC0415 - the store's catalog JSON
 
     return catalog(settings, (PRODUCT,))

@@ -25,15 +25,15 @@ from kombu import Connection
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from plm_sync.config import Settings
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog
-from plm_sync.connect.sandbox.generate import generate_catalog
+from plm_sync.sandbox.connect.catalog import SAMPLE_CATALOG, SandboxCatalog
+from plm_sync.sandbox.connect.generate import generate_catalog
 from plm_sync.mappings import load_plm_rules
-from plm_sync.push import line_content_hash
-from plm_sync.reports import catalog, list_runs, run_report
+from plm_sync.delivery.push import line_content_hash
+from plm_sync.ops.reports import catalog, list_runs, run_report
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.pushes import PushRepository
 from plm_sync.sync.run import SyncRequest, run_sync
-from plm_sync.workbooks import export_ppr
+from plm_sync.delivery.workbooks import export_ppr
 from tasks.app import make_app
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import (
@@ -529,7 +529,7 @@ def test_every_log_line_of_a_run_carries_that_run_id_and_none_leaks(
 
 
 def test_workers_push_after_a_sync_when_asked(postgres_url: str, broker_url: str) -> None:
-    from plm_sync.commerce.sandbox.server import (  # noqa: PLC0415
+    from plm_sync.sandbox.commerce.server import (  # noqa: PLC0415
         CommerceSandbox,
         CommerceSandboxOptions,
     )
@@ -580,7 +580,7 @@ def test_a_worker_killed_mid_push_is_finished_by_another_applying_once(
     """The worker case of the delivery crash matrix: RabbitMQ hands the dead worker's task to
     the next worker at once; that push reads PLM's plans before it sends anything again."""
     from plm_sync.commerce.client import hub_key  # noqa: PLC0415
-    from plm_sync.commerce.sandbox.server import (  # noqa: PLC0415
+    from plm_sync.sandbox.commerce.server import (  # noqa: PLC0415
         CommerceSandbox,
         CommerceSandboxOptions,
     )
@@ -664,11 +664,11 @@ def test_workers_plan_approve_drift_and_promote_as_the_cli_does(
     """Plan, approve, drift and promotion on the workers: one task per line, as the CLI."""
     import requests  # noqa: PLC0415
 
-    from plm_sync.commerce.sandbox.server import (  # noqa: PLC0415
+    from plm_sync.sandbox.commerce.server import (  # noqa: PLC0415
         CommerceSandbox,
         CommerceSandboxOptions,
     )
-    from plm_sync.push import PushRequest, push_lines  # noqa: PLC0415
+    from plm_sync.delivery.push import PushRequest, push_lines  # noqa: PLC0415
     from tests.integration.test_ppr_roundtrip import MONTHLY  # noqa: PLC0415
     from tests.integration.test_push_proof import LINE, max_units, rates_edited  # noqa: PLC0415
 

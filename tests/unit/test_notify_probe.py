@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 
 from plm_sync.config import Settings
-from plm_sync.doctor import diagnose
-from plm_sync.notify import probe
+from plm_sync.infra.notify import probe
+from plm_sync.ops.doctor import diagnose
 
 
 def test_a_webhook_that_answers_and_one_that_does_not() -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from plm_sync.domain.changes import Change, ChangeKind, Changes, change_events
 from plm_sync.domain.events import Event, Level
-from plm_sync.reports import _diff
+from plm_sync.ops.reports import _diff
 
 
 @pytest.mark.parametrize("dry_run", [False, True])
@@ -45,7 +45,7 @@ def test_events_recorded_before_subjects_show_their_message() -> None:
 
 
 def test_a_page_lists_problems_first_in_line_and_keeps_run_order() -> None:
-    from plm_sync.views.html import page_events  # noqa: PLC0415
+    from plm_sync.ops.views.html import page_events  # noqa: PLC0415
 
     events = [{"level": "info", "n": n} for n in range(5)]
     events.insert(3, {"level": "error", "n": "e"})

@@ -6,7 +6,7 @@ import pytest
 
 from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import CommerceAuthError, ConnectAuthError, PlmSyncError
-from plm_sync.runlog import RunOutcome, exit_code_of, failure_events, status_of
+from plm_sync.runs.runlog import RunOutcome, exit_code_of, failure_events, status_of
 
 
 def test_an_outcome_crosses_celery_unchanged() -> None:

@@ -16,8 +16,8 @@ from rich.text import Text
 from plm_sync.config import Settings, load_settings
 from plm_sync.domain.text import inert
 from plm_sync.errors import EXIT_USAGE, PlmSyncError, UsageError
-from plm_sync.logging import configure_logging
-from plm_sync.streamed_json import write_json
+from plm_sync.infra.logging import configure_logging
+from plm_sync.infra.streamed_json import write_json
 
 
 class _Context:

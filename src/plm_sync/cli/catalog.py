@@ -21,7 +21,7 @@ from plm_sync.cli.output import (
     make_folder,
 )
 from plm_sync.errors import UsageError
-from plm_sync.sync.request import check_product_id
+from plm_sync.runs.scope import check_product_id
 
 
 @cli.command("prices")
@@ -46,7 +46,7 @@ def prices_command(
 ) -> None:
     """A product line's prices per marketplace (as stored by the last sync)."""
     check_product_id(product_id)
-    from plm_sync.reports import catalog  # noqa: PLC0415 - the store on use
+    from plm_sync.ops.reports import catalog  # noqa: PLC0415 - the store on use
 
     lines = catalog(context.settings, (product_id,))["product_lines"]
     if not lines:
@@ -82,7 +82,7 @@ def prices_command(
                 else f"{product_id} has no stored prices"
                 + (f" in {marketplace}" if marketplace else "")
             )
-        from plm_sync.views.price_list import write_price_list  # noqa: PLC0415 - openpyxl on use
+        from plm_sync.delivery.price_list import write_price_list  # noqa: PLC0415 - openpyxl on use
 
         (chosen,) = found
         path = output_file or Path(f"{product_id}_{chosen}_Price-list.xlsx")
@@ -145,7 +145,7 @@ def _refuse_missing(products: tuple[str, ...], data: dict[str, Any]) -> None:
 @pass_context
 def catalog_command(context: _Context, products: tuple[str, ...], output: str) -> None:
     """The stored hierarchical catalog (a --product not stored: exit 2, as `prices` does)."""
-    from plm_sync.reports import catalog  # noqa: PLC0415 - the store on use
+    from plm_sync.ops.reports import catalog  # noqa: PLC0415 - the store on use
 
     for product_id in products:
         check_product_id(product_id)

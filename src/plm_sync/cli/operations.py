@@ -28,7 +28,7 @@ def notify() -> None:
 @pass_context
 def notify_test(context: _Context) -> None:
     """Send a test message to every PLM_SYNC_NOTIFY target."""
-    from plm_sync.notify import Message, scheme_of, send, targets  # noqa: PLC0415 - on use
+    from plm_sync.infra.notify import Message, scheme_of, send, targets  # noqa: PLC0415 - on use
 
     urls = targets(context.settings.notify)
     if not urls:
@@ -85,7 +85,7 @@ def serve(
 
     with open_database(context.settings.database_url, migrate=False):
         pass  # the database holds plm-sync's schema before the first page is asked for
-    from plm_sync.web import WebServer  # noqa: PLC0415 - the web pages load with `serve`
+    from plm_sync.ops.web import WebServer  # noqa: PLC0415 - the web pages load with `serve`
 
     try:
         server = WebServer(
@@ -116,7 +116,7 @@ def doctor(ctx: click.Context, output: str) -> None:
     Reads only: records no run, creates or migrates no database. Exits 0 when every check
     passes (warnings allowed), 2 naming what to fix.
     """
-    from plm_sync.doctor import Outcome, diagnose, healthy  # noqa: PLC0415 - on use
+    from plm_sync.ops.doctor import Outcome, diagnose, healthy  # noqa: PLC0415 - on use
 
     context = ctx.find_object(_Context)
     assert context is not None  # noqa: S101 - set by the group callback

@@ -16,13 +16,13 @@ from plm_sync.cli.app import (
 )
 from plm_sync.config import Settings
 from plm_sync.errors import UsageError
+from plm_sync.ops.views import when
 from plm_sync.sync.request import SyncRequest
-from plm_sync.views import when
 
 if TYPE_CHECKING:  # the run's machinery loads when a command runs one, not for --help
     from plm_sync.connect.client import ConnectClient
-    from plm_sync.reports import RunReport
-    from plm_sync.runlog import RunOutcome
+    from plm_sync.ops.reports import RunReport
+    from plm_sync.runs.runlog import RunOutcome
 
 
 class _RichProgress:
@@ -59,7 +59,7 @@ class _RichProgress:
 def _run_and_report(
     settings: Settings, request: SyncRequest, output: str, client: ConnectClient | None = None
 ) -> int:
-    from plm_sync.reports import read_report, run_report  # noqa: PLC0415 - the store on use
+    from plm_sync.ops.reports import read_report, run_report  # noqa: PLC0415 - the store on use
 
     console = Console(stderr=True)
     if console.is_terminal and output != "json":
@@ -69,7 +69,7 @@ def _run_and_report(
         outcome = _sync(settings, request, client, None)
     pushed = None
     if settings.push_after_sync:
-        from plm_sync.push import push_after_sync  # noqa: PLC0415 - Commerce code on use
+        from plm_sync.delivery.push import push_after_sync  # noqa: PLC0415 - Commerce code on use
 
         pushed = push_after_sync(settings, request.dry_run, outcome)
     if output == "json":  # one JSON document: the sync's report, with its push inside
@@ -106,7 +106,7 @@ def _sync(
 
 def _show_run(settings: Settings, run_id: int, output: str) -> None:
     """Print a run's report: JSON (its events streamed), or the summary tables."""
-    from plm_sync.reports import read_report  # noqa: PLC0415 - the store on use
+    from plm_sync.ops.reports import read_report  # noqa: PLC0415 - the store on use
 
     report = read_report(settings, run_id)
     if output == "json":

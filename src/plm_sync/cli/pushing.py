@@ -16,7 +16,7 @@ from plm_sync.cli.output import (
     _show_run,
 )
 from plm_sync.errors import UsageError
-from plm_sync.sync.request import check_product_id
+from plm_sync.runs.scope import check_product_id
 
 
 @cli.command(epilog=COMMERCE_HELP)
@@ -86,7 +86,7 @@ def push(
     `--promote-from STAGING_URL` sends a line only when that hub received this very content,
     verified, and still reads back equal to it; else the line is held back, saying why.
     """
-    from plm_sync.push import PushRequest, push_lines  # noqa: PLC0415 - Commerce code on use
+    from plm_sync.delivery.push import PushRequest, push_lines  # noqa: PLC0415 - Commerce code on use
 
     if prices_only and no_prices:
         raise UsageError(
@@ -144,7 +144,7 @@ def drift(
     Exit 0 (the hub holds the catalog), 3 (drift, or a line could not be read), 1 (the run
     failed) or 2 (settings, credentials).
     """
-    from plm_sync.drift import DriftRequest, drift_lines  # noqa: PLC0415 - Commerce code on use
+    from plm_sync.delivery.drift import DriftRequest, drift_lines  # noqa: PLC0415 - Commerce code on use
 
     for product_id in product_ids:
         check_product_id(product_id)
@@ -173,7 +173,7 @@ def approve(context: _Context, run_id: str, output: str) -> None:
     the plan showed. The plan's run then names the push run that carried it out. Exit as the
     push (0, 3, 1) or 2 (not a plan waiting, another hub).
     """
-    from plm_sync.approval import approve_plan  # noqa: PLC0415 - Commerce code on use
+    from plm_sync.delivery.approval import approve_plan  # noqa: PLC0415 - Commerce code on use
 
     decision = approve_plan(context.settings, run_id)
     assert decision.push is not None  # noqa: S101 - an approval pushes
@@ -186,7 +186,7 @@ def approve(context: _Context, run_id: str, output: str) -> None:
 @pass_context
 def reject(context: _Context, run_id: str) -> None:
     """Discard a change plan: nothing of it is sent; its run is marked rejected (cancelled)."""
-    from plm_sync.approval import reject_plan  # noqa: PLC0415
+    from plm_sync.delivery.approval import reject_plan  # noqa: PLC0415
 
     decision = reject_plan(context.settings, run_id)
     click.echo(f"plan {decision.plan_id} rejected: nothing of it was sent")

@@ -27,7 +27,7 @@ from plm_sync.config import Settings, parse_duration
 from plm_sync.domain.moments import aware
 from plm_sync.domain.runs import COUNT_FIELDS, RunStatus
 from plm_sync.errors import UsageError
-from plm_sync.views import when
+from plm_sync.ops.views import when
 
 
 def _since(value: str | None) -> datetime | None:
@@ -86,7 +86,7 @@ def runs_cancel(context: _Context, run_id: str) -> None:
     Product lines written before stay whole; nothing is half-written and the cursor does not
     move.
     """
-    from plm_sync.runlog import cancel_run  # noqa: PLC0415 - the store on use
+    from plm_sync.runs.runlog import cancel_run  # noqa: PLC0415 - the store on use
     from plm_sync.store.database import open_database  # noqa: PLC0415
 
     with open_database(context.settings.database_url) as factory:
@@ -135,7 +135,7 @@ def _on_terminal() -> bool:
 @pass_context
 def runs_prune(context: _Context, older_than: str, yes: bool) -> None:
     """Delete old runs and their events (never the latest successful run, nor open runs)."""
-    from plm_sync.runlog import prune_runs  # noqa: PLC0415 - the store on use
+    from plm_sync.runs.runlog import prune_runs  # noqa: PLC0415 - the store on use
     from plm_sync.store.database import open_database  # noqa: PLC0415
 
     seconds, shown = prune_age(older_than)
@@ -169,7 +169,7 @@ def runs_prune(context: _Context, older_than: str, yes: bool) -> None:
 @pass_context
 def report(context: _Context, run_id: str, output: str, output_file: Path | None) -> None:
     """One run's status, counts, changes and events (RUN_ID or `latest`)."""
-    from plm_sync.reports import list_runs, read_report  # noqa: PLC0415 - the store on use
+    from plm_sync.ops.reports import list_runs, read_report  # noqa: PLC0415 - the store on use
 
     data = read_report(context.settings, run_id)
     if output == "json":
@@ -182,7 +182,7 @@ def report(context: _Context, run_id: str, output: str, output_file: Path | None
         created = make_folder(path)
         try:
             if output == "html":
-                from plm_sync.views.html import render_report  # noqa: PLC0415 - Jinja2 on use
+                from plm_sync.ops.views.html import render_report  # noqa: PLC0415 - Jinja2 on use
 
                 history = list_runs(context.settings, limit=30)
                 page = render_report(
@@ -190,7 +190,7 @@ def report(context: _Context, run_id: str, output: str, output_file: Path | None
                 )
                 path.write_text(page, encoding="utf-8")
             else:
-                from plm_sync.views.workbook import (  # noqa: PLC0415 - openpyxl on use
+                from plm_sync.ops.views.workbook import (  # noqa: PLC0415 - openpyxl on use
                     write_report_workbook,
                 )
 
@@ -228,7 +228,7 @@ def status(context: _Context, max_age: float, output: str) -> None:
     if data["running"]:
         data["running"]["waiting_for_workers"] = _waiting(context.settings, data["running"]["id"])
     if output == "prometheus":
-        from plm_sync.metrics import metrics_text  # noqa: PLC0415 - prometheus_client on use
+        from plm_sync.ops.metrics import metrics_text  # noqa: PLC0415 - prometheus_client on use
         from plm_sync.store.database import open_database  # noqa: PLC0415
 
         with open_database(context.settings.database_url, migrate=False) as factory:
@@ -278,7 +278,7 @@ def _status_text(data: dict[str, Any]) -> None:
 
 def _waiting(settings: Settings, run_id: int) -> str | None:
     """Why the open run is quiet, when its tasks wait for a worker in the broker's queue."""
-    from plm_sync.runlog import waits_for_workers  # noqa: PLC0415 - the store on use
+    from plm_sync.runs.runlog import waits_for_workers  # noqa: PLC0415 - the store on use
     from plm_sync.store.database import open_database  # noqa: PLC0415
 
     with open_database(settings.database_url, migrate=False) as factory:

@@ -46,15 +46,15 @@ def demo(context: _Context) -> None:
     sandbox, a full sync, the PLM workbooks, and a push of every product line into the
     Commerce sandbox (which parses, applies and reports each one as PLM would).
     """
-    from plm_sync.commerce.sandbox.server import (  # noqa: PLC0415 - on use
+    from plm_sync.delivery.push import PushRequest, push_lines  # noqa: PLC0415
+    from plm_sync.delivery.workbooks import export_ppr  # noqa: PLC0415 - openpyxl on use
+    from plm_sync.ops.reports import catalog, read_report  # noqa: PLC0415 - the store on use
+    from plm_sync.sandbox.commerce.server import (  # noqa: PLC0415 - on use
         CommerceSandbox,
         CommerceSandboxOptions,
     )
-    from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG, SandboxCatalog  # noqa: PLC0415
-    from plm_sync.connect.sandbox.server import SandboxOptions, SandboxServer  # noqa: PLC0415
-    from plm_sync.push import PushRequest, push_lines  # noqa: PLC0415
-    from plm_sync.reports import catalog, read_report  # noqa: PLC0415 - the store on use
-    from plm_sync.workbooks import export_ppr  # noqa: PLC0415 - openpyxl on use
+    from plm_sync.sandbox.connect.catalog import SAMPLE_CATALOG, SandboxCatalog  # noqa: PLC0415
+    from plm_sync.sandbox.connect.server import SandboxOptions, SandboxServer  # noqa: PLC0415
 
     key = f"SU-DEMO-{secrets.token_hex(4)}:{secrets.token_hex(16)}"
     server = SandboxServer(
@@ -127,8 +127,8 @@ def demo(context: _Context) -> None:
 
 def _demo_prices(settings: Settings) -> Path:
     """Show the demo lines' prices (one from a pricing batch, one from a price list)."""
-    from plm_sync.reports import catalog  # noqa: PLC0415 - the store on use
-    from plm_sync.views.price_list import write_price_list  # noqa: PLC0415 - openpyxl on use
+    from plm_sync.delivery.price_list import write_price_list  # noqa: PLC0415 - openpyxl on use
+    from plm_sync.ops.reports import catalog  # noqa: PLC0415 - the store on use
 
     lines = catalog(settings, (DEMO_PRODUCT, DEMO_OFFER_PRODUCT))["product_lines"]
     for line in lines:
@@ -192,13 +192,13 @@ def sandbox(
     allow_remote: bool,
 ) -> None:
     """Serve a Connect-style API on loopback (products, items, paging, RQL, faults)."""
-    from plm_sync.connect.sandbox.catalog import (  # noqa: PLC0415 - the sandbox on use
+    from plm_sync.sandbox.connect.catalog import (  # noqa: PLC0415 - the sandbox on use
         SAMPLE_CATALOG,
         CatalogError,
         SandboxCatalog,
     )
-    from plm_sync.connect.sandbox.faults import FaultSpec  # noqa: PLC0415
-    from plm_sync.connect.sandbox.server import (  # noqa: PLC0415
+    from plm_sync.sandbox.connect.faults import FaultSpec  # noqa: PLC0415
+    from plm_sync.sandbox.connect.server import (  # noqa: PLC0415
         SandboxBindError,
         SandboxOptions,
         SandboxServer,
@@ -245,7 +245,7 @@ def sandbox_generate(
     products: int, items_per_product: int, seed: int, offers: bool, prices: bool, output: Path
 ) -> None:
     """Write a realistic NCE-shaped catalog file for the sandbox."""
-    from plm_sync.connect.sandbox.generate import generate_catalog  # noqa: PLC0415 - on use
+    from plm_sync.sandbox.connect.generate import generate_catalog  # noqa: PLC0415 - on use
 
     data = generate_catalog(products, items_per_product, seed, offers=offers, prices=prices)
     try:
@@ -299,13 +299,13 @@ def sandbox_commerce(
 
     The OAuth key, secret and app id it accepts are printed; point PLM_SYNC_COMMERCE_* at it.
     """
-    from plm_sync.commerce.sandbox.plm import SandboxPlm  # noqa: PLC0415 - on use
-    from plm_sync.commerce.sandbox.server import (  # noqa: PLC0415
+    from plm_sync.sandbox.commerce.plm import SandboxPlm  # noqa: PLC0415 - on use
+    from plm_sync.sandbox.commerce.server import (  # noqa: PLC0415
         CommerceSandbox,
         CommerceSandboxOptions,
     )
-    from plm_sync.connect.sandbox.faults import FaultSpec  # noqa: PLC0415 - the sandbox on use
-    from plm_sync.connect.sandbox.server import SandboxBindError  # noqa: PLC0415
+    from plm_sync.sandbox.connect.faults import FaultSpec  # noqa: PLC0415 - the sandbox on use
+    from plm_sync.sandbox.connect.server import SandboxBindError  # noqa: PLC0415
 
     try:
         options = CommerceSandboxOptions(

@@ -21,7 +21,8 @@ from plm_sync.cli.app import (
 from plm_sync.cli.output import (
     _run_and_report,
 )
-from plm_sync.sync.request import SyncRequest, check_product_id
+from plm_sync.runs.scope import check_product_id
+from plm_sync.sync.request import SyncRequest
 
 
 @cli.command()

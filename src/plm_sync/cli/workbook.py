@@ -34,7 +34,7 @@ def ppr() -> None:
 @pass_context
 def ppr_export(context: _Context, product_id: str, output: Path | None) -> None:
     """Write the stored product line as a PLM workbook."""
-    from plm_sync.workbooks import export_ppr  # noqa: PLC0415 - openpyxl on use
+    from plm_sync.delivery.workbooks import export_ppr  # noqa: PLC0415 - openpyxl on use
 
     folder = output.parent if output is not None else None
     created = (
@@ -56,7 +56,7 @@ def ppr_export(context: _Context, product_id: str, output: Path | None) -> None:
 @pass_context
 def ppr_import(context: _Context, file: Path, dry_run: bool, output: str) -> None:
     """Validate an edited workbook and keep its edits as operator overrides."""
-    from plm_sync.workbooks import import_ppr  # noqa: PLC0415 - openpyxl on use
+    from plm_sync.delivery.workbooks import import_ppr  # noqa: PLC0415 - openpyxl on use
 
     outcome = import_ppr(context.settings, file, dry_run=dry_run)
     _show_run(context.settings, outcome.run_id, output)

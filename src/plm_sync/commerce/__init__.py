@@ -1,1 +1,1 @@
-"""CloudBlue Commerce: the APS client plm-sync pushes product lines with, and its sandbox."""
+"""CloudBlue Commerce: the APS client plm-sync pushes product lines with, and reads them back."""

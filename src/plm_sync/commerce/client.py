@@ -37,7 +37,7 @@ from plm_sync.errors import (
     CommerceUnknownOutcomeError,
     UsageError,
 )
-from plm_sync.retrying import Retrier, RetryPolicy, parse_retry_after
+from plm_sync.infra.retrying import Retrier, RetryPolicy, parse_retry_after
 
 log = structlog.get_logger(__name__)
 

@@ -1,1 +1,1 @@
-"""The Connect API adapter: HTTP client, record parsing, and the local Connect-style sandbox."""
+"""The Connect API adapter: HTTP client, record parsing, paging, RQL, price sources."""

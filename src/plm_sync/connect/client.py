@@ -45,7 +45,7 @@ from plm_sync.errors import (
     ConnectProtocolError,
     ConnectTransientError,
 )
-from plm_sync.retrying import Retrier, RetryPolicy, parse_retry_after
+from plm_sync.infra.retrying import Retrier, RetryPolicy, parse_retry_after
 
 log = structlog.get_logger(__name__)
 _T = TypeVar("_T")

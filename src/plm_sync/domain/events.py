@@ -171,3 +171,23 @@ DRIFT_PRICES = "drift_prices"
 DRIFT_NOT_INSTALLED = "drift_not_installed"
 DRIFT_READ_FAILED = "drift_read_failed"
 DRIFT_NO_LINE = "drift_no_line"
+# what became of a line (one per line); plan_new/plan_changed and price codes are not
+LINE_OUTCOMES = frozenset(
+    {
+        APPLIED,
+        UNCHANGED,
+        WOULD_APPLY,
+        TASK_FAILED,
+        TASK_TIMEOUT,
+        NOT_INSTALLED,
+        PARSE_FAILED,
+        PUSH_FAILED,
+        UNKNOWN_OUTCOME,
+        CONVERGED,
+        NOT_CLEAN,
+        NO_LINE,
+        NOT_PUSHED,
+        NOT_AS_PUSHED,
+        PLAN_STALE,
+    }
+)

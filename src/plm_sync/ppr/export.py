@@ -12,8 +12,8 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from plm_sync.domain.rules import PlmRules
 from plm_sync.errors import UsageError
+from plm_sync.infra.xlsx_cells import append_row
 from plm_sync.ppr.structure import defaults, structure
-from plm_sync.xlsx_cells import append_row
 
 PERIOD_TYPES = {"day": "Day(s)", "month": "Month(s)", "year": "Year(s)"}
 PLAN_NEEDS = ("PlanCategory", "ServiceTerms", "RecurringType")

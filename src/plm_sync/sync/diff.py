@@ -24,7 +24,7 @@ from plm_sync.domain.line_diff import LineChangeSet, StoredLine, diff_line
 from plm_sync.domain.offers import SourceOffer
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.errors import LineWriteError
-from plm_sync.runlog import describe_failure
+from plm_sync.runs.runlog import describe_failure
 from plm_sync.store.catalog_writes import check_fits
 from plm_sync.sync.compute import BuiltLine
 

@@ -23,8 +23,8 @@ from plm_sync.domain.offers import SourceOffer
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.domain.text import inert
 from plm_sync.errors import ConnectAuthError, ConnectError, UsageError
-from plm_sync.retrying import RetryPolicy
-from plm_sync.runlog import RunLog
+from plm_sync.infra.retrying import RetryPolicy
+from plm_sync.runs.runlog import RunLog
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import unit_of_work
 from plm_sync.sync.request import SyncRequest

@@ -23,7 +23,7 @@ from plm_sync.config import Settings
 from plm_sync.domain.source import SourceProduct
 from plm_sync.errors import ConnectAuthError
 from plm_sync.mappings import cached_rules, load_rules
-from plm_sync.runlog import RunLog, RunOutcome, utcnow
+from plm_sync.runs.runlog import RunLog, RunOutcome, utcnow
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import connect, open_database, unit_of_work
 from plm_sync.sync.request import SyncRequest

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from plm_sync.domain.events import Event
 from plm_sync.domain.source import SourceProduct
 from plm_sync.errors import BatchWriteError
-from plm_sync.runlog import RunLog, describe_failure
+from plm_sync.runs.runlog import RunLog, describe_failure
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.catalog_writes import apply_change_sets, read_stored_lines
 from plm_sync.store.database import unit_of_work

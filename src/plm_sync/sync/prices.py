@@ -38,7 +38,7 @@ from plm_sync.domain.prices import Marketplace, PriceFile, PricingRules
 from plm_sync.domain.sharing import Listings
 from plm_sync.domain.source import SourceProduct
 from plm_sync.errors import ConnectAuthError, ConnectError
-from plm_sync.runlog import RunLog
+from plm_sync.runs.runlog import RunLog
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.models import ProductLine

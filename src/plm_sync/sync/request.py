@@ -5,23 +5,10 @@ A JSON-able value, so the same request travels in Celery task messages.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from plm_sync.domain.runs import RunStart
-from plm_sync.errors import UsageError
-
-_PRODUCT_ID = re.compile(r"PRD-\d+(?:-\d+)*")
-
-
-def check_product_id(product_id: str) -> str:
-    """A Connect product id like PRD-276-377-545, or UsageError before any run is recorded."""
-    if not _PRODUCT_ID.fullmatch(product_id):
-        raise UsageError(
-            f"{product_id!r} is not a Connect product id; they look like PRD-276-377-545"
-        )
-    return product_id
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from plm_sync.errors import (
     RunFailedError,
 )
 from plm_sync.mappings import load_rules
-from plm_sync.runlog import (
+from plm_sync.runs.runlog import (
     RunLog,
     RunOutcome,
     describe_failure,

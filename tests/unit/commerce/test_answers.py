@@ -16,7 +16,7 @@ from plm_sync.commerce.answers import (
     task_result,
 )
 from plm_sync.commerce.client import hub_key
-from plm_sync.commerce.sandbox.plm import SandboxPlm, WorkbookRefused
+from plm_sync.sandbox.commerce.plm import SandboxPlm, WorkbookRefused
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures"

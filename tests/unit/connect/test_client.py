@@ -26,7 +26,7 @@ from plm_sync.errors import (
     ConnectProtocolError,
     ConnectTransientError,
 )
-from plm_sync.retrying import RetryPolicy, parse_retry_after
+from plm_sync.infra.retrying import RetryPolicy, parse_retry_after
 
 BASE = "https://api.example.test/public/v1"
 KEY = "SU-111-222-333:topsecretvalue"

@@ -21,10 +21,10 @@ from plm_sync.connect.offers import (
     parse_plan,
     parse_switch,
 )
-from plm_sync.connect.sandbox.catalog import SAMPLE_CATALOG
 from plm_sync.domain.offers import OfferItemValue, OfferSwitch
 from plm_sync.errors import ConnectAuthError
-from plm_sync.retrying import RetryPolicy
+from plm_sync.infra.retrying import RetryPolicy
+from plm_sync.sandbox.connect.catalog import SAMPLE_CATALOG
 
 BASE = "https://api.example.test/public/v1"
 PID = "PRD-900-100-200"

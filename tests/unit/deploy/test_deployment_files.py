@@ -122,7 +122,7 @@ def test_compose_passes_the_api_key_as_a_secret_file() -> None:
 
 
 def test_compose_pushes_into_the_commerce_sandbox_with_its_credentials() -> None:
-    from plm_sync.commerce.sandbox.server import (  # noqa: PLC0415
+    from plm_sync.sandbox.commerce.server import (  # noqa: PLC0415
         SANDBOX_APP_ID,
         SANDBOX_OAUTH_KEY,
         SANDBOX_OAUTH_SECRET,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from plm_sync.connect.records import InvalidRecord, parse_item
-from plm_sync.connect.sandbox.faults import FaultPlan, FaultSpec
-from plm_sync.connect.sandbox.generate import generate_catalog
+from plm_sync.sandbox.connect.faults import FaultPlan, FaultSpec
+from plm_sync.sandbox.connect.generate import generate_catalog
 
 
 def test_same_seed_same_catalog_other_seed_other_catalog() -> None:

@@ -10,7 +10,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from plm_sync.connect.rql import and_, eq, gt, in_, ordering, query_string
-from plm_sync.connect.sandbox.rql_eval import (
+from plm_sync.sandbox.connect.rql_eval import (
     Call,
     RqlFieldError,
     RqlSyntaxError,

@@ -7,7 +7,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from plm_sync.connect.sandbox.generate_prices import add_prices
+from plm_sync.sandbox.connect.generate_prices import add_prices
 
 Row = dict[str, Any]
 

@@ -15,6 +15,7 @@ from typing import Any
 from plm_sync.commerce.client import CommerceClient
 from plm_sync.commerce.readback import compare
 from plm_sync.config import Settings
+from plm_sync.delivery.prices import price_digest, priced_marketplaces
 from plm_sync.domain.events import (
     PROMOTION_HELD,
     Event,
@@ -23,8 +24,7 @@ from plm_sync.domain.events import (
 from plm_sync.domain.rules import PlmRules
 from plm_sync.errors import CommerceApiError, CommerceError, CommerceRefusedError
 from plm_sync.ppr.export import workbook_bytes
-from plm_sync.push_prices import price_digest, priced_marketplaces
-from plm_sync.runlog import RunLog
+from plm_sync.runs.runlog import RunLog
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.pushes import PushRepository
 

@@ -35,6 +35,7 @@ import structlog
 
 from plm_sync.commerce.client import CommerceClient
 from plm_sync.commerce.wizard import PriceWizard, WizardOptions
+from plm_sync.delivery.price_list import price_list_bytes, price_list_rows
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.events import (
     PRICE_NOT_WITHDRAWN,
@@ -50,10 +51,9 @@ from plm_sync.domain.events import (
 )
 from plm_sync.domain.prices import Marketplace, PricingRules, amount_problem
 from plm_sync.errors import CommerceError, CommerceUnknownOutcomeError
-from plm_sync.runlog import RunLog, utcnow
+from plm_sync.runs.runlog import RunLog, utcnow
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.pushes import PriceKey, PriceMemory, PushRepository
-from plm_sync.views.price_list import price_list_bytes, price_list_rows
 
 log = structlog.get_logger(__name__)
 

@@ -18,17 +18,17 @@ import structlog
 
 from plm_sync.config import Settings
 from plm_sync.errors import UsageError
-from plm_sync.reports import Reader
-from plm_sync.serving import BackgroundServer
-from plm_sync.store.database import ReadingDatabase
-from plm_sync.streamed_json import write_json
-from plm_sync.views.html import (
+from plm_sync.infra.serving import BackgroundServer
+from plm_sync.infra.streamed_json import write_json
+from plm_sync.ops.reports import Reader
+from plm_sync.ops.views.html import (
     SCRIPT_HASH,
     render_catalog,
     render_line,
     render_report,
     render_runs,
 )
+from plm_sync.store.database import ReadingDatabase
 
 log = structlog.get_logger(__name__)
 RUN_PAGE = re.compile(r"/runs/(\d+)(\.json)?")
@@ -159,7 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200 if data["ok"] else 503, json.dumps(data), "application/json")
             return
         if path == "/metrics":
-            from plm_sync.metrics import metrics_text  # noqa: PLC0415 - loaded on first scrape
+            from plm_sync.ops.metrics import metrics_text  # noqa: PLC0415 - loaded on first scrape
 
             self._send(200, metrics_text(settings, factory).decode(), METRICS_TYPE)
             return
@@ -229,7 +229,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._same_origin():
             self._send(403, "a decision is posted from plm-sync's own page only", "text/plain")
             return
-        from plm_sync.approval import decide  # noqa: PLC0415 - Commerce code on use
+        from plm_sync.delivery.approval import decide  # noqa: PLC0415 - Commerce code on use
 
         run_id, action = int(match.group(1)), match.group(2)
         try:

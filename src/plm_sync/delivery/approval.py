@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from plm_sync.commerce.client import CommerceClient
 from plm_sync.config import Settings
+from plm_sync.delivery.push import PushRequest, push_lines
+from plm_sync.delivery.request import PRICES_WITH
 from plm_sync.domain.runs import RunStatus
 from plm_sync.errors import UsageError
-from plm_sync.push import PushRequest, push_lines
-from plm_sync.push_request import PRICES_WITH
-from plm_sync.runlog import RunOutcome, utcnow
+from plm_sync.runs.runlog import RunOutcome, utcnow
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.plans import APPROVED, REJECTED, Plan, PlanRepository
 from plm_sync.store.runs import RunRepository

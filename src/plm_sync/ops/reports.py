@@ -15,6 +15,7 @@ from plm_sync.config import Settings
 from plm_sync.domain import events as codes
 from plm_sync.domain.changes import ChangeKind
 from plm_sync.domain.events import Event
+from plm_sync.ops.views import PageEvents
 from plm_sync.store.browse import BrowseRepository
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
@@ -27,7 +28,6 @@ from plm_sync.store.run_rows import (
     with_seconds,
 )
 from plm_sync.store.runs import RunRepository
-from plm_sync.views import PageEvents
 
 Factory = sessionmaker[Session]
 Opener = Callable[[], AbstractContextManager[Factory]]

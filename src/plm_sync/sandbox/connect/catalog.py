@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from plm_sync.connect.sandbox.markets import MarketsError, SandboxMarkets
+from plm_sync.sandbox.connect.markets import MarketsError, SandboxMarkets
 
 Row = dict[str, Any]
 SAMPLE_CATALOG = Path(__file__).with_name("sample_catalog.json")

@@ -37,13 +37,13 @@ from plm_sync.errors import (
     ConnectAuthError,
     RunFailedError,
 )
-from plm_sync.notify import ERRORS_SHOWN, run_message, run_needs_a_person, send, targets
+from plm_sync.infra.notify import ERRORS_SHOWN, run_message, run_needs_a_person, send, targets
+from plm_sync.infra.queue import queued_tasks
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.models import Run
 from plm_sync.store.pushes import PushRepository, judges_lines
 from plm_sync.store.run_rows import run_json
 from plm_sync.store.runs import RunRepository, driven_by_workers, waiting_message
-from plm_sync.workers import queued_tasks
 
 log = structlog.get_logger(__name__)
 

@@ -3,7 +3,7 @@
 `plm-sync serve` answers them at `/metrics`; `plm-sync status --format prometheus` prints them
 for a node-exporter textfile collector. Every value comes from a handful of aggregate
 queries (no table is read row by row), so a scrape stays cheap on a large catalog. Other
-packages add metrics through the `plm_sync.metrics` entry point group (the Celery side adds
+packages add metrics through the `plm_sync.ops.metrics` entry point group (the Celery side adds
 the broker's queue depth).
 """
 
@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
 from plm_sync.domain import events as codes
+from plm_sync.domain.events import LINE_OUTCOMES
 from plm_sync.domain.moments import aware
 from plm_sync.domain.runs import RunStatus
-from plm_sync.push_request import LINE_OUTCOMES
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.models import (
     CatalogRow,
@@ -51,7 +51,7 @@ CATALOG_KINDS: dict[str, type[CatalogRow]] = {
     "rates": ResourceRate,
     "rate_periods": ResourceRatePeriod,
 }
-# an entry point of group `plm_sync.metrics`: more metric families for a scrape
+# an entry point of group `plm_sync.ops.metrics`: more metric families for a scrape
 ExtraMetrics = Callable[[Settings], Iterable[Metric]]
 
 

@@ -21,6 +21,10 @@ from plm_sync.commerce.answers import TaskResult, TaskState, plan_changes
 from plm_sync.commerce.client import CommerceClient
 from plm_sync.commerce.readback import ConfigDiff, PlanDiff, compare
 from plm_sync.config import Settings
+from plm_sync.delivery.prices import PricePusher, price_digest
+from plm_sync.delivery.prices import prices_due as prices_due_on_hub
+from plm_sync.delivery.promotion import Promotion, held_event
+from plm_sync.delivery.request import PRICE_KEYS, PRICES_NONE, PRICES_ONLY, PushRequest, PushTally
 from plm_sync.domain.digests import content_hash, legacy_hash
 from plm_sync.domain.events import (
     APPLIED,
@@ -60,11 +64,7 @@ from plm_sync.errors import (
 from plm_sync.mappings import load_plm_rules, load_pricing_rules
 from plm_sync.mappings.sharing import load_sharing_rules
 from plm_sync.ppr.export import workbook_bytes
-from plm_sync.promotion import Promotion, held_event
-from plm_sync.push_prices import PricePusher, price_digest
-from plm_sync.push_prices import prices_due as prices_due_on_hub
-from plm_sync.push_request import PRICE_KEYS, PRICES_NONE, PRICES_ONLY, PushRequest, PushTally
-from plm_sync.runlog import RunLog, utcnow
+from plm_sync.runs.runlog import RunLog, utcnow
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.plans import PlannedChange, PlanRepository

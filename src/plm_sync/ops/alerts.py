@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from plm_sync.config import Settings
 from plm_sync.domain.moments import aware
 from plm_sync.domain.runs import RunStatus
-from plm_sync.notify import Message, send, targets
-from plm_sync.runlog import utcnow
+from plm_sync.infra.notify import Message, send, targets
+from plm_sync.runs.runlog import utcnow
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.models import Run, SyncState
 

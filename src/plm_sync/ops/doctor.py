@@ -1,7 +1,7 @@
 """`plm-sync doctor`: check settings, rules files, database, Connect and workers; record nothing.
 
 Each check reads only: no run is recorded, no database is created or migrated. Checks that
-need Celery (the broker, the workers) come from the `plm_sync.doctor` entry points the worker
+need Celery (the broker, the workers) come from the `plm_sync.ops.doctor` entry points the worker
 package registers, so plm_sync itself never imports Celery.
 """
 
@@ -26,12 +26,12 @@ from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient
 from plm_sync.domain.text import redact_url
 from plm_sync.errors import ConnectNotFoundError, PlmSyncError
+from plm_sync.infra.notify import probe, targets
+from plm_sync.infra.retrying import RetryPolicy
 from plm_sync.mappings import load_plm_rules, load_sharing_rules
 from plm_sync.mappings.addons import load_addon_rules
 from plm_sync.mappings.pricing import load_pricing_rules
 from plm_sync.mappings.switches import load_switch_rules
-from plm_sync.notify import probe, targets
-from plm_sync.retrying import RetryPolicy
 from plm_sync.store.database import make_engine, open_database, safe_url, schema_state, unit_of_work
 from plm_sync.store.prices import PriceRepository
 
@@ -59,7 +59,7 @@ class Check:
         return asdict(self) | {"outcome": str(self.outcome)}
 
 
-# an entry point of group `plm_sync.doctor` is one of these
+# an entry point of group `plm_sync.ops.doctor` is one of these
 ExtraChecks = Callable[[Settings], list[Check]]
 
 

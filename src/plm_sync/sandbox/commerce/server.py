@@ -25,12 +25,12 @@ import structlog
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 
 from plm_sync.commerce.client import ADAPTER_TYPE, PLM_TYPE, SUBSCRIPTION_TYPE
-from plm_sync.commerce.sandbox.plm import SandboxPlm, WorkbookRefused
-from plm_sync.commerce.sandbox.wizard import FLAT_CATALOG_ID, SandboxWizard
 from plm_sync.commerce.wizard import ACCOUNT_TYPE, FLAT_CATALOG_TYPE
-from plm_sync.connect.sandbox.faults import FaultPlan, FaultSpec
-from plm_sync.connect.sandbox.server import SandboxBindError, is_loopback
-from plm_sync.serving import BackgroundServer, JsonHandler
+from plm_sync.infra.serving import BackgroundServer, JsonHandler
+from plm_sync.sandbox.commerce.plm import SandboxPlm, WorkbookRefused
+from plm_sync.sandbox.commerce.wizard import FLAT_CATALOG_ID, SandboxWizard
+from plm_sync.sandbox.connect.faults import FaultPlan, FaultSpec
+from plm_sync.sandbox.connect.server import SandboxBindError, is_loopback
 
 log = structlog.get_logger(__name__)
 

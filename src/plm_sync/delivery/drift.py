@@ -22,6 +22,8 @@ from plm_sync.commerce.client import CommerceClient, normal_url
 from plm_sync.commerce.readback import ConfigDiff
 from plm_sync.commerce.wizard import PriceWizard
 from plm_sync.config import Settings
+from plm_sync.delivery.line_pusher import hub_view
+from plm_sync.delivery.prices import price_drift, priced_marketplaces, wanted_prices
 from plm_sync.domain.events import (
     DRIFT_NO_LINE,
     DRIFT_NONE,
@@ -42,17 +44,15 @@ from plm_sync.errors import (
     PlmSyncError,
     UsageError,
 )
-from plm_sync.line_pusher import hub_view
 from plm_sync.mappings import load_plm_rules, load_pricing_rules
 from plm_sync.mappings.sharing import load_sharing_rules
 from plm_sync.ppr.export import workbook_bytes
-from plm_sync.push_prices import price_drift, priced_marketplaces, wanted_prices
-from plm_sync.runlog import RunLog, RunOutcome, describe_failure, run_failed_error, status_of
+from plm_sync.runs.runlog import RunLog, RunOutcome, describe_failure, run_failed_error, status_of
+from plm_sync.runs.scope import check_product_id
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.prices import PriceRepository
 from plm_sync.store.pushes import DRIFT_TRIGGER, PushRepository
-from plm_sync.sync.request import check_product_id
 
 log = structlog.get_logger(__name__)
 Factory = sessionmaker[Session]

@@ -15,10 +15,10 @@ from urllib.parse import unquote, urlsplit
 
 import structlog
 
-from plm_sync.connect.sandbox.catalog import OFFER_PARTS, CatalogError, SandboxCatalog
-from plm_sync.connect.sandbox.faults import FaultPlan, FaultSpec
-from plm_sync.connect.sandbox.rql_eval import RqlSyntaxError, load_schemas, parse_query
-from plm_sync.serving import BackgroundServer, JsonHandler, RawBody
+from plm_sync.infra.serving import BackgroundServer, JsonHandler, RawBody
+from plm_sync.sandbox.connect.catalog import OFFER_PARTS, CatalogError, SandboxCatalog
+from plm_sync.sandbox.connect.faults import FaultPlan, FaultSpec
+from plm_sync.sandbox.connect.rql_eval import RqlSyntaxError, load_schemas, parse_query
 
 log = structlog.get_logger(__name__)
 

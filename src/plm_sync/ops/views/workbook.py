@@ -8,8 +8,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from plm_sync.views import CHANGE_ROWS
-from plm_sync.xlsx_cells import append_row
+from plm_sync.infra.xlsx_cells import append_row
+from plm_sync.ops.views import CHANGE_ROWS
 
 
 def write_report_workbook(

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.commerce.client import CommerceClient, hub_key
 from plm_sync.config import Settings
+from plm_sync.delivery.line_pusher import LinePusher, line_content_hash
+from plm_sync.delivery.request import PushRequest, PushTally
 from plm_sync.domain.events import PUSH_FAILED, Event, Level
 from plm_sync.domain.runs import RunStart, RunStatus
 from plm_sync.errors import (
@@ -26,21 +28,19 @@ from plm_sync.errors import (
     RunFailedError,
     UsageError,
 )
-from plm_sync.line_pusher import LinePusher, line_content_hash
 from plm_sync.mappings import load_plm_rules
-from plm_sync.push_request import PushRequest, PushTally
-from plm_sync.runlog import (
+from plm_sync.runs.runlog import (
     RunLog,
     RunOutcome,
     describe_failure,
     run_failed_error,
     status_of,
 )
+from plm_sync.runs.scope import check_product_id
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.plans import PlanRepository
 from plm_sync.store.pushes import PushRepository
 from plm_sync.store.runs import RunRepository
-from plm_sync.sync.request import check_product_id
 
 __all__ = ["PushRequest", "line_content_hash", "push_lines"]
 

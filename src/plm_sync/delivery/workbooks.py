@@ -34,7 +34,7 @@ from plm_sync.mappings import load_plm_rules, load_rules
 from plm_sync.mappings.sharing import load_sharing_rules
 from plm_sync.ppr.export import write_workbook
 from plm_sync.ppr.read import PlanEdit, RateEdit, WorkbookEdits, WorkbookError, read_workbook
-from plm_sync.runlog import RunLog, RunOutcome, describe_failure, status_of, utcnow
+from plm_sync.runs.runlog import RunLog, RunOutcome, describe_failure, status_of, utcnow
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.overrides import OverrideRepository

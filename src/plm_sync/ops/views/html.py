@@ -12,8 +12,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from plm_sync.views import CHANGE_ROWS, PAGE_EVENTS, PageEvents, when
-from plm_sync.views.graph import switch_graph
+from plm_sync.ops.views import CHANGE_ROWS, PAGE_EVENTS, PageEvents, when
+from plm_sync.ops.views.graph import switch_graph
 
 CHART_HEIGHT = 120
 BAR_WIDTH = 18
@@ -28,7 +28,7 @@ STATUS_COLOURS = {
 }
 
 _environment = Environment(
-    loader=PackageLoader("plm_sync.views", "templates"),
+    loader=PackageLoader("plm_sync.ops.views", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     undefined=StrictUndefined,
     trim_blocks=True,
@@ -41,7 +41,7 @@ _environment.filters["when"] = when
 # The report page's one script (filters of its events table), inline so that a saved page
 # works alone; served pages allow exactly it by its hash (no 'unsafe-inline').
 FILTER_SCRIPT = Markup(  # noqa: S704 - a file of this package, no outside text
-    (resources.files("plm_sync.views") / "templates" / "filter.js").read_text(encoding="utf-8")
+    (resources.files("plm_sync.ops.views") / "templates" / "filter.js").read_text(encoding="utf-8")
 )
 SCRIPT_HASH = "sha256-" + base64.b64encode(
     hashlib.sha256(str(FILTER_SCRIPT).encode("utf-8")).digest()

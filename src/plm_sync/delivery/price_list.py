@@ -14,7 +14,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from plm_sync.domain.prices import WIZARD_COLUMNS
-from plm_sync.xlsx_cells import append_row
+from plm_sync.infra.xlsx_cells import append_row
 
 SHEET = "Price-list"
 # the wizard's columns this file fills (MSRP only when a row has one)

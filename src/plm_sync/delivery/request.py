@@ -6,48 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plm_sync.commerce.client import normal_url
-from plm_sync.domain.events import (
-    APPLIED,
-    CONVERGED,
-    NO_LINE,
-    NOT_AS_PUSHED,
-    NOT_CLEAN,
-    NOT_INSTALLED,
-    NOT_PUSHED,
-    PARSE_FAILED,
-    PLAN_STALE,
-    PUSH_FAILED,
-    TASK_FAILED,
-    TASK_TIMEOUT,
-    UNCHANGED,
-    UNKNOWN_OUTCOME,
-    WOULD_APPLY,
-)
 from plm_sync.errors import UsageError
 from plm_sync.store.pushes import PUSH_TRIGGER
-
-# event codes of a push
-# what became of a line (one per line); plan_new/plan_changed and price codes are not
-LINE_OUTCOMES = frozenset(
-    {
-        APPLIED,
-        UNCHANGED,
-        WOULD_APPLY,
-        TASK_FAILED,
-        TASK_TIMEOUT,
-        NOT_INSTALLED,
-        PARSE_FAILED,
-        PUSH_FAILED,
-        UNKNOWN_OUTCOME,
-        CONVERGED,
-        NOT_CLEAN,
-        NO_LINE,
-        NOT_PUSHED,
-        NOT_AS_PUSHED,
-        PLAN_STALE,
-    }
-)
-
 
 PRICE_KEYS = ("prices", "marketplaces")  # a line's catalog keys the price wizard delivers
 PRICES_WITH, PRICES_ONLY, PRICES_NONE = "with", "only", "none"
