@@ -100,3 +100,65 @@ def test_0013_writes_each_hub_one_way_and_keeps_its_newest_record(database_url: 
         ]
     finally:
         engine.dispose()
+
+
+def test_0015_cascades_a_lines_prices_and_keeps_every_price_and_its_history(
+    database_url: str,
+) -> None:
+    """Rebuilding the price tables (SQLite) loses no row; deleting a line then takes its
+    marketplaces, prices and their history with it, on both databases."""
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from sqlalchemy import text  # noqa: PLC0415
+
+    counts = "SELECT (SELECT count(*) FROM line_marketplaces), (SELECT count(*) FROM prices), "
+    counts += "(SELECT count(*) FROM price_history)"
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(engine)
+        command.upgrade(config, "0014")
+        at = datetime(2026, 6, 1, tzinfo=UTC)
+        with engine.begin() as connection:
+            for line in (1, 2):
+                connection.execute(
+                    text(
+                        "INSERT INTO product_lines (id, connect_product_id, name, vendor, active, "
+                        "source_hash, updated_at, created_at, row_count) VALUES (:id, :pid, 'L', "
+                        "'V', true, 'x', :at, :at, 0)"
+                    ),
+                    {"id": line, "pid": f"PRD-{line}", "at": at},
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO line_marketplaces (product_line_id, marketplace_id, listed) "
+                        "VALUES (:line, 'MP-1', true)"
+                    ),
+                    {"line": line},
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO prices (id, product_line_id, marketplace_id, mpn, scheduled, "
+                        "resource_mpn, billing_period, subscription_period, effective_date, "
+                        "source, active) VALUES (:id, :line, 'MP-1', 'M', false, 'R', '1 month', "
+                        "'1 year', '2026-06-01', 'PRB-1', true)"
+                    ),
+                    {"id": line, "line": line},
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO price_history (price_id, changed_at, effective_date, source, "
+                        "active) VALUES (:id, :at, '2026-05-01', 'PRB-0', true)"
+                    ),
+                    {"id": line, "at": at},
+                )
+        upgrade(engine)
+        with engine.begin() as connection:
+            assert tuple(connection.execute(text(counts)).one()) == (2, 2, 2)
+            connection.execute(text("DELETE FROM product_lines WHERE id = 1"))
+        with engine.connect() as connection:
+            assert tuple(connection.execute(text(counts)).one()) == (1, 1, 1)
+        command.downgrade(config, "0014")
+        with engine.connect() as connection:
+            assert tuple(connection.execute(text(counts)).one()) == (1, 1, 1)
+    finally:
+        engine.dispose()

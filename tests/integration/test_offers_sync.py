@@ -15,13 +15,13 @@ import pytest
 import requests
 
 from plm_sync.config import Settings
-from plm_sync.sandbox.connect.catalog import SAMPLE_CATALOG
-from plm_sync.sandbox.connect.server import SandboxServer
+from plm_sync.delivery.workbooks import export_ppr
 from plm_sync.errors import MappingsError
 from plm_sync.ops.reports import catalog, read_report
-from plm_sync.sync.run import SyncRequest, run_sync
 from plm_sync.ops.views.html import render_report
-from plm_sync.delivery.workbooks import export_ppr
+from plm_sync.sandbox.connect.catalog import SAMPLE_CATALOG
+from plm_sync.sandbox.connect.server import SandboxServer
+from plm_sync.sync.run import SyncRequest, run_sync
 from tests.conftest import ROOT
 from tests.integration.conftest import API_KEY, settings_of
 from tests.integration.conftest import sync_report as sync
@@ -45,6 +45,13 @@ def mappings(tmp_path: Path) -> Path:
 def settings(database_url: str, sandbox: SandboxServer, mappings: Path) -> Settings:
     # every offer part is paged too
     return settings_of(database_url, sandbox.url, mappings=mappings, page_size=2)
+
+
+def next_second() -> None:
+    """Until the clock is in a later whole second than now (what a change is stamped with)."""
+    now = int(time.time())
+    while int(time.time()) <= now:
+        time.sleep(0.01)
 
 
 def line_of(settings: Settings) -> dict[str, Any]:
@@ -202,7 +209,7 @@ def test_a_switch_change_in_connect_is_seen_by_an_incremental_sync(
         switches["Business Premium (NCE COM MTH)", "Business Standard (NCE COM MTH)"]["active"]
         is False
     )
-    time.sleep(1.1)  # Connect stamps whole seconds; the cursor filter is `gt`
+    next_second()  # Connect stamps whole seconds; the cursor filter is `gt`
     put_switches(sandbox, SWITCHES[:1])  # two switches gone from Connect
     report = sync(settings)
     assert [e["code"] for e in report["events"]].count("plan_switch_deactivated") == 2

@@ -25,15 +25,15 @@ from kombu import Connection
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from plm_sync.config import Settings
+from plm_sync.delivery.push import line_content_hash
+from plm_sync.delivery.workbooks import export_ppr
+from plm_sync.mappings import load_plm_rules
+from plm_sync.ops.reports import catalog, list_runs, run_report
 from plm_sync.sandbox.connect.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.sandbox.connect.generate import generate_catalog
-from plm_sync.mappings import load_plm_rules
-from plm_sync.delivery.push import line_content_hash
-from plm_sync.ops.reports import catalog, list_runs, run_report
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.pushes import PushRepository
 from plm_sync.sync.run import SyncRequest, run_sync
-from plm_sync.delivery.workbooks import export_ppr
 from tasks.app import make_app
 from tests.conftest import ROOT, plm_sync_cli
 from tests.integration.conftest import (
@@ -204,6 +204,17 @@ def wait_for(settings: Settings, run_id: int, timeout: float = 120) -> dict[str,
             return run
         time.sleep(0.2)
     pytest.fail(f"run {run_id} still running after {timeout} s")
+
+
+def logged_finish(log: Path, run_id: int, timeout: float = 60) -> int:
+    """Until the worker's log holds the run's `run_finished` line; the lines it holds then."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = json_lines(log)
+        if any(line["event"] == "run_finished" and line.get("run_id") == run_id for line in lines):
+            return len(lines)
+        time.sleep(0.05)
+    pytest.fail(f"run {run_id}'s run_finished never reached {log}")
 
 
 @pytest.fixture
@@ -509,9 +520,9 @@ def test_every_log_line_of_a_run_carries_that_run_id_and_none_leaks(
     try:
         with worker(settings, "w7", concurrency=1, log=log, app_module="tasks"):
             first = wait_for(settings, enqueue(settings, "sync", "--full"))
-            boundary = len(json_lines(log))
+            boundary = logged_finish(log, first["id"])
             second = wait_for(settings, enqueue(settings, "sync", "--full"))
-            time.sleep(1)  # the closing task's last lines reach the file
+            logged_finish(log, second["id"])  # the closing task's last lines reach the file
     finally:
         server.stop()
     assert first["status"] == second["status"] == "succeeded_with_errors"
@@ -664,11 +675,11 @@ def test_workers_plan_approve_drift_and_promote_as_the_cli_does(
     """Plan, approve, drift and promotion on the workers: one task per line, as the CLI."""
     import requests  # noqa: PLC0415
 
+    from plm_sync.delivery.push import PushRequest, push_lines  # noqa: PLC0415
     from plm_sync.sandbox.commerce.server import (  # noqa: PLC0415
         CommerceSandbox,
         CommerceSandboxOptions,
     )
-    from plm_sync.delivery.push import PushRequest, push_lines  # noqa: PLC0415
     from tests.integration.test_ppr_roundtrip import MONTHLY  # noqa: PLC0415
     from tests.integration.test_push_proof import LINE, max_units, rates_edited  # noqa: PLC0415
 

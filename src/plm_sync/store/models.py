@@ -388,7 +388,9 @@ class LineMarketplace(Base):
     __table_args__ = (UniqueConstraint("product_line_id", "marketplace_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    product_line_id: Mapped[int] = mapped_column(ForeignKey("product_lines.id"), index=True)
+    product_line_id: Mapped[int] = mapped_column(
+        ForeignKey("product_lines.id", ondelete="CASCADE"), index=True
+    )
     marketplace_id: Mapped[str] = mapped_column(String(limits.ID_MAX))
     listed: Mapped[bool] = mapped_column(Boolean)
     digest: Mapped[str | None] = mapped_column(String(64))
@@ -422,7 +424,9 @@ class Price(PriceValues, Base):
     __table_args__ = (UniqueConstraint("product_line_id", "marketplace_id", "mpn", "scheduled"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    product_line_id: Mapped[int] = mapped_column(ForeignKey("product_lines.id"), index=True)
+    product_line_id: Mapped[int] = mapped_column(
+        ForeignKey("product_lines.id", ondelete="CASCADE"), index=True
+    )
     marketplace_id: Mapped[str] = mapped_column(String(limits.ID_MAX))
     mpn: Mapped[str] = mapped_column(String(limits.MPN_MAX))
     scheduled: Mapped[bool] = mapped_column(Boolean)
@@ -439,7 +443,7 @@ class PriceHistory(PriceValues, Base):
     __tablename__ = "price_history"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    price_id: Mapped[int] = mapped_column(ForeignKey("prices.id"), index=True)
+    price_id: Mapped[int] = mapped_column(ForeignKey("prices.id", ondelete="CASCADE"), index=True)
     run_id: Mapped[int | None] = mapped_column(Integer)
     changed_at: Mapped[datetime]
 
