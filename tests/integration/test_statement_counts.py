@@ -264,3 +264,30 @@ def test_a_dry_run_reads_what_it_would_deactivate_and_writes_no_catalog_row(
         server.stop()
     assert dry.counts["deactivated"] == real.counts["deactivated"] > 0
     assert seen[0] < 6 * 9, seen  # not a statement per table and gone line
+
+
+def catalog_statements(kind: str, folder: Path, products: int) -> tuple[int, int]:
+    """Statements of reading the stored catalog (priced lines), and how many lines it held."""
+    from plm_sync.ops.reports import catalog  # noqa: PLC0415 - the command's own read
+
+    data = generate_catalog(products, 10, seed=5, offers=True, prices=True)
+    server = start_sandbox(SandboxCatalog.from_data(data))
+    try:
+        with empty_database(kind, folder) as database_url:
+            settings = settings_of(database_url, server.url, jobs=1)
+            run_sync(settings, SyncRequest(full=True))
+            with counted() as seen:
+                lines = catalog(settings)["product_lines"]
+    finally:
+        server.stop()
+    return seen[0], len(lines)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_catalog_is_read_in_queries_per_table_not_per_line(kind: str, tmp_path: Path) -> None:
+    (tmp_path / "few").mkdir()
+    (tmp_path / "many").mkdir()
+    few, few_lines = catalog_statements(kind, tmp_path / "few", 5)
+    many, many_lines = catalog_statements(kind, tmp_path / "many", 15)
+    assert many_lines > few_lines > 0
+    assert many <= few + SLACK, (few, many)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
@@ -16,6 +17,7 @@ from plm_sync.domain.events import Event
 from plm_sync.domain.line_diff import diff_line
 from plm_sync.domain.line_rows import flatten, line_header
 from plm_sync.store import models
+from plm_sync.store.bulk import in_chunks
 from plm_sync.store.catalog_writes import apply_change_sets, check_fits, read_stored_lines
 from plm_sync.store.models import CATALOG_TABLES, CatalogRow
 from plm_sync.store.prices import PriceRepository
@@ -245,35 +247,48 @@ class CatalogRepository:
         }
 
     def catalog(self, product_ids: Sequence[str] = ()) -> dict[str, Any]:
-        """The stored catalog in the JSON shape of DESIGN §6, sorted for stable output."""
+        """The stored catalog in the JSON shape of DESIGN §6, sorted for stable output.
+
+        A fixed number of queries for each 500 lines (one per catalog table, and the
+        prices'), whatever the lines hold: never a query per line.
+        """
         query = select(models.ProductLine).order_by(models.ProductLine.connect_product_id)
         if product_ids:
             query = query.where(models.ProductLine.connect_product_id.in_(product_ids))
         prices = PriceRepository(self.session)
         lines = []
-        for line in self.session.scalars(query):
-            found = self._line_json(line)
-            markets = prices.line_prices([line.id]).get(line.id, {})
-            found["marketplaces"] = markets.get("marketplaces", [])
-            found["prices"] = markets.get("prices", {})
-            lines.append(found)
+        for chunk in in_chunks(list(self.session.scalars(query))):
+            ids = [line.id for line in chunk]
+            rows = {table: self._rows_of(table, ids) for table in CATALOG_TABLES}
+            markets = prices.line_prices(ids)
+            for line in chunk:
+                found = self._line_json(line, partial(_of_line, rows, line.id))
+                market = markets.get(line.id, {})
+                found["marketplaces"] = market.get("marketplaces", [])
+                found["prices"] = market.get("prices", {})
+                lines.append(found)
         return {"product_lines": lines}
 
-    def _rows(self, table: type[CatalogRow], line_id: int) -> list[Any]:
-        return list(self.session.scalars(select(table).where(table.product_line_id == line_id)))
+    def _rows_of(self, table: type[CatalogRow], line_ids: list[int]) -> dict[int, list[Any]]:
+        """The table's rows of these lines, by line."""
+        found: dict[int, list[Any]] = {}
+        for row in self.session.scalars(select(table).where(table.product_line_id.in_(line_ids))):
+            found.setdefault(row.product_line_id, []).append(row)
+        return found
 
-    def _line_json(self, line: models.ProductLine) -> dict[str, Any]:
-        resources = sorted(self._rows(models.Resource, line.id), key=lambda r: r.mpn)
-        plans = self._rows(models.ServicePlan, line.id)
-        periods = _by(self._rows(models.PlanPeriod, line.id), "plan_key")
-        rates = _by(self._rows(models.ResourceRate, line.id), "plan_key")
-        rate_periods = _by(self._rows(models.ResourceRatePeriod, line.id), "rate_key")
-        paths = _by(self._rows(models.UpgradePath, line.id), "plan_key")
-        switches = sorted(
-            self._rows(models.PlanSwitch, line.id), key=lambda s: (s.source_plan, s.target_plan)
-        )
+    @staticmethod
+    def _line_json(
+        line: models.ProductLine, rows: Callable[[type[CatalogRow]], list[Any]]
+    ) -> dict[str, Any]:
+        resources = sorted(rows(models.Resource), key=lambda r: r.mpn)
+        plans = rows(models.ServicePlan)
+        periods = _by(rows(models.PlanPeriod), "plan_key")
+        rates = _by(rows(models.ResourceRate), "plan_key")
+        rate_periods = _by(rows(models.ResourceRatePeriod), "rate_key")
+        paths = _by(rows(models.UpgradePath), "plan_key")
+        switches = sorted(rows(models.PlanSwitch), key=lambda s: (s.source_plan, s.target_plan))
         dependencies = sorted(
-            self._rows(models.ResourceDependency, line.id),
+            rows(models.ResourceDependency),
             key=lambda d: (d.child_mpn, d.parent_mpn),
         )
         return {
@@ -310,6 +325,12 @@ class CatalogRepository:
                 for d in dependencies
             ],
         }
+
+
+def _of_line(
+    rows: dict[type[CatalogRow], dict[int, list[Any]]], line_id: int, table: type[CatalogRow]
+) -> list[Any]:
+    return rows[table].get(line_id, [])
 
 
 def _switch_json(switch: models.PlanSwitch) -> dict[str, Any]:

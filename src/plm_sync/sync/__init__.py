@@ -10,7 +10,8 @@
   deactivation brake and a dry run read it, neither writes.
 - `load`: a batch written in one transaction (`store.catalog_writes`, bulk per table), on a
   writer thread while the next lines are computed.
-- `prices`: each line's marketplaces and prices, checked, diffed and braked.
+- `prices`: each line's marketplaces and prices: their files read from Connect ahead, then
+  checked, diffed, braked and written in the line's batch's transaction.
 - `tally`: what a run (or one chunk of it) counted, added up across processes and tasks.
 - `run`: `SyncRun`, the run's lifecycle: walk, reconcile, the brake's verdict, close.
 - `fanout`: one run split into chunks for `--jobs` processes or Celery tasks.
