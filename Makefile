@@ -34,6 +34,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/vulture
+	$(BIN)/mkdocs build --strict --quiet
 
 # The whole suite under coverage, subprocesses included (CLI, workers), in four processes
 # (pytest-xdist, a test file's tests in one process: the broker tests of test_worker.py run one

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,6 +16,19 @@ import pytest
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
+
+
+def tour_commands() -> list[list[str]]:
+    """The plm-sync commands of the README's five-minute tour (after `make demo`)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    tour = text.split("## A five-minute tour", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [
+        shlex.split(line, comments=True)
+        for line in tour.splitlines()
+        if line.startswith(".venv/bin/plm-sync ")
+    ]
+    assert commands, "the README's tour gives no plm-sync command"
+    return commands
 
 
 def readme_command(name: str) -> str:
@@ -77,6 +91,12 @@ def test_make_demo_on_a_clean_clone(tmp_path: Path) -> None:
         check=True,
     )
     assert json.loads(shown.stdout) == data
+    for command in tour_commands():  # each command of the README's tour, as a newcomer types it
+        toured = subprocess.run(
+            command, cwd=clone, env=env, capture_output=True, text=True, check=False
+        )
+        assert toured.returncode == 0, (command, toured.stdout + toured.stderr)
+        assert toured.stdout.strip() or (clone / "report.html").is_file(), command
     again = subprocess.run(
         readme_command("demo").split(),
         cwd=clone,

@@ -96,8 +96,11 @@ def test_compose_database_and_broker_point_at_the_stack() -> None:
     assert environment["PLM_SYNC_CONNECT_URL"] == f"http://sandbox:{sandbox_port}/public/v1"
 
 
-def test_readme_names_only_real_settings() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_readme_and_docs_name_only_real_settings() -> None:
+    readme = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    )
     named = set(re.findall(r"PLM_SYNC_[A-Z_]+", readme)) - {
         "PLM_SYNC_TEST_POSTGRES_URL",
         "PLM_SYNC_TEST_REDIS_URL",
