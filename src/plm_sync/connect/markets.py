@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 from plm_sync.connect.client import ConnectClient
 from plm_sync.connect.rql import and_, eq, in_
-from plm_sync.domain.prices import Formula, Marketplace, parse_date
+from plm_sync.domain.price_files import parse_date
+from plm_sync.domain.prices import Formula, Marketplace
 from plm_sync.domain.text import ID_MAX, has_control
 from plm_sync.errors import ConnectAuthError, ConnectNotFoundError, ConnectProtocolError
 

@@ -49,7 +49,8 @@ from plm_sync.domain.events import (
     Event,
     Level,
 )
-from plm_sync.domain.prices import Marketplace, PricingRules, amount_problem
+from plm_sync.domain.price_checks import amount_problem
+from plm_sync.domain.prices import Marketplace, PricingRules
 from plm_sync.errors import CommerceError, CommerceUnknownOutcomeError
 from plm_sync.runs.runlog import RunLog, utcnow
 from plm_sync.store.database import unit_of_work

@@ -12,8 +12,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain.digests import content_hash
+from plm_sync.domain.price_changes import PriceChanges
 from plm_sync.domain.prices import Marketplace as MarketplaceValue
-from plm_sync.domain.prices import PriceChanges, PricedItem, PriceRow, spell_period
+from plm_sync.domain.prices import PricedItem, PriceRow, spell_period
 from plm_sync.store.bulk import insert_missing, insert_rows
 from plm_sync.store.models import (
     ConnectItem,

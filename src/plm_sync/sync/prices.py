@@ -31,7 +31,7 @@ from plm_sync.connect.markets import (
     read_market,
 )
 from plm_sync.domain import events as codes
-from plm_sync.domain import prices
+from plm_sync.domain import price_changes, price_checks, price_files, prices
 from plm_sync.domain.digests import content_hash
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.prices import Marketplace, PriceFile, PricingRules
@@ -435,10 +435,10 @@ class PriceStage:
                 product_id,
                 subject=marketplace_id,
             ),
-            *prices.change_events(
+            *price_changes.change_events(
                 product_id,
                 marketplace_id,
-                prices.PriceChanges(removed=removed),
+                price_changes.PriceChanges(removed=removed),
                 dry_run=self.dry_run,
             ),
         ]
@@ -461,11 +461,11 @@ class PriceStage:
         refused (read again by the next run). Refused: the file refused or the brake held
         it; nothing written, the sources the stored rows came from stay named.
         """
-        prices.find_duplicates(files, items)
+        price_checks.find_duplicates(files, items)
         bad = [file for file in files if file.problems]
         if bad:
             return [
-                prices.file_invalid_event(product_id, marketplace.id, file) for file in bad
+                price_changes.file_invalid_event(product_id, marketplace.id, file) for file in bad
             ], _Outcome.REFUSED
         events: list[Event] = []
         if not files:
@@ -479,21 +479,29 @@ class PriceStage:
                     subject=marketplace.id,
                 )
             )
-        checked = prices.check_prices(product_id, marketplace, files, items, elsewhere)
+        checked = price_checks.check_prices(product_id, marketplace, files, items, elsewhere)
         events += checked.events
         limit = self.settings.price_change_limit
         if self.limit is not None and checked.left_out_share() > self.limit:
             self._hold(product_id, marketplace.id)
             named = ", ".join(file.source for file in files)
-            events.append(prices.left_out_event(product_id, marketplace.id, checked, named, limit))
+            events.append(
+                price_changes.left_out_event(product_id, marketplace.id, checked, named, limit)
+            )
             return events, _Outcome.REFUSED
         stored = repo.stored(line_id, marketplace.id)
-        changes = prices.diff_prices(stored, checked.rows, keep=checked.kept)
+        changes = price_changes.diff_prices(stored, checked.rows, keep=checked.kept)
         sold = {item.mpn for item in items if item.active}
-        held = prices.held_changes(changes, self.limit, sold=sold) if self.limit is not None else []
+        held = (
+            price_changes.held_changes(changes, self.limit, sold=sold)
+            if self.limit is not None
+            else []
+        )
         if held:
             self._hold(product_id, marketplace.id)
-            events += [prices.held_event(product_id, marketplace.id, one, limit) for one in held]
+            events += [
+                price_changes.held_event(product_id, marketplace.id, one, limit) for one in held
+            ]
             return events, _Outcome.REFUSED
         if changes.any:
             writes.append(
@@ -506,7 +514,9 @@ class PriceStage:
                     self.runlog.clock(),
                 )
             )
-        events += prices.change_events(product_id, marketplace.id, changes, dry_run=self.dry_run)
+        events += price_changes.change_events(
+            product_id, marketplace.id, changes, dry_run=self.dry_run
+        )
         return events, _Outcome.SETTLED if checked.errors == 0 else _Outcome.WRITTEN
 
     def _files(
@@ -517,11 +527,11 @@ class PriceStage:
     ) -> list[PriceFile]:
         files = []
         for batch, table in read.tables:
-            file = prices.read_price_table(batch.id, table)
+            file = price_files.read_price_table(batch.id, table)
             file.scheduled = batch.scheduled
             files.append(file)
         for version, points in read.points:
-            file = prices.read_price_points(
+            file = price_files.read_price_points(
                 version.id,
                 points,
                 items,

@@ -9,15 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from plm_sync.domain import events as codes
-from plm_sync.domain import prices
-from plm_sync.domain.prices import (
-    Formula,
-    Marketplace,
-    PricedItem,
-    PriceFile,
-    PriceRow,
-    RawPrice,
-)
+from plm_sync.domain import price_changes, price_checks, price_files
+from plm_sync.domain.prices import Formula, Marketplace, PricedItem, PriceFile, PriceRow, RawPrice
 
 USD = Marketplace("MP-1", "US", "USD")
 ITEMS = [
@@ -107,7 +100,7 @@ def stored(
 def test_a_formula_in_a_read_cell_refuses_the_file(cell: Formula, column: str) -> None:
     values = row()
     values[HEADER.index(column)] = cell
-    found = prices.read_price_table("PRB-1", table(values, row("SKU:0001_P1Y:Annual")))
+    found = price_files.read_price_table("PRB-1", table(values, row("SKU:0001_P1Y:Annual")))
     assert found.problems == [
         f"PRB-1: row 2: column {column} holds a formula ({cell.text!r}); type the value itself"
     ]
@@ -116,7 +109,7 @@ def test_a_formula_in_a_read_cell_refuses_the_file(cell: Formula, column: str) -
 
 def test_a_formula_in_a_column_not_read_is_ignored() -> None:
     header = [*HEADER, "Margin"]
-    found = prices.read_price_table("PRB-1", [header, [*row(), Formula("=H2-F2")]])
+    found = price_files.read_price_table("PRB-1", [header, [*row(), Formula("=H2-F2")]])
     assert (found.problems, len(found.rows)) == ([], 1)
 
 
@@ -131,7 +124,7 @@ def test_a_formula_in_a_column_not_read_is_ignored() -> None:
     ],
 )
 def test_a_price_that_is_not_a_finite_number_refuses_the_file(cell: object, problem: str) -> None:
-    found = prices.read_price_table("PRB-1", table(row(price=cell)))
+    found = price_files.read_price_table("PRB-1", table(row(price=cell)))
     assert found.problems == [f"PRB-1: row 2: {problem}"]
 
 
@@ -141,7 +134,7 @@ def test_a_price_that_is_not_a_finite_number_refuses_the_file(cell: object, prob
     )
 )
 def test_a_decimal_cell_reads_as_the_same_decimal(value: Decimal) -> None:
-    found = prices.read_price_table("PRB-1", table(row(price=str(value))))
+    found = price_files.read_price_table("PRB-1", table(row(price=str(value))))
     assert found.problems == []
     assert found.rows[0].price == value
 
@@ -150,7 +143,7 @@ def test_a_decimal_cell_reads_as_the_same_decimal(value: Decimal) -> None:
     st.lists(st.one_of(st.none(), st.text(max_size=20), st.floats(), st.integers()), max_size=12)
 )
 def test_any_row_reads_as_a_price_or_as_problems(values: list[object]) -> None:
-    found = prices.read_price_table("PRB-1", [HEADER, values])
+    found = price_files.read_price_table("PRB-1", [HEADER, values])
     assert not (found.rows and found.problems)
     for price in found.rows:
         assert price.price is None or price.price.is_finite()
@@ -194,12 +187,12 @@ def test_any_row_reads_as_a_price_or_as_problems(values: list[object]) -> None:
     ],
 )
 def test_amount_bounds(value: str, problem: str | None) -> None:
-    assert prices.amount_problem("Price", Decimal(value)) == problem
+    assert price_checks.amount_problem("Price", Decimal(value)) == problem
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False))
 def test_an_accepted_amount_fits_the_column_and_the_wizards_file(value: Decimal) -> None:
-    if prices.amount_problem("Price", value) is None:
+    if price_checks.amount_problem("Price", value) is None:
         text = format(value.normalize(), "f")
         assert len(text) <= 32
         assert Decimal(str(float(text))) == Decimal(text)
@@ -208,13 +201,13 @@ def test_an_accepted_amount_fits_the_column_and_the_wizards_file(value: Decimal)
 # -- checked against the catalog -------------------------------------------------------------
 
 
-def checked(*rows: RawPrice, scheduled: bool = False) -> prices.Checked:
-    return prices.check_prices(
+def checked(*rows: RawPrice, scheduled: bool = False) -> price_checks.Checked:
+    return price_checks.check_prices(
         "PRD-1", USD, [PriceFile("PRB-1", list(rows), scheduled=scheduled)], ITEMS
     )
 
 
-def of(found: prices.Checked, code: str) -> list[str]:
+def of(found: price_checks.Checked, code: str) -> list[str]:
     return [event.message for event in found.events if event.code == code]
 
 
@@ -237,7 +230,7 @@ def test_a_negative_or_huge_amount_refuses_the_row_and_keeps_the_stored_price(
     assert "keeps its stored price" in message
     assert [r.mpn for r in found.rows] == ["SKU:0001_P1Y:Annual"]
     assert found.kept == {("SKU:0001_P1M:Monthly", False)}
-    changes = prices.diff_prices([stored()], found.rows, keep=found.kept)
+    changes = price_changes.diff_prices([stored()], found.rows, keep=found.kept)
     assert (changes.removed, changes.unchanged, len(changes.created)) == ([], 1, 1)
     assert not of(found, codes.PRICE_BELOW_COST)
 
@@ -247,18 +240,18 @@ def test_a_zero_price_is_a_warning_and_held_by_the_brake() -> None:
     (zero,) = of(found, codes.PRICE_ZERO)
     assert "at 0" in zero
     assert found.errors == 0
-    first = prices.diff_prices([], found.rows)
-    (held,) = prices.held_changes(first, Decimal("0.25"))
+    first = price_changes.diff_prices([], found.rows)
+    (held,) = price_changes.held_changes(first, Decimal("0.25"))
     assert (held.what, held.after) == ("cost", Decimal(0))
-    to_zero = prices.diff_prices([stored()], found.rows)
-    assert [h.what for h in prices.held_changes(to_zero, Decimal("0.25"))] == ["cost"]
+    to_zero = price_changes.diff_prices([stored()], found.rows)
+    assert [h.what for h in price_changes.held_changes(to_zero, Decimal("0.25"))] == ["cost"]
 
 
 def test_duplicate_rows_for_one_item_refuse_the_file() -> None:
     file = PriceFile(
         "PRB-1", [raw(2, price="135"), raw(3, "SKU:0001_P1Y:Annual"), raw(9, price="999")]
     )
-    prices.find_duplicates([file], ITEMS)
+    price_checks.find_duplicates([file], ITEMS)
     assert file.problems == [
         "PRB-1: rows 2 and 9 both price SKU:0001_P1M:Monthly (1 month / 1 month); keep one of them"
     ]
@@ -269,7 +262,7 @@ def test_a_row_by_resource_mpn_and_a_flat_row_for_the_same_item_are_duplicates()
         4, "SKU:0001", "1 Month(s)", "1 Month", None, None, Decimal(1), "USD", None, "2026-11-01"
     )
     file = PriceFile("PRB-1", [raw(2), by_resource])
-    prices.find_duplicates([file], ITEMS)
+    price_checks.find_duplicates([file], ITEMS)
     assert "rows 2 and 4 both price SKU:0001_P1M:Monthly" in file.problems[0]
 
 
@@ -279,12 +272,12 @@ def test_rows_left_out_are_counted() -> None:
     assert found.left_out_share() == Decimal(2) / 3
     assert of(found, codes.PRICE_UNKNOWN_MPN)
     assert of(found, codes.PRICE_CURRENCY_MISMATCH)
-    assert prices.Checked().left_out_share() == 0
+    assert price_checks.Checked().left_out_share() == 0
 
 
 def test_rows_for_items_the_line_does_not_price_are_not_left_out() -> None:
     """A price file covers the whole Connect product: a trial or an add-on in no plan."""
-    found = prices.check_prices(
+    found = price_checks.check_prices(
         "PRD-1",
         USD,
         [PriceFile("PRB-1", [raw(2), raw(3, "SKU:0001_P1M:None"), raw(4, "NOPE")])],
@@ -304,12 +297,12 @@ LIMIT = Decimal("0.25")
 
 
 def test_a_removal_of_a_sold_items_price_is_held_an_unsold_ones_is_not() -> None:
-    changes = prices.diff_prices([stored(), stored("SKU:0001_P1Y:Annual")], [])
-    held = prices.held_changes(changes, LIMIT, sold={"SKU:0001_P1M:Monthly"})
+    changes = price_changes.diff_prices([stored(), stored("SKU:0001_P1Y:Annual")], [])
+    held = price_changes.held_changes(changes, LIMIT, sold={"SKU:0001_P1M:Monthly"})
     assert [(h.row.mpn, h.what, h.before, h.after) for h in held] == [
         ("SKU:0001_P1M:Monthly", "removal", Decimal("12.5"), None)
     ]
-    event = prices.held_event("PRD-1", "MP-1", held[0], "25%")
+    event = price_changes.held_event("PRD-1", "MP-1", held[0], "25%")
     assert (
         "would be removed (was cost 10, price 12.5) while the item is still sold" in event.message
     )
@@ -318,30 +311,30 @@ def test_a_removal_of_a_sold_items_price_is_held_an_unsold_ones_is_not() -> None
 
 def test_a_scheduled_price_is_braked_against_the_current_one() -> None:
     new = stored(price="125", scheduled=True)
-    changes = prices.diff_prices([stored()], [stored(), new])
-    (held,) = prices.held_changes(changes, LIMIT)
+    changes = price_changes.diff_prices([stored()], [stored(), new])
+    (held,) = price_changes.held_changes(changes, LIMIT)
     assert (held.what, held.before, held.after, held.row.scheduled) == (
         "price",
         Decimal("12.5"),
         Decimal(125),
         True,
     )
-    event = prices.held_event("PRD-1", "MP-1", held, "25%")
+    event = price_changes.held_event("PRD-1", "MP-1", held, "25%")
     assert (
         "price of SKU:0001_P1M:Monthly (scheduled) would move 12.5 -> 125 (+900.0%)"
         in event.message
     )
     # a scheduled price within the limit, or the first price of an item, passes
-    mild = prices.diff_prices([stored()], [stored(), stored(price="13", scheduled=True)])
-    assert prices.held_changes(mild, LIMIT) == []
-    assert prices.held_changes(prices.diff_prices([], [new]), LIMIT) == []
+    mild = price_changes.diff_prices([stored()], [stored(), stored(price="13", scheduled=True)])
+    assert price_changes.held_changes(mild, LIMIT) == []
+    assert price_changes.held_changes(price_changes.diff_prices([], [new]), LIMIT) == []
 
 
 def test_a_scheduled_price_becoming_current_is_not_a_removal() -> None:
-    changes = prices.diff_prices(
+    changes = price_changes.diff_prices(
         [stored(), stored(price="13", scheduled=True)], [stored(price="13")]
     )
-    assert prices.held_changes(changes, LIMIT, sold={"SKU:0001_P1M:Monthly"}) == []
+    assert price_changes.held_changes(changes, LIMIT, sold={"SKU:0001_P1M:Monthly"}) == []
 
 
 @pytest.mark.parametrize(
@@ -355,19 +348,21 @@ def test_a_scheduled_price_becoming_current_is_not_a_removal() -> None:
     ],
 )
 def test_changes_beyond_the_limit_are_held(old: str, new: str, held: bool) -> None:
-    changes = prices.diff_prices([stored(price=old, cost="1")], [stored(price=new, cost="1")])
-    assert bool(prices.held_changes(changes, LIMIT)) is held
+    changes = price_changes.diff_prices(
+        [stored(price=old, cost="1")], [stored(price=new, cost="1")]
+    )
+    assert bool(price_changes.held_changes(changes, LIMIT)) is held
 
 
 def test_a_huge_change_is_shown_bounded() -> None:
-    held = prices.Held(stored(), "price", Decimal("0.01"), Decimal(999999999999))
-    message = prices.held_event("PRD-1", "MP-1", held, "25%").message
+    held = price_changes.Held(stored(), "price", Decimal("0.01"), Decimal(999999999999))
+    message = price_changes.held_event("PRD-1", "MP-1", held, "25%").message
     assert "(+>999999%)" in message
     assert len(message) < 400
 
 
 def test_left_out_event_says_why() -> None:
     found = checked(raw(2, currency="EUR"), raw(3, "SKU:0001_P1Y:Annual", currency="EUR"))
-    event = prices.left_out_event("PRD-1", "MP-1", found, "PRB-1", "25%")
+    event = price_changes.left_out_event("PRD-1", "MP-1", found, "PRB-1", "25%")
     assert "2 of the 2 price row(s) of PRB-1 were left out" in event.message
     assert "refused whole" in event.message
