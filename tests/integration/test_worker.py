@@ -23,6 +23,7 @@ import redis
 from amqp.exceptions import ChannelError
 from kombu import Connection
 from kombu.exceptions import OperationalError as KombuOperationalError
+from sqlalchemy import create_engine, text
 
 from plm_sync.config import Settings
 from plm_sync.delivery.push import line_content_hash
@@ -310,11 +311,13 @@ def test_transient_faults_are_retried_and_the_run_succeeds(
 def test_a_killed_worker_leaves_no_half_line_and_the_run_completes(
     postgres_url: str, broker_url: str, reference: dict[str, Any]
 ) -> None:
+    # every request slowed: the run lasts well beyond the moment its first line lands
     server = start_sandbox(
-        SandboxCatalog.from_data(DATA), faults="slow:0.5", seed=9, slow_seconds=0.4
+        SandboxCatalog.from_data(DATA), faults="slow:1.0", seed=9, slow_seconds=0.4
     )
     settings = settings_for(postgres_url, server.url, broker_url)
     by_id = {line["connect_product_id"]: line for line in reference["product_lines"]}
+    engine = create_engine(postgres_url)
     try:
         # chunks of two products, a line a batch: a kill lands between lines of a chunk
         small = {"task_products": "2", "batch_lines": "1"}
@@ -323,9 +326,11 @@ def test_a_killed_worker_leaves_no_half_line_and_the_run_completes(
         ) as first:
             run_id = enqueue(settings, "sync", "--full")
             deadline = time.monotonic() + 60
-            while not catalog(settings)["product_lines"]:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+            with engine.connect() as connection:  # a cheap look, so the kill lands at once
+                while not connection.execute(text("SELECT count(*) FROM product_lines")).scalar():
+                    assert time.monotonic() < deadline
+                    connection.rollback()
+                    time.sleep(0.05)
             os.killpg(first.pid, signal.SIGKILL)
             first.wait(timeout=10)
         for line in catalog(settings)["product_lines"]:
@@ -334,6 +339,7 @@ def test_a_killed_worker_leaves_no_half_line_and_the_run_completes(
         with worker(settings, "w5", visibility_timeout="4", redelivery_check_seconds="2", **small):
             run = wait_for(settings, run_id, timeout=180)
     finally:
+        engine.dispose()
         server.stop()
     assert run["status"] in {"succeeded_with_errors", "failed"}
     if run["status"] == "succeeded_with_errors":
