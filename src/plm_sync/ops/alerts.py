@@ -9,19 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.config import Settings
-from plm_sync.domain.moments import aware
-from plm_sync.domain.runs import RunStatus
 from plm_sync.infra.notify import Message, send, targets
 from plm_sync.runs.runlog import utcnow
 from plm_sync.store.database import unit_of_work
-from plm_sync.store.models import Run, SyncState
+from plm_sync.store.runs import RunRepository
 
 STATE = "stale_alert_for"  # the last scheduled success the alert was about ("none": never)
-SUCCESS = [str(RunStatus.SUCCEEDED), str(RunStatus.SUCCEEDED_WITH_ERRORS)]
 
 
 def check_schedule(
@@ -33,25 +29,16 @@ def check_schedule(
         return False
     now = now or utcnow()
     with unit_of_work(factory) as session:
-        last = session.scalar(
-            select(func.max(Run.finished_at)).where(
-                Run.trigger == "schedule", Run.status.in_(SUCCESS), Run.dry_run.is_(False)
-            )
-        )
-        since = last or session.scalar(
-            select(func.min(Run.started_at)).where(Run.trigger == "schedule")
-        )
-        if since is None or now - aware(since) <= timedelta(seconds=settings.stale_after):
+        runs = RunRepository(session)
+        last, first = runs.schedule_span()
+        since = last or first
+        if since is None or now - since <= timedelta(seconds=settings.stale_after):
             return False
-        about = aware(last).isoformat() if last else "none"
-        state = session.get(SyncState, STATE)
-        if state is not None and state.value == about:
+        about = last.isoformat() if last else "none"
+        if runs.state(STATE) == about:
             return False  # told already about this quiet spell
-        if state is None:
-            session.add(SyncState(name=STATE, value=about, updated_at=now))
-        else:
-            state.value, state.updated_at = about, now
-    hours = (now - aware(since)).total_seconds() / 3600
+        runs.set_state(STATE, about, now)
+    hours = (now - since).total_seconds() / 3600
     body = (
         f"No scheduled sync has succeeded for {hours:.1f} h (PLM_SYNC_STALE_AFTER="
         f"{settings.stale_after:g} s); "

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plm_sync.domain.events import Event, Level
-from plm_sync.domain.moments import aware as _aware
+from plm_sync.domain.moments import aware
 from plm_sync.domain.runs import OPEN_STATUSES, RunStart, RunStatus
 from plm_sync.domain.text import shorten
 from plm_sync.errors import RunConflictError, UsageError
@@ -83,7 +83,7 @@ class RunRepository:
         """
         swept = []
         for run in self.session.scalars(select(Run).where(Run.status.in_(OPEN_STATUSES))):
-            heartbeat = _aware(run.heartbeat_at)
+            heartbeat = aware(run.heartbeat_at)
             if run.status == RunStatus.QUEUED:
                 if queued_after is None or now - heartbeat <= queued_after:
                     continue
@@ -154,7 +154,7 @@ class RunRepository:
             return "another run is still running on this database; retry in a moment"
         detail = (
             f"run {other.id} ({other.trigger}, {other.scope}) started "
-            f"{_aware(other.started_at).isoformat()} by {other.owner}"
+            f"{aware(other.started_at).isoformat()} by {other.owner}"
         )
         if other.status == RunStatus.QUEUED:
             return (
@@ -336,6 +336,35 @@ class RunRepository:
             self.session.add(SyncState(name=CURSOR, value=value, run_id=run_id, updated_at=now))
         else:
             state.value, state.run_id, state.updated_at = value, run_id, now
+
+    def state(self, name: str) -> str | None:
+        """A named value the runs keep between them (`sync_state`)."""
+        state = self.session.get(SyncState, name)
+        return state.value if state else None
+
+    def set_state(self, name: str, value: str, now: datetime) -> None:
+        """Keep a named value between runs."""
+        state = self.session.get(SyncState, name)
+        if state is None:
+            self.session.add(SyncState(name=name, value=value, updated_at=now))
+        else:
+            state.value, state.updated_at = value, now
+
+    def schedule_span(self) -> tuple[datetime | None, datetime | None]:
+        """(when the last scheduled sync that succeeded finished, when the first one began).
+
+        Dry runs do not count as successes; None where there is none.
+        """
+        succeeded = [str(RunStatus.SUCCEEDED), str(RunStatus.SUCCEEDED_WITH_ERRORS)]
+        last = self.session.scalar(
+            select(func.max(Run.finished_at)).where(
+                Run.trigger == "schedule", Run.status.in_(succeeded), Run.dry_run.is_(False)
+            )
+        )
+        first = self.session.scalar(
+            select(func.min(Run.started_at)).where(Run.trigger == "schedule")
+        )
+        return (aware(last) if last else None), (aware(first) if first else None)
 
     # -- reading ---------------------------------------------------------------------------
 
