@@ -26,6 +26,8 @@ class RunStatus(StrEnum):
 
 
 OPEN_STATUSES = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
+# a run that did what it was asked (with item errors or without); a dry run never counts
+SUCCEEDED_STATUSES = frozenset({RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_ERRORS})
 # a run's counts as the run log keeps them (DESIGN §7)
 COUNT_FIELDS = ("products", "items", "created", "updated", "unchanged", "deactivated", "errors")
 

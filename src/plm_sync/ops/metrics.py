@@ -25,7 +25,7 @@ from plm_sync.config import Settings
 from plm_sync.domain import events as codes
 from plm_sync.domain.events import LINE_OUTCOMES
 from plm_sync.domain.moments import aware
-from plm_sync.domain.runs import RunStatus
+from plm_sync.domain.runs import SUCCEEDED_STATUSES, RunStatus
 from plm_sync.store.database import unit_of_work
 from plm_sync.store.models import (
     CatalogRow,
@@ -43,7 +43,6 @@ from plm_sync.store.models import (
 from plm_sync.store.run_rows import DRIFT_TRIGGER, NOT_SYNCS, PUSH_TRIGGER, not_withdrawn
 
 log = structlog.get_logger(__name__)
-SUCCESS = (RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_ERRORS)
 CATALOG_KINDS: dict[str, type[CatalogRow]] = {
     "resources": Resource,
     "plans": ServicePlan,
@@ -100,7 +99,7 @@ class DatabaseCollector(Collector):
             "When the last successful run of each kind finished (Unix time)",
             labels=["run"],
         )
-        successful = (Run.status.in_([str(status) for status in SUCCESS]), Run.dry_run.is_(False))
+        successful = (Run.status.in_(sorted(SUCCEEDED_STATUSES)), Run.dry_run.is_(False))
         kinds = {
             "full": (Run.scope == "full", Run.trigger != "push"),
             "incremental": (Run.scope == "incremental", Run.trigger != "push"),

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 from plm_sync.domain.moments import aware
-from plm_sync.domain.runs import COUNT_FIELDS, RunStatus
+from plm_sync.domain.runs import COUNT_FIELDS, SUCCEEDED_STATUSES, RunStatus
 
 # the columns of `runs` a listing shows (the table itself: store.models.Run, migrations)
 RUNS = Table(
@@ -129,7 +129,7 @@ def health_runs(connection: Connection) -> list[dict[str, Any]]:
         (closed, syncs),
         (
             syncs,
-            RUNS.c.status.in_([str(RunStatus.SUCCEEDED), str(RunStatus.SUCCEEDED_WITH_ERRORS)]),
+            RUNS.c.status.in_(sorted(SUCCEEDED_STATUSES)),
             RUNS.c.dry_run.is_(False),
         ),
         (closed, RUNS.c.trigger == "schedule"),
@@ -180,10 +180,7 @@ def not_withdrawn(connection: Connection) -> list[dict[str, Any]]:
 
 
 def _successful(run: dict[str, Any]) -> bool:
-    return (
-        run["status"] in {RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_ERRORS}
-        and not run["dry_run"]
-    )
+    return run["status"] in SUCCEEDED_STATUSES and not run["dry_run"]
 
 
 def health_of(
