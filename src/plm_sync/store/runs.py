@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.moments import aware
-from plm_sync.domain.runs import OPEN_STATUSES, RunStart, RunStatus
+from plm_sync.domain.runs import OPEN_STATUSES, SUCCEEDED_STATUSES, RunStart, RunStatus
 from plm_sync.domain.text import shorten
 from plm_sync.errors import RunConflictError, UsageError
 from plm_sync.store.bulk import insert_rows
@@ -326,39 +326,35 @@ class RunRepository:
 
     def cursor(self) -> str | None:
         """The incremental cursor (`events.updated.at` of the newest product synced)."""
-        state = self.session.get(SyncState, CURSOR)
-        return state.value if state else None
+        return self.state(CURSOR)
 
     def set_cursor(self, value: str, run_id: int, now: datetime) -> None:
         """Move the cursor (only when a whole run succeeded)."""
-        state = self.session.get(SyncState, CURSOR)
-        if state is None:
-            self.session.add(SyncState(name=CURSOR, value=value, run_id=run_id, updated_at=now))
-        else:
-            state.value, state.run_id, state.updated_at = value, run_id, now
+        self.set_state(CURSOR, value, now, run_id=run_id)
 
     def state(self, name: str) -> str | None:
         """A named value the runs keep between them (`sync_state`)."""
         state = self.session.get(SyncState, name)
         return state.value if state else None
 
-    def set_state(self, name: str, value: str, now: datetime) -> None:
-        """Keep a named value between runs."""
+    def set_state(self, name: str, value: str, now: datetime, *, run_id: int | None = None) -> None:
+        """Keep a named value between runs (and the run that set it, when one did)."""
         state = self.session.get(SyncState, name)
         if state is None:
-            self.session.add(SyncState(name=name, value=value, updated_at=now))
+            self.session.add(SyncState(name=name, value=value, run_id=run_id, updated_at=now))
         else:
-            state.value, state.updated_at = value, now
+            state.value, state.run_id, state.updated_at = value, run_id, now
 
     def schedule_span(self) -> tuple[datetime | None, datetime | None]:
         """(when the last scheduled sync that succeeded finished, when the first one began).
 
         Dry runs do not count as successes; None where there is none.
         """
-        succeeded = [str(RunStatus.SUCCEEDED), str(RunStatus.SUCCEEDED_WITH_ERRORS)]
         last = self.session.scalar(
             select(func.max(Run.finished_at)).where(
-                Run.trigger == "schedule", Run.status.in_(succeeded), Run.dry_run.is_(False)
+                Run.trigger == "schedule",
+                Run.status.in_(sorted(SUCCEEDED_STATUSES)),
+                Run.dry_run.is_(False),
             )
         )
         first = self.session.scalar(
