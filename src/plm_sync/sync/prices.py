@@ -92,16 +92,17 @@ class _Read:
 class LinePrices:
     """A line's price stage with every Connect read done: what its batch's transaction applies.
 
-    `read`: the sources of the marketplaces whose digest differs from the stored one (the
-    others are as stored). `error`: the sources could not be read; the prices stay as they
-    were and this error is the line's. Applying it again (a batch retried line by line)
-    gives the same writes and events.
+    `digests`: each listed marketplace's sources and digest as the line will be stored;
+    `read`: the files of those whose digest differs from the stored one (the others are as
+    stored). `error`: the sources could not be read; the prices stay as they were and this
+    error is the line's. Applying it again (a batch retried line by line) gives the same
+    writes and events.
     """
 
     stage: PriceStage
     product: SourceProduct
-    source_hash: str
     listed: dict[str, str | None] = field(default_factory=dict)
+    digests: dict[str, tuple[_Sources, str]] = field(default_factory=dict)
     read: dict[str, _Read] = field(default_factory=dict)
     error: Event | None = None
 
@@ -248,7 +249,6 @@ class PriceStage:
         if market is None:
             return self._unread(
                 product,
-                source_hash,
                 f"marketplaces and listings could not be read, prices left as they were: "
                 f"{self.market_error}",
             )
@@ -259,6 +259,7 @@ class PriceStage:
                 stored = PriceRepository(session).states([product.id]).get(product.id, {})
         if not listed and not any(state.listed for state in stored.values()):
             return None
+        digests: dict[str, tuple[_Sources, str]] = {}
         read: dict[str, _Read] = {}
         try:
             for marketplace_id, pricelist in listed.items():
@@ -268,6 +269,7 @@ class PriceStage:
                 sources = self._sources(product.id, marketplace_id, pricelist)
                 state = stored.get(marketplace_id)
                 digest = self._digest(sources, marketplace, source_hash)
+                digests[marketplace_id] = sources, digest
                 if state is not None and state.listed and state.digest == digest:
                     continue
                 read[marketplace_id] = self._read(product.id, sources)
@@ -275,16 +277,14 @@ class PriceStage:
             raise
         except ConnectError as error:
             return self._unread(
-                product,
-                source_hash,
-                f"price sources could not be read, prices left as they were: {error}",
+                product, f"price sources could not be read, prices left as they were: {error}"
             )
         current = (
             not read
             and {mp for mp, state in stored.items() if state.listed} == set(listed)
             and all(mp in market.marketplaces for mp in listed)
         )
-        return None if current else LinePrices(self, product, source_hash, listed, read)
+        return None if current else LinePrices(self, product, listed, digests, read)
 
     def _read(self, product_id: str, sources: _Sources) -> _Read:
         """A marketplace's price files, downloaded (parsed later, against the line's items)."""
@@ -366,8 +366,7 @@ class PriceStage:
                         subject=marketplace_id,
                     )
                 )
-            sources = self._sources(product.id, marketplace_id, listed[marketplace_id])
-            digest = self._digest(sources, marketplace, work.source_hash)
+            sources, digest = work.digests[marketplace_id]
             if state is not None and state.listed and state.digest == digest:
                 continue
             read = work.read.get(marketplace_id)
@@ -550,10 +549,10 @@ class PriceStage:
         if name not in self.held:
             self.held.append(name)
 
-    def _unread(self, product: SourceProduct, source_hash: str, message: str) -> LinePrices:
+    def _unread(self, product: SourceProduct, message: str) -> LinePrices:
         """A line whose price sources could not be read: its prices stay, with this error."""
         error = Event(Level.ERROR, codes.PRICE_FETCH_FAILED, message, product.id)
-        return LinePrices(self, product, source_hash, error=error)
+        return LinePrices(self, product, error=error)
 
     # -- lines the run did not read ----------------------------------------------------------
 
