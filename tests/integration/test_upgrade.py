@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from plm_sync.commerce.client import hub_key
 from plm_sync.config import Settings
-from plm_sync.delivery.line_pusher import catalog_key
+from plm_sync.delivery.line_digests import catalog_key
 from plm_sync.delivery.push import PushRequest, push_lines
 from plm_sync.mappings import load_plm_rules
 from plm_sync.ops.reports import run_report

@@ -22,8 +22,8 @@ from plm_sync.commerce.client import CommerceClient, normal_url
 from plm_sync.commerce.readback import ConfigDiff
 from plm_sync.commerce.wizard import PriceWizard
 from plm_sync.config import Settings
-from plm_sync.delivery.line_pusher import hub_view
-from plm_sync.delivery.prices import price_drift, priced_marketplaces, wanted_prices
+from plm_sync.delivery.hub_view import hub_view
+from plm_sync.delivery.price_rows import price_drift, priced_marketplaces, wanted_prices
 from plm_sync.domain.events import (
     DRIFT_NO_LINE,
     DRIFT_NONE,

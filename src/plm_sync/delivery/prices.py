@@ -25,18 +25,31 @@ again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
-from itertools import groupby
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 
 from plm_sync.commerce.client import CommerceClient
 from plm_sync.commerce.wizard import PriceWizard, WizardOptions
+from plm_sync.delivery import intents
+from plm_sync.delivery.intents import IntentLog
 from plm_sync.delivery.price_list import price_list_bytes, price_list_rows
-from plm_sync.domain.digests import content_hash
+from plm_sync.delivery.price_rows import (
+    EMPTY,
+    ROWS_NAMED,
+    Batch,
+    dropped_rows,
+    named,
+    price_drift,
+    price_keys,
+    priced_marketplaces,
+    sent_digest,
+    shown_prices,
+    stored_out_of_bounds,
+    upload_batches,
+    wanted_prices,
+)
 from plm_sync.domain.events import (
     PRICE_NOT_WITHDRAWN,
     PRICES_APPLIED,
@@ -49,7 +62,6 @@ from plm_sync.domain.events import (
     Event,
     Level,
 )
-from plm_sync.domain.price_checks import amount_problem
 from plm_sync.domain.prices import Marketplace, PricingRules
 from plm_sync.errors import CommerceError, CommerceUnknownOutcomeError
 from plm_sync.runs.runlog import RunLog, utcnow
@@ -57,165 +69,6 @@ from plm_sync.store.database import unit_of_work
 from plm_sync.store.pushes import PriceKey, PriceMemory, PushRepository
 
 log = structlog.get_logger(__name__)
-
-ROWS_NAMED = 5  # rows an event names
-EMPTY = content_hash([])  # the digest of a marketplace with no price rows
-
-
-def price_digest(line: dict[str, Any], marketplace_id: str) -> str:
-    """What a hub receives of a line's prices in a marketplace: the wizard file's rows."""
-    return content_hash(price_list_rows(line, marketplace_id))
-
-
-def priced_marketplaces(line: dict[str, Any]) -> list[str]:
-    """The marketplaces a line has price rows in, sorted."""
-    return sorted(mp for mp, prices in (line.get("prices") or {}).items() if prices.get("rows"))
-
-
-def price_keys(line: dict[str, Any], marketplace_id: str) -> frozenset[PriceKey]:
-    """The rows of the wizard's file as Commerce matches them: MPN, billing, subscription."""
-    if marketplace_id not in priced_marketplaces(line):
-        return frozenset()
-    return frozenset(wanted_prices(line, marketplace_id))
-
-
-def _digest(line: dict[str, Any], marketplace_id: str) -> str:
-    if marketplace_id not in priced_marketplaces(line):
-        return EMPTY
-    return price_digest(line, marketplace_id)
-
-
-def dropped_rows(
-    line: dict[str, Any], marketplace_id: str, held: PriceMemory
-) -> frozenset[PriceKey]:
-    """Rows the hub holds (as far as plm-sync knows) that the catalog no longer has."""
-    known = (held.rows or frozenset()) | held.not_withdrawn
-    return known - price_keys(line, marketplace_id)
-
-
-def prices_due(line: dict[str, Any], memory: dict[str, PriceMemory]) -> bool:
-    """Whether a push has prices of the line to send, forget or check on this hub."""
-    listed = set(line.get("marketplaces") or ())
-    for marketplace_id in priced_marketplaces(line):
-        held = memory.get(marketplace_id)
-        if held is None or held.content != price_digest(line, marketplace_id):
-            return True
-    return any(
-        marketplace_id not in listed or bool(dropped_rows(line, marketplace_id, held))
-        for marketplace_id, held in memory.items()
-    )
-
-
-def stored_out_of_bounds(rows: list[dict[str, Any]]) -> list[str]:
-    """Rows (catalog JSON) with an amount outside the bounds the sync checks (stored earlier)."""
-    found = []
-    for row in rows:
-        for name, key in (("Cost", "cost"), ("Price", "price"), ("MSRP", "msrp")):
-            value = row.get(key)
-            if value is None:
-                continue
-            try:
-                amount = Decimal(str(value))
-            except InvalidOperation:
-                found.append(f"{row.get('mpn')}: {name} {str(value)[:40]!r} is not a number")
-                continue
-            problem = amount_problem(name, amount)
-            if problem is not None:
-                found.append(f"{row.get('mpn')}: {problem}")
-    return found
-
-
-def _price(value: Any) -> Decimal | None:  # noqa: ANN401 - a cell or JSON
-    if value is None or value == "":
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return number.normalize() if number.is_finite() else None
-
-
-def shown_prices(shown: list[dict[str, Any]]) -> dict[PriceKey, Decimal | None]:
-    """The prices a reseller's flat catalog shows (active rows), keyed as the wizard's file."""
-    return {
-        (
-            str(row.get("mpn")),
-            str(row.get("billingPeriod")),
-            str(row.get("subscriptionPeriod") or ""),
-        ): _price(row.get("price"))
-        for row in shown
-        if row.get("active", True) not in {False, "false", "False"}
-    }
-
-
-def price_drift(wanted: dict[PriceKey, Decimal | None], shown: list[dict[str, Any]]) -> list[str]:
-    """The rows whose price on the hub is not the catalog's (`key: hub -> catalog`)."""
-    held = shown_prices(shown)
-    found = []
-    for key, price in sorted(wanted.items()):
-        label = f"{key[0]} ({key[1]} / {key[2] or '-'})"
-        if key not in held:
-            found.append(f"{label}: not on the hub -> {price}")
-        elif held[key] != price:
-            found.append(f"{label}: {held[key]} -> {price}")
-    mpns = {key[0] for key in wanted}
-    found += [
-        f"{key[0]} ({key[1]} / {key[2] or '-'}): {held[key]} on the hub, not in the catalog"
-        for key in sorted(held)
-        if key[0] in mpns and key not in wanted
-    ]
-    return found
-
-
-def wanted_prices(line: dict[str, Any], marketplace_id: str) -> dict[PriceKey, Decimal | None]:
-    """The catalog's prices in a marketplace, keyed as Commerce matches them."""
-    header, *rows = price_list_rows(line, marketplace_id)
-    at = [header.index(name) for name in ("MPN", "Billing Period", "Subscription Period", "Price")]
-    return {(str(r[at[0]]), str(r[at[1]]), str(r[at[2]] or "")): _price(r[at[3]]) for r in rows}
-
-
-def _named(rows: frozenset[PriceKey]) -> str:
-    shown = ", ".join(
-        f"{mpn} ({billing} / {term or '-'})" for mpn, billing, term in sorted(rows)[:ROWS_NAMED]
-    )
-    more = len(rows) - ROWS_NAMED
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
-@dataclass(frozen=True)
-class _Batch:
-    """The rows of one upload: one effective date (as sent) and whether it was moved."""
-
-    effective: date
-    moved_from: str | None  # the rows' own date when it had passed (sent as today)
-    rows: list[list[Any]]  # header first
-
-
-def _batches(rows: list[list[Any]], today: date) -> list[_Batch]:
-    """The file's rows by effective date; a date passed is today (Commerce refuses the past)."""
-    header, body = rows[0], rows[1:]
-    column = header.index("Effective Date")
-
-    def effective(row: list[Any]) -> str:
-        return str(row[column] or "")[:10]
-
-    batches = []
-    for stamp, grouped in groupby(sorted(body, key=effective), key=effective):
-        members = list(grouped)
-        try:
-            day = date.fromisoformat(stamp)
-        except ValueError:
-            day = today
-        moved = stamp if day < today else None
-        day = max(day, today)
-        batches.append(
-            _Batch(
-                day,
-                moved,
-                [header] + [[*r[:column], day.isoformat(), *r[column + 1 :]] for r in members],
-            )
-        )
-    return batches
 
 
 class PricePusher:
@@ -241,6 +94,7 @@ class PricePusher:
         self.dry_run = dry_run
         self.force = force
         self.clock = clock
+        self.intents = IntentLog(runlog.factory, client.hub, runlog.run_id, clock)
         self.only = only  # approving a plan: the marketplaces it showed, no other
         # a dry run's count of rows each marketplace would change on the hub (the last line's)
         self.proposed: dict[str, int] = {}
@@ -265,7 +119,7 @@ class PricePusher:
                 continue
             if self.only is not None and marketplace_id not in self.only:
                 continue  # not in the plan being approved: nobody saw a change there
-            digest = _digest(line, marketplace_id)
+            digest = sent_digest(line, marketplace_id)
             try:
                 dropped = dropped_rows(line, marketplace_id, held) if held else frozenset()
                 due = digest != EMPTY and (held is None or held.content != digest or self.force)
@@ -356,7 +210,7 @@ class PricePusher:
                     Level.ERROR,
                     PRICE_NOT_WITHDRAWN,
                     f"{len(dropped)} price row(s) of {product_id} in {marketplace_id} left the "
-                    f"catalog ({_named(dropped)}), and no reseller account is known to read "
+                    f"catalog ({named(dropped)}), and no reseller account is known to read "
                     "the hub back: name its reseller_account in pricing.yaml; they may still "
                     "be sold",
                     product_id,
@@ -373,7 +227,7 @@ class PricePusher:
                     PRICE_NOT_WITHDRAWN,
                     f"{len(still)} price row(s) of {product_id} in {marketplace_id} are no "
                     f"longer in the catalog, but the hub still sells them (reseller {account}): "
-                    f"{_named(still)}; Commerce's price import sets prices and cannot remove "
+                    f"{named(still)}; Commerce's price import sets prices and cannot remove "
                     "one: remove them in Commerce (Portfolio > Prices, or the plan's resource "
                     "rates), then push again: the next push reads the hub back and clears this",
                     product_id,
@@ -386,7 +240,7 @@ class PricePusher:
                     Level.INFO,
                     PRICES_WITHDRAWN,
                     f"the hub no longer shows the {len(dropped)} price row(s) of {product_id} "
-                    f"in {marketplace_id} that left the catalog ({_named(dropped)}): recorded "
+                    f"in {marketplace_id} that left the catalog ({named(dropped)}): recorded "
                     "as withdrawn",
                     product_id,
                     subject=marketplace_id,
@@ -400,7 +254,7 @@ class PricePusher:
                 line_id,
                 self.hub,
                 marketplace_id,
-                content=_digest(line, marketplace_id),
+                content=sent_digest(line, marketplace_id),
                 effective_date=None,
                 run_id=self.runlog.run_id,
                 now=self.clock(),
@@ -445,7 +299,7 @@ class PricePusher:
         prices = line["prices"][marketplace_id]
         vendor = str(prices.get("vendor_id") or "")
         wizard = PriceWizard(self.client, account)
-        batches = _batches(
+        batches = upload_batches(
             price_list_rows(line, marketplace_id), self.clock().astimezone(UTC).date()
         )
         if self.dry_run:
@@ -474,21 +328,8 @@ class PricePusher:
                     )
                 )
             return 1
-        with unit_of_work(self.runlog.factory) as session:
-            pushes = PushRepository(session)
-            earlier = pushes.open_intent(line_id, self.hub, marketplace_id)
-            intent = (
-                earlier.id
-                if earlier is not None
-                else pushes.write_intent(
-                    line_id,
-                    self.hub,
-                    digest,
-                    run_id=self.runlog.run_id,
-                    now=self.clock(),
-                    marketplace_id=marketplace_id,
-                )
-            )
+        opened = self.intents.open(line_id, digest, marketplace_id)
+        intent, earlier = opened.id, opened.resumed
         if earlier is not None and not self.force and self._held(wizard, batches, vendor):
             self._received(
                 line_id,
@@ -496,7 +337,7 @@ class PricePusher:
                 digest,
                 batches,
                 intent=intent,
-                outcome="converged",
+                outcome=intents.CONVERGED,
                 vendor=vendor,
                 rows=held,
             )
@@ -518,7 +359,7 @@ class PricePusher:
             except CommerceUnknownOutcomeError:
                 raise  # the hub may have set them: the intent stays open, read back next time
             except CommerceError:
-                self._close(intent, "not_taken")  # refused or never sent: nothing set
+                self.intents.close(intent, intents.NOT_TAKEN)  # refused or never sent: nothing set
                 raise
             moved = (
                 f"; their effective date {batch.moved_from} had passed, sent as effective today"
@@ -555,7 +396,7 @@ class PricePusher:
             digest,
             batches,
             intent=intent,
-            outcome="applied",
+            outcome=intents.APPLIED,
             vendor=vendor,
             rows=held,
         )
@@ -573,7 +414,7 @@ class PricePusher:
         return price_drift(wanted_prices(line, marketplace_id), shown)
 
     @staticmethod
-    def _options(batch: _Batch, structure: dict[str, Any]) -> WizardOptions:
+    def _options(batch: Batch, structure: dict[str, Any]) -> WizardOptions:
         header = set(batch.rows[0])
         return WizardOptions(
             export_costs="Cost" in header,
@@ -585,26 +426,26 @@ class PricePusher:
         )
 
     def _prepared(
-        self, wizard: PriceWizard, batch: _Batch, vendor: str
+        self, wizard: PriceWizard, batch: Batch, vendor: str
     ) -> tuple[object, WizardOptions, dict[str, Any]]:
         """Steps a and b for one batch: its upload's id, the options sent, the proposals."""
         uploaded = wizard.upload(price_list_bytes(batch.rows), vendor)
         options = self._options(batch, uploaded)
         return uploaded["dataId"], options, wizard.prepare(uploaded["dataId"], options, vendor)
 
-    def _proposals(self, wizard: PriceWizard, batch: _Batch, vendor: str) -> str:
+    def _proposals(self, wizard: PriceWizard, batch: Batch, vendor: str) -> str:
         _, _, prepared = self._prepared(wizard, batch, vendor)
         overridings = prepared.get("overridings") or {}
         moved = len(overridings.get("effectiveDate") or [])
         return f"proposals prepared, {moved} row(s) with another effective date"
 
-    def _set(self, wizard: PriceWizard, batch: _Batch, vendor: str, marketplace_id: str) -> None:
+    def _set(self, wizard: PriceWizard, batch: Batch, vendor: str, marketplace_id: str) -> None:
         data_id, options, _ = self._prepared(wizard, batch, vendor)
         name = f"plm-sync-{marketplace_id}-{batch.effective:%Y%m%d}.xlsx"
         info = wizard.set_prices(data_id, options, name)
         log.info("commerce_prices_set", marketplace=marketplace_id, aps_info=info)
 
-    def _held(self, wizard: PriceWizard, batches: list[_Batch], vendor: str) -> bool:
+    def _held(self, wizard: PriceWizard, batches: list[Batch], vendor: str) -> bool:
         """Whether the reseller's flat catalog shows every row's price as these batches send."""
         shown = {
             (
@@ -628,16 +469,12 @@ class PricePusher:
                     return False
         return True
 
-    def _close(self, intent: int, outcome: str) -> None:
-        with unit_of_work(self.runlog.factory) as session:
-            PushRepository(session).close_intent(intent, outcome, self.clock())
-
     def _received(
         self,
         line_id: int,
         marketplace_id: str,
         digest: str,
-        batches: list[_Batch],
+        batches: list[Batch],
         *,
         intent: int,
         outcome: str,
@@ -650,9 +487,10 @@ class PricePusher:
         and of them those it still showed before (not withdrawn).
         """
         effective = min(batch.effective for batch in batches).isoformat() if batches else ""
-        with unit_of_work(self.runlog.factory) as session:
-            pushes = PushRepository(session)
-            pushes.record_prices(
+        self.intents.received(
+            intent,
+            outcome,
+            lambda pushes: pushes.record_prices(
                 line_id,
                 self.hub,
                 marketplace_id,
@@ -663,5 +501,5 @@ class PricePusher:
                 vendor=vendor,
                 rows=rows[0],
                 not_withdrawn=rows[1],
-            )
-            pushes.close_intent(intent, outcome, self.clock())
+            ),
+        )

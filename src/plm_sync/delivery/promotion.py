@@ -15,7 +15,7 @@ from typing import Any
 from plm_sync.commerce.client import CommerceClient
 from plm_sync.commerce.readback import compare
 from plm_sync.config import Settings
-from plm_sync.delivery.prices import price_digest, priced_marketplaces
+from plm_sync.delivery.price_rows import price_digest, priced_marketplaces
 from plm_sync.domain.events import (
     PROMOTION_HELD,
     Event,

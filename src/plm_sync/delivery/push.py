@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.commerce.client import CommerceClient, hub_key
 from plm_sync.config import Settings
-from plm_sync.delivery.line_pusher import LinePusher, line_content_hash
+from plm_sync.delivery.line_digests import line_content_hash
+from plm_sync.delivery.line_pusher import LinePusher
 from plm_sync.delivery.request import PushRequest, PushTally
 from plm_sync.domain.events import PUSH_FAILED, Event, Level
 from plm_sync.domain.runs import RunStart, RunStatus

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from plm_sync.delivery.prices import _batches
+from plm_sync.delivery.price_rows import upload_batches as _batches
 
 HEADER = ["MPN", "Billing Period", "Effective Date", "Price"]
 
