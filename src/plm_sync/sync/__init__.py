@@ -12,6 +12,9 @@
   writer thread while the next lines are computed.
 - `prices`: each line's marketplaces and prices: their files read from Connect ahead, then
   checked, diffed, braked and written in the line's batch's transaction.
+- `deactivation`: the deactivation brake's verdict over a run, and lines Connect no longer
+  serves deactivated.
+- `closing`: a run's status, whether the cursor moves, and the message it closes with.
 - `tally`: what a run (or one chunk of it) counted, added up across processes and tasks.
 - `run`: `SyncRun`, the run's lifecycle: walk, reconcile, the brake's verdict, close.
 - `fanout`: one run split into chunks for `--jobs` processes or Celery tasks.

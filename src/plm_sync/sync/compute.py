@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from plm_sync.domain.events import Event, Level
 from plm_sync.domain.line_rows import Desired, Values, flatten, line_header
-from plm_sync.domain.lines import build_line, group_product
-from plm_sync.domain.offers import SourceOffer
+from plm_sync.domain.lines import build_line, group_product, line_source_hash
+from plm_sync.domain.offers import SourceOffer, choose_offer
 from plm_sync.domain.operator_rules import OperatorRules
 from plm_sync.domain.overrides import Override
 from plm_sync.domain.sharing import Listings
@@ -63,6 +63,26 @@ class LineBuilder:
 
     def __init__(self, rules: OperatorRules) -> None:
         self.rules = rules
+
+    def source(
+        self,
+        product: SourceProduct,
+        items: Sequence[SourceItem],
+        offers: Sequence[SourceOffer],
+        overrides: list[Override],
+        listings: Listings | None,
+    ) -> str:
+        """The hash of all the line is computed from (its listings too, when sharing follows)."""
+        offer, _ = choose_offer(list(offers))
+        return line_source_hash(
+            product,
+            list(items),
+            self.rules.fingerprint,
+            overrides,
+            offer,
+            listings=listings,
+            sharing=self.rules.sharing,
+        )
 
     def build(
         self,

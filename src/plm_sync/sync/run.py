@@ -25,11 +25,8 @@ from plm_sync.connect.client import ConnectClient
 from plm_sync.connect.prefetch import prefetched
 from plm_sync.domain import events as codes
 from plm_sync.domain.events import Event, Level
-from plm_sync.domain.lines import (
-    line_source_hash,
-)
 from plm_sync.domain.moments import parse_moment
-from plm_sync.domain.offers import SourceOffer, choose_offer
+from plm_sync.domain.offers import SourceOffer
 from plm_sync.domain.operator_rules import OperatorRules
 from plm_sync.domain.overrides import Override
 from plm_sync.domain.sharing import Listings
@@ -45,13 +42,14 @@ from plm_sync.runs.runlog import (
     RunOutcome,
     describe_failure,
     run_failed_error,
-    status_of,
     utcnow,
 )
-from plm_sync.store.catalog import CatalogRepository, LineState
+from plm_sync.store.catalog import LineState
 from plm_sync.store.database import open_database, unit_of_work
-from plm_sync.store.overrides import OverrideRepository
+from plm_sync.sync import deactivation
+from plm_sync.sync.closing import closing
 from plm_sync.sync.compute import BuiltLine, LineBuilder
+from plm_sync.sync.deactivation import active_plans_gone
 from plm_sync.sync.diff import LineResult, Outcome
 from plm_sync.sync.extract import Extract, connect_client
 from plm_sync.sync.load import FLUSH_SECONDS, LineBatches
@@ -217,33 +215,9 @@ class SyncRun:
         Overrides come from the states read ahead; a line not read ahead (one the closing task
         writes again) reads its own.
         """
-        state = self.states.state(product.id)
-        if state is not None or self.states.new(product.id):
-            overrides = self.states.overrides_of(state) if state else []
-        else:
-            with unit_of_work(self.factory) as session:
-                stored = CatalogRepository(session).line(product.id)
-                overrides = OverrideRepository(session).for_line(stored.id) if stored else []
-        offer, _ = choose_offer(offers)
-        return overrides, self._source(product, items, overrides, offer)
-
-    def _source(
-        self,
-        product: SourceProduct,
-        items: list[SourceItem],
-        overrides: list[Override],
-        offer: SourceOffer | None,
-    ) -> str:
-        """What the product's line is computed from (its listings too, when sharing follows)."""
-        return line_source_hash(
-            product,
-            items,
-            self.rules.fingerprint,
-            overrides,
-            offer,
-            listings=self.listings(product.id),
-            sharing=self.rules.sharing,
-        )
+        overrides = self.states.overrides_for(product.id, self.factory)
+        source = self.builder.source(product, items, offers, overrides, self.listings(product.id))
+        return overrides, source
 
     def listings(self, product_id: str) -> Listings | None:
         """The product's listings as far as its line depends on them (none: no marketplaces).
@@ -290,52 +264,33 @@ class SyncRun:
     def brake_holds(self, reconciles: bool) -> bool:
         """Judge the run's deactivations as a whole; above the limit, hold every such line.
 
-        The run's total is the plans its deferred lines would deactivate plus, in a clean
-        unscoped run, the active plans of lines whose product Connect no longer lists. Held
-        lines stay exactly as stored, each with a `deactivation_limit` error; the cursor stays.
+        Held lines stay exactly as stored, each with a `deactivation_limit` error (after the
+        events the line found); the cursor stays. See `sync.deactivation`.
         """
         limit = self.runlog.deactivation_limit
         if limit is None:
             return False
-        gone: dict[str, int] = {}
-        if reconciles:
-            with unit_of_work(self.factory) as session:
-                gone = CatalogRepository(session).active_plans_except(self.tally.listed)
+        gone = active_plans_gone(self.factory, self.tally.listed) if reconciles else {}
         deferred = {entry["product"]["id"]: int(entry["plans"]) for entry in self.tally.deferred}
-        total = sum(deferred.values()) + sum(gone.values())
-        if total <= limit:
+        verdict = deactivation.judge(
+            deferred,
+            gone,
+            limit,
+            dry_run=self.request.dry_run,
+            setting=self.settings.deactivation_limit,
+        )
+        if verdict is None:
             return False
         self.step = "holding deactivations (deactivation brake)"
-        verb = "would deactivate" if self.request.dry_run else "deactivates"
-        how = (
-            "check Connect and the rules files; if the deactivations are meant, run again with "
-            "--allow-deactivations"
-        )
-        lines = [
-            (product_id, plans, "its new state") for product_id, plans in sorted(deferred.items())
-        ] + [
-            (product_id, plans, "Connect no longer serves it")
-            for product_id, plans in sorted(gone.items())
-        ]
-        for product_id, plans, why in lines:
-            event = Event(
-                Level.ERROR,
-                codes.DEACTIVATION_LIMIT,
-                f"product line held as stored: {why} {verb} {plans} service plan(s); the run "
-                f"{verb} {total} in all, above the limit of {limit} "
-                f"(PLM_SYNC_DEACTIVATION_LIMIT={self.settings.deactivation_limit}); {how}",
-                product_id,
-            )
+        for product_id, event in verdict.events.items():
             self.tally.errors += self.runlog.record(
                 [*self.held_events.get(product_id, []), event], product_id
             )
-        self.tally.failed_products += len(lines)
-        self.brake_message = (
-            f"deactivation brake: this run {verb} {total} service plans across {len(lines)} "
-            f"product line(s), above the limit of {limit}; those lines were left as stored "
-            f"(events deactivation_limit); {how}"
+        self.tally.failed_products += len(verdict.events)
+        self.brake_message = verdict.message
+        log.warning(
+            "deactivation_limit", total=verdict.total, limit=limit, lines=len(verdict.events)
         )
-        log.warning("deactivation_limit", total=total, limit=limit, lines=len(lines))
         return True
 
     def release_deferred(self) -> None:
@@ -482,35 +437,10 @@ class SyncRun:
         )
 
     def deactivate_unseen(self) -> None:
-        """After a complete full sync, lines whose product Connect no longer serves go inactive.
-
-        A dry run reads what would go inactive and writes nothing (no write rolled back).
-        """
-        dry = self.request.dry_run
-        with unit_of_work(self.factory, commit=not dry) as session:
-            catalog = CatalogRepository(session)
-            gone = catalog.lines_gone(self.tally.listed)
-            ids = [ident for ident, _ in gone]
-            if dry:
-                deactivated = catalog.active_rows(ids)
-            else:
-                deactivated = catalog.deactivate_lines(ids, self.run_id, self.clock()).deactivated
-            events = [
-                Event(
-                    Level.INFO,
-                    codes.PRODUCT_LINE_DEACTIVATED,
-                    "Connect no longer serves this product as published; its plans "
-                    + ("would be" if dry else "were")
-                    + " deactivated",
-                    product_id,
-                )
-                for _, product_id in gone
-            ]
-            if not dry:
-                self.runlog.write(session, events)
-        if dry:
-            self.runlog.record(events)
-        self.tally.changes.deactivated += deactivated
+        """After a complete full sync, lines whose product Connect no longer serves go inactive."""
+        self.tally.changes.deactivated += deactivation.deactivate_unseen(
+            self.runlog, self.tally.listed, dry_run=self.request.dry_run, now=self.clock()
+        )
 
     @contextmanager
     def closes_on_failure(self) -> Iterator[None]:
@@ -534,16 +464,6 @@ class SyncRun:
         if not self.cancel_requested():
             self.reconcile()
 
-    def _incremental_note(self) -> str | None:
-        if not self.incremental:
-            return None
-        return (
-            f"incremental: synced {len(self.tally.seen)} of {len(self.tally.listed)} published "
-            "products (new, or with new change signals: version, status, events); item and "
-            "offer changes Connect does not stamp on their product are found by the full run "
-            "(`plm-sync sync --full`, nightly on the workers)"
-        )
-
     def failed(self, error: PlmSyncError) -> RunFailedError:
         """The error a failed run raises: run id and step; a bad API key keeps exit 2."""
         return run_failed_error(f"run {self.run_id}", getattr(error, "step", self.step), error)
@@ -551,43 +471,21 @@ class SyncRun:
     def finish(self, failure: BaseException | None) -> RunOutcome:
         """Close the run; the cursor moves only after full success of an unscoped run."""
         tally = self.tally
-        status = status_of(
-            failed=failure is not None,
-            cancelled=tally.cancelled,
-            errors=tally.errors + tally.failed_products,
+        closed = closing(
+            tally,
+            self.request,
+            failure=failure,
+            step=self.step,
+            cursor_before=self.runlog.cursor_before,
+            notes=(self.brake_message, self.prices.brake_message()),
+            incremental=self.incremental,
         )
-        cursor_after = None
-        moves = (
-            failure is None
-            and not tally.cancelled
-            and not tally.failed_products
-            and not self.request.product_ids
-            and not self.request.dry_run
-            and tally.newest is not None
-        )
-        if moves and tally.newest is not None:
-            before = parse_moment(self.runlog.cursor_before)
-            if before is None or tally.newest > before:
-                cursor_after = tally.newest.isoformat()
-        price_brake = self.prices.brake_message()
-        message = (
-            "; ".join(part for part in (self.brake_message, price_brake) if part)
-            or self._incremental_note()
-        )
-        if failure is not None:
-            step = getattr(failure, "step", self.step)
-            message = f"failed while {step}: {describe_failure(failure)}"
-        elif tally.cancelled:
-            message = (
-                f"cancelled by an operator while {self.step}; the product lines written before "
-                "stay, the cursor did not move"
-            )
         retries = tally.retries + self.extract.retries
         return self.runlog.close(
-            status,
+            closed.status,
             counts=tally.counts() | {"retries": retries},
-            cursor_after=cursor_after,
-            message=message,
+            cursor_after=closed.cursor_after,
+            message=closed.message,
             product_ids=tally.seen,
             priced_ids=self.prices.priced,
             failure=failure,

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from plm_sync.domain.overrides import Override
 from plm_sync.store.catalog import CatalogRepository, LineState
+from plm_sync.store.database import unit_of_work
 from plm_sync.store.overrides import OverrideRepository
 
 
@@ -57,6 +58,15 @@ class LineStates:
     def overrides_of(self, state: LineState) -> list[Override]:
         """The overrides of a line read at the start."""
         return self.overrides.get(state.line_id, [])
+
+    def overrides_for(self, product_id: str, factory: sessionmaker[Session]) -> list[Override]:
+        """The line's overrides: read ahead, or (a line not read ahead) read now."""
+        state = self.state(product_id)
+        if state is not None or self.new(product_id):
+            return self.overrides_of(state) if state else []
+        with unit_of_work(factory) as session:
+            stored = CatalogRepository(session).line(product_id)
+            return OverrideRepository(session).for_line(stored.id) if stored else []
 
     def new(self, product_id: str) -> bool:
         """Known to have no stored line (only when read ahead: else it must be looked up)."""
