@@ -10,8 +10,9 @@
   deactivation brake and a dry run read it, neither writes.
 - `load`: a batch written in one transaction (`store.catalog_writes`, bulk per table), on a
   writer thread while the next lines are computed.
-- `prices`: each line's marketplaces and prices: their files read from Connect ahead, then
-  checked, diffed, braked and written in the line's batch's transaction.
+- `prices`: each line's marketplaces and prices: their files read from Connect ahead, before
+  the line's batch's transaction.
+- `price_writes`: what was read applied in that transaction: checked, diffed, braked, written.
 - `deactivation`: the deactivation brake's verdict over a run, and lines Connect no longer
   serves deactivated.
 - `closing`: a run's status, whether the cursor moves, and the message it closes with.
