@@ -18,10 +18,11 @@ from plm_sync.connect.records import InvalidRecord
 from plm_sync.connect.rql import gt
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.errors import ConnectAuthError, ConnectNotFoundError
+from plm_sync.sandbox.binding import SandboxBindError
 from plm_sync.sandbox.connect.catalog import SAMPLE_CATALOG, SandboxCatalog
 from plm_sync.sandbox.connect.generate import generate_catalog
 from plm_sync.sandbox.connect.rql_eval import load_schemas, parse_query
-from plm_sync.sandbox.connect.server import SandboxBindError, SandboxOptions, SandboxServer
+from plm_sync.sandbox.connect.server import SandboxOptions, SandboxServer
 from plm_sync.sync.run import SyncRequest, run_sync
 from tests.integration.conftest import API_KEY, fast_client, settings_of, start_sandbox
 

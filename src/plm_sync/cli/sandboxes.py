@@ -192,17 +192,14 @@ def sandbox(
     allow_remote: bool,
 ) -> None:
     """Serve a Connect-style API on loopback (products, items, paging, RQL, faults)."""
+    from plm_sync.sandbox.binding import SandboxBindError  # noqa: PLC0415
     from plm_sync.sandbox.connect.catalog import (  # noqa: PLC0415 - the sandbox on use
         SAMPLE_CATALOG,
         CatalogError,
         SandboxCatalog,
     )
     from plm_sync.sandbox.connect.faults import FaultSpec  # noqa: PLC0415
-    from plm_sync.sandbox.connect.server import (  # noqa: PLC0415
-        SandboxBindError,
-        SandboxOptions,
-        SandboxServer,
-    )
+    from plm_sync.sandbox.connect.server import SandboxOptions, SandboxServer  # noqa: PLC0415
 
     if ctx.invoked_subcommand is not None:
         return
@@ -299,13 +296,13 @@ def sandbox_commerce(
 
     The OAuth key, secret and app id it accepts are printed; point PLM_SYNC_COMMERCE_* at it.
     """
+    from plm_sync.sandbox.binding import SandboxBindError  # noqa: PLC0415
     from plm_sync.sandbox.commerce.plm import SandboxPlm  # noqa: PLC0415 - on use
     from plm_sync.sandbox.commerce.server import (  # noqa: PLC0415
         CommerceSandbox,
         CommerceSandboxOptions,
     )
     from plm_sync.sandbox.connect.faults import FaultSpec  # noqa: PLC0415 - the sandbox on use
-    from plm_sync.sandbox.connect.server import SandboxBindError  # noqa: PLC0415
 
     try:
         options = CommerceSandboxOptions(

@@ -3,7 +3,10 @@
 - `connect`: a Connect-style API on loopback (paging, RQL subset, API key, faults), and
   generated catalogs of any size.
 - `commerce`: a double of Commerce PLM (the wizard's protocol, PROTOCOL.md §8) that keeps
-  what it was sent and answers reads of it.
+  what it was sent and answers reads of it: `server` (the APS calls), `plm` (the product
+  catalog it holds), `wizard` (the price import and the resellers' flat catalogs), `tasks`
+  (the PLM task log), `oauth`, `options`.
+- `binding`: where a sandbox may listen (loopback only, unless `--allow-remote`).
 
 Imports: the adapters they imitate (for their wire formats) and `domain`; nothing of the
 product imports them but the CLI's `sandbox` and `demo` commands.

@@ -4,7 +4,7 @@ OAuth 1.0a signatures are verified with oauthlib's own endpoint (HMAC-SHA1, two-
 `aps-resource-id` must name the app id; errors are HTTP 500 (or 401) with an APSError body;
 `parseConfig` reads the workbook and answers in the real shape or with a 2xx
 `{error, message}`; `applyConfig` answers 202 with `APS-Info`; the task log moves n -> r -> s
-(or f with `actionOutput`) over `task_seconds`; faults as in the Connect sandbox.
+(or f with `actionOutput`) over `task_seconds` (`tasks`); faults as in the Connect sandbox.
 """
 
 from __future__ import annotations
@@ -12,42 +12,46 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import structlog
-from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 
-from plm_sync.commerce.client import ADAPTER_TYPE, PLM_TYPE, SUBSCRIPTION_TYPE
+from plm_sync.commerce.client import ADAPTER_TYPE, PLM_TYPE
 from plm_sync.commerce.wizard import ACCOUNT_TYPE, FLAT_CATALOG_TYPE
 from plm_sync.infra.serving import BackgroundServer, JsonHandler
+from plm_sync.sandbox.binding import loopback_only
+from plm_sync.sandbox.commerce.oauth import consumer_endpoint
+from plm_sync.sandbox.commerce.options import (
+    DEFAULT_FAILURE,
+    RESOURCE_IDS,
+    SANDBOX_APP_ID,
+    SANDBOX_OAUTH_KEY,
+    SANDBOX_OAUTH_SECRET,
+    CommerceSandboxOptions,
+)
 from plm_sync.sandbox.commerce.plm import SandboxPlm, WorkbookRefused
+from plm_sync.sandbox.commerce.tasks import TaskLog
 from plm_sync.sandbox.commerce.wizard import FLAT_CATALOG_ID, SandboxWizard
-from plm_sync.sandbox.connect.faults import FaultPlan, FaultSpec
-from plm_sync.sandbox.connect.server import SandboxBindError, is_loopback
+from plm_sync.sandbox.connect.faults import FaultPlan
 
 log = structlog.get_logger(__name__)
 
+__all__ = [
+    "DEFAULT_FAILURE",
+    "SANDBOX_APP_ID",
+    "SANDBOX_OAUTH_KEY",
+    "SANDBOX_OAUTH_SECRET",
+    "CommerceSandbox",
+    "CommerceSandboxOptions",
+]
+
 CONTROL_PREFIX = "/_sandbox"
-SANDBOX_OAUTH_KEY = "plm-sync-sandbox-consumer"
-SANDBOX_OAUTH_SECRET = "plm-sync-sandbox-secret"  # noqa: S105 - the sandbox's published test secret
-SANDBOX_APP_ID = "6f0b2a4e-55d3-4c55-9a1e-5a0d5d3e0c11"
-RESOURCE_IDS = {
-    PLM_TYPE: "0c4f6a52-6d7e-4b1f-8a43-7e9f3b2d1a01",
-    ADAPTER_TYPE: "1d5e7b63-7e8f-4c20-9b54-8fa04c3e2b02",
-    SUBSCRIPTION_TYPE: "2e6f8c74-8f90-4d31-8c65-90b15d4f3c03",
-}
 APS_ERROR = "com.ingrammicro.imcp.library.aps.exception.APSError"
-DEFAULT_FAILURE = (
-    "Error while applying configuration: service plan validation failed "
-    "(sandbox --fail-task): the plan's resource rates do not match its resources"
-)
 APS_VERSIONS = {
     version: {
         "features": {"navigation": {"vars": []}, "async": {"customOperation": True}, "rql": []},
@@ -56,81 +60,6 @@ APS_VERSIONS = {
     }
     for version in ("2.0", "2.1", "2.2", "2.3")
 }
-
-
-@dataclass
-class CommerceSandboxOptions:
-    """How the sandbox hub behaves."""
-
-    oauth_key: str = SANDBOX_OAUTH_KEY
-    oauth_secret: str = field(default=SANDBOX_OAUTH_SECRET, repr=False)
-    app_id: str = SANDBOX_APP_ID
-    task_seconds: float = 1.0  # how long an applyConfig task takes
-    fail_task: bool = False  # every task ends `f` with an actionOutput
-    failure_output: str = DEFAULT_FAILURE
-    faults: FaultSpec = field(default_factory=FaultSpec)
-    seed: int | None = None
-    retry_after: float = 1.0
-    slow_seconds: float = 5.0
-    # reseller accounts (CBC ids) the price wizard knows, and how long their tokens live
-    resellers: tuple[str, ...] = ("1000001", "1000002")
-    token_seconds: float = 300.0
-
-
-class _Validator(RequestValidator):
-    """Two-legged OAuth 1.0a: one consumer, no tokens; nonces remembered for ten minutes."""
-
-    def __init__(self, key: str, secret: str) -> None:
-        super().__init__()
-        self._key = key
-        self._secret = secret
-        self._nonces: dict[tuple[str, str], float] = {}
-        self._lock = threading.Lock()
-
-    # the defaults expect 20-30 character keys and nonces of certain characters; a hub's
-    # consumer keys are whatever it issued
-    @property
-    def enforce_ssl(self) -> bool:
-        return False
-
-    @property
-    def client_key_length(self) -> tuple[int, int]:
-        return 1, 200
-
-    @property
-    def nonce_length(self) -> tuple[int, int]:
-        return 8, 200
-
-    @property
-    def safe_characters(self) -> set[str]:
-        return set(map(chr, range(33, 127)))
-
-    @property
-    def dummy_client(self) -> str:
-        return "dummy-consumer"
-
-    def get_client_secret(self, client_key: str, request: Any) -> str:  # noqa: ANN401, ARG002
-        return self._secret if client_key == self._key else "dummy-secret"
-
-    def validate_client_key(self, client_key: str, request: Any) -> bool:  # noqa: ANN401, ARG002
-        return client_key == self._key
-
-    def validate_timestamp_and_nonce(  # noqa: PLR0917 - oauthlib's signature
-        self,
-        client_key: str,
-        timestamp: str,
-        nonce: str,
-        request: Any,  # noqa: ANN401, ARG002
-        request_token: str | None = None,  # noqa: ARG002
-        access_token: str | None = None,  # noqa: ARG002
-    ) -> bool:
-        now = time.time()
-        with self._lock:
-            self._nonces = {k: t for k, t in self._nonces.items() if now - t < 600}  # noqa: PLR2004
-            if (client_key, nonce) in self._nonces:
-                return False  # a replayed request
-            self._nonces[(client_key, nonce)] = now
-        return abs(now - float(timestamp)) < 600  # noqa: PLR2004 - oauthlib's window
 
 
 def _resource(aps_type: str, ident: str) -> dict[str, Any]:
@@ -169,16 +98,6 @@ HOLD_STEPS = (
 # HTML page, or JSON of another type than the call returns
 GARBLED = ("html", "wrongtype")
 HTML_PAGE = b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"
-
-
-@dataclass
-class _Task:
-    tracking_id: str
-    task_id: int
-    started: float
-    fail: bool
-    body: dict[str, Any]
-    applied: bool = False
 
 
 class _Handler(JsonHandler):
@@ -248,7 +167,7 @@ class _Handler(JsonHandler):
         if refused is not None:
             self._send(401, _aps_error(refused, method, url.path))
             return
-        self.server.settle()  # PLM's tasks run whether anyone polls them or not
+        self.server.tasks.settle()  # PLM's tasks run whether anyone polls them or not
         if self._fault(method, url.path, unquote(url.query), raw):
             return
         try:
@@ -366,7 +285,7 @@ class _Handler(JsonHandler):
                 self._send(200, token)
             return
         if resource == RESOURCE_IDS[ADAPTER_TYPE] and operation == ["getTaskLog"]:
-            rows = self.server.task_log(query)
+            rows = self.server.tasks.rows(query)
             statuses = {row["status"] for row in rows}
             step = "poll-success" if statuses == {"s"} else "poll"
             self.server.hold(step)
@@ -411,7 +330,7 @@ class _Handler(JsonHandler):
             message = "applyConfig body is not a parseConfig answer of this hub (changed?)"
             self._send(500, _aps_error(message, "POST", path))
             return
-        tracking = self.server.new_task(body)
+        tracking = self.server.tasks.start(body)
         self.server.hold("apply")  # taken: a client cut off now never hears of its task
         if self._garbled("apply", status=502):  # taken, and its answer a proxy's page
             return
@@ -503,9 +422,8 @@ class _Server(ThreadingHTTPServer):
         for account in options.resellers:
             self.wizard.add_reseller(account)
         self.faults = FaultPlan(options.faults, options.seed)
-        self.endpoint = SignatureOnlyEndpoint(_Validator(options.oauth_key, options.oauth_secret))
-        self.tasks: dict[str, _Task] = {}
-        self._lock = threading.Lock()
+        self.endpoint = consumer_endpoint(options.oauth_key, options.oauth_secret)
+        self.tasks = TaskLog(plm, options)
         # the crash matrix: a step held (its request arrived, its answer not sent) until
         # released or its seconds ran out; `waiting` names the steps held right now
         self.holds: dict[str, float] = {}
@@ -532,71 +450,6 @@ class _Server(ThreadingHTTPServer):
         self.garbled.clear()
         self._released.set()
 
-    def settle(self) -> None:
-        """Carry out every task whose time has come (PLM works without being polled)."""
-        with self._lock:
-            due = [
-                task
-                for task in self.tasks.values()
-                if not task.applied
-                and not task.fail
-                and time.monotonic() - task.started >= self.options.task_seconds
-            ]
-            for task in due:
-                task.applied = True
-        for task in due:
-            self.plm.apply(task.tracking_id, task.body)
-
-    def new_task(self, body: dict[str, Any]) -> str:
-        tracking = str(uuid.uuid4())
-        with self._lock:
-            self.tasks[tracking] = _Task(
-                tracking, 1000 + len(self.tasks), time.monotonic(), self.options.fail_task, body
-            )
-        return tracking
-
-    def task_log(self, query: str) -> list[dict[str, Any]]:
-        """`getTaskLog?task_name=%…%`: the rows whose task name matches, newest first.
-
-        The name is matched as a LIKE pattern (`%` any text); [] before any task exists.
-        """
-        pattern = query.partition("task_name=")[2].split("&")[0]
-        like = re.compile(".*".join(re.escape(part) for part in pattern.split("%")), re.DOTALL)
-        self.settle()
-        with self._lock:
-            tasks = sorted(self.tasks.values(), key=lambda task: -task.task_id)
-            return [self._row(task) for task in tasks if like.fullmatch(self._name(task))]
-
-    @staticmethod
-    def _name(task: _Task) -> str:
-        return (
-            f"Execute operation '/applyConfig'({task.tracking_id}) on resource "
-            f"application({RESOURCE_IDS[PLM_TYPE]})"
-        )
-
-    def _row(self, task: _Task) -> dict[str, Any]:
-        elapsed = time.monotonic() - task.started
-        duration = self.options.task_seconds
-        if elapsed < duration * 0.2:
-            status = "n"
-        elif elapsed < duration:
-            status = "r"
-        else:  # done once PLM carried it out (`settle`): success is never shown before
-            status = "f" if task.fail else ("s" if task.applied else "r")
-        output = self.options.failure_output if status == "f" else ""
-        return {
-            "task_id": task.task_id,
-            "name": self._name(task),
-            "status": status,
-            "startedAt": int(time.time() - elapsed),
-            "method": "APSAsyncOperations",
-            "location": "SCREF:JMSQueue:0",
-            "mutex": "PL:8",
-            "actionOutput": output,
-            "orderId": None,
-            "subscription_id": None,
-        }
-
 
 class CommerceSandbox(BackgroundServer):
     """A running Commerce sandbox; `url` is the controller URL a CommerceClient takes."""
@@ -610,12 +463,7 @@ class CommerceSandbox(BackgroundServer):
         port: int = 0,
         allow_remote: bool = False,
     ) -> None:
-        if not allow_remote and not is_loopback(host):
-            msg = (
-                f"refusing to listen on {host}: the Commerce sandbox is a test double for "
-                "loopback only; pass --allow-remote to listen elsewhere"
-            )
-            raise SandboxBindError(msg)
+        loopback_only(host, allow_remote=allow_remote, what="the Commerce sandbox")
         self.options = options or CommerceSandboxOptions()
         self.plm = plm or SandboxPlm()
         self._server: _Server

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import secrets
 import socket
@@ -16,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 import structlog
 
 from plm_sync.infra.serving import BackgroundServer, JsonHandler, RawBody
+from plm_sync.sandbox.binding import loopback_only
 from plm_sync.sandbox.connect.catalog import OFFER_PARTS, CatalogError, SandboxCatalog
 from plm_sync.sandbox.connect.faults import FaultPlan, FaultSpec
 from plm_sync.sandbox.connect.rql_eval import RqlSyntaxError, load_schemas, parse_query
@@ -25,10 +25,6 @@ log = structlog.get_logger(__name__)
 SCHEMAS = load_schemas()  # what each collection filters, orders and searches on
 API_PREFIX = "/public/v1"
 CONTROL_PREFIX = "/_sandbox"
-
-
-class SandboxBindError(ValueError):
-    """The sandbox was asked to listen beyond loopback without `allow_remote`."""
 
 
 @dataclass
@@ -41,16 +37,6 @@ class SandboxOptions:
     seed: int | None = None
     retry_after: float = 1.0
     slow_seconds: float = 5.0
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 or `localhost`."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -304,12 +290,7 @@ class SandboxServer(BackgroundServer):
         port: int = 0,
         allow_remote: bool = False,
     ) -> None:
-        if not allow_remote and not is_loopback(host):
-            msg = (
-                f"refusing to listen on {host}: the sandbox serves test data on loopback only; "
-                "pass --allow-remote to listen elsewhere"
-            )
-            raise SandboxBindError(msg)
+        loopback_only(host, allow_remote=allow_remote, what="the Connect sandbox")
         self.catalog = catalog
         self._server: _Server
         super().__init__(_Server((host, port), catalog, options), "plm-sync-sandbox")
