@@ -14,7 +14,7 @@ import pytest
 import requests
 from sqlalchemy import insert, update
 
-from plm_sync.commerce.client import hub_key
+from plm_sync.commerce.hubs import hub_key
 from plm_sync.config import Settings
 from plm_sync.delivery.push import PushRequest, line_content_hash, push_lines
 from plm_sync.delivery.request import PRICES_NONE

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import requests
 
-from plm_sync.commerce.client import hub_key
+from plm_sync.commerce.hubs import hub_key
 from plm_sync.config import Settings
 from plm_sync.delivery.push import line_content_hash
 from plm_sync.mappings import load_plm_rules

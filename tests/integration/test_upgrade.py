@@ -18,7 +18,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from plm_sync.commerce.client import hub_key
+from plm_sync.commerce.hubs import hub_key
 from plm_sync.config import Settings
 from plm_sync.delivery.line_digests import catalog_key
 from plm_sync.delivery.push import PushRequest, push_lines

@@ -596,7 +596,7 @@ def test_a_worker_killed_mid_push_is_finished_by_another_applying_once(
 ) -> None:
     """The worker case of the delivery crash matrix: RabbitMQ hands the dead worker's task to
     the next worker at once; that push reads PLM's plans before it sends anything again."""
-    from plm_sync.commerce.client import hub_key  # noqa: PLC0415
+    from plm_sync.commerce.hubs import hub_key  # noqa: PLC0415
     from plm_sync.sandbox.commerce.server import (  # noqa: PLC0415
         CommerceSandbox,
         CommerceSandboxOptions,

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 import structlog
@@ -26,6 +26,8 @@ from plm_sync.commerce.answers import (
     task_rows,
     tracking_id,
 )
+from plm_sync.commerce.hubs import hub_key, missing_settings, normal_url
+from plm_sync.commerce.responses import aps_message, never_connected, shaped
 from plm_sync.config import Settings
 from plm_sync.errors import (
     CommerceApiError,
@@ -48,14 +50,6 @@ USER_AGENT = "plm-sync"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RETRIABLE_STATUS = frozenset({429, 502, 503, 504})
 BUSY_STATUS = frozenset({429, 503})  # the hub refused before doing anything
-SETTING_NAMES = {
-    "commerce_url": "PLM_SYNC_COMMERCE_URL",
-    "commerce_oauth_key": "PLM_SYNC_COMMERCE_OAUTH_KEY",
-    "commerce_oauth_secret": "PLM_SYNC_COMMERCE_OAUTH_SECRET",
-    "commerce_app_id": "PLM_SYNC_COMMERCE_APP_ID",
-}
-
-
 # bounded retries of the calls that may be repeated
 COMMERCE_RETRY = RetryPolicy(
     max_attempts=5, max_total_wait=120.0, initial_backoff=1.0, max_backoff=20.0
@@ -71,82 +65,6 @@ class AppDetails:
     update_available: bool
     importing: bool
     version: str | None
-
-
-def _never_connected(error: Exception) -> bool:
-    """Whether a transport error happened before any byte of the request left."""
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return True
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return type(reason).__name__ == "NewConnectionError"
-
-
-def missing_settings(settings: Settings) -> list[str]:
-    """The Commerce settings a push needs that are not set (environment names)."""
-    return [env for name, env in SETTING_NAMES.items() if not getattr(settings, name)]
-
-
-def _aps_message(response: requests.Response) -> str | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    if isinstance(body, dict) and body.get("message"):
-        return str(body["message"])
-    return None
-
-
-def shaped(response: requests.Response, where: str, kind: type | tuple[type, ...]) -> Any:  # noqa: ANN401 - JSON
-    """The JSON body of an answer when it is of `kind`; else CommerceTransientError."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-        got = response.headers.get("Content-Type", "no content type").split(";")[0][:60]
-        what = f"{got} ({len(response.content)} bytes), not JSON"
-    else:
-        what = f"a JSON {type(body).__name__}"
-    if body is not None and isinstance(body, kind):
-        return body
-    names: dict[type, str] = {list: "array", dict: "object"}
-    wanted = " or ".join(
-        names.get(one, one.__name__) for one in (kind if isinstance(kind, tuple) else (kind,))
-    )
-    raise CommerceTransientError(
-        f"Commerce answered {where} with {what} where the call returns a JSON {wanted}",
-        status=response.status_code,
-    )
-
-
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "127.0.0.1", "::1"})
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def normal_url(url: str) -> str:
-    """A hub's controller URL as plm-sync calls it and keys it, written one way.
-
-    Scheme and host lower-cased (`HTTP://Hub.example` is `http://hub.example`), the default
-    port of the scheme and a trailing slash dropped, the loopback names (`localhost`,
-    `127.0.0.1`, `::1`) one name, `127.0.0.1`. A user or password in the URL is left out.
-    """
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = parts.hostname or ""  # lower-cased, without a user or password the URL may carry
-    if host in LOOPBACK_NAMES:
-        host = "127.0.0.1"
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{parts.port}" if parts.port and parts.port != DEFAULT_PORTS.get(scheme) else ""
-    return f"{scheme}://{host}{port}{parts.path.rstrip('/')}"
-
-
-def hub_key(url: str, app_id: str) -> str:
-    """A hub as the memory of pushes keys it: its normalised URL and the app instance.
-
-    One hub written two ways (`normal_url`) is one hub; another host, path, port or app id
-    is another hub.
-    """
-    return f"{normal_url(url)} {app_id.strip()}"
 
 
 class CommerceClient:
@@ -272,7 +190,7 @@ class CommerceClient:
         except (requests.ConnectionError, requests.Timeout) as error:
             raise CommerceTransientError(
                 f"Commerce at {self.base} did not answer {where} ({error.__class__.__name__})",
-                sent=not _never_connected(error),
+                sent=not never_connected(error),
             ) from None
         return self._check(response, where)
 
@@ -280,7 +198,7 @@ class CommerceClient:
         status = response.status_code
         if 200 <= status < 300:  # noqa: PLR2004 - the 2xx class
             return response
-        message = _aps_message(response)
+        message = aps_message(response)
         detail = f": {message}" if message else ""
         if status in {401, 403}:
             raise CommerceAuthError(

@@ -18,7 +18,8 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from plm_sync.commerce.client import CommerceClient, normal_url
+from plm_sync.commerce.client import CommerceClient
+from plm_sync.commerce.hubs import normal_url
 from plm_sync.commerce.readback import ConfigDiff
 from plm_sync.commerce.wizard import PriceWizard
 from plm_sync.config import Settings

@@ -14,7 +14,8 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from plm_sync.commerce.client import CommerceClient, hub_key
+from plm_sync.commerce.client import CommerceClient
+from plm_sync.commerce.hubs import hub_key
 from plm_sync.config import Settings
 from plm_sync.delivery.line_digests import line_content_hash
 from plm_sync.delivery.line_pusher import LinePusher

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from plm_sync.commerce.client import normal_url
+from plm_sync.commerce.hubs import normal_url
 from plm_sync.errors import UsageError
 from plm_sync.store.pushes import PUSH_TRIGGER
 

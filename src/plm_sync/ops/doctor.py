@@ -19,8 +19,8 @@ from plm_sync.commerce.client import (
     COMMERCE_RETRY,
     PLM_TYPE,
     CommerceClient,
-    missing_settings,
 )
+from plm_sync.commerce.hubs import missing_settings
 from plm_sync.commerce.wizard import PriceWizard
 from plm_sync.config import Settings
 from plm_sync.connect.client import ConnectClient

@@ -15,7 +15,7 @@ from plm_sync.commerce.answers import (
     refusal,
     task_result,
 )
-from plm_sync.commerce.client import hub_key
+from plm_sync.commerce.hubs import hub_key
 from plm_sync.sandbox.commerce.plm import SandboxPlm, WorkbookRefused
 from tests.conftest import ROOT
 
