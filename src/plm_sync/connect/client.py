@@ -24,6 +24,11 @@ from plm_sync.connect.offers import (
 )
 from plm_sync.connect.paging import PageCursor, parse_content_range
 from plm_sync.connect.records import DuplicateRecord, InvalidRecord, parse_item, parse_product
+from plm_sync.connect.responses import (
+    classify_response,
+    json_list,
+    read_capped,
+)
 from plm_sync.connect.rql import Rql, and_, eq, in_, ordering, query_string
 from plm_sync.domain.offers import (
     PUBLISHED_OFFER_STATUSES,
@@ -37,70 +42,21 @@ from plm_sync.domain.offers import (
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.domain.text import redact_url
 from plm_sync.errors import (
-    ConnectApiError,
-    ConnectAuthError,
     ConnectError,
     ConnectListingUnstableError,
     ConnectNotFoundError,
-    ConnectProtocolError,
     ConnectTransientError,
 )
-from plm_sync.infra.retrying import Retrier, RetryPolicy, parse_retry_after
+from plm_sync.infra.retrying import Retrier, RetryPolicy
 
 log = structlog.get_logger(__name__)
 _T = TypeVar("_T")
 
-RETRIABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 _TRANSPORT_ERRORS = (
     requests.ConnectionError,
     requests.Timeout,
     requests.exceptions.ChunkedEncodingError,
 )
-
-
-def _error_body(response: requests.Response) -> tuple[str | None, list[str]]:
-    try:
-        body = response.json()
-    except ValueError:
-        return None, []
-    if not isinstance(body, dict):
-        return None, []
-    code = body.get("error_code")
-    errors = body.get("errors")
-    texts = [str(error) for error in errors] if isinstance(errors, list) else []
-    return (str(code) if code is not None else None), texts
-
-
-def classify_response(response: requests.Response, where: str) -> None:
-    """Raise the typed error a non-2xx answer means; return for success.
-
-    401/403 -> auth (never retried); 404 -> not found; 429 and 500/502/503/504 -> transient
-    (retried, honouring `Retry-After`); any other status -> API error with Connect's
-    `error_code` and `errors`.
-    """
-    status = response.status_code
-    if 200 <= status < 300:  # noqa: PLR2004 - the 2xx class
-        return
-    code, errors = _error_body(response)
-    detail = f" ({code}: {'; '.join(errors)})" if code or errors else ""
-    if status in {401, 403}:
-        raise ConnectAuthError(
-            f"Connect refused the API key (HTTP {status}) for {where}{detail}: check "
-            "PLM_SYNC_CONNECT_API_KEY (format 'ApiKey SU-...:...') and its permissions"
-        )
-    if status == 404:  # noqa: PLR2004
-        raise ConnectNotFoundError(f"Connect has no {where} (HTTP 404){detail}")
-    if status in RETRIABLE_STATUS:
-        raise ConnectTransientError(
-            f"Connect answered HTTP {status} for {where}{detail}",
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-        )
-    raise ConnectApiError(
-        f"Connect answered HTTP {status} for {where}{detail}",
-        status=status,
-        error_code=code,
-        errors=errors,
-    )
 
 
 @dataclass
@@ -212,7 +168,7 @@ class ConnectClient:
                 stream=True,
             )
             # read the whole body inside the retry (cut bodies retry), never more than the cap
-            _read_capped(response, where)
+            read_capped(response, where)
             classify_response(response, where)
         except requests.exceptions.ReadTimeout:
             raise ConnectTransientError(
@@ -293,7 +249,7 @@ class ConnectClient:
         while not cursor.done:
             query = query_string(filters, limit=self.page_size, offset=cursor.offset)
             response = self.get(path, query)
-            rows = _json_list(response, path, cursor.offset)
+            rows = json_list(response, path, cursor.offset)
             fresh = []
             for row in rows:
                 ident = row.get("id") if isinstance(row, dict) else None
@@ -479,52 +435,3 @@ class _OfferReader:
             presets=self.client.switch_presets(),
             updated_at=updated,
         )
-
-
-MAX_ANSWER_BYTES = 64 * 1024 * 1024  # one decoded answer; a page of 500 real items is ~1 MB
-
-
-def _read_capped(response: requests.Response, where: str) -> None:
-    """Read the (decompressed) body, refusing one larger than MAX_ANSWER_BYTES.
-
-    A small gzip answer can unpack to gigabytes: the body is read in chunks as it is
-    decoded and the read stops at the cap.
-    """
-    chunks, size = [], 0
-    try:
-        for chunk in response.iter_content(chunk_size=1 << 16):
-            size += len(chunk)
-            if size > MAX_ANSWER_BYTES:
-                raise ConnectProtocolError(
-                    f"{where}: the answer is larger than {MAX_ANSWER_BYTES // (1024 * 1024)} MiB "
-                    "once decompressed; refused (check PLM_SYNC_CONNECT_URL points at the "
-                    "Connect API, or lower PLM_SYNC_PAGE_SIZE)"
-                )
-            chunks.append(chunk)
-    finally:
-        response.close()
-    response._content = b"".join(chunks)  # noqa: SLF001 - requests keeps the body here
-
-
-def _json_list(response: requests.Response, path: str, offset: int) -> list[Any]:
-    where = f"GET {path} at offset {offset}"
-    content_type = response.headers.get("Content-Type", "")
-    try:
-        body = json.loads(response.content)
-    except ValueError:
-        snippet = response.text[:80].replace("\n", " ")
-        kind = (
-            "an HTML page"
-            if "html" in content_type or snippet.lstrip().startswith("<")
-            else ("truncated or invalid JSON")
-        )
-        raise ConnectProtocolError(
-            f"{where}: expected a JSON list, got {kind} ({snippet!r}); "
-            "check PLM_SYNC_CONNECT_URL points at the Connect API"
-        ) from None
-    if not isinstance(body, list):
-        raise ConnectProtocolError(
-            f"{where}: expected a JSON list, got a JSON {type(body).__name__}; "
-            "check PLM_SYNC_CONNECT_URL points at the Connect API (…/public/v1)"
-        )
-    return body
