@@ -3,8 +3,8 @@
 - `connect`: a Connect-style API on loopback (paging, RQL subset, API key, faults), and
   generated catalogs of any size.
 - `commerce`: a double of Commerce PLM (the wizard's protocol, PROTOCOL.md §8) that keeps
-  what it was sent and answers reads of it: `server` (the APS calls), `plm` (the product
-  catalog it holds), `wizard` (the price import and the resellers' flat catalogs), `tasks`
+  what it was sent and answers reads of it: `server` (the APS calls), `plm` (the plans it
+  holds), `workbook` (a workbook read as `parseConfig` reads it), `wizard` (the price import and the resellers' flat catalogs), `tasks`
   (the PLM task log), `oauth`, `options`.
 - `binding`: where a sandbox may listen (loopback only, unless `--allow-remote`).
 
