@@ -9,16 +9,24 @@ run says why; within it the deferred lines are written and the lines gone are de
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
+import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
+from plm_sync.config import Settings
 from plm_sync.domain import events as codes
 from plm_sync.domain.events import Event, Level
+from plm_sync.domain.offers import SourceOffer
+from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.runs.runlog import RunLog
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import unit_of_work
+from plm_sync.sync.compute import BuiltLine
+from plm_sync.sync.tally import Tally
+
+log = structlog.get_logger(__name__)
 
 HOW = (
     "check Connect and the rules files; if the deactivations are meant, run again with "
@@ -33,6 +41,60 @@ class BrakeVerdict:
     events: dict[str, Event]  # by product id, in the order they are recorded
     message: str
     total: int
+
+
+Inputs = tuple[SourceProduct, list[SourceItem], list[SourceOffer], list[Event]]
+
+
+class DeactivationBrake:
+    """One run's brake: the lines it holds back until the run's total is known, and its verdict.
+
+    A held line is kept with what it was computed from and the events it found, so it is
+    written later without fetching it again (in this process); the run's tally keeps the
+    deferred lines across processes. `message`: why the run held them, once it did.
+    """
+
+    def __init__(self, settings: Settings, runlog: RunLog, *, dry_run: bool) -> None:
+        self.settings = settings
+        self.runlog = runlog
+        self.dry_run = dry_run
+        self.inputs: dict[str, Inputs] = {}
+        self.events: dict[str, list[Event]] = {}
+        self.message: str | None = None
+
+    def keep(self, tally: Tally, built: BuiltLine, plans: int, events: list[Event]) -> None:
+        """A line whose new state deactivates `plans` plans, held until the total is known."""
+        product = built.product
+        tally.deferred.append({"product": asdict(product), "plans": plans})
+        self.inputs[product.id] = (product, built.items, built.offers, built.read_events)
+        self.events[product.id] = events
+
+    def holds(self, tally: Tally, *, reconciles: bool) -> bool:
+        """Judge the run's deactivations as a whole; above the limit, hold every such line.
+
+        Held lines stay exactly as stored, each with a `deactivation_limit` error (after the
+        events the line found), counted in `tally`; the cursor stays.
+        """
+        limit = self.runlog.deactivation_limit
+        if limit is None:
+            return False
+        gone = active_plans_gone(self.runlog.factory, tally.listed) if reconciles else {}
+        deferred = {entry["product"]["id"]: int(entry["plans"]) for entry in tally.deferred}
+        verdict = judge(
+            deferred, gone, limit, dry_run=self.dry_run, setting=self.settings.deactivation_limit
+        )
+        if verdict is None:
+            return False
+        for product_id, event in verdict.events.items():
+            tally.errors += self.runlog.record(
+                [*self.events.get(product_id, []), event], product_id
+            )
+        tally.failed_products += len(verdict.events)
+        self.message = verdict.message
+        log.warning(
+            "deactivation_limit", total=verdict.total, limit=limit, lines=len(verdict.events)
+        )
+        return True
 
 
 def active_plans_gone(factory: sessionmaker[Session], listed: Collection[str]) -> dict[str, int]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, wait
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -46,10 +45,9 @@ from plm_sync.runs.runlog import (
 )
 from plm_sync.store.catalog import LineState
 from plm_sync.store.database import open_database, unit_of_work
-from plm_sync.sync import deactivation
 from plm_sync.sync.closing import closing
 from plm_sync.sync.compute import BuiltLine, LineBuilder
-from plm_sync.sync.deactivation import active_plans_gone
+from plm_sync.sync.deactivation import DeactivationBrake, deactivate_unseen
 from plm_sync.sync.diff import LineResult, Outcome
 from plm_sync.sync.extract import Extract, connect_client
 from plm_sync.sync.load import FLUSH_SECONDS, LineBatches
@@ -95,13 +93,8 @@ class SyncRun:
             line_failed=self.line_failed,
             on_step=self._at,
         )
-        # lines held back by the brake until the run's total is known, kept to write later:
-        # their inputs with the events reading them gave, and all they found (to report)
-        self.held: dict[
-            str, tuple[SourceProduct, list[SourceItem], list[SourceOffer], list[Event]]
-        ] = {}
-        self.held_events: dict[str, list[Event]] = {}
-        self.brake_message: str | None = None
+        # lines whose new state deactivates plans, held until the run's total is known
+        self.brake = DeactivationBrake(settings, runlog, dry_run=request.dry_run)
         # what the run knows of the stored lines (read at the start of a run in one
         # process; a product task reads those of its products): see sync.states
         self.states = LineStates.unknown()
@@ -254,50 +247,19 @@ class SyncRun:
         if self.incremental:  # new price sources touch lines the run did not read
             self.step = "prices of lines not read"
             self.tally.errors += self.prices.catch_up(self.tally.seen)
-        if self.brake_holds(reconciles):
+        self.step = "judging deactivations (deactivation brake)"
+        if self.brake.holds(self.tally, reconciles=reconciles):
             return
         self.release_deferred()
         if reconciles:
             self.step = "deactivating product lines gone from Connect"
             self.deactivate_unseen()
 
-    def brake_holds(self, reconciles: bool) -> bool:
-        """Judge the run's deactivations as a whole; above the limit, hold every such line.
-
-        Held lines stay exactly as stored, each with a `deactivation_limit` error (after the
-        events the line found); the cursor stays. See `sync.deactivation`.
-        """
-        limit = self.runlog.deactivation_limit
-        if limit is None:
-            return False
-        gone = active_plans_gone(self.factory, self.tally.listed) if reconciles else {}
-        deferred = {entry["product"]["id"]: int(entry["plans"]) for entry in self.tally.deferred}
-        verdict = deactivation.judge(
-            deferred,
-            gone,
-            limit,
-            dry_run=self.request.dry_run,
-            setting=self.settings.deactivation_limit,
-        )
-        if verdict is None:
-            return False
-        self.step = "holding deactivations (deactivation brake)"
-        for product_id, event in verdict.events.items():
-            self.tally.errors += self.runlog.record(
-                [*self.held_events.get(product_id, []), event], product_id
-            )
-        self.tally.failed_products += len(verdict.events)
-        self.brake_message = verdict.message
-        log.warning(
-            "deactivation_limit", total=verdict.total, limit=limit, lines=len(verdict.events)
-        )
-        return True
-
     def release_deferred(self) -> None:
         """Write the lines the brake held back while the run's total was unknown."""
         for entry in self.tally.deferred:
             product_id = entry["product"]["id"]
-            held = self.held.get(product_id)
+            held = self.brake.inputs.get(product_id)
             if held is None:  # deferred by another worker: fetch it again
                 product = SourceProduct(**entry["product"])
                 fetched = self.extract.line(product, count=False)
@@ -395,16 +357,13 @@ class SyncRun:
     def _line_done(self, result: LineResult) -> None:
         """Count what writing a line did (its prices' events among its own)."""
         tally = self.tally
-        product = result.product
         if result.outcome is Outcome.CANCELLED:
             tally.cancelled = True
             return
         if result.outcome is Outcome.HELD:  # kept until the run's total is known
             built = result.built
             assert built is not None  # noqa: S101 - a held line was computed
-            tally.deferred.append({"product": asdict(product), "plans": result.withdrawn})
-            self.held[product.id] = (product, built.items, built.offers, built.read_events)
-            self.held_events[product.id] = result.events
+            self.brake.keep(tally, built, result.withdrawn, result.events)
             return
         tally.changes.add(result.changes)
         tally.errors += _errors(result.events)
@@ -438,7 +397,7 @@ class SyncRun:
 
     def deactivate_unseen(self) -> None:
         """After a complete full sync, lines whose product Connect no longer serves go inactive."""
-        self.tally.changes.deactivated += deactivation.deactivate_unseen(
+        self.tally.changes.deactivated += deactivate_unseen(
             self.runlog, self.tally.listed, dry_run=self.request.dry_run, now=self.clock()
         )
 
@@ -477,7 +436,7 @@ class SyncRun:
             failure=failure,
             step=self.step,
             cursor_before=self.runlog.cursor_before,
-            notes=(self.brake_message, self.prices.brake_message()),
+            notes=(self.brake.message, self.prices.brake_message()),
             incremental=self.incremental,
         )
         retries = tally.retries + self.extract.retries
