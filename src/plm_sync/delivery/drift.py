@@ -48,7 +48,7 @@ from plm_sync.errors import (
 from plm_sync.mappings import load_plm_rules, load_pricing_rules
 from plm_sync.mappings.sharing import load_sharing_rules
 from plm_sync.ppr.export import workbook_bytes
-from plm_sync.runs.runlog import RunLog, RunOutcome, describe_failure, run_failed_error, status_of
+from plm_sync.runs.runlog import RunLog, RunOutcome, run_failed_error
 from plm_sync.runs.scope import check_product_id
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
@@ -305,22 +305,13 @@ class LineDrift:
 def _close(
     runlog: RunLog, tally: DriftTally, failure: PlmSyncError | None, step: str
 ) -> RunOutcome:
-    status = status_of(
-        failed=failure is not None, cancelled=False, errors=tally.errors + tally.drifted
-    )
     counts = {
         "products": tally.products,
-        "items": 0,
-        "created": 0,
         "updated": tally.drifted,  # lines that drifted
         "unchanged": tally.unchanged,
-        "deactivated": 0,
         "errors": tally.errors + tally.drifted,
     }
-    message = f"failed while {step}: {describe_failure(failure)}" if failure else None
-    return runlog.close(
-        status, counts=counts, message=message, product_ids=tally.seen, failure=failure
-    )
+    return runlog.conclude(counts, failure=failure, step=step, product_ids=tally.seen)
 
 
 def _hub(settings: Settings, request: DriftRequest) -> Settings:

@@ -34,9 +34,7 @@ from plm_sync.mappings import load_plm_rules
 from plm_sync.runs.runlog import (
     RunLog,
     RunOutcome,
-    describe_failure,
     run_failed_error,
-    status_of,
 )
 from plm_sync.runs.scope import check_product_id
 from plm_sync.store.database import open_database, unit_of_work
@@ -89,15 +87,13 @@ def open_push(
 
 def _close(runlog: RunLog, tally: PushTally, failure: PlmSyncError | None, step: str) -> RunOutcome:
     cancelled = runlog.cancel_requested() if failure is None else False
-    status = status_of(failed=failure is not None, cancelled=cancelled, errors=tally.errors)
+    status: RunStatus | None = None
     message: str | None = None
     with unit_of_work(runlog.factory) as session:
         plan = PlanRepository(session).get(runlog.run_id)
-    if failure is not None:
-        message = f"failed while {step}: {describe_failure(failure)}"
-    elif cancelled:
+    if cancelled:  # (a failed run's message is the closer's: the failure and its step)
         message = "cancelled by an operator; the lines pushed before stay pushed"
-    elif plan is not None and plan.lines:
+    elif failure is None and plan is not None and plan.lines:
         status = RunStatus.PLANNED
         prices = sum(line.price_changes for line in plan.lines)
         message = (
@@ -105,20 +101,23 @@ def _close(runlog: RunLog, tally: PushTally, failure: PlmSyncError | None, step:
             f"{prices} price change(s); `plm-sync approve {runlog.run_id}` applies exactly it, "
             f"`plm-sync reject {runlog.run_id}` discards it"
         )
-    elif plan is not None:
+    elif failure is None and plan is not None:
         message = "the plan found nothing to change: nothing waits for approval"
     counts = {
         "products": tally.products,
-        "items": 0,
-        "created": 0,
         "updated": tally.updated,
         "unchanged": tally.unchanged,
-        "deactivated": 0,
         "errors": tally.errors,
         "retries": tally.retries,
     }
-    outcome = runlog.close(
-        status, counts=counts, message=message, product_ids=tally.seen, failure=failure
+    outcome = runlog.conclude(
+        counts,
+        failure=failure,
+        step=step,
+        cancelled=cancelled,
+        message=message,
+        status=status,
+        product_ids=tally.seen,
     )
     _settle_plan(runlog, outcome)
     if status is RunStatus.PLANNED and tally.errors:

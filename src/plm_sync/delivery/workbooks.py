@@ -25,7 +25,7 @@ from plm_sync.domain.lines import (
 from plm_sync.domain.offers import SourceOffer
 from plm_sync.domain.operator_rules import OperatorRules
 from plm_sync.domain.overrides import Override, plan_values
-from plm_sync.domain.runs import RunStart, RunStatus
+from plm_sync.domain.runs import RunStart
 from plm_sync.domain.sharing import Listings
 from plm_sync.domain.source import SourceItem, SourceProduct
 from plm_sync.domain.switches import SwitchError
@@ -34,7 +34,7 @@ from plm_sync.mappings import load_plm_rules, load_rules
 from plm_sync.mappings.sharing import load_sharing_rules
 from plm_sync.ppr.export import write_workbook
 from plm_sync.ppr.read import PlanEdit, RateEdit, WorkbookEdits, WorkbookError, read_workbook
-from plm_sync.runs.runlog import RunLog, RunOutcome, describe_failure, status_of, utcnow
+from plm_sync.runs.runlog import RunLog, RunOutcome, utcnow
 from plm_sync.store.catalog import CatalogRepository
 from plm_sync.store.database import open_database, unit_of_work
 from plm_sync.store.overrides import OverrideRepository
@@ -330,11 +330,8 @@ def _apply(runlog: RunLog, plan: _Plan, *, dry_run: bool) -> RunOutcome:
         if dry_run:  # the line's transaction was rolled back: what it would do is recorded
             runlog.record(events, plan.product_id)
     except Exception as error:
-        runlog.close(
-            RunStatus.FAILED,
-            message=f"failed while applying the workbook: {describe_failure(error)}",
-            product_ids=[plan.product_id],
-            failure=error,
+        runlog.conclude(
+            {}, failure=error, step="applying the workbook", product_ids=[plan.product_id]
         )
         raise
     errors = sum(1 for event in events if event.level is Level.ERROR)
@@ -346,8 +343,4 @@ def _apply(runlog: RunLog, plan: _Plan, *, dry_run: bool) -> RunOutcome:
         "deactivated": changes.deactivated,
         "errors": errors,
     }
-    return runlog.close(
-        status_of(failed=False, cancelled=False, errors=errors),
-        counts=counts,
-        product_ids=[plan.product_id],
-    )
+    return runlog.conclude(counts, product_ids=[plan.product_id])

@@ -329,6 +329,42 @@ class RunLog:
                 log.warning("run_cancel_seen")
         return self._cancelled
 
+    def conclude(
+        self,
+        counts: Mapping[str, int],
+        *,
+        errors: int | None = None,
+        failure: BaseException | None = None,
+        step: str = "",
+        cancelled: bool = False,
+        message: str | None = None,
+        status: RunStatus | None = None,
+        product_ids: Iterable[str] = (),
+        priced_ids: Iterable[str] = (),
+        cursor_after: str | None = None,
+    ) -> RunOutcome:
+        """Close the run from what it counted: the one closer of sync, push, drift and import.
+
+        Its status: failed (`failure`, named with the step it happened in, the error's own
+        step first), cancelled, with errors (`errors`, else `counts["errors"]`), succeeded;
+        `status` overrides it (a plan that waits for approval). Counts a run kind does not
+        keep are 0.
+        """
+        found = int(counts.get("errors") or 0) if errors is None else errors
+        if status is None:
+            status = status_of(failed=failure is not None, cancelled=cancelled, errors=found)
+        if failure is not None:
+            message = f"failed while {getattr(failure, 'step', step)}: {describe_failure(failure)}"
+        return self.close(
+            status,
+            counts=dict.fromkeys(COUNT_FIELDS, 0) | dict(counts),
+            cursor_after=cursor_after,
+            message=message,
+            product_ids=product_ids,
+            priced_ids=priced_ids,
+            failure=failure,
+        )
+
     def close(
         self,
         status: RunStatus,

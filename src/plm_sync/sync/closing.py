@@ -1,4 +1,7 @@
-"""How a sync run closes: its status, whether the Connect cursor moves, the message it keeps."""
+"""How a sync run closes: whether the Connect cursor moves, and the message it keeps.
+
+Its status, and the message of a failure, are the run closer's (`RunLog.conclude`).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from plm_sync.domain.moments import parse_moment
-from plm_sync.domain.runs import RunStatus
-from plm_sync.runs.runlog import describe_failure, status_of
 from plm_sync.sync.request import SyncRequest
 from plm_sync.sync.tally import Tally
 
@@ -16,7 +17,6 @@ from plm_sync.sync.tally import Tally
 class Closing:
     """What a run's row says when it closes."""
 
-    status: RunStatus
     cursor_after: str | None  # None: the cursor stays where it was
     message: str | None
 
@@ -33,13 +33,8 @@ def closing(
 ) -> Closing:
     """The run's closing: the cursor moves only after full success of an unscoped run.
 
-    `step`: what the run was doing (a failure names its own); `notes`: the brakes' messages.
+    `step`: what the run was doing when cancelled; `notes`: the brakes' messages.
     """
-    status = status_of(
-        failed=failure is not None,
-        cancelled=tally.cancelled,
-        errors=tally.errors + tally.failed_products,
-    )
     cursor_after = None
     moves = (
         failure is None
@@ -55,14 +50,12 @@ def closing(
     message = "; ".join(part for part in notes if part) or (
         incremental_note(tally) if incremental else None
     )
-    if failure is not None:
-        message = f"failed while {getattr(failure, 'step', step)}: {describe_failure(failure)}"
-    elif tally.cancelled:
+    if failure is None and tally.cancelled:
         message = (
             f"cancelled by an operator while {step}; the product lines written before "
             "stay, the cursor did not move"
         )
-    return Closing(status, cursor_after, message)
+    return Closing(cursor_after, message)
 
 
 def incremental_note(tally: Tally) -> str:

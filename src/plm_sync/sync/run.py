@@ -440,14 +440,16 @@ class SyncRun:
             incremental=self.incremental,
         )
         retries = tally.retries + self.extract.retries
-        return self.runlog.close(
-            closed.status,
-            counts=tally.counts() | {"retries": retries},
-            cursor_after=closed.cursor_after,
+        return self.runlog.conclude(
+            tally.counts() | {"retries": retries},
+            errors=tally.errors + tally.failed_products,
+            failure=failure,
+            step=self.step,
+            cancelled=tally.cancelled,
             message=closed.message,
             product_ids=tally.seen,
             priced_ids=self.prices.priced,
-            failure=failure,
+            cursor_after=closed.cursor_after,
         )
 
 
