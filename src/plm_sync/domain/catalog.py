@@ -1,4 +1,4 @@
-"""The hierarchical PLM catalog of one product line, and its JSON shape (DESIGN §6)."""
+"""The hierarchical PLM catalog of one product line (its JSON is `catalog_json`'s)."""
 
 from __future__ import annotations
 
@@ -21,17 +21,6 @@ class Resource:
     as_is: bool
     active: bool
 
-    def as_dict(self) -> JsonDict:
-        """JSON shape of `catalog`."""
-        return {
-            "mpn": self.mpn,
-            "name": self.name,
-            "uom": self.uom,
-            "measurable": self.measurable,
-            "as_is": self.as_is,
-            "active": self.active,
-        }
-
 
 @dataclass(frozen=True)
 class PlanPeriod:
@@ -43,16 +32,6 @@ class PlanPeriod:
     connect_item_id: str
     active: bool
 
-    def as_dict(self) -> JsonDict:
-        """JSON shape of `catalog`."""
-        return {
-            **self.period.as_dict(),
-            "trial": self.trial,
-            "mpn": self.mpn,
-            "connect_item_id": self.connect_item_id,
-            "active": self.active,
-        }
-
 
 @dataclass(frozen=True)
 class RatePeriod:
@@ -61,10 +40,6 @@ class RatePeriod:
     period: Period
     mpn: str
     active: bool = True
-
-    def as_dict(self) -> JsonDict:
-        """JSON shape of `catalog`."""
-        return {**self.period.as_dict(), "mpn": self.mpn}
 
 
 @dataclass(frozen=True)
@@ -76,18 +51,6 @@ class ResourceRate:
     max_units: int
     periods: tuple[RatePeriod, ...]
     addon: bool = False  # an add-on's optional rate in a base plan
-
-    def as_dict(self) -> JsonDict:
-        """JSON shape of `catalog` (`addon: true` on add-on rates only)."""
-        shown: JsonDict = {
-            "resource_mpn": self.resource_mpn,
-            "min_units": self.min_units,
-            "max_units": self.max_units,
-            "periods": [period.as_dict() for period in self.periods],
-        }
-        if self.addon:
-            shown["addon"] = True
-        return shown
 
 
 @dataclass(frozen=True)
@@ -103,15 +66,6 @@ class ResourceDependency:
     def key(self) -> str:
         """Its identity in the line: the resource pair."""
         return f"{self.child_mpn}>{self.parent_mpn}"
-
-    def as_dict(self) -> JsonDict:
-        """JSON shape of `catalog`."""
-        return {
-            "child_mpn": self.child_mpn,
-            "parent_mpn": self.parent_mpn,
-            "kind": self.kind,
-            "multiplier": self.multiplier,
-        }
 
 
 @dataclass(frozen=True)
@@ -184,24 +138,6 @@ class ServicePlan:
             return f"offer:{self.offer_plan_id}|{billing}"
         return f"{self.resource_mpn}|{billing}"
 
-    def as_dict(self) -> JsonDict:
-        """JSON shape of `catalog`."""
-        return {
-            "name": self.name,
-            "description": self.description or self.name,
-            "published": self.published,
-            "resource_mpn": self.resource_mpn,
-            "billing_period": self.billing_period.as_dict() if self.billing_period else None,
-            "trial": self.trial,
-            "active": self.active,
-            "periods": [period.as_dict() for period in self.periods],
-            "resource_rates": [rate.as_dict() for rate in self.resource_rates],
-            "upgrade_paths": list(self.upgrade_paths),
-            "sharing": self.sharing.as_dict(),
-            "offer_plan_id": self.offer_plan_id or None,
-            "features": [feature.as_dict() for feature in self.features],
-        }
-
 
 @dataclass(frozen=True)
 class PresetSettings:
@@ -251,23 +187,6 @@ class PlanSwitch:
         """The switch's identity in its line: the plan pair (a path exists once)."""
         return f"{self.source_plan}>{self.target_plan}"
 
-    def as_dict(self) -> JsonDict:
-        """JSON shape of `catalog`."""
-        return {
-            "source_plan": self.source_plan,
-            "target_plan": self.target_plan,
-            "preset": self.preset,
-            "operation": self.operation,
-            "item_mapping": dict(self.item_mapping),
-            "preset_settings": self.preset_settings.as_dict(),
-            "resource_mapping": [
-                {"from": source, "to": target} for source, target in self.resource_mapping
-            ],
-            "origin": self.origin,
-            "connect_switch_id": self.connect_switch_id or None,
-            "active": self.active,
-        }
-
 
 @dataclass(frozen=True)
 class ProductLine:
@@ -286,17 +205,3 @@ class ProductLine:
     # end-of-sale Connect items and the published items replacing them (item ids): they
     # become `eos` switches once the plans have their final names
     replacements: tuple[tuple[str, str], ...] = ()
-
-    def as_dict(self) -> JsonDict:
-        """JSON shape of `catalog` (DESIGN §6)."""
-        return {
-            "connect_product_id": self.connect_product_id,
-            "name": self.name,
-            "vendor": self.vendor,
-            "plan_source": self.plan_source,
-            "offer": {"id": self.offer_id, "name": self.offer_name} if self.offer_id else None,
-            "resources": [resource.as_dict() for resource in self.resources],
-            "service_plans": [plan.as_dict() for plan in self.service_plans],
-            "plan_switches": [switch.as_dict() for switch in self.plan_switches],
-            "resource_dependencies": [dep.as_dict() for dep in self.resource_dependencies],
-        }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from plm_sync.domain import catalog as domain
+from plm_sync.domain.catalog_json import line_json
 from plm_sync.domain.changes import Changes
 from plm_sync.domain.events import Event
 from plm_sync.domain.line_diff import diff_line
@@ -19,7 +20,7 @@ from plm_sync.domain.line_rows import flatten, line_header
 from plm_sync.store import models
 from plm_sync.store.bulk import in_chunks
 from plm_sync.store.catalog_writes import apply_change_sets, check_fits, read_stored_lines
-from plm_sync.store.models import CATALOG_TABLES, CatalogRow
+from plm_sync.store.models import CATALOG_TABLES, CatalogRow, table_of
 from plm_sync.store.prices import PriceRepository
 
 
@@ -259,10 +260,10 @@ class CatalogRepository:
         lines = []
         for chunk in in_chunks(list(self.session.scalars(query))):
             ids = [line.id for line in chunk]
-            rows = {table: self._rows_of(table, ids) for table in CATALOG_TABLES}
+            rows = {table_of(table).name: self._rows_of(table, ids) for table in CATALOG_TABLES}
             markets = prices.line_prices(ids)
             for line in chunk:
-                found = self._line_json(line, partial(_of_line, rows, line.id))
+                found = line_json(line, partial(_of_line, rows, line.id))
                 market = markets.get(line.id, {})
                 found["marketplaces"] = market.get("marketplaces", [])
                 found["prices"] = market.get("prices", {})
@@ -276,139 +277,6 @@ class CatalogRepository:
             found.setdefault(row.product_line_id, []).append(row)
         return found
 
-    @staticmethod
-    def _line_json(
-        line: models.ProductLine, rows: Callable[[type[CatalogRow]], list[Any]]
-    ) -> dict[str, Any]:
-        resources = sorted(rows(models.Resource), key=lambda r: r.mpn)
-        plans = rows(models.ServicePlan)
-        periods = _by(rows(models.PlanPeriod), "plan_key")
-        rates = _by(rows(models.ResourceRate), "plan_key")
-        rate_periods = _by(rows(models.ResourceRatePeriod), "rate_key")
-        paths = _by(rows(models.UpgradePath), "plan_key")
-        switches = sorted(rows(models.PlanSwitch), key=lambda s: (s.source_plan, s.target_plan))
-        dependencies = sorted(
-            rows(models.ResourceDependency),
-            key=lambda d: (d.child_mpn, d.parent_mpn),
-        )
-        return {
-            "connect_product_id": line.connect_product_id,
-            "name": line.name,
-            "vendor": line.vendor,
-            "active": line.active,
-            "plan_source": line.plan_source,
-            "offer": {"id": line.offer_id, "name": line.offer_name} if line.offer_id else None,
-            "resources": [
-                {
-                    "mpn": r.mpn,
-                    "name": r.name,
-                    "uom": r.uom,
-                    "measurable": r.measurable,
-                    "as_is": r.as_is,
-                    "active": r.active,
-                }
-                for r in resources
-            ],
-            "service_plans": [
-                _plan_json(plan, periods, rates, rate_periods, paths)
-                for plan in sorted(plans, key=lambda p: p.name)
-            ],
-            "plan_switches": [_switch_json(switch) for switch in switches],
-            "resource_dependencies": [
-                {
-                    "child_mpn": d.child_mpn,
-                    "parent_mpn": d.parent_mpn,
-                    "kind": d.kind,
-                    "multiplier": d.multiplier,
-                    "active": d.active,
-                }
-                for d in dependencies
-            ],
-        }
 
-
-def _of_line(
-    rows: dict[type[CatalogRow], dict[int, list[Any]]], line_id: int, table: type[CatalogRow]
-) -> list[Any]:
+def _of_line(rows: dict[str, dict[int, list[Any]]], line_id: int, table: str) -> list[Any]:
     return rows[table].get(line_id, [])
-
-
-def _switch_json(switch: models.PlanSwitch) -> dict[str, Any]:
-    return {
-        "source_plan": switch.source_plan,
-        "target_plan": switch.target_plan,
-        "preset": switch.preset,
-        "operation": switch.operation,
-        "item_mapping": dict(sorted(switch.item_mapping.items())),
-        "preset_settings": switch.preset_settings,
-        "resource_mapping": [
-            {"from": source, "to": target} for source, target in switch.resource_mapping
-        ],
-        "origin": switch.origin,
-        "connect_switch_id": switch.connect_switch_id,
-        "active": switch.active,
-    }
-
-
-def _by(rows: list[Any], attribute: str) -> dict[str, list[Any]]:
-    grouped: dict[str, list[Any]] = {}
-    for row in rows:
-        grouped.setdefault(getattr(row, attribute), []).append(row)
-    return grouped
-
-
-def _plan_json(
-    plan: models.ServicePlan,
-    periods: dict[str, list[models.PlanPeriod]],
-    rates: dict[str, list[models.ResourceRate]],
-    rate_periods: dict[str, list[models.ResourceRatePeriod]],
-    paths: dict[str, list[models.UpgradePath]],
-) -> dict[str, Any]:
-    billing = (
-        {"duration": plan.billing_duration, "unit": plan.billing_unit}
-        if plan.billing_duration is not None
-        else None
-    )
-    return {
-        "name": plan.name,
-        "key": plan.key,
-        "description": plan.description,
-        "published": plan.published,
-        "resource_mpn": plan.resource_mpn,
-        "billing_period": billing,
-        "trial": plan.trial,
-        "active": plan.active,
-        "periods": [
-            {
-                "duration": p.duration,
-                "unit": p.unit,
-                "trial": p.trial,
-                "mpn": p.mpn,
-                "connect_item_id": p.connect_item_id,
-                "active": p.active,
-            }
-            for p in sorted(periods.get(plan.key, []), key=lambda p: (p.position, p.mpn))
-        ],
-        "resource_rates": [
-            {
-                "resource_mpn": rate.resource_mpn,
-                "min_units": rate.min_units,
-                "max_units": rate.max_units,
-                "active": rate.active,
-                "periods": [
-                    {"duration": p.duration, "unit": p.unit, "mpn": p.mpn, "active": p.active}
-                    for p in sorted(
-                        rate_periods.get(rate.key, []), key=lambda p: (p.position, p.mpn)
-                    )
-                ],
-            }
-            | ({"addon": True} if rate.addon else {})
-            for rate in sorted(rates.get(plan.key, []), key=lambda r: r.resource_mpn)
-        ],
-        "upgrade_paths": sorted(
-            path.target_name for path in paths.get(plan.key, []) if path.active
-        ),
-        "sharing": plan.sharing,
-        "offer_plan_id": plan.offer_plan_id,
-        "features": plan.features or [],
-    }

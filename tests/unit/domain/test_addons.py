@@ -12,6 +12,7 @@ import pytest
 from plm_sync.domain import events as codes
 from plm_sync.domain.addons import AddonRule, AddonRules, ResourceMatch
 from plm_sync.domain.catalog import PresetSettings, ProductLine, ServicePlan
+from plm_sync.domain.catalog_json import computed_line_json
 from plm_sync.domain.events import Event
 from plm_sync.domain.lines import build_line, group_product, source_hash
 from plm_sync.domain.operator_rules import OperatorRules
@@ -106,15 +107,18 @@ def test_an_item_with_a_parent_is_a_rate_of_its_base_plans_not_a_plan() -> None:
         assert [p.period for p in rate.periods] == [p.period for p in plan.periods]
         assert all(p.mpn.startswith(ADDON) for p in rate.periods)
         assert next(r.resource_mpn for r in plan.resource_rates) == BASE
-    (dependency,) = line.resource_dependencies
-    assert dependency.as_dict() == {
-        "child_mpn": ADDON,
-        "parent_mpn": BASE,
-        "kind": "Requires",
-        "multiplier": 1,
-    }
+    shown = computed_line_json(line)  # as `plm-sync catalog` shows it once stored
+    assert shown["resource_dependencies"] == [
+        {
+            "child_mpn": ADDON,
+            "parent_mpn": BASE,
+            "kind": "Requires",
+            "multiplier": 1,
+            "active": True,
+        }
+    ]
     assert codes_of(events).count(codes.ADDON_ATTACHED) == 1
-    assert line.as_dict()["service_plans"][0]["resource_rates"][-1]["addon"] is True
+    assert shown["service_plans"][0]["resource_rates"][-1]["addon"] is True
 
 
 def test_a_rule_makes_add_ons_of_catalogs_without_parent() -> None:

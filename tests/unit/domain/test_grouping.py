@@ -6,6 +6,7 @@ import pytest
 
 from plm_sync.domain import events as codes
 from plm_sync.domain.catalog import ServicePlan
+from plm_sync.domain.catalog_json import computed_line_json
 from plm_sync.domain.events import Level
 from plm_sync.domain.grouping import group_items
 from plm_sync.domain.periods import (
@@ -319,10 +320,13 @@ def test_custom_template_names_plans() -> None:
 
 
 def test_catalog_json_shape() -> None:
+    """A computed line as `plm-sync catalog` shows it once stored (DESIGN §6)."""
     line = group_items(PRODUCT, [item(1, "A_P1M:Monthly", "Cloud (NCE)")], RULES).product_line
-    assert line.as_dict() == {
+    KEY = line.service_plans[0].key  # noqa: N806
+    assert computed_line_json(line) == {
         "connect_product_id": "PRD-123-456-789",
         "name": "Microsoft NCE",
+        "active": True,
         "plan_source": "mpn",
         "offer": None,
         "vendor": "Microsoft",
@@ -339,6 +343,7 @@ def test_catalog_json_shape() -> None:
         "service_plans": [
             {
                 "name": "Cloud (NCE COM MTH)",
+                "key": KEY,
                 "description": "Cloud (NCE COM MTH)",
                 "published": True,
                 "resource_mpn": "A",
@@ -360,7 +365,10 @@ def test_catalog_json_shape() -> None:
                         "resource_mpn": "A",
                         "min_units": 1,
                         "max_units": -1,
-                        "periods": [{"duration": 1, "unit": "month", "mpn": "A_P1M:Monthly"}],
+                        "active": True,
+                        "periods": [
+                            {"duration": 1, "unit": "month", "mpn": "A_P1M:Monthly", "active": True}
+                        ],
                     }
                 ],
                 "upgrade_paths": [],

@@ -148,7 +148,7 @@ def test_features_by_group_describe_the_plan() -> None:
     ]
     basic = plans["Business Basic (NCE COM ANN)"]
     assert basic.description == "Web apps.\nApps: Mailbox: 50 GB\nSecurity: Intune: No"
-    assert basic.as_dict()["features"][0] == {"group": "Apps", "name": "Mailbox", "value": "50 GB"}
+    assert basic.features[0].as_dict() == {"group": "Apps", "name": "Mailbox", "value": "50 GB"}
 
 
 def test_upgrade_paths_join_the_billing_variants_of_one_offer_plan() -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from plm_sync.domain import events as codes
 from plm_sync.domain.catalog import PresetSettings, ProductLine
+from plm_sync.domain.catalog_json import computed_line_json
 from plm_sync.domain.grouping import group_items
 from plm_sync.domain.offer_plans import group_offer
 from plm_sync.domain.offers import ConnectPreset, OfferPlan, OfferSwitch, SourceOffer
@@ -105,8 +106,14 @@ def test_an_operator_mapping_with_no_item_completes_a_connect_switch() -> None:
         f"{BASIC}_P1M:Monthly": f"{STANDARD}_P1M:Monthly",
         f"{BASIC}_P1Y:Monthly": None,
     }
-    assert monthly.as_dict()["item_mapping"][f"{BASIC}_P1Y:Monthly"] is None
-    assert monthly.as_dict()["resource_mapping"] == [{"from": BASIC, "to": STANDARD}]
+    (shown,) = [
+        switch
+        for switch in computed_line_json(line)["plan_switches"]
+        if switch["source_plan"] == monthly.source_plan
+        and switch["target_plan"] == monthly.target_plan
+    ]
+    assert shown["item_mapping"][f"{BASIC}_P1Y:Monthly"] is None
+    assert shown["resource_mapping"] == [{"from": BASIC, "to": STANDARD}]
 
 
 def test_a_path_says_nothing_about_the_way_back() -> None:

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from plm_sync.domain.catalog import PlanSwitch, PresetSettings, Sharing
+from plm_sync.domain.catalog_json import computed_line_json
 from plm_sync.domain.grouping import group_items
 from plm_sync.domain.source import ItemType, SourceItem, SourceProduct
 from plm_sync.errors import UsageError
@@ -86,7 +87,7 @@ def line() -> dict[str, Any]:
             active=False,
         ),
     )
-    return replace(grouped, service_plans=plans, plan_switches=switches).as_dict()
+    return computed_line_json(replace(grouped, service_plans=plans, plan_switches=switches))
 
 
 @pytest.fixture
@@ -268,18 +269,8 @@ def test_switch_paths_carry_their_preset_and_removal(exported: Path) -> None:
         "PartialSwitchAllowed",
         "RemoveSwitchPath",
     )
+    # in the catalog JSON's order: by source plan, then target plan
     assert rows[1:] == [
-        (
-            "Microsoft 365 E3 (NCE COM MTH)",
-            "Microsoft 365 E3 (NCE COM ANN)",
-            "True",
-            "Date of upgrade",
-            "False",
-            "True",
-            "False",
-            "False",
-            "False",
-        ),
         (
             "Microsoft 365 E3 (NCE COM ANN)",
             f"{HOSTILE} (NCE COM MTH)",
@@ -288,6 +279,17 @@ def test_switch_paths_carry_their_preset_and_removal(exported: Path) -> None:
             "False",
             "False",
             "True",
+            "False",
+            "False",
+        ),
+        (
+            "Microsoft 365 E3 (NCE COM MTH)",
+            "Microsoft 365 E3 (NCE COM ANN)",
+            "True",
+            "Date of upgrade",
+            "False",
+            "True",
+            "False",
             "False",
             "False",
         ),
