@@ -2,7 +2,9 @@
 
 The run writes two lines a batch. Once a batch has committed, the test takes a lock the next
 batch needs (PostgreSQL: `resources`, which the batch copies its rows into after inserting its
-lines; SQLite: the database's write lock), so the next batch stops inside its transaction.
+lines; SQLite: the database's write lock), so the next batch stops inside its transaction;
+the test waits until it does (PostgreSQL shows the run waiting on the lock; with SQLite the
+run has asked Connect for the line after that batch, fetching one product at a time).
 Then the run is SIGKILLed, or (PostgreSQL) its connection is terminated with
 `pg_terminate_backend`. Either way no line of the open batch is stored, every stored line is
 exactly what a clean run writes, the run ends failed (the connection cut) or is found running
@@ -32,6 +34,7 @@ from plm_sync.config import Settings
 from plm_sync.ops.reports import catalog, list_runs
 from plm_sync.sandbox.connect.catalog import SandboxCatalog
 from plm_sync.sandbox.connect.generate import generate_catalog
+from plm_sync.sandbox.connect.server import SandboxServer
 from plm_sync.store.database import normalise_url
 from plm_sync.store.models import ProductLine
 from plm_sync.sync.run import SyncRequest, run_sync
@@ -106,6 +109,32 @@ def wait_for_lock_wait(application: str, deadline: float) -> None:
     pytest.fail("the run's batch never waited for the lock")
 
 
+def items_asked(server: SandboxServer) -> list[str]:
+    """The products whose items the sandbox is asked for from now on, in order."""
+    asked: list[str] = []
+    gate = server.catalog.wait_at_gate  # called before a product's items are served
+
+    def recording(product_id: str, timeout: float = 300.0) -> None:
+        asked.append(product_id)
+        gate(product_id, timeout)
+
+    server.catalog.wait_at_gate = recording  # type: ignore[method-assign]
+    return asked
+
+
+def wait_for_a_batch_handed_on(asked: list[str], stored: int, deadline: float) -> None:
+    """Until the run asked for the items of the third line after the `stored` ones.
+
+    The run fetches one product at a time (`PLM_SYNC_FETCH_CONCURRENCY=1`) and hands a batch
+    of two lines to its writer once the second is computed: asking for the third line's items
+    means the batch of the two before it is on the writer, which waits for the test's lock.
+    """
+    while len(dict.fromkeys(asked)) < stored + 3:
+        if time.monotonic() >= deadline:
+            pytest.fail(f"the run never asked for product {stored + 3}'s items")
+        time.sleep(0.02)
+
+
 def start_run(database_url: str, sandbox_url: str) -> subprocess.Popen[bytes]:
     environment = {
         **os.environ,
@@ -114,6 +143,7 @@ def start_run(database_url: str, sandbox_url: str) -> subprocess.Popen[bytes]:
         "PLM_SYNC_PAGE_SIZE": "50",
         "PLM_SYNC_MAPPINGS": str(ROOT / "mappings"),
         "PLM_SYNC_BATCH_LINES": "2",
+        "PLM_SYNC_FETCH_CONCURRENCY": "1",  # one product at a time: what was asked is where it is
     }
     return subprocess.Popen(
         [sys.executable, "-m", "plm_sync", "--database-url", database_url, "sync", "--full"],
@@ -157,14 +187,16 @@ def test_sigkill_inside_a_batch_leaves_none_of_it(database_url: str, tmp_path: P
     if database_url.startswith("postgresql"):
         database_url += f"&application_name={application}"
     slow = start_sandbox(SandboxCatalog.from_data(DATA), faults="slow:1.0", slow_seconds=0.3)
+    asked = items_asked(slow)
     try:
         with start_run(database_url, slow.url) as process:
             until_a_batch_committed(process, database_url)
             with next_batch_blocked(database_url):
                 if database_url.startswith("postgresql"):
                     wait_for_lock_wait(application, time.monotonic() + 60)
-                else:
-                    time.sleep(3)  # the next batch (two lines fetched) waits for the lock
+                else:  # SQLite shows no waiter: the run's progress through Connect does
+                    stored = stored_lines(database_url)
+                    wait_for_a_batch_handed_on(asked, stored, time.monotonic() + 60)
                 process.send_signal(signal.SIGKILL)
                 process.wait(timeout=10)
     finally:
