@@ -4,6 +4,7 @@
   the line outcomes it counts.
 - `push`: one push run's lifecycle: lines in scope, each delivered, the run closed; an
   approval's push settles its plan.
+- `line_tasks`: the tasks of a run fanned out to workers (push, drift): a line each, close.
 - `line_pusher`: one line to one hub: refused when unfit or stale, held when the hub has it,
   else its workbook, then its prices; a plan's line recorded for approval.
 - `workbook_push`: a line's workbook under its intent: parse, apply, the PLM task waited

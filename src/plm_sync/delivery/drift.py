@@ -24,6 +24,7 @@ from plm_sync.commerce.readback import ConfigDiff
 from plm_sync.commerce.wizard import PriceWizard
 from plm_sync.config import Settings
 from plm_sync.delivery.hub_view import hub_view
+from plm_sync.delivery.line_tasks import close_tasks, line_task
 from plm_sync.delivery.price_rows import price_drift, priced_marketplaces, wanted_prices
 from plm_sync.domain.events import (
     DRIFT_NO_LINE,
@@ -117,7 +118,7 @@ class DriftTally:
     errors: int = 0
     seen: list[str] = field(default_factory=list)
 
-    def add(self, other: dict[str, Any]) -> None:
+    def merge(self, other: dict[str, Any]) -> None:
         """Add a line's (or a task's) tally."""
         self.products += int(other.get("products", 0))
         self.drifted += int(other.get("drifted", 0))
@@ -358,7 +359,7 @@ def _listed(
             ],
             product_id,
         )
-        tally.add(DriftTally(products=1, errors=1, seen=[product_id]).as_dict())
+        tally.merge(DriftTally(products=1, errors=1, seen=[product_id]).as_dict())
     return wanted
 
 
@@ -377,7 +378,7 @@ def drift_lines(settings: Settings, request: DriftRequest) -> RunOutcome:
                 drift = LineDrift(hub, runlog, client)
                 for product_id in _listed(runlog, drift, request, tally):
                     step = f"reading {product_id} back"
-                    tally.add(drift.check(product_id).as_dict())
+                    tally.merge(drift.check(product_id).as_dict())
         except PlmSyncError as error:
             _close(runlog, tally, error, step)
             raise run_failed_error(f"drift run {run_id}", step, error) from None
@@ -420,28 +421,27 @@ def drift_line(
     settings: Settings, factory: Factory, run_id: int, request: DriftRequest, product_id: str
 ) -> dict[str, Any]:
     """Read one line of a drift run back; its tally (its events replace an earlier try's)."""
-    runlog = RunLog.resume(factory, run_id, settings=settings)
-    with runlog.bound():
-        if runlog.cancel_requested():
-            return DriftTally().as_dict()
-        client = CommerceClient.from_settings(_hub(settings, request))
-        try:
-            return LineDrift(settings, runlog, client).check(product_id).as_dict()
-        except PlmSyncError as error:
-            event = Event(Level.ERROR, DRIFT_READ_FAILED, str(error), product_id)
-            runlog.record([event], product_id)
-            return DriftTally(products=1, errors=1, seen=[product_id]).as_dict()
-        finally:
-            client.close()
+    return line_task(
+        settings,
+        factory,
+        run_id,
+        product_id,
+        tally=DriftTally,
+        failed_code=DRIFT_READ_FAILED,
+        work=lambda runlog, client: LineDrift(settings, runlog, client).check(product_id),
+        hub=_hub(settings, request),
+    )
 
 
 def close_drift(
     settings: Settings, factory: Factory, run_id: int, tallies: Sequence[dict[str, Any]]
 ) -> RunOutcome:
     """Add up the line tasks and close the drift run."""
-    runlog = RunLog.resume(factory, run_id, settings=settings)
-    with runlog.bound():
-        tally = DriftTally()
-        for part in tallies:
-            tally.add(part)
-        return _close(runlog, tally, None, "closing")
+    return close_tasks(
+        settings,
+        factory,
+        run_id,
+        tallies,
+        tally=DriftTally,
+        close=lambda runlog, tally: _close(runlog, tally, None, "closing"),
+    )

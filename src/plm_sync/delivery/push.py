@@ -19,13 +19,12 @@ from plm_sync.commerce.hubs import hub_key
 from plm_sync.config import Settings
 from plm_sync.delivery.line_digests import line_content_hash
 from plm_sync.delivery.line_pusher import LinePusher
+from plm_sync.delivery.line_tasks import close_tasks, line_task
 from plm_sync.delivery.request import PushRequest, PushTally
-from plm_sync.domain.events import PUSH_FAILED, Event, Level
+from plm_sync.domain.events import PUSH_FAILED
 from plm_sync.domain.runs import RunStart, RunStatus
 from plm_sync.errors import (
     EXIT_ITEM_ERRORS,
-    CommerceAuthError,
-    CommerceServiceError,
     PlmSyncError,
     RunFailedError,
     UsageError,
@@ -267,42 +266,43 @@ def push_line(
     """Push one line of a run (a cancelled run's lines do nothing); its tally.
 
     A redelivered task pushes again only if the line is not recorded as pushed with its
-    current content; its events replace those of the earlier attempt.
+    current content; its events replace those of the earlier attempt. A hub that refuses
+    the app as a whole fails the run now, with one error, as a CLI push does.
     """
-    runlog = RunLog.resume(factory, run_id, settings=settings)
-    with runlog.bound():
-        if runlog.cancel_requested():
-            return PushTally().as_dict()
-        client = CommerceClient.from_settings(settings)
+
+    def push(runlog: RunLog, client: CommerceClient) -> PushTally:
+        pusher = LinePusher(settings, request, runlog, client)
         try:
-            pusher = LinePusher(settings, request, runlog, client)
-            try:
-                return pusher.push(product_id).as_dict()
-            finally:
-                pusher.close()
-        except (CommerceAuthError, CommerceServiceError) as error:
-            # the hub refuses the app as a whole: the run fails now, with one error, as a CLI
-            # push does; the remaining line tasks find it closed and stop
-            _close(runlog, PushTally(seen=[product_id]), error, f"pushing {product_id}")
-            return PushTally().as_dict()
-        except PlmSyncError as error:  # this line failed
-            event = Event(Level.ERROR, PUSH_FAILED, str(error), product_id)
-            runlog.record([event], product_id)
-            return PushTally(products=1, errors=1, seen=[product_id]).as_dict()
+            return pusher.push(product_id)
         finally:
-            client.close()
+            pusher.close()
+
+    return line_task(
+        settings,
+        factory,
+        run_id,
+        product_id,
+        tally=PushTally,
+        failed_code=PUSH_FAILED,
+        work=push,
+        refused=lambda runlog, error: _close(
+            runlog, PushTally(seen=[product_id]), error, f"pushing {product_id}"
+        ),
+    )
 
 
 def close_push(
     settings: Settings, factory: Factory, run_id: int, tallies: Sequence[dict[str, Any]]
 ) -> RunOutcome:
     """Add up the line tasks and close the push run."""
-    runlog = RunLog.resume(factory, run_id, settings=settings)
-    with runlog.bound():
-        tally = PushTally()
-        for part in tallies:
-            tally.merge(part)
-        return _close(runlog, tally, None, "closing")
+    return close_tasks(
+        settings,
+        factory,
+        run_id,
+        tallies,
+        tally=PushTally,
+        close=lambda runlog, tally: _close(runlog, tally, None, "closing"),
+    )
 
 
 def lines_read_by(factory: Factory, run_id: int) -> tuple[str, ...]:
